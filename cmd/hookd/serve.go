@@ -1,0 +1,415 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/deliver"
+	"github.com/hookd/hookd/egress"
+	"github.com/hookd/hookd/httpapi"
+	"github.com/hookd/hookd/ident"
+	"github.com/hookd/hookd/seal"
+	"github.com/hookd/hookd/service"
+	"github.com/hookd/hookd/store"
+	"github.com/hookd/hookd/store/storesqlite"
+)
+
+// Config is everything `hookd serve` can be told, by flag, environment
+// variable or config file (in that order of precedence).
+type Config struct {
+	Addr                 string
+	DataDir              string
+	Database             string
+	AllowPrivateNetworks bool
+	PublicURL            string
+	AdminToken           string
+	EncryptionKey        string
+	EgressProxy          string
+	Timeout              time.Duration
+	Workers              int
+	MaxEventBytes        int
+}
+
+// Main is the running program: ParseFlags, then Run, then Close. End-to-end
+// tests drive it the same way.
+type Main struct {
+	Config Config
+	// Logger is built by ParseFlags; tests may replace it before Run.
+	Logger *slog.Logger
+	// Now is the clock; tests may replace it before Run.
+	Now func() time.Time
+
+	stdout, stderr io.Writer
+	store          store.Store
+	lock           *os.File
+	http           *http.Server
+	listener       net.Listener
+	engine         *deliver.Engine
+	stopEngine     context.CancelFunc
+	engineDone     chan struct{}
+	closeOnce      sync.Once
+	closeErr       error
+}
+
+// NewMain returns a Main writing to the given streams.
+func NewMain(stdout, stderr io.Writer) *Main {
+	return &Main{stdout: stdout, stderr: stderr, Now: time.Now}
+}
+
+// ParseFlags reads the config from args, the environment and an optional
+// config file (--config, lines of HOOKD_NAME=value).
+func (m *Main) ParseFlags(args []string) error {
+	fs := flag.NewFlagSet("hookd serve", flag.ContinueOnError)
+	fs.SetOutput(m.stderr)
+	c := &m.Config
+	configFile := fs.String("config", os.Getenv("HOOKD_CONFIG"), "file of HOOKD_NAME=value lines (env: HOOKD_CONFIG)")
+	fs.StringVar(&c.Addr, "addr", "", "listen address (env: HOOKD_ADDR; default 127.0.0.1:8080)")
+	fs.StringVar(&c.DataDir, "data-dir", "", "data directory of the embedded store (env: HOOKD_DATA_DIR; default ./hookd-data)")
+	fs.StringVar(&c.Database, "database", "", "postgres:// URL; empty means the embedded SQLite store (env: HOOKD_DATABASE)")
+	fs.BoolVar(&c.AllowPrivateNetworks, "allow-private-networks", false, "allow deliveries to private and loopback addresses and plain http:// (env: HOOKD_ALLOW_PRIVATE_NETWORKS=1)")
+	fs.StringVar(&c.PublicURL, "public-url", "", "base URL for links and receive URLs (env: HOOKD_PUBLIC_URL)")
+	fs.DurationVar(&c.Timeout, "timeout", 0, "delivery request timeout (env: HOOKD_TIMEOUT; default 15s)")
+	fs.IntVar(&c.Workers, "workers", 0, "concurrent delivery attempts (env: HOOKD_WORKERS; default 128)")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+
+	env := os.Getenv
+	if *configFile != "" {
+		fileVals, err := readConfigFile(*configFile)
+		if err != nil {
+			return err
+		}
+		env = func(k string) string {
+			if v, ok := os.LookupEnv(k); ok {
+				return v
+			}
+			return fileVals[k]
+		}
+	}
+	str := func(flagName, key string, dst *string, def string) {
+		if !set[flagName] {
+			*dst = env(key)
+		}
+		if *dst == "" {
+			*dst = def
+		}
+	}
+	str("addr", "HOOKD_ADDR", &c.Addr, "127.0.0.1:8080")
+	str("data-dir", "HOOKD_DATA_DIR", &c.DataDir, "./hookd-data")
+	str("database", "HOOKD_DATABASE", &c.Database, "")
+	str("public-url", "HOOKD_PUBLIC_URL", &c.PublicURL, "")
+	c.AdminToken = env("HOOKD_ADMIN_TOKEN")
+	c.EncryptionKey = env("HOOKD_ENCRYPTION_KEY")
+	c.EgressProxy = env("HOOKD_EGRESS_PROXY")
+	if !set["allow-private-networks"] {
+		switch strings.ToLower(env("HOOKD_ALLOW_PRIVATE_NETWORKS")) {
+		case "1", "true", "yes", "on":
+			c.AllowPrivateNetworks = true
+		}
+	}
+	if !set["timeout"] && env("HOOKD_TIMEOUT") != "" {
+		d, err := time.ParseDuration(env("HOOKD_TIMEOUT"))
+		if err != nil || d <= 0 {
+			return fmt.Errorf("HOOKD_TIMEOUT: %q is not a positive duration such as 15s", env("HOOKD_TIMEOUT"))
+		}
+		c.Timeout = d
+	}
+	if !set["workers"] && env("HOOKD_WORKERS") != "" {
+		if _, err := fmt.Sscan(env("HOOKD_WORKERS"), &c.Workers); err != nil || c.Workers <= 0 {
+			return fmt.Errorf("HOOKD_WORKERS: %q is not a positive number", env("HOOKD_WORKERS"))
+		}
+	}
+	if c.PublicURL != "" {
+		u, err := url.Parse(c.PublicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("--public-url %q must be an absolute http(s) URL", c.PublicURL)
+		}
+	}
+	m.Logger = newLogger(m.stderr)
+	return nil
+}
+
+func readConfigFile(path string) (map[string]string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config file: %w", err)
+	}
+	vals := map[string]string{}
+	for i, line := range strings.Split(string(b), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		k, v, ok := strings.Cut(line, "=")
+		if !ok || !strings.HasPrefix(strings.TrimSpace(k), "HOOKD_") {
+			return nil, fmt.Errorf("config file %s line %d: want HOOKD_NAME=value", path, i+1)
+		}
+		vals[strings.TrimSpace(k)] = strings.Trim(strings.TrimSpace(v), `"'`)
+	}
+	return vals, nil
+}
+
+// newLogger logs text to a terminal and JSON otherwise.
+func newLogger(w io.Writer) *slog.Logger {
+	if f, ok := w.(*os.File); ok {
+		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+			return slog.New(slog.NewTextHandler(w, nil))
+		}
+	}
+	return slog.New(slog.NewJSONHandler(w, nil))
+}
+
+// openStore opens the configured store, migrating it.
+func (m *Main) openStore(ctx context.Context, ids *ident.Generator) (store.Store, error) {
+	if m.Config.Database != "" {
+		return nil, errors.New("--database: only the embedded SQLite store is available in this build; leave --database empty")
+	}
+	if err := os.MkdirAll(m.Config.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data dir: %w", err)
+	}
+	lock, err := lockDataDir(m.Config.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	m.lock = lock
+	key, err := m.encryptionKey()
+	if err != nil {
+		return nil, err
+	}
+	sealer, err := seal.New(key)
+	if err != nil {
+		return nil, err
+	}
+	st, err := storesqlite.Open(ctx, storesqlite.Config{Path: filepath.Join(m.Config.DataDir, "hookd.db"), Sealer: sealer, NewID: ids.New})
+	if err != nil {
+		return nil, err
+	}
+	// Only this process uses the file, so any lease left in it belongs to
+	// a process that died: its deliveries are due again now.
+	if n, err := st.ReleaseLeases(ctx); err != nil {
+		st.Close()
+		return nil, err
+	} else if n > 0 {
+		m.Logger.Info("released deliveries claimed by a previous run", "count", n)
+	}
+	return st, nil
+}
+
+// lockDataDir makes sure one process at a time uses a data directory.
+func lockDataDir(dir string) (*os.File, error) {
+	f, err := os.OpenFile(filepath.Join(dir, "lock"), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("lock data dir: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("data dir %s is in use by another hookd process", dir)
+	}
+	return f, nil
+}
+
+func (m *Main) encryptionKey() ([]byte, error) {
+	if m.Config.EncryptionKey != "" {
+		key, err := seal.ParseKey(m.Config.EncryptionKey)
+		if err != nil {
+			return nil, fmt.Errorf("HOOKD_ENCRYPTION_KEY: %w", err)
+		}
+		return key, nil
+	}
+	key, err := seal.LoadOrCreateKeyFile(filepath.Join(m.Config.DataDir, "encryption.key"))
+	if err != nil {
+		return nil, fmt.Errorf("encryption key file: %w", err)
+	}
+	return key, nil
+}
+
+// adminTokenHash returns the admin token's hash: of HOOKD_ADMIN_TOKEN, or
+// of a token generated on first start, printed once and kept only as a
+// hash in the data dir.
+func (m *Main) adminTokenHash() (string, error) {
+	if m.Config.AdminToken != "" {
+		return service.HashToken(m.Config.AdminToken), nil
+	}
+	path := filepath.Join(m.Config.DataDir, "admin-token.sha256")
+	if b, err := os.ReadFile(path); err == nil {
+		return strings.TrimSpace(string(b)), nil
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return "", fmt.Errorf("read admin token hash: %w", err)
+	}
+	raw := make([]byte, 24)
+	if _, err := rand.Read(raw); err != nil {
+		return "", err
+	}
+	token := "hka_" + hex.EncodeToString(raw)
+	hash := service.HashToken(token)
+	if err := os.WriteFile(path, []byte(hash+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("store admin token hash: %w", err)
+	}
+	fmt.Fprintf(m.stderr, "\nhookd generated an admin token. It is shown this once; keep it safe:\n\n    %s\n\n"+
+		"(Set HOOKD_ADMIN_TOKEN to choose your own; delete %s to generate a new one.)\n\n", token, path)
+	return hash, nil
+}
+
+// Run opens the store, starts the delivery engine and the HTTP server, and
+// returns once they are running.
+func (m *Main) Run(ctx context.Context) error {
+	if m.Logger == nil {
+		m.Logger = newLogger(m.stderr)
+	}
+	log := m.Logger
+	ids := ident.New(m.Now)
+	st, err := m.openStore(ctx, ids)
+	if err != nil {
+		return err
+	}
+	m.store = st
+	adminHash, err := m.adminTokenHash()
+	if err != nil {
+		return err
+	}
+
+	var proxy *url.URL
+	if m.Config.EgressProxy != "" {
+		if proxy, err = url.Parse(m.Config.EgressProxy); err != nil || proxy.Scheme == "" || proxy.Host == "" {
+			return fmt.Errorf("HOOKD_EGRESS_PROXY %q must be a URL such as http://proxy:3128", m.Config.EgressProxy)
+		}
+	}
+	client, err := egress.NewClient(egress.Config{AllowPrivate: m.Config.AllowPrivateNetworks, Timeout: m.Config.Timeout, Proxy: proxy})
+	if err != nil {
+		return err
+	}
+	engine, err := deliver.New(st, client, nil, log.With("component", "deliver"), deliver.Config{
+		Owner:     ids.New("worker"),
+		Workers:   m.Config.Workers,
+		Timeout:   m.Config.Timeout,
+		UserAgent: "hookd/" + hookd.Version,
+		Now:       m.Now,
+	})
+	if err != nil {
+		return err
+	}
+	m.engine = engine
+	svc, err := service.New(st, service.Config{
+		AdminTokenHash: adminHash,
+		AllowPrivate:   m.Config.AllowPrivateNetworks,
+		Now:            m.Now,
+		NewID:          ids.New,
+		Wake:           engine.Wake,
+		MaxDataBytes:   m.Config.MaxEventBytes,
+		Logger:         log,
+	})
+	if err != nil {
+		return err
+	}
+	api, err := httpapi.New(svc, log.With("component", "api"), httpapi.Config{
+		MaxEventBytes: int64(m.Config.MaxEventBytes),
+		Ready:         st.Ping,
+	})
+	if err != nil {
+		return err
+	}
+
+	engineCtx, stopEngine := context.WithCancel(context.WithoutCancel(ctx))
+	m.stopEngine, m.engineDone = stopEngine, make(chan struct{})
+	go func() {
+		defer close(m.engineDone)
+		if err := engine.Run(engineCtx); err != nil {
+			log.Error("delivery engine stopped", "err", err)
+		}
+	}()
+
+	ln, err := net.Listen("tcp", m.Config.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", m.Config.Addr, err)
+	}
+	m.listener = ln
+	m.http = &http.Server{
+		Handler:           api,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	go func() {
+		if err := m.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("http server stopped", "err", err)
+		}
+	}()
+	log.Info("hookd is serving", "addr", ln.Addr().String(), "store", "sqlite", "data_dir", m.Config.DataDir,
+		"allow_private_networks", m.Config.AllowPrivateNetworks, "version", hookd.Version)
+	return nil
+}
+
+// Addr is the address the API listens on, once Run has returned.
+func (m *Main) Addr() string {
+	if m.listener == nil {
+		return ""
+	}
+	return m.listener.Addr().String()
+}
+
+// Close stops accepting requests, lets the delivery engine finish the
+// attempts in flight and record them, and closes the store.
+func (m *Main) Close() error {
+	m.closeOnce.Do(func() {
+		var errs []error
+		if m.http != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			errs = append(errs, m.http.Shutdown(ctx))
+			cancel()
+		}
+		if m.stopEngine != nil {
+			m.stopEngine()
+			<-m.engineDone
+		}
+		if m.store != nil {
+			errs = append(errs, m.store.Close())
+		}
+		if m.lock != nil {
+			errs = append(errs, m.lock.Close())
+		}
+		m.closeErr = errors.Join(errs...)
+		if m.Logger != nil {
+			m.Logger.Info("hookd stopped")
+		}
+	})
+	return m.closeErr
+}
+
+// Migrate creates or upgrades the schema and returns.
+func (m *Main) Migrate(ctx context.Context) error {
+	if m.Config.Database != "" {
+		return errors.New("--database: only the embedded SQLite store is available in this build")
+	}
+	if err := os.MkdirAll(m.Config.DataDir, 0o700); err != nil {
+		return fmt.Errorf("create data dir: %w", err)
+	}
+	if err := storesqlite.Migrate(ctx, filepath.Join(m.Config.DataDir, "hookd.db")); err != nil {
+		return err
+	}
+	fmt.Fprintln(m.stdout, "schema is up to date")
+	return nil
+}

@@ -1,0 +1,377 @@
+// Package deliver is hookd's delivery engine. A dispatcher claims due
+// deliveries from the store in batches, a fixed pool of workers signs and
+// POSTs them through the guarded egress client, and a recorder writes the
+// attempts back in batches (group commit), scheduling retries per the app's
+// profile.
+//
+// A claim is a lease: if the process dies before the attempt is recorded,
+// the lease runs out and the delivery is due again, in this process after a
+// restart or in another one sharing the database. Delivery is therefore at
+// least once; every attempt of one event carries the same webhook-id so that
+// receivers can drop duplicates.
+package deliver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/store"
+)
+
+// Store is what the engine needs of the storage seam.
+type Store interface {
+	ClaimDue(ctx context.Context, p *store.ClaimParams) ([]*store.Job, error)
+	RecordAttempts(ctx context.Context, results []*store.AttemptResult) ([]hookd.Notice, error)
+	Defer(ctx context.Context, owner string, deferrals []store.Deferral) error
+	NextDue(ctx context.Context) (time.Time, bool, error)
+}
+
+// Notifier hears about disabled webhooks, exhausted deliveries and
+// recovered webhooks.
+type Notifier interface {
+	Notify(ctx context.Context, notices []hookd.Notice)
+}
+
+// Config tunes the engine. Zero fields take the defaults noted.
+type Config struct {
+	// Owner names this engine's leases; it must differ between processes
+	// that share a database. Required.
+	Owner string
+	// Workers is how many attempts run at once; 0 means 128.
+	Workers int
+	// PerWebhook caps the attempts in flight to one webhook, so a slow
+	// endpoint cannot take every worker; 0 means 16.
+	PerWebhook int
+	// Timeout is the client's request timeout, used to size leases;
+	// 0 means 15s.
+	Timeout time.Duration
+	// PollInterval is the longest the dispatcher sleeps when idle; 0 means 1s.
+	PollInterval time.Duration
+	// RetryAfterCap bounds how long a Retry-After answer can delay a
+	// retry; 0 means 1h.
+	RetryAfterCap time.Duration
+	// AutoDisableAge disables a webhook that has seen nothing but
+	// failures for this long; 0 means 5 days, negative never.
+	AutoDisableAge time.Duration
+	// UserAgent is sent with every request.
+	UserAgent string
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Rand returns uniform numbers in [0,1) for jitter; nil means math/rand/v2.
+	Rand func() float64
+}
+
+// Engine delivers. Create it with New and run it with Run.
+type Engine struct {
+	store    Store
+	client   *http.Client
+	notifier Notifier
+	log      *slog.Logger
+	cfg      Config
+	leaseFor time.Duration
+
+	wake chan struct{}
+
+	mu       sync.Mutex
+	inflight int                 // claimed and not yet recorded
+	perHook  map[string]int      // in flight per webhook
+	limiters map[string]*limiter // per webhook rate limits
+	freed    chan struct{}       // signalled when a slot frees
+}
+
+type limiter struct {
+	perSecond int
+	*rate.Limiter
+}
+
+// New returns an engine that delivers through client.
+func New(st Store, client *http.Client, notifier Notifier, log *slog.Logger, cfg Config) (*Engine, error) {
+	if st == nil || client == nil {
+		return nil, errors.New("deliver: store and client are required")
+	}
+	if cfg.Owner == "" {
+		return nil, errors.New("deliver: Owner is required")
+	}
+	if cfg.Workers <= 0 {
+		cfg.Workers = 128
+	}
+	if cfg.PerWebhook <= 0 {
+		cfg.PerWebhook = 16
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 15 * time.Second
+	}
+	if cfg.PollInterval <= 0 {
+		cfg.PollInterval = time.Second
+	}
+	if cfg.RetryAfterCap <= 0 {
+		cfg.RetryAfterCap = time.Hour
+	}
+	if cfg.AutoDisableAge == 0 {
+		cfg.AutoDisableAge = 5 * 24 * time.Hour
+	}
+	if cfg.AutoDisableAge < 0 {
+		cfg.AutoDisableAge = 0
+	}
+	if cfg.UserAgent == "" {
+		cfg.UserAgent = "hookd"
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Rand == nil {
+		cfg.Rand = rand.Float64
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Engine{
+		store: st, client: client, notifier: notifier, log: log, cfg: cfg,
+		// A lease outlives the request's timeout by a margin that covers
+		// recording it, so a live attempt is never claimed twice.
+		leaseFor: cfg.Timeout + 30*time.Second,
+		wake:     make(chan struct{}, 1),
+		freed:    make(chan struct{}, 1),
+		perHook:  map[string]int{},
+		limiters: map[string]*limiter{},
+	}, nil
+}
+
+// Wake tells the dispatcher that something may be due now.
+func (e *Engine) Wake() {
+	select {
+	case e.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run delivers until ctx ends, then finishes the attempts in flight,
+// records them and returns.
+func (e *Engine) Run(ctx context.Context) error {
+	jobs := make(chan *store.Job, e.cfg.Workers)
+	results := make(chan *store.AttemptResult, e.cfg.Workers)
+	var workers sync.WaitGroup
+	for range e.cfg.Workers {
+		workers.Go(func() {
+			for j := range jobs {
+				results <- e.attempt(j)
+			}
+		})
+	}
+	recorded := make(chan struct{})
+	go func() {
+		defer close(recorded)
+		e.record(results)
+	}()
+
+	e.dispatch(ctx, jobs)
+
+	close(jobs)
+	workers.Wait()
+	close(results)
+	<-recorded
+	return nil
+}
+
+// dispatch claims due work while there are free workers.
+func (e *Engine) dispatch(ctx context.Context, jobs chan<- *store.Job) {
+	backoff := 50 * time.Millisecond
+	for ctx.Err() == nil {
+		free := e.freeSlots()
+		claimed := 0
+		if free > 0 {
+			n, err := e.claim(ctx, jobs, free)
+			if err != nil {
+				if ctx.Err() != nil {
+					return
+				}
+				e.log.Error("claim deliveries", "err", err)
+				sleep(ctx, backoff)
+				backoff = min(backoff*2, 5*time.Second)
+				continue
+			}
+			backoff = 50 * time.Millisecond
+			claimed = n
+		}
+		if free > 0 && claimed == free {
+			continue // more may be due right away
+		}
+		e.idle(ctx, free == 0, claimed > 0)
+	}
+}
+
+// idle waits for a reason to claim again: a wake-up, a freed worker, or
+// the next delivery coming due.
+func (e *Engine) idle(ctx context.Context, full, claimedSome bool) {
+	wait := e.cfg.PollInterval
+	if !full {
+		next, ok, err := e.store.NextDue(ctx)
+		if err == nil && ok {
+			wait = min(wait, max(time.Until(next), 0))
+		}
+		if wait == 0 && !claimedSome {
+			// Due deliveries that could not be claimed (an ordered
+			// webhook's queue behind its head): do not spin.
+			wait = 20 * time.Millisecond
+		}
+		if wait == 0 {
+			return
+		}
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-e.wake:
+	case <-e.freed:
+	case <-t.C:
+	}
+}
+
+func (e *Engine) freeSlots() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.cfg.Workers - e.inflight
+}
+
+// claim leases up to free deliveries and hands those that may go now to the
+// workers; the rest are deferred. It returns how many it claimed.
+func (e *Engine) claim(ctx context.Context, jobs chan<- *store.Job, free int) (int, error) {
+	now := e.cfg.Now()
+	claimed, err := e.store.ClaimDue(ctx, &store.ClaimParams{Owner: e.cfg.Owner, Now: now, Limit: free, LeaseFor: e.leaseFor})
+	if err != nil {
+		return 0, fmt.Errorf("claim: %w", err)
+	}
+	var deferrals []store.Deferral
+	e.mu.Lock()
+	for _, j := range claimed {
+		if at, ok := e.admit(j, now); !ok {
+			deferrals = append(deferrals, store.Deferral{DeliveryID: j.Delivery.ID, At: at})
+			continue
+		}
+		e.inflight++
+		if j.Webhook != nil {
+			e.perHook[j.Webhook.ID]++
+		}
+		jobs <- j
+	}
+	e.mu.Unlock()
+	if len(deferrals) > 0 {
+		if err := e.store.Defer(context.WithoutCancel(ctx), e.cfg.Owner, deferrals); err != nil {
+			// The leases run out and the deliveries come due again.
+			e.log.Warn("defer deliveries", "err", err, "count", len(deferrals))
+		}
+	}
+	return len(claimed), nil
+}
+
+// admit reports whether a claimed job may be attempted now under its
+// webhook's concurrency cap and rate limit, and if not, when to try again.
+// e.mu is held.
+func (e *Engine) admit(j *store.Job, now time.Time) (time.Time, bool) {
+	w := j.Webhook
+	if w == nil {
+		return time.Time{}, true
+	}
+	if e.perHook[w.ID] >= e.cfg.PerWebhook {
+		return now.Add(100 * time.Millisecond), false
+	}
+	if w.RateLimit <= 0 {
+		delete(e.limiters, w.ID)
+		return time.Time{}, true
+	}
+	l := e.limiters[w.ID]
+	if l == nil || l.perSecond != w.RateLimit {
+		l = &limiter{perSecond: w.RateLimit, Limiter: rate.NewLimiter(rate.Limit(w.RateLimit), max(1, w.RateLimit/10))}
+		e.limiters[w.ID] = l
+	}
+	r := l.ReserveN(now, 1)
+	if d := r.DelayFrom(now); d > 0 {
+		r.CancelAt(now)
+		return now.Add(d), false
+	}
+	return time.Time{}, true
+}
+
+// release frees the slots of recorded jobs.
+func (e *Engine) release(results []*store.AttemptResult) {
+	e.mu.Lock()
+	for _, r := range results {
+		e.inflight--
+		if r.Attempt.WebhookID != "" {
+			if e.perHook[r.Attempt.WebhookID]--; e.perHook[r.Attempt.WebhookID] <= 0 {
+				delete(e.perHook, r.Attempt.WebhookID)
+			}
+		}
+	}
+	e.mu.Unlock()
+	select {
+	case e.freed <- struct{}{}:
+	default:
+	}
+}
+
+// record writes finished attempts in batches until results is closed. A
+// failed write is retried: an attempt that is not recorded is repeated
+// after its lease runs out, which is safe but wasteful.
+func (e *Engine) record(results <-chan *store.AttemptResult) {
+	const maxBatch = 512
+	batch := make([]*store.AttemptResult, 0, maxBatch)
+	for r := range results {
+		batch = append(batch[:0], r)
+	drain:
+		for len(batch) < maxBatch {
+			select {
+			case r, ok := <-results:
+				if !ok {
+					break drain
+				}
+				batch = append(batch, r)
+			default:
+				break drain
+			}
+		}
+		e.flush(batch)
+	}
+}
+
+func (e *Engine) flush(batch []*store.AttemptResult) {
+	backoff := 50 * time.Millisecond
+	for try := 1; ; try++ {
+		notices, err := e.store.RecordAttempts(context.Background(), batch)
+		if err == nil {
+			e.release(batch)
+			if len(notices) > 0 && e.notifier != nil {
+				e.notifier.Notify(context.Background(), notices)
+			}
+			return
+		}
+		e.log.Error("record attempts", "err", err, "count", len(batch), "try", try)
+		if try >= 100 {
+			// Give the slots back; the leases will expire and the
+			// deliveries will be attempted again.
+			e.release(batch)
+			return
+		}
+		time.Sleep(backoff)
+		backoff = min(backoff*2, 5*time.Second)
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}

@@ -1,0 +1,217 @@
+// Package httpapi serves hookd's REST API under /v1, with the health and
+// readiness probes beside it. Handlers decode and check the request's
+// shape, call the service, and encode the answer; the one map from error
+// codes to HTTP statuses lives here.
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/service"
+	"github.com/hookd/hookd/store"
+)
+
+// Config tunes the API.
+type Config struct {
+	// MaxEventBytes limits an event's body; 0 means 256 KiB. A batch may
+	// be MaxBatch times that.
+	MaxEventBytes int64
+	// Ready reports whether the store answers, for /readyz.
+	Ready func(ctx context.Context) error
+	// Extra is mounted at the root for paths the API does not serve
+	// itself (metrics, the dashboard); optional.
+	Extra map[string]http.Handler
+}
+
+// Server is the API's http.Handler.
+type Server struct {
+	svc *service.Service
+	log *slog.Logger
+	cfg Config
+	mux *http.ServeMux
+}
+
+// New returns the API over svc.
+func New(svc *service.Service, log *slog.Logger, cfg Config) (*Server, error) {
+	if svc == nil {
+		return nil, errors.New("httpapi: service is required")
+	}
+	if cfg.MaxEventBytes <= 0 {
+		cfg.MaxEventBytes = 256 << 10
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{svc: svc, log: log, cfg: cfg, mux: http.NewServeMux()}
+	s.routes()
+	return s, nil
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			s.log.Error("handler panic", "method", r.Method, "path", r.URL.Path, "panic", v)
+			writeError(w, hookd.Errorf(hookd.EINTERNAL, "internal error"))
+		}
+	}()
+	if _, pattern := s.mux.Handler(r); pattern == "" {
+		// Unknown paths and wrong methods alike answer in the API's
+		// error format.
+		notFoundRoute(w, r)
+		return
+	}
+	s.mux.ServeHTTP(w, r)
+}
+
+// statusOf is the one map from error codes to HTTP statuses.
+var statusOf = map[string]int{
+	hookd.EINVALID:      http.StatusBadRequest,
+	hookd.EUNAUTHORIZED: http.StatusUnauthorized,
+	hookd.ENOTFOUND:     http.StatusNotFound,
+	hookd.ECONFLICT:     http.StatusConflict,
+	hookd.ETOOLARGE:     http.StatusRequestEntityTooLarge,
+	hookd.ERATELIMITED:  http.StatusTooManyRequests,
+	hookd.EINTERNAL:     http.StatusInternalServerError,
+}
+
+type errorBody struct {
+	Error errorDetail `json:"error"`
+}
+
+type errorDetail struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+func writeError(w http.ResponseWriter, err error) {
+	code := hookd.ErrorCode(err)
+	status, ok := statusOf[code]
+	if !ok {
+		code, status = hookd.EINTERNAL, http.StatusInternalServerError
+	}
+	writeJSON(w, status, errorBody{Error: errorDetail{Code: code, Message: hookd.ErrorMessage(err)}})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+}
+
+// fail writes err, logging those that are not the caller's fault.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	if hookd.ErrorCode(err) == hookd.EINTERNAL {
+		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	writeError(w, err)
+}
+
+// decode reads a JSON body of at most limit bytes into v. An empty body
+// decodes as {}.
+func decode(w http.ResponseWriter, r *http.Request, limit int64, v any) error {
+	r.Body = http.MaxBytesReader(w, r.Body, limit)
+	dec := json.NewDecoder(r.Body)
+	dec.UseNumber()
+	err := dec.Decode(v)
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		return hookd.Errorf(hookd.ETOOLARGE, "the request body must be at most %d bytes", limit)
+	case errors.Is(err, io.EOF):
+		return nil // an empty body
+	case err != nil:
+		return hookd.Errorf(hookd.EINVALID, "request body: %s", hookd.JSONProblem(err))
+	}
+	if dec.More() {
+		return hookd.Errorf(hookd.EINVALID, "request body must be one JSON value")
+	}
+	return nil
+}
+
+const defaultLimit, maxLimit = 50, 250
+
+// page reads ?limit= and ?after=.
+func page(r *http.Request) (store.Page, error) {
+	p := store.Page{Limit: defaultLimit, After: r.URL.Query().Get("after")}
+	if v := r.URL.Query().Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxLimit {
+			return p, hookd.Errorf(hookd.EINVALID, "limit must be a whole number from 1 to %d", maxLimit)
+		}
+		p.Limit = n
+	}
+	return p, nil
+}
+
+// list writes {"<name>": items, "next": cursor-or-null}.
+func list[T any](w http.ResponseWriter, name string, items []T, next string) {
+	if items == nil {
+		items = []T{}
+	}
+	body := map[string]any{name: items, "next": nil}
+	if next != "" {
+		body["next"] = next
+	}
+	writeJSON(w, http.StatusOK, body)
+}
+
+// principal is set on the request context by authenticate.
+type principalKey struct{}
+
+func principal(r *http.Request) *service.Principal {
+	p, _ := r.Context().Value(principalKey{}).(*service.Principal)
+	return p
+}
+
+// authenticate requires a valid bearer token.
+func (s *Server) authenticate(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok {
+			writeError(w, hookd.Errorf(hookd.EUNAUTHORIZED, "missing Authorization: Bearer <token> header"))
+			return
+		}
+		p, err := s.svc.Authenticate(r.Context(), strings.TrimSpace(token))
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		next(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
+	}
+}
+
+func (s *Server) health(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.Ready != nil {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := s.cfg.Ready(ctx); err != nil {
+			s.log.Warn("not ready", "err", err)
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable"})
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+func notFoundRoute(w http.ResponseWriter, r *http.Request) {
+	writeError(w, hookd.Errorf(hookd.ENOTFOUND, "no route for %s %s", r.Method, r.URL.Path))
+}

@@ -1,0 +1,38 @@
+// Package ident makes hookd's ids: a short type prefix and a ULID, so that
+// ids sort by creation time and lists page by id alone.
+package ident
+
+import (
+	"crypto/rand"
+	"io"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/oklog/ulid/v2"
+)
+
+// Generator makes ids. Its zero value is not usable; call New.
+type Generator struct {
+	mu      sync.Mutex
+	now     func() time.Time
+	entropy io.Reader
+}
+
+// New returns a generator reading time from now (nil means time.Now).
+// Ids made in the same millisecond by one generator still sort in the
+// order they were made.
+func New(now func() time.Time) *Generator {
+	if now == nil {
+		now = time.Now
+	}
+	return &Generator{now: now, entropy: ulid.Monotonic(rand.Reader, 0)}
+}
+
+// New returns prefix + "_" + a lower-case ULID.
+func (g *Generator) New(prefix string) string {
+	g.mu.Lock()
+	id := ulid.MustNew(ulid.Timestamp(g.now()), g.entropy)
+	g.mu.Unlock()
+	return prefix + "_" + strings.ToLower(id.String())
+}

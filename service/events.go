@@ -1,0 +1,279 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/egress"
+	"github.com/hookd/hookd/store"
+	"github.com/hookd/hookd/wire"
+)
+
+// MaxBatch is the most events one batch publish may carry.
+const MaxBatch = 1000
+
+// TestEventType is the type of a test event when none is chosen.
+const TestEventType = "webhook.test"
+
+// PublishInput is the body of a publish request.
+type PublishInput struct {
+	Type           *string         `json:"type"`
+	Data           json.RawMessage `json:"data"`
+	IdempotencyKey *string         `json:"idempotency_key"`
+	WebhookURL     *string         `json:"webhook_url"`
+	WebhookEvents  []string        `json:"webhook_events"`
+}
+
+// Published is the outcome of publishing one event.
+type Published struct {
+	Event      *hookd.Event
+	Deliveries int
+	// Duplicate is set when the idempotency key had been used in the
+	// last 24 hours; Event is then the first event.
+	Duplicate bool
+}
+
+// Publish commits one event and its deliveries.
+func (s *Service) Publish(ctx context.Context, p *Principal, appRef string, in *PublishInput) (*Published, error) {
+	out, err := s.publish(ctx, p, appRef, []*PublishInput{in}, "")
+	if err != nil {
+		return nil, err
+	}
+	return out[0], nil
+}
+
+// PublishBatch commits up to MaxBatch events in one transaction. One
+// invalid item rejects the whole batch with an error naming its index.
+func (s *Service) PublishBatch(ctx context.Context, p *Principal, appRef string, in []*PublishInput) ([]*Published, error) {
+	if len(in) == 0 {
+		return nil, hookd.Errorf(hookd.EINVALID, "events must hold at least one event")
+	}
+	if len(in) > MaxBatch {
+		return nil, hookd.Errorf(hookd.EINVALID, "events must hold at most %d events", MaxBatch)
+	}
+	return s.publish(ctx, p, appRef, in, "events")
+}
+
+func (s *Service) publish(ctx context.Context, p *Principal, appRef string, in []*PublishInput, field string) ([]*Published, error) {
+	app, err := s.app(ctx, p, appRef)
+	if err != nil {
+		return nil, err
+	}
+	catalog, err := s.catalog(ctx)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	params := &store.PublishParams{AppID: app.ID, Now: now, Events: make([]*store.PublishEvent, len(in))}
+	for i, item := range in {
+		prefix := ""
+		if field != "" {
+			prefix = fmt.Sprintf("%s[%d].", field, i)
+		}
+		if item == nil {
+			return nil, hookd.Errorf(hookd.EINVALID, "%s must be an object", strings.TrimSuffix(prefix, "."))
+		}
+		pe, err := s.prepareEvent(ctx, app, catalog, item, prefix, now)
+		if err != nil {
+			return nil, err
+		}
+		params.Events[i] = pe
+	}
+	results, err := s.store.Publish(ctx, params)
+	if err != nil {
+		return nil, err
+	}
+	s.cfg.Wake()
+	out := make([]*Published, len(results))
+	for i, r := range results {
+		out[i] = &Published{Event: r.Event, Deliveries: r.Deliveries, Duplicate: r.Duplicate}
+	}
+	return out, nil
+}
+
+func (s *Service) catalog(ctx context.Context) (map[string]*hookd.EventType, error) {
+	all, err := s.store.AllEventTypes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	m := make(map[string]*hookd.EventType, len(all))
+	for _, et := range all {
+		m[et.Name] = et
+	}
+	return m, nil
+}
+
+// prepareEvent validates one publish body and renders its payload.
+func (s *Service) prepareEvent(ctx context.Context, app *hookd.App, catalog map[string]*hookd.EventType, in *PublishInput, prefix string, now time.Time) (*store.PublishEvent, error) {
+	if in.Type == nil || *in.Type == "" {
+		return nil, hookd.Errorf(hookd.EINVALID, "%stype is required", prefix)
+	}
+	if err := checkEventTypeName(prefix+"type", *in.Type); err != nil {
+		return nil, err
+	}
+	if et := catalog[*in.Type]; et != nil && et.Status == hookd.EventTypeReserved {
+		return nil, hookd.Errorf(hookd.EINVALID, "%stype %q is reserved and cannot be published", prefix, *in.Type)
+	}
+	ev := &hookd.Event{ID: s.cfg.NewID("evt"), AppID: app.ID, Type: *in.Type, CreatedAt: now}
+	if in.IdempotencyKey != nil {
+		if len(*in.IdempotencyKey) == 0 || len(*in.IdempotencyKey) > 255 {
+			return nil, hookd.Errorf(hookd.EINVALID, "%sidempotency_key must be 1-255 characters", prefix)
+		}
+		ev.IdempotencyKey = *in.IdempotencyKey
+	}
+	if len(in.Data) > s.cfg.MaxDataBytes {
+		return nil, hookd.Errorf(hookd.ETOOLARGE, "%sdata must be at most %d bytes", prefix, s.cfg.MaxDataBytes)
+	}
+	if err := s.render(app, ev, in.Data, prefix); err != nil {
+		return nil, err
+	}
+	pe := &store.PublishEvent{Event: ev}
+	if in.WebhookURL != nil {
+		if err := egress.CheckURL(ctx, prefix+"webhook_url", *in.WebhookURL, s.cfg.AllowPrivate, s.cfg.Resolver); err != nil {
+			return nil, err
+		}
+		pe.OneOffURL = *in.WebhookURL
+		for j, f := range in.WebhookEvents {
+			name := fmt.Sprintf("%swebhook_events[%d]", prefix, j)
+			if f != "*" {
+				if err := checkEventTypeName(name, strings.TrimSuffix(f, ".*")); err != nil {
+					return nil, err
+				}
+			}
+		}
+		pe.OneOffEvents = in.WebhookEvents
+	} else if len(in.WebhookEvents) > 0 {
+		return nil, hookd.Errorf(hookd.EINVALID, "%swebhook_events needs webhook_url", prefix)
+	}
+	return pe, nil
+}
+
+// render canonicalises data and builds the wire payload under the app's
+// envelope.
+func (s *Service) render(app *hookd.App, ev *hookd.Event, data json.RawMessage, prefix string) error {
+	if len(data) == 0 {
+		data = json.RawMessage(`{}`)
+	}
+	canon, err := wire.CanonicalObject(data)
+	if err != nil {
+		return hookd.Errorf(hookd.EINVALID, "%s%s", prefix, hookd.ErrorMessage(err))
+	}
+	ev.Data = canon
+	appRef := app.ID
+	if app.UID != "" {
+		appRef = app.UID
+	}
+	payload, err := wire.Body(app.Profile.Envelope, wire.Event{ID: ev.ID, AppID: appRef, Type: ev.Type, CreatedAt: ev.CreatedAt, Data: canon})
+	if err != nil {
+		return hookd.Errorf(hookd.EINVALID, "%s%s", prefix, hookd.ErrorMessage(err))
+	}
+	ev.Payload = payload
+	return nil
+}
+
+// TestInput is the body of a test event request.
+type TestInput struct {
+	Type *string         `json:"type"`
+	Data json.RawMessage `json:"data"`
+}
+
+// SendTest publishes a synthetic event, marked as a test, to one webhook.
+func (s *Service) SendTest(ctx context.Context, p *Principal, appRef, id string, in *TestInput) (*hookd.Event, error) {
+	app, w, err := s.webhook(ctx, p, appRef, id)
+	if err != nil {
+		return nil, err
+	}
+	typ := TestEventType
+	if in.Type != nil && *in.Type != TestEventType {
+		if _, err := s.store.GetEventType(ctx, *in.Type); hookd.IsNotFound(err) {
+			return nil, hookd.Errorf(hookd.EINVALID, "type %q is not in the event type catalog", *in.Type)
+		} else if err != nil {
+			return nil, err
+		}
+		typ = *in.Type
+	}
+	data := in.Data
+	if len(data) == 0 {
+		data, _ = json.Marshal(map[string]string{"webhook_id": w.ID, "message": "This is a test event from hookd."})
+	}
+	now := s.now()
+	ev := &hookd.Event{ID: s.cfg.NewID("evt"), AppID: app.ID, Type: typ, Test: true, CreatedAt: now}
+	if err := s.render(app, ev, data, ""); err != nil {
+		return nil, err
+	}
+	_, err = s.store.Publish(ctx, &store.PublishParams{AppID: app.ID, Now: now, Events: []*store.PublishEvent{{Event: ev, OnlyWebhookID: w.ID}}})
+	if err != nil {
+		return nil, err
+	}
+	s.cfg.Wake()
+	return s.store.GetEvent(ctx, app.ID, ev.ID)
+}
+
+// GetEvent returns one event with its deliveries.
+func (s *Service) GetEvent(ctx context.Context, p *Principal, appRef, id string) (*hookd.Event, error) {
+	app, err := s.app(ctx, p, appRef)
+	if err != nil {
+		return nil, err
+	}
+	return s.store.GetEvent(ctx, app.ID, id)
+}
+
+// ListEvents lists an app's recent events, or one webhook's.
+func (s *Service) ListEvents(ctx context.Context, p *Principal, appRef, webhookID string, page store.Page) ([]*hookd.Event, string, error) {
+	app, err := s.app(ctx, p, appRef)
+	if err != nil {
+		return nil, "", err
+	}
+	if webhookID != "" {
+		if _, err := s.store.GetWebhook(ctx, app.ID, webhookID); err != nil {
+			return nil, "", err
+		}
+	}
+	return s.store.ListEvents(ctx, store.EventFilter{AppID: app.ID, WebhookID: webhookID}, page)
+}
+
+// ListDeliveries lists a webhook's deliveries, optionally of one status.
+func (s *Service) ListDeliveries(ctx context.Context, p *Principal, appRef, webhookID, status string, page store.Page) ([]*hookd.Delivery, string, error) {
+	app, err := s.app(ctx, p, appRef)
+	if err != nil {
+		return nil, "", err
+	}
+	switch status {
+	case "", hookd.DeliveryPending, hookd.DeliverySucceeded, hookd.DeliveryFailed, hookd.DeliveryHeld:
+	default:
+		return nil, "", hookd.Errorf(hookd.EINVALID, "status must be pending, succeeded, failed or held")
+	}
+	if webhookID != "" {
+		if _, err := s.store.GetWebhook(ctx, app.ID, webhookID); err != nil {
+			return nil, "", err
+		}
+	}
+	return s.store.ListDeliveries(ctx, store.DeliveryFilter{AppID: app.ID, WebhookID: webhookID, Status: status}, page)
+}
+
+// GetDelivery returns one delivery with all its attempts.
+func (s *Service) GetDelivery(ctx context.Context, p *Principal, appRef, id string) (*hookd.Delivery, error) {
+	app, err := s.app(ctx, p, appRef)
+	if err != nil {
+		return nil, err
+	}
+	return s.store.GetDelivery(ctx, app.ID, id)
+}
+
+// RetryDelivery makes a delivery due now, also a failed one.
+func (s *Service) RetryDelivery(ctx context.Context, p *Principal, appRef, id string) (*hookd.Delivery, error) {
+	app, err := s.app(ctx, p, appRef)
+	if err != nil {
+		return nil, err
+	}
+	d, err := s.store.RetryDelivery(ctx, app.ID, id, s.now())
+	if err != nil {
+		return nil, err
+	}
+	s.cfg.Wake()
+	return d, nil
+}

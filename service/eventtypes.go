@@ -1,0 +1,116 @@
+package service
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"regexp"
+	"unicode/utf8"
+
+	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/store"
+)
+
+var eventTypePattern = regexp.MustCompile(`^[a-zA-Z0-9_\-]+(\.[a-zA-Z0-9_\-]+)*$`)
+
+// EventTypeInput is the body of an event type create or PATCH.
+type EventTypeInput struct {
+	Name        *string         `json:"name"`
+	Description *string         `json:"description"`
+	Status      *string         `json:"status"`
+	Schema      json.RawMessage `json:"schema"`
+}
+
+func checkEventTypeName(field, name string) error {
+	if len(name) == 0 || len(name) > 255 || !eventTypePattern.MatchString(name) {
+		return hookd.Errorf(hookd.EINVALID, "%s must be dot-separated words of letters, digits, '_' or '-' (at most 255 characters)", field)
+	}
+	return nil
+}
+
+// CreateEventType adds a type to the catalog.
+func (s *Service) CreateEventType(ctx context.Context, p *Principal, in *EventTypeInput) (*hookd.EventType, error) {
+	if err := requireAdmin(p); err != nil {
+		return nil, err
+	}
+	if in.Name == nil {
+		return nil, hookd.Errorf(hookd.EINVALID, "name is required")
+	}
+	if err := checkEventTypeName("name", *in.Name); err != nil {
+		return nil, err
+	}
+	now := s.now()
+	et := &hookd.EventType{ID: s.cfg.NewID("etp"), Name: *in.Name, Status: hookd.EventTypeActive, CreatedAt: now, UpdatedAt: now}
+	if err := applyEventType(et, in); err != nil {
+		return nil, err
+	}
+	if err := s.store.CreateEventType(ctx, et); err != nil {
+		return nil, err
+	}
+	return et, nil
+}
+
+func applyEventType(et *hookd.EventType, in *EventTypeInput) error {
+	if in.Description != nil {
+		if utf8.RuneCountInString(*in.Description) > 2000 {
+			return hookd.Errorf(hookd.EINVALID, "description must be at most 2000 characters")
+		}
+		et.Description = *in.Description
+	}
+	if in.Status != nil {
+		switch *in.Status {
+		case hookd.EventTypeActive, hookd.EventTypeReserved, hookd.EventTypeDeprecated:
+			et.Status = *in.Status
+		default:
+			return hookd.Errorf(hookd.EINVALID, "status must be active, reserved or deprecated")
+		}
+	}
+	if in.Schema != nil {
+		schema := bytes.TrimSpace(in.Schema)
+		switch {
+		case string(schema) == "null":
+			et.Schema = nil
+		case len(schema) > 0 && schema[0] == '{' && json.Valid(schema):
+			var buf bytes.Buffer
+			if err := json.Compact(&buf, schema); err != nil {
+				return hookd.Errorf(hookd.EINVALID, "schema must be a JSON object")
+			}
+			et.Schema = buf.Bytes()
+		default:
+			return hookd.Errorf(hookd.EINVALID, "schema must be a JSON object")
+		}
+	}
+	return nil
+}
+
+// GetEventType returns one catalog entry.
+func (s *Service) GetEventType(ctx context.Context, _ *Principal, name string) (*hookd.EventType, error) {
+	return s.store.GetEventType(ctx, name)
+}
+
+// ListEventTypes lists the catalog, newest first.
+func (s *Service) ListEventTypes(ctx context.Context, _ *Principal, page store.Page) ([]*hookd.EventType, string, error) {
+	return s.store.ListEventTypes(ctx, page)
+}
+
+// UpdateEventType applies a PATCH; the name cannot change.
+func (s *Service) UpdateEventType(ctx context.Context, p *Principal, name string, in *EventTypeInput) (*hookd.EventType, error) {
+	if err := requireAdmin(p); err != nil {
+		return nil, err
+	}
+	et, err := s.store.GetEventType(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	if in.Name != nil && *in.Name != et.Name {
+		return nil, hookd.Errorf(hookd.EINVALID, "name cannot be changed")
+	}
+	if err := applyEventType(et, in); err != nil {
+		return nil, err
+	}
+	et.UpdatedAt = s.now()
+	if err := s.store.UpdateEventType(ctx, et); err != nil {
+		return nil, err
+	}
+	return et, nil
+}

@@ -1,0 +1,135 @@
+// Package service is hookd's application layer: it validates what the API
+// is asked to do, fills in what the user left out, generates ids and
+// secrets, and calls the store. The HTTP API and the tests drive it; it
+// knows nothing of HTTP.
+package service
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/store"
+)
+
+// Config tunes a Service.
+type Config struct {
+	// AdminTokenHash is the SHA-256 (hex) of the admin token.
+	AdminTokenHash string
+	// AllowPrivate allows webhook URLs on private networks and plain http.
+	AllowPrivate bool
+	// Resolver resolves URL hosts for validation; nil means the default.
+	Resolver *net.Resolver
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// NewID makes ids. Required.
+	NewID func(prefix string) string
+	// MaxDataBytes limits an event's data; 0 means 256 KiB.
+	MaxDataBytes int
+	// Wake is called after something became due, so delivery starts at
+	// once instead of at the next poll. Optional.
+	Wake func()
+	Logger *slog.Logger
+}
+
+// Service carries out the API's operations.
+type Service struct {
+	store store.Store
+	cfg   Config
+}
+
+// New returns a Service over st.
+func New(st store.Store, cfg Config) (*Service, error) {
+	if st == nil || cfg.NewID == nil {
+		return nil, errors.New("service: store and NewID are required")
+	}
+	if cfg.AdminTokenHash == "" {
+		return nil, errors.New("service: admin token hash is required")
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.MaxDataBytes <= 0 {
+		cfg.MaxDataBytes = 256 << 10
+	}
+	if cfg.Wake == nil {
+		cfg.Wake = func() {}
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Service{store: st, cfg: cfg}, nil
+}
+
+func (s *Service) now() time.Time { return s.cfg.Now().UTC().Truncate(time.Millisecond) }
+
+// Principal is who is calling: the admin, or the holder of one app's key.
+type Principal struct {
+	Admin bool
+	AppID string
+}
+
+// HashToken returns the stored form of a token: hex SHA-256. Tokens are
+// random and long, so a fast hash is enough.
+func HashToken(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+// Authenticate maps a bearer token to its principal.
+func (s *Service) Authenticate(ctx context.Context, token string) (*Principal, error) {
+	if token == "" {
+		return nil, hookd.Errorf(hookd.EUNAUTHORIZED, "missing bearer token")
+	}
+	hash := HashToken(token)
+	if subtle.ConstantTimeCompare([]byte(hash), []byte(s.cfg.AdminTokenHash)) == 1 {
+		return &Principal{Admin: true}, nil
+	}
+	if strings.HasPrefix(token, appKeyPrefix) {
+		key, err := s.store.AppKeyByHash(ctx, hash)
+		if err == nil {
+			return &Principal{AppID: key.AppID}, nil
+		}
+		if !hookd.IsNotFound(err) {
+			return nil, err
+		}
+	}
+	return nil, hookd.Errorf(hookd.EUNAUTHORIZED, "invalid bearer token")
+}
+
+// app resolves an app reference for p: the admin sees every app, a key
+// holder only its own, and anything else is NOT_FOUND.
+func (s *Service) app(ctx context.Context, p *Principal, ref string) (*hookd.App, error) {
+	app, err := s.store.GetApp(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	if !p.Admin && app.ID != p.AppID {
+		return nil, hookd.Errorf(hookd.ENOTFOUND, "app %q not found", ref)
+	}
+	return app, nil
+}
+
+func requireAdmin(p *Principal) error {
+	if !p.Admin {
+		return hookd.Errorf(hookd.EUNAUTHORIZED, "this operation needs the admin token")
+	}
+	return nil
+}
+
+func randomToken(prefix string, n int) (string, error) {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return prefix + base64.RawURLEncoding.EncodeToString(b), nil
+}

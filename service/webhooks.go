@@ -1,0 +1,426 @@
+package service
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/egress"
+	"github.com/hookd/hookd/store"
+	"github.com/hookd/hookd/webhook"
+)
+
+const (
+	maxHeaders      = 50
+	maxMetadataKeys = 50
+	maxRateLimit    = 100_000
+	maxGrace        = 7 * 24 * time.Hour
+)
+
+// WebhookInput is the body of a webhook create or PATCH; nil fields are
+// absent.
+type WebhookInput struct {
+	URL         *string            `json:"url"`
+	Events      *[]string          `json:"events"`
+	Name        *string            `json:"name"`
+	Description *string            `json:"description"`
+	Secret      *string            `json:"secret"`
+	Headers     *map[string]string `json:"headers"`
+	RateLimit   *int               `json:"rate_limit"`
+	Ordered     *bool              `json:"ordered"`
+	Metadata    *map[string]string `json:"metadata"`
+	Status      *string            `json:"status"`
+	Enabled     *bool              `json:"enabled"`
+}
+
+// WebhookView is a webhook with its health, as the API shows it.
+type WebhookView struct {
+	*hookd.Webhook
+	Health *hookd.WebhookHealth
+}
+
+// CreateWebhook registers a webhook and returns it with its secret.
+func (s *Service) CreateWebhook(ctx context.Context, p *Principal, appRef string, in *WebhookInput) (*WebhookView, error) {
+	app, err := s.app(ctx, p, appRef)
+	if err != nil {
+		return nil, err
+	}
+	if in.URL == nil {
+		return nil, hookd.Errorf(hookd.EINVALID, "url is required")
+	}
+	now := s.now()
+	w := &hookd.Webhook{ID: s.cfg.NewID("wh"), AppID: app.ID, Status: hookd.WebhookActive, CreatedAt: now, UpdatedAt: now}
+	if in.Events == nil {
+		active, err := s.activeTypes(ctx)
+		if err != nil {
+			return nil, err
+		}
+		w.Events = active
+	}
+	if err := s.applyWebhook(ctx, app, w, in); err != nil {
+		return nil, err
+	}
+	if w.Secret == "" {
+		if w.Secret, err = webhook.NewSecret(); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.store.CreateWebhook(ctx, w, app.Profile.MaxWebhooks); err != nil {
+		return nil, err
+	}
+	return &WebhookView{Webhook: w, Health: &hookd.WebhookHealth{}}, nil
+}
+
+func (s *Service) activeTypes(ctx context.Context) ([]string, error) {
+	all, err := s.store.AllEventTypes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	names := []string{}
+	for _, et := range all {
+		if et.Status == hookd.EventTypeActive {
+			names = append(names, et.Name)
+		}
+	}
+	return names, nil
+}
+
+// applyWebhook validates in and copies it onto w.
+func (s *Service) applyWebhook(ctx context.Context, app *hookd.App, w *hookd.Webhook, in *WebhookInput) error {
+	if in.URL != nil {
+		if err := egress.CheckURL(ctx, "url", *in.URL, s.cfg.AllowPrivate, s.cfg.Resolver); err != nil {
+			return err
+		}
+		w.URL = *in.URL
+	}
+	if in.Events != nil {
+		events, err := s.checkFilter(ctx, "events", *in.Events)
+		if err != nil {
+			return err
+		}
+		w.Events = events
+	}
+	if in.Name != nil {
+		if *in.Name != "" || w.Name != "" {
+			if err := checkName("name", *in.Name); err != nil {
+				return err
+			}
+		}
+		w.Name = *in.Name
+	}
+	if in.Description != nil {
+		if utf8.RuneCountInString(*in.Description) > 2000 {
+			return hookd.Errorf(hookd.EINVALID, "description must be at most 2000 characters")
+		}
+		w.Description = *in.Description
+	}
+	if in.Secret != nil {
+		if err := checkSecret("secret", app.Profile.Signature.Scheme, *in.Secret); err != nil {
+			return err
+		}
+		w.Secret = *in.Secret
+	}
+	if in.Headers != nil {
+		if err := checkHeaders(*in.Headers); err != nil {
+			return err
+		}
+		w.Headers = *in.Headers
+	}
+	if in.RateLimit != nil {
+		if *in.RateLimit < 0 || *in.RateLimit > maxRateLimit {
+			return hookd.Errorf(hookd.EINVALID, "rate_limit must be between 0 (unlimited) and %d deliveries per second", maxRateLimit)
+		}
+		w.RateLimit = *in.RateLimit
+	}
+	if in.Ordered != nil {
+		w.Ordered = *in.Ordered
+	}
+	if in.Metadata != nil {
+		if len(*in.Metadata) > maxMetadataKeys {
+			return hookd.Errorf(hookd.EINVALID, "metadata must have at most %d keys", maxMetadataKeys)
+		}
+		for k, v := range *in.Metadata {
+			if len(k) > 256 || len(v) > 4096 {
+				return hookd.Errorf(hookd.EINVALID, "metadata keys must be at most 256 bytes and values at most 4096")
+			}
+		}
+		w.Metadata = *in.Metadata
+	}
+	status := w.Status
+	if in.Status != nil {
+		switch *in.Status {
+		case hookd.WebhookActive, hookd.WebhookPaused, hookd.WebhookDisabled:
+			status = *in.Status
+		default:
+			return hookd.Errorf(hookd.EINVALID, "status must be active, paused or disabled")
+		}
+	}
+	if in.Enabled != nil {
+		want := hookd.WebhookDisabled
+		if *in.Enabled {
+			want = hookd.WebhookActive
+			if in.Status != nil && status == hookd.WebhookPaused {
+				want = hookd.WebhookPaused
+			}
+		}
+		if in.Status != nil && status != want {
+			return hookd.Errorf(hookd.EINVALID, "status %q contradicts enabled %t", status, *in.Enabled)
+		}
+		status = want
+	}
+	if status != w.Status {
+		w.Status = status
+		if status == hookd.WebhookDisabled {
+			w.DisabledReason = "disabled through the API"
+		}
+	}
+	return nil
+}
+
+// checkFilter validates an events filter: catalog names, "*" or prefix
+// wildcards "job.*".
+func (s *Service) checkFilter(ctx context.Context, field string, filter []string) ([]string, error) {
+	if len(filter) == 0 {
+		return nil, hookd.Errorf(hookd.EINVALID, "%s must not be empty; omit it to subscribe to every active type", field)
+	}
+	if len(filter) > 500 {
+		return nil, hookd.Errorf(hookd.EINVALID, "%s must have at most 500 entries", field)
+	}
+	all, err := s.store.AllEventTypes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	known := make(map[string]bool, len(all))
+	for _, et := range all {
+		known[et.Name] = true
+	}
+	out := make([]string, 0, len(filter))
+	seen := map[string]bool{}
+	for i, f := range filter {
+		name := fmt.Sprintf("%s[%d]", field, i)
+		switch {
+		case f == "*":
+		case strings.HasSuffix(f, ".*"):
+			if err := checkEventTypeName(name, strings.TrimSuffix(f, ".*")); err != nil {
+				return nil, err
+			}
+		case !known[f]:
+			if err := checkEventTypeName(name, f); err != nil {
+				return nil, err
+			}
+			return nil, hookd.Errorf(hookd.EINVALID, "%s: %q is not in the event type catalog", name, f)
+		}
+		if !seen[f] {
+			seen[f] = true
+			out = append(out, f)
+		}
+	}
+	return out, nil
+}
+
+// checkSecret validates an operator-supplied secret for the app's scheme.
+func checkSecret(field, scheme, secret string) error {
+	if scheme == hookd.SchemeStandard {
+		raw, ok := strings.CutPrefix(secret, "whsec_")
+		key, err := base64.StdEncoding.DecodeString(raw)
+		if !ok || err != nil || len(key) < 16 || len(key) > 64 {
+			return hookd.Errorf(hookd.EINVALID, "%s must be whsec_ followed by standard base64 of 16 to 64 bytes for the standard scheme", field)
+		}
+		return nil
+	}
+	if len(secret) < 8 || len(secret) > 512 {
+		return hookd.Errorf(hookd.EINVALID, "%s must be 8 to 512 characters", field)
+	}
+	for _, c := range secret {
+		if c < 0x20 || c == 0x7f {
+			return hookd.Errorf(hookd.EINVALID, "%s must not contain control characters", field)
+		}
+	}
+	return nil
+}
+
+// reservedHeaders are set by hookd or by HTTP itself and cannot be custom.
+var reservedHeaders = map[string]bool{
+	"Host": true, "Content-Length": true, "Content-Type": true, "Transfer-Encoding": true, "Connection": true,
+	"Keep-Alive": true, "Te": true, "Trailer": true, "Upgrade": true, "Proxy-Authorization": true, "User-Agent": true,
+}
+
+func checkHeaders(h map[string]string) error {
+	if len(h) > maxHeaders {
+		return hookd.Errorf(hookd.EINVALID, "headers must have at most %d entries", maxHeaders)
+	}
+	for name, v := range h {
+		if name == "" || !validToken(name) {
+			return hookd.Errorf(hookd.EINVALID, "headers: %q is not a valid header name", name)
+		}
+		if reservedHeaders[http.CanonicalHeaderKey(name)] {
+			return hookd.Errorf(hookd.EINVALID, "headers: %s is set by hookd and cannot be overridden", name)
+		}
+		if len(v) > 4096 || strings.ContainsAny(v, "\r\n\x00") {
+			return hookd.Errorf(hookd.EINVALID, "headers: the value of %s must be at most 4096 bytes on one line", name)
+		}
+	}
+	return nil
+}
+
+func validToken(s string) bool {
+	for _, c := range s {
+		if c > 0x7e || c <= ' ' || strings.ContainsRune("\"(),/:;<=>?@[\\]{}", c) {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *Service) webhook(ctx context.Context, p *Principal, appRef, id string) (*hookd.App, *hookd.Webhook, error) {
+	app, err := s.app(ctx, p, appRef)
+	if err != nil {
+		return nil, nil, err
+	}
+	w, err := s.store.GetWebhook(ctx, app.ID, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	return app, w, nil
+}
+
+func (s *Service) view(ctx context.Context, w *hookd.Webhook) (*WebhookView, error) {
+	h, err := s.store.WebhookHealth(ctx, w.ID, s.now())
+	if err != nil {
+		return nil, err
+	}
+	return &WebhookView{Webhook: w, Health: h}, nil
+}
+
+// GetWebhook returns one webhook with its health.
+func (s *Service) GetWebhook(ctx context.Context, p *Principal, appRef, id string) (*WebhookView, error) {
+	_, w, err := s.webhook(ctx, p, appRef, id)
+	if err != nil {
+		return nil, err
+	}
+	return s.view(ctx, w)
+}
+
+// ListWebhooks lists an app's webhooks with their health.
+func (s *Service) ListWebhooks(ctx context.Context, p *Principal, appRef string, page store.Page) ([]*WebhookView, string, error) {
+	app, err := s.app(ctx, p, appRef)
+	if err != nil {
+		return nil, "", err
+	}
+	hooks, next, err := s.store.ListWebhooks(ctx, app.ID, page)
+	if err != nil {
+		return nil, "", err
+	}
+	views := make([]*WebhookView, 0, len(hooks))
+	for _, w := range hooks {
+		v, err := s.view(ctx, w)
+		if err != nil {
+			return nil, "", err
+		}
+		views = append(views, v)
+	}
+	return views, next, nil
+}
+
+// UpdateWebhook applies a PATCH.
+func (s *Service) UpdateWebhook(ctx context.Context, p *Principal, appRef, id string, in *WebhookInput) (*WebhookView, error) {
+	app, w, err := s.webhook(ctx, p, appRef, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.applyWebhook(ctx, app, w, in); err != nil {
+		return nil, err
+	}
+	now := s.now()
+	w.UpdatedAt = now
+	if err := s.store.UpdateWebhook(ctx, w, now); err != nil {
+		return nil, err
+	}
+	s.cfg.Wake()
+	return s.view(ctx, w)
+}
+
+// DeleteWebhook deletes a webhook and its deliveries.
+func (s *Service) DeleteWebhook(ctx context.Context, p *Principal, appRef, id string) error {
+	app, err := s.app(ctx, p, appRef)
+	if err != nil {
+		return err
+	}
+	return s.store.DeleteWebhook(ctx, app.ID, id)
+}
+
+// RotateInput is the body of a secret rotation.
+type RotateInput struct {
+	GraceSeconds *float64 `json:"grace_seconds"`
+	Secret       *string  `json:"secret"`
+}
+
+// RotateWebhookSecret gives a webhook a new secret and returns it. During
+// the grace period the old secret signs beside the new one.
+func (s *Service) RotateWebhookSecret(ctx context.Context, p *Principal, appRef, id string, in *RotateInput) (*WebhookView, error) {
+	app, w, err := s.webhook(ctx, p, appRef, id)
+	if err != nil {
+		return nil, err
+	}
+	var grace time.Duration
+	if in.GraceSeconds != nil {
+		grace = time.Duration(*in.GraceSeconds * float64(time.Second))
+		if *in.GraceSeconds < 0 || grace > maxGrace {
+			return nil, hookd.Errorf(hookd.EINVALID, "grace_seconds must be between 0 and %d", int(maxGrace.Seconds()))
+		}
+	}
+	next := ""
+	if in.Secret != nil {
+		if err := checkSecret("secret", app.Profile.Signature.Scheme, *in.Secret); err != nil {
+			return nil, err
+		}
+		next = *in.Secret
+	} else if next, err = webhook.NewSecret(); err != nil {
+		return nil, err
+	}
+	now := s.now()
+	w.PreviousSecret, w.PreviousSecretExpiresAt = "", time.Time{}
+	if grace > 0 {
+		w.PreviousSecret, w.PreviousSecretExpiresAt = w.Secret, now.Add(grace)
+	}
+	w.Secret, w.UpdatedAt = next, now
+	if err := s.store.UpdateWebhook(ctx, w, now); err != nil {
+		return nil, err
+	}
+	return s.view(ctx, w)
+}
+
+// RecoverInput is the body of a recover request.
+type RecoverInput struct {
+	Since *time.Time `json:"since"`
+	Until *time.Time `json:"until"`
+}
+
+// RecoverWebhook re-queues the webhook's failed deliveries in a time range.
+func (s *Service) RecoverWebhook(ctx context.Context, p *Principal, appRef, id string, in *RecoverInput) (int, error) {
+	app, err := s.app(ctx, p, appRef)
+	if err != nil {
+		return 0, err
+	}
+	if in.Since == nil {
+		return 0, hookd.Errorf(hookd.EINVALID, "since is required (RFC 3339)")
+	}
+	var until time.Time
+	if in.Until != nil {
+		until = *in.Until
+		if !until.After(*in.Since) {
+			return 0, hookd.Errorf(hookd.EINVALID, "until must be after since")
+		}
+	}
+	n, err := s.store.RecoverWebhook(ctx, app.ID, id, *in.Since, until, s.now())
+	if err != nil {
+		return 0, err
+	}
+	s.cfg.Wake()
+	return n, nil
+}

@@ -1,0 +1,192 @@
+// Package store declares the storage seam of hookd: the Store interface that
+// every database behind hookd implements, the parameters of its methods, and
+// the Sealer that keeps secrets encrypted at rest.
+//
+// The delivery queue lives in the store too: deliveries are rows, a worker
+// claims due ones under a lease (ClaimDue), and hands back the outcome of each
+// attempt (RecordAttempts). A claim whose lease runs out before its result is
+// recorded becomes due again, which is what makes delivery at-least-once
+// across crashes. Package storetest holds the conformance suite that every
+// implementation runs.
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/hookd/hookd"
+)
+
+// Page selects one page of a list that is ordered newest first.
+type Page struct {
+	Limit int    // 1..250; the caller applies the default
+	After string // cursor from the previous page's Next; "" for the first
+}
+
+// Store is everything hookd keeps. Implementations return *hookd.Error with
+// code NOT_FOUND or CONFLICT for the conditions callers test, and wrap
+// anything else with context.
+type Store interface {
+	// Ping reports whether the database answers.
+	Ping(ctx context.Context) error
+	// Close releases the database.
+	Close() error
+
+	CreateApp(ctx context.Context, app *hookd.App) error
+	// GetApp finds an app by id or by uid.
+	GetApp(ctx context.Context, ref string) (*hookd.App, error)
+	ListApps(ctx context.Context, page Page) ([]*hookd.App, string, error)
+	UpdateApp(ctx context.Context, app *hookd.App) error
+	// DeleteApp removes the app and everything that belongs to it.
+	DeleteApp(ctx context.Context, id string) error
+
+	CreateAppKey(ctx context.Context, key *hookd.AppKey) error
+	ListAppKeys(ctx context.Context, appID string, page Page) ([]*hookd.AppKey, string, error)
+	DeleteAppKey(ctx context.Context, appID, id string) error
+	// AppKeyByHash finds the key whose hash is hash.
+	AppKeyByHash(ctx context.Context, hash string) (*hookd.AppKey, error)
+
+	CreateEventType(ctx context.Context, et *hookd.EventType) error
+	GetEventType(ctx context.Context, name string) (*hookd.EventType, error)
+	ListEventTypes(ctx context.Context, page Page) ([]*hookd.EventType, string, error)
+	// AllEventTypes lists the whole catalog, for validating filters.
+	AllEventTypes(ctx context.Context) ([]*hookd.EventType, error)
+	UpdateEventType(ctx context.Context, et *hookd.EventType) error
+
+	// CreateWebhook stores w unless the app already has maxWebhooks
+	// webhooks (0 = no cap), which is a CONFLICT.
+	CreateWebhook(ctx context.Context, w *hookd.Webhook, maxWebhooks int) error
+	GetWebhook(ctx context.Context, appID, id string) (*hookd.Webhook, error)
+	ListWebhooks(ctx context.Context, appID string, page Page) ([]*hookd.Webhook, string, error)
+	// UpdateWebhook stores w's fields. A status change moves the
+	// webhook's deliveries with it: pausing holds pending deliveries,
+	// re-activating releases held ones, disabling fails pending and held
+	// ones (they can be recovered).
+	UpdateWebhook(ctx context.Context, w *hookd.Webhook, now time.Time) error
+	DeleteWebhook(ctx context.Context, appID, id string) error
+	WebhookHealth(ctx context.Context, webhookID string, now time.Time) (*hookd.WebhookHealth, error)
+	// RecoverWebhook re-queues the webhook's failed deliveries created in
+	// [since, until) (zero until = no bound) and returns how many.
+	RecoverWebhook(ctx context.Context, appID, webhookID string, since, until, now time.Time) (int, error)
+
+	// Publish commits events and their deliveries in one transaction.
+	Publish(ctx context.Context, p *PublishParams) ([]PublishResult, error)
+	// GetEvent returns one event with its deliveries.
+	GetEvent(ctx context.Context, appID, id string) (*hookd.Event, error)
+	// ListEvents lists an app's events, newest first, each with its
+	// deliveries; with a webhook id only those that went to it.
+	ListEvents(ctx context.Context, f EventFilter, page Page) ([]*hookd.Event, string, error)
+
+	ListDeliveries(ctx context.Context, f DeliveryFilter, page Page) ([]*hookd.Delivery, string, error)
+	// GetDelivery returns one delivery with all its attempts.
+	GetDelivery(ctx context.Context, appID, id string) (*hookd.Delivery, error)
+	// RetryDelivery makes a delivery due now, whatever its status, unless
+	// an attempt of it is in flight (CONFLICT).
+	RetryDelivery(ctx context.Context, appID, id string, now time.Time) (*hookd.Delivery, error)
+
+	// ClaimDue leases up to p.Limit due deliveries to p.Owner.
+	ClaimDue(ctx context.Context, p *ClaimParams) ([]*Job, error)
+	// RecordAttempts stores attempts and applies their outcomes, all in
+	// one transaction, and returns the notices the outcomes raised.
+	RecordAttempts(ctx context.Context, results []*AttemptResult) ([]hookd.Notice, error)
+	// Defer hands claimed deliveries back without an attempt, due again at
+	// the given time (rate limits, concurrency caps, shutdown).
+	Defer(ctx context.Context, owner string, deferrals []Deferral) error
+	// NextDue returns when the earliest pending delivery becomes due;
+	// false when none is pending.
+	NextDue(ctx context.Context) (time.Time, bool, error)
+}
+
+// PublishParams are the events of one publish request of one app.
+type PublishParams struct {
+	AppID  string
+	Now    time.Time
+	Events []*PublishEvent
+}
+
+// PublishEvent is one event to commit, with how to route it.
+type PublishEvent struct {
+	// Event is complete but for its deliveries: id, type, canonical data,
+	// the wire payload and the creation time are set by the caller.
+	Event *hookd.Event
+	// OnlyWebhookID routes the event to that webhook alone, whatever its
+	// filter or status (test events).
+	OnlyWebhookID string
+	// OneOffURL is a destination given with the request. If one of the
+	// app's webhooks has that URL the event goes to it (once), else to
+	// the URL itself, signed with the app's default secret. OneOffEvents
+	// filters which types go there; empty means all.
+	OneOffURL    string
+	OneOffEvents []string
+}
+
+// PublishResult is the outcome of one PublishEvent.
+type PublishResult struct {
+	Event      *hookd.Event
+	Deliveries int
+	// Duplicate is set when the idempotency key was seen within 24 hours:
+	// Event is then the first event and nothing was created.
+	Duplicate bool
+}
+
+// EventFilter narrows ListEvents.
+type EventFilter struct {
+	AppID     string
+	WebhookID string
+}
+
+// DeliveryFilter narrows ListDeliveries.
+type DeliveryFilter struct {
+	AppID     string
+	WebhookID string
+	EventID   string
+	Status    string
+}
+
+// ClaimParams ask for a batch of due deliveries.
+type ClaimParams struct {
+	Owner    string // who holds the lease; results must name it
+	Now      time.Time
+	Limit    int
+	LeaseFor time.Duration
+}
+
+// Job is a claimed delivery with everything needed to attempt it.
+type Job struct {
+	Delivery *hookd.Delivery
+	Event    *hookd.Event // ID, AppID, Type, Payload, Test, CreatedAt
+	// Webhook is nil for a one-off destination; Delivery.URL is then set.
+	Webhook *hookd.Webhook
+	Profile hookd.Profile
+	// DefaultSecret signs one-off destinations.
+	DefaultSecret string
+}
+
+// AttemptResult is one finished attempt and what it means for its delivery
+// and webhook.
+type AttemptResult struct {
+	Owner   string
+	Attempt *hookd.Attempt
+	// NextAttemptAt is when to try again after a failure; zero when the
+	// delivery succeeded or is exhausted.
+	NextAttemptAt time.Time
+	// DisableReason, when set, disables the webhook at once (410 Gone).
+	DisableReason string
+	// AutoDisableAfter is the app's consecutive-failure threshold
+	// (0 = never); AutoDisableAge disables a webhook that has seen
+	// nothing but failures for that long (0 = never).
+	AutoDisableAfter int
+	AutoDisableAge   time.Duration
+}
+
+// Deferral hands one claimed delivery back, due again at At.
+type Deferral struct {
+	DeliveryID string
+	At         time.Time
+}
+
+// Sealer encrypts secrets before they are stored and decrypts them after.
+type Sealer interface {
+	Seal(plaintext []byte) ([]byte, error)
+	Open(sealed []byte) ([]byte, error)
+}

@@ -1,0 +1,346 @@
+package storesqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/store"
+)
+
+const idempotencyWindow = 24 * time.Hour
+
+// Publish implements store.Store.
+func (s *Store) Publish(ctx context.Context, p *store.PublishParams) ([]store.PublishResult, error) {
+	results := make([]store.PublishResult, len(p.Events))
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		hooks, err := routingWebhooks(ctx, tx, p.AppID)
+		if err != nil {
+			return err
+		}
+		insEvent, err := tx.PrepareContext(ctx, `INSERT INTO events (id, app_id, type, data, payload, idempotency_key, test, created_at) VALUES (?,?,?,?,?,?,?,?)`)
+		if err != nil {
+			return fmt.Errorf("prepare: %w", err)
+		}
+		defer insEvent.Close()
+		insDelivery, err := tx.PrepareContext(ctx, `INSERT INTO deliveries (id, app_id, event_id, webhook_id, url, status, next_attempt_at, test, created_at, updated_at)
+			VALUES (?,?,?,?,?,?,?,?,?,?)`)
+		if err != nil {
+			return fmt.Errorf("prepare: %w", err)
+		}
+		defer insDelivery.Close()
+		now := ms(p.Now)
+		for i, pe := range p.Events {
+			ev := pe.Event
+			if ev.IdempotencyKey != "" {
+				first, err := s.claimIdempotencyKey(ctx, tx, p.AppID, ev, p.Now)
+				if err != nil {
+					return err
+				}
+				if first != nil {
+					results[i] = store.PublishResult{Event: first, Deliveries: len(first.Deliveries), Duplicate: true}
+					continue
+				}
+			}
+			if pe.OnlyWebhookID != "" && !hasWebhook(hooks, pe.OnlyWebhookID) {
+				return notFound("webhook", pe.OnlyWebhookID)
+			}
+			if _, err := insEvent.ExecContext(ctx, ev.ID, p.AppID, ev.Type, []byte(ev.Data), ev.Payload, nullString(ev.IdempotencyKey), ev.Test, ms(ev.CreatedAt)); err != nil {
+				return fmt.Errorf("insert event: %w", err)
+			}
+			routes := hookd.RouteEvent(hooks, hookd.RouteParams{
+				Type: ev.Type, OnlyWebhookID: pe.OnlyWebhookID, OneOffURL: pe.OneOffURL, OneOffEvents: pe.OneOffEvents,
+			})
+			for _, r := range routes {
+				_, err := insDelivery.ExecContext(ctx, s.newID("dlv"), p.AppID, ev.ID, nullString(r.WebhookID), nullString(r.URL), r.Status, now, ev.Test, now, now)
+				if err != nil {
+					return fmt.Errorf("insert delivery: %w", err)
+				}
+			}
+			results[i] = store.PublishResult{Event: ev, Deliveries: len(routes)}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return results, nil
+}
+
+func hasWebhook(hooks []*hookd.Webhook, id string) bool {
+	for _, w := range hooks {
+		if w.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+// routingWebhooks loads the fields of an app's webhooks that routing reads.
+func routingWebhooks(ctx context.Context, q queryer, appID string) ([]*hookd.Webhook, error) {
+	rows, err := q.QueryContext(ctx, `SELECT id, url, events, status FROM webhooks WHERE app_id = ? ORDER BY id`, appID)
+	if err != nil {
+		return nil, fmt.Errorf("load webhooks: %w", err)
+	}
+	defer rows.Close()
+	var hooks []*hookd.Webhook
+	for rows.Next() {
+		var w hookd.Webhook
+		var events []byte
+		if err := rows.Scan(&w.ID, &w.URL, &events, &w.Status); err != nil {
+			return nil, fmt.Errorf("load webhooks: %w", err)
+		}
+		if err := json.Unmarshal(events, &w.Events); err != nil {
+			return nil, fmt.Errorf("decode events of webhook %s: %w", w.ID, err)
+		}
+		hooks = append(hooks, &w)
+	}
+	return hooks, rows.Err()
+}
+
+// claimIdempotencyKey records ev's key and returns nil, or returns the
+// first event published with the key within the window.
+func (s *Store) claimIdempotencyKey(ctx context.Context, tx *sql.Tx, appID string, ev *hookd.Event, now time.Time) (*hookd.Event, error) {
+	var eventID string
+	var created int64
+	err := tx.QueryRowContext(ctx, `SELECT event_id, created_at FROM idempotency_keys WHERE app_id = ? AND key = ?`, appID, ev.IdempotencyKey).Scan(&eventID, &created)
+	switch {
+	case err == nil && fromMs(created).After(now.Add(-idempotencyWindow)):
+		first, err := s.getEvent(ctx, tx, appID, eventID)
+		if err == nil || !hookd.IsNotFound(err) {
+			return first, err
+		}
+		// The first event is gone (deleted with its data); the key is free.
+	case err != nil && !errors.Is(err, sql.ErrNoRows):
+		return nil, fmt.Errorf("idempotency key: %w", err)
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO idempotency_keys (app_id, key, event_id, created_at) VALUES (?,?,?,?)
+		ON CONFLICT (app_id, key) DO UPDATE SET event_id = excluded.event_id, created_at = excluded.created_at`,
+		appID, ev.IdempotencyKey, ev.ID, ms(now))
+	if err != nil {
+		return nil, fmt.Errorf("idempotency key: %w", err)
+	}
+	return nil, nil
+}
+
+const eventColumns = `e.id, e.app_id, e.type, e.data, e.payload, coalesce(e.idempotency_key, ''), e.test, e.created_at`
+
+func scanEvent(row interface{ Scan(...any) error }) (*hookd.Event, error) {
+	var ev hookd.Event
+	var data []byte
+	var created int64
+	if err := row.Scan(&ev.ID, &ev.AppID, &ev.Type, &data, &ev.Payload, &ev.IdempotencyKey, &ev.Test, &created); err != nil {
+		return nil, err
+	}
+	ev.Data = json.RawMessage(data)
+	ev.CreatedAt = fromMs(created)
+	return &ev, nil
+}
+
+// GetEvent implements store.Store.
+func (s *Store) GetEvent(ctx context.Context, appID, id string) (*hookd.Event, error) {
+	return s.getEvent(ctx, s.r, appID, id)
+}
+
+func (s *Store) getEvent(ctx context.Context, q queryer, appID, id string) (*hookd.Event, error) {
+	ev, err := scanEvent(q.QueryRowContext(ctx, `SELECT `+eventColumns+` FROM events e WHERE e.id = ? AND e.app_id = ?`, id, appID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("event", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get event: %w", err)
+	}
+	if err := attachDeliveries(ctx, q, []*hookd.Event{ev}, ""); err != nil {
+		return nil, err
+	}
+	return ev, nil
+}
+
+// ListEvents implements store.Store.
+func (s *Store) ListEvents(ctx context.Context, f store.EventFilter, page store.Page) ([]*hookd.Event, string, error) {
+	where, args := pageClause("e.id", page)
+	q := `SELECT ` + eventColumns + ` FROM events e WHERE e.app_id = ?` + where + ` ORDER BY e.id DESC LIMIT ?`
+	all := append(append([]any{f.AppID}, args...), limitFor(page))
+	if f.WebhookID != "" {
+		q = `SELECT ` + eventColumns + ` FROM deliveries d JOIN events e ON e.id = d.event_id
+			WHERE d.webhook_id = ? AND d.app_id = ?` + where + ` ORDER BY e.id DESC LIMIT ?`
+		all = append(append([]any{f.WebhookID, f.AppID}, args...), limitFor(page))
+	}
+	rows, err := s.r.QueryContext(ctx, q, all...)
+	if err != nil {
+		return nil, "", fmt.Errorf("list events: %w", err)
+	}
+	var events []*hookd.Event
+	for rows.Next() {
+		ev, err := scanEvent(rows)
+		if err != nil {
+			rows.Close()
+			return nil, "", fmt.Errorf("list events: %w", err)
+		}
+		events = append(events, ev)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, "", fmt.Errorf("list events: %w", err)
+	}
+	events, next := trimPage(events, page, func(e *hookd.Event) string { return e.ID })
+	if err := attachDeliveries(ctx, s.r, events, f.WebhookID); err != nil {
+		return nil, "", err
+	}
+	return events, next, nil
+}
+
+// attachDeliveries fills in each event's delivery summaries, only those to
+// webhookID when it is set.
+func attachDeliveries(ctx context.Context, q queryer, events []*hookd.Event, webhookID string) error {
+	if len(events) == 0 {
+		return nil
+	}
+	byID := make(map[string]*hookd.Event, len(events))
+	args := make([]any, 0, len(events)+1)
+	for _, ev := range events {
+		byID[ev.ID] = ev
+		ev.Deliveries = []*hookd.DeliverySummary{}
+		args = append(args, ev.ID)
+	}
+	query := `SELECT d.event_id, d.id, coalesce(d.webhook_id, ''), coalesce(w.name, ''), coalesce(d.url, w.url, ''), d.status, d.attempt_count
+		FROM deliveries d LEFT JOIN webhooks w ON w.id = d.webhook_id
+		WHERE d.event_id IN (` + placeholders(len(events)) + `)`
+	if webhookID != "" {
+		query += ` AND d.webhook_id = ?`
+		args = append(args, webhookID)
+	}
+	rows, err := q.QueryContext(ctx, query+` ORDER BY d.id`, args...)
+	if err != nil {
+		return fmt.Errorf("load deliveries: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var eventID string
+		var d hookd.DeliverySummary
+		if err := rows.Scan(&eventID, &d.ID, &d.WebhookID, &d.WebhookName, &d.URL, &d.Status, &d.AttemptCount); err != nil {
+			return fmt.Errorf("load deliveries: %w", err)
+		}
+		byID[eventID].Deliveries = append(byID[eventID].Deliveries, &d)
+	}
+	return rows.Err()
+}
+
+const deliveryColumns = `d.id, d.app_id, d.event_id, coalesce(d.webhook_id, ''), coalesce(d.url, ''), d.status, d.attempt_count,
+	d.next_attempt_at, coalesce(d.last_status_code, 0), d.test, d.created_at, d.updated_at`
+
+func scanDelivery(row interface{ Scan(...any) error }) (*hookd.Delivery, error) {
+	var d hookd.Delivery
+	var next sql.NullInt64
+	var created, upd int64
+	err := row.Scan(&d.ID, &d.AppID, &d.EventID, &d.WebhookID, &d.URL, &d.Status, &d.AttemptCount, &next, &d.LastStatusCode, &d.Test, &created, &upd)
+	if err != nil {
+		return nil, err
+	}
+	d.NextAttemptAt = fromNullMs(next)
+	d.CreatedAt, d.UpdatedAt = fromMs(created), fromMs(upd)
+	return &d, nil
+}
+
+// ListDeliveries implements store.Store.
+func (s *Store) ListDeliveries(ctx context.Context, f store.DeliveryFilter, page store.Page) ([]*hookd.Delivery, string, error) {
+	q := `SELECT ` + deliveryColumns + ` FROM deliveries d WHERE d.app_id = ?`
+	args := []any{f.AppID}
+	if f.WebhookID != "" {
+		q += ` AND d.webhook_id = ?`
+		args = append(args, f.WebhookID)
+	}
+	if f.EventID != "" {
+		q += ` AND d.event_id = ?`
+		args = append(args, f.EventID)
+	}
+	if f.Status != "" {
+		q += ` AND d.status = ?`
+		args = append(args, f.Status)
+	}
+	where, pargs := pageClause("d.id", page)
+	rows, err := s.r.QueryContext(ctx, q+where+` ORDER BY d.id DESC LIMIT ?`, append(append(args, pargs...), limitFor(page))...)
+	if err != nil {
+		return nil, "", fmt.Errorf("list deliveries: %w", err)
+	}
+	defer rows.Close()
+	var out []*hookd.Delivery
+	for rows.Next() {
+		d, err := scanDelivery(rows)
+		if err != nil {
+			return nil, "", fmt.Errorf("list deliveries: %w", err)
+		}
+		out = append(out, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", fmt.Errorf("list deliveries: %w", err)
+	}
+	out, next := trimPage(out, page, func(d *hookd.Delivery) string { return d.ID })
+	return out, next, nil
+}
+
+// GetDelivery implements store.Store.
+func (s *Store) GetDelivery(ctx context.Context, appID, id string) (*hookd.Delivery, error) {
+	d, err := scanDelivery(s.r.QueryRowContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries d WHERE d.id = ? AND d.app_id = ?`, id, appID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("delivery", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get delivery: %w", err)
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT id, delivery_id, coalesce(webhook_id, ''), attempt, at, duration_ms, coalesce(status_code, 0),
+		request_headers, response_body, error FROM attempts WHERE delivery_id = ? ORDER BY attempt, at`, id)
+	if err != nil {
+		return nil, fmt.Errorf("get attempts: %w", err)
+	}
+	defer rows.Close()
+	d.Attempts = []*hookd.Attempt{}
+	for rows.Next() {
+		var a hookd.Attempt
+		var at, dur int64
+		var headers []byte
+		if err := rows.Scan(&a.ID, &a.DeliveryID, &a.WebhookID, &a.Attempt, &at, &dur, &a.StatusCode, &headers, &a.ResponseBody, &a.Error); err != nil {
+			return nil, fmt.Errorf("get attempts: %w", err)
+		}
+		if err := json.Unmarshal(headers, &a.RequestHeaders); err != nil {
+			return nil, fmt.Errorf("decode attempt %s: %w", a.ID, err)
+		}
+		a.At, a.Duration = fromMs(at), time.Duration(dur)*time.Millisecond
+		d.Attempts = append(d.Attempts, &a)
+	}
+	return d, rows.Err()
+}
+
+// RetryDelivery implements store.Store.
+func (s *Store) RetryDelivery(ctx context.Context, appID, id string, now time.Time) (*hookd.Delivery, error) {
+	var d *hookd.Delivery
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		var leaseUntil sql.NullInt64
+		var status string
+		err := tx.QueryRowContext(ctx, `SELECT status, lease_until FROM deliveries WHERE id = ? AND app_id = ?`, id, appID).Scan(&status, &leaseUntil)
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound("delivery", id)
+		}
+		if err != nil {
+			return fmt.Errorf("retry delivery: %w", err)
+		}
+		if leaseUntil.Valid && leaseUntil.Int64 > ms(now) {
+			return hookd.Errorf(hookd.ECONFLICT, "an attempt of delivery %s is in flight", id)
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE deliveries SET status = 'pending', next_attempt_at = ?1, lease_owner = NULL, lease_until = NULL, updated_at = ?1 WHERE id = ?2`,
+			ms(now), id)
+		if err != nil {
+			return fmt.Errorf("retry delivery: %w", err)
+		}
+		d, err = scanDelivery(tx.QueryRowContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries d WHERE d.id = ?`, id))
+		if err != nil {
+			return fmt.Errorf("retry delivery: %w", err)
+		}
+		return nil
+	})
+	return d, err
+}

@@ -1,0 +1,289 @@
+package storesqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/store"
+)
+
+// claimQuery leases due deliveries. A delivery is due when it is pending,
+// its time has come, nobody holds a live lease on it, and its webhook is
+// active (test deliveries and one-off URLs go regardless). An ordered
+// webhook releases only its oldest open delivery.
+const claimQuery = `UPDATE deliveries SET lease_owner = ?1, lease_until = ?2
+WHERE id IN (
+	SELECT d.id FROM deliveries d LEFT JOIN webhooks w ON w.id = d.webhook_id
+	WHERE d.status = 'pending' AND d.next_attempt_at <= ?3
+	  AND (d.lease_until IS NULL OR d.lease_until < ?3)
+	  AND (d.webhook_id IS NULL OR d.test = 1 OR w.status = 'active')
+	  AND (w.ordered IS NULL OR w.ordered = 0 OR d.test = 1 OR d.id = (
+		SELECT min(d2.id) FROM deliveries d2
+		WHERE d2.webhook_id = d.webhook_id AND d2.status IN ('pending', 'held') AND d2.test = 0))
+	ORDER BY d.next_attempt_at
+	LIMIT ?4)
+RETURNING id`
+
+// ClaimDue implements store.Store.
+func (s *Store) ClaimDue(ctx context.Context, p *store.ClaimParams) ([]*store.Job, error) {
+	var jobs []*store.Job
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, claimQuery, p.Owner, ms(p.Now.Add(p.LeaseFor)), ms(p.Now), p.Limit)
+		if err != nil {
+			return fmt.Errorf("claim: %w", err)
+		}
+		var ids []any
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return fmt.Errorf("claim: %w", err)
+			}
+			ids = append(ids, id)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("claim: %w", err)
+		}
+		if len(ids) == 0 {
+			return nil
+		}
+		jobs, err = s.loadJobs(ctx, tx, ids)
+		return err
+	})
+	return jobs, err
+}
+
+// loadJobs reads what attempting the given deliveries needs. Webhooks and
+// apps shared by several deliveries are decoded once.
+func (s *Store) loadJobs(ctx context.Context, tx *sql.Tx, ids []any) ([]*store.Job, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT `+deliveryColumns+`, e.type, e.payload, e.created_at, coalesce(d.webhook_id, '')
+		FROM deliveries d JOIN events e ON e.id = d.event_id
+		WHERE d.id IN (`+placeholders(len(ids))+`) ORDER BY d.next_attempt_at, d.id`, ids...)
+	if err != nil {
+		return nil, fmt.Errorf("load claimed: %w", err)
+	}
+	var jobs []*store.Job
+	for rows.Next() {
+		var d hookd.Delivery
+		var ev hookd.Event
+		var next sql.NullInt64
+		var created, upd, evCreated int64
+		var webhookID string
+		err := rows.Scan(&d.ID, &d.AppID, &d.EventID, &d.WebhookID, &d.URL, &d.Status, &d.AttemptCount, &next, &d.LastStatusCode, &d.Test,
+			&created, &upd, &ev.Type, &ev.Payload, &evCreated, &webhookID)
+		if err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("load claimed: %w", err)
+		}
+		d.NextAttemptAt = fromNullMs(next)
+		d.CreatedAt, d.UpdatedAt = fromMs(created), fromMs(upd)
+		ev.ID, ev.AppID, ev.Test, ev.CreatedAt = d.EventID, d.AppID, d.Test, fromMs(evCreated)
+		jobs = append(jobs, &store.Job{Delivery: &d, Event: &ev})
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("load claimed: %w", err)
+	}
+	apps := map[string]*hookd.App{}
+	hooks := map[string]*hookd.Webhook{}
+	for _, j := range jobs {
+		app, ok := apps[j.Delivery.AppID]
+		if !ok {
+			app, err = s.scanApp(tx.QueryRowContext(ctx, `SELECT `+appColumns+` FROM apps WHERE id = ?`, j.Delivery.AppID))
+			if err != nil {
+				return nil, fmt.Errorf("load app of claimed delivery: %w", err)
+			}
+			apps[app.ID] = app
+		}
+		j.Profile, j.DefaultSecret = app.Profile, app.DefaultSecret
+		if id := j.Delivery.WebhookID; id != "" {
+			w, ok := hooks[id]
+			if !ok {
+				w, err = s.getWebhook(ctx, tx, app.ID, id)
+				if err != nil {
+					return nil, fmt.Errorf("load webhook of claimed delivery: %w", err)
+				}
+				hooks[id] = w
+			}
+			j.Webhook = w
+		}
+	}
+	return jobs, nil
+}
+
+// RecordAttempts implements store.Store.
+func (s *Store) RecordAttempts(ctx context.Context, results []*store.AttemptResult) ([]hookd.Notice, error) {
+	var notices []hookd.Notice
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		notices = notices[:0]
+		ins, err := tx.PrepareContext(ctx, `INSERT INTO attempts (id, delivery_id, webhook_id, attempt, at, duration_ms, status_code, request_headers, response_body, error)
+			VALUES (?,?,?,?,?,?,?,?,?,?)`)
+		if err != nil {
+			return fmt.Errorf("prepare: %w", err)
+		}
+		defer ins.Close()
+		for _, r := range results {
+			n, err := s.recordOne(ctx, tx, ins, r)
+			if err != nil {
+				return err
+			}
+			notices = append(notices, n...)
+		}
+		return nil
+	})
+	return notices, err
+}
+
+func (s *Store) recordOne(ctx context.Context, tx *sql.Tx, ins *sql.Stmt, r *store.AttemptResult) ([]hookd.Notice, error) {
+	a := r.Attempt
+	headers, err := json.Marshal(a.RequestHeaders)
+	if err != nil {
+		return nil, fmt.Errorf("encode request headers: %w", err)
+	}
+	var statusCode any
+	if a.StatusCode != 0 {
+		statusCode = a.StatusCode
+	}
+	if a.ID == "" {
+		a.ID = s.newID("att")
+	}
+	if _, err := ins.ExecContext(ctx, a.ID, a.DeliveryID, nullString(a.WebhookID), a.Attempt, ms(a.At), a.Duration.Milliseconds(), statusCode,
+		headers, a.ResponseBody, a.Error); err != nil {
+		return nil, fmt.Errorf("insert attempt: %w", err)
+	}
+
+	var appID, eventID, webhookID, webhookStatus string
+	var test bool
+	var failures int
+	var failingSince sql.NullInt64
+	err = tx.QueryRowContext(ctx, `SELECT d.app_id, d.event_id, coalesce(d.webhook_id, ''), coalesce(w.status, ''), d.test,
+		coalesce(w.consecutive_failures, 0), w.failing_since
+		FROM deliveries d LEFT JOIN webhooks w ON w.id = d.webhook_id WHERE d.id = ? AND d.lease_owner = ?`, a.DeliveryID, r.Owner).
+		Scan(&appID, &eventID, &webhookID, &webhookStatus, &test, &failures, &failingSince)
+	if errors.Is(err, sql.ErrNoRows) {
+		// The lease ran out and the delivery was claimed again (or
+		// retried by hand): the attempt is logged, the new holder decides.
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("record attempt: %w", err)
+	}
+	at := ms(a.At)
+	base := hookd.Notice{AppID: appID, WebhookID: webhookID, DeliveryID: a.DeliveryID, EventID: eventID, At: a.At}
+	var notices []hookd.Notice
+
+	status, next := hookd.DeliverySucceeded, any(nil)
+	switch {
+	case a.Succeeded():
+	case !r.NextAttemptAt.IsZero() && r.DisableReason == "":
+		status, next = hookd.DeliveryPending, ms(r.NextAttemptAt)
+		if !test && webhookStatus == hookd.WebhookPaused {
+			status = hookd.DeliveryHeld
+		} else if !test && webhookStatus == hookd.WebhookDisabled {
+			status, next = hookd.DeliveryFailed, nil
+		}
+	default:
+		status = hookd.DeliveryFailed
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = ?, attempt_count = max(attempt_count, ?), next_attempt_at = ?, last_status_code = ?,
+		lease_owner = NULL, lease_until = NULL, updated_at = ? WHERE id = ?`,
+		status, a.Attempt, next, statusCode, at, a.DeliveryID); err != nil {
+		return nil, fmt.Errorf("update delivery: %w", err)
+	}
+	if status == hookd.DeliveryFailed && webhookStatus != hookd.WebhookDisabled {
+		notices = append(notices, withKind(base, hookd.NoticeDeliveryExhausted, ""))
+	}
+	if webhookID == "" || test {
+		return notices, nil
+	}
+
+	if a.Succeeded() {
+		if failures > 0 || failingSince.Valid {
+			if _, err := tx.ExecContext(ctx, `UPDATE webhooks SET consecutive_failures = 0, failing_since = NULL WHERE id = ?`, webhookID); err != nil {
+				return nil, fmt.Errorf("update webhook: %w", err)
+			}
+			if failures > 0 {
+				notices = append(notices, withKind(base, hookd.NoticeWebhookRecovered, ""))
+			}
+		}
+		return notices, nil
+	}
+	if status == hookd.DeliveryFailed {
+		failures++
+	}
+	since := at
+	if failingSince.Valid {
+		since = failingSince.Int64
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE webhooks SET consecutive_failures = ?, failing_since = ? WHERE id = ?`, failures, since, webhookID); err != nil {
+		return nil, fmt.Errorf("update webhook: %w", err)
+	}
+	if webhookStatus == hookd.WebhookDisabled {
+		return notices, nil
+	}
+	reason := r.DisableReason
+	switch {
+	case reason != "":
+	case r.AutoDisableAfter > 0 && failures >= r.AutoDisableAfter:
+		reason = fmt.Sprintf("%d consecutive failed deliveries", failures)
+	case r.AutoDisableAge > 0 && at-since >= r.AutoDisableAge.Milliseconds():
+		reason = fmt.Sprintf("nothing but failures since %s", fromMs(since).Format(time.RFC3339))
+	}
+	if reason == "" {
+		return notices, nil
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE webhooks SET status = 'disabled', disabled_reason = ?, updated_at = ? WHERE id = ?`, reason, at, webhookID); err != nil {
+		return nil, fmt.Errorf("disable webhook: %w", err)
+	}
+	if err := moveDeliveries(ctx, tx, webhookID, hookd.WebhookDisabled, a.At); err != nil {
+		return nil, err
+	}
+	return append(notices, withKind(base, hookd.NoticeWebhookDisabled, reason)), nil
+}
+
+func withKind(n hookd.Notice, kind, reason string) hookd.Notice {
+	n.Kind, n.Reason = kind, reason
+	return n
+}
+
+// Defer implements store.Store.
+func (s *Store) Defer(ctx context.Context, owner string, deferrals []store.Deferral) error {
+	if len(deferrals) == 0 {
+		return nil
+	}
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		stmt, err := tx.PrepareContext(ctx, `UPDATE deliveries SET next_attempt_at = ?, lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ?`)
+		if err != nil {
+			return fmt.Errorf("prepare: %w", err)
+		}
+		defer stmt.Close()
+		for _, d := range deferrals {
+			if _, err := stmt.ExecContext(ctx, ms(d.At), d.DeliveryID, owner); err != nil {
+				return fmt.Errorf("defer delivery: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+// NextDue implements store.Store.
+func (s *Store) NextDue(ctx context.Context) (time.Time, bool, error) {
+	// Leased deliveries are skipped: their holder records them, or their
+	// lease runs out, which the dispatcher's poll interval covers.
+	var next int64
+	err := s.r.QueryRowContext(ctx, `SELECT next_attempt_at FROM deliveries
+		WHERE status = 'pending' AND lease_owner IS NULL ORDER BY next_attempt_at LIMIT 1`).Scan(&next)
+	if errors.Is(err, sql.ErrNoRows) {
+		return time.Time{}, false, nil
+	}
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("next due: %w", err)
+	}
+	return fromMs(next), true, nil
+}

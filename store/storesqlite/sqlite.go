@@ -1,0 +1,243 @@
+// Package storesqlite is hookd's embedded store: one SQLite file, opened
+// through the pure-Go modernc.org/sqlite driver so that hookd needs no C
+// toolchain.
+//
+// SQLite allows one writer at a time, so the store keeps two pools: a
+// single-connection writer whose transactions begin IMMEDIATE (no lock
+// upgrades, no SQLITE_BUSY mid-transaction) and a pool of readers that WAL
+// mode lets run beside it. Only one hookd process may open a data
+// directory; Open takes a lock to make sure.
+package storesqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/pressly/goose/v3"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/store"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Config is what Open needs.
+type Config struct {
+	// Path of the database file.
+	Path string
+	// Sealer encrypts secrets at rest. Required.
+	Sealer store.Sealer
+	// NewID returns a new sortable id with the given prefix. Required.
+	NewID func(prefix string) string
+	// Readers is the size of the read pool; 0 means 4.
+	Readers int
+}
+
+// Store is the SQLite implementation of store.Store.
+type Store struct {
+	w      *sql.DB // one connection: SQLite's single writer
+	r      *sql.DB // readers
+	sealer store.Sealer
+	newID  func(string) string
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open opens (creating if need be) and migrates the database at cfg.Path.
+func Open(ctx context.Context, cfg Config) (*Store, error) {
+	if cfg.Path == "" || cfg.Sealer == nil || cfg.NewID == nil {
+		return nil, errors.New("storesqlite: Path, Sealer and NewID are required")
+	}
+	if cfg.Readers <= 0 {
+		cfg.Readers = 4
+	}
+	dsn := func(txlock string) string {
+		q := url.Values{}
+		for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(1)"} {
+			q.Add("_pragma", p)
+		}
+		q.Set("_txlock", txlock)
+		return "file:" + cfg.Path + "?" + q.Encode()
+	}
+	w, err := sql.Open("sqlite", dsn("immediate"))
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite %s: %w", cfg.Path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	if err := w.PingContext(ctx); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", cfg.Path, err)
+	}
+	if err := migrate(ctx, w); err != nil {
+		w.Close()
+		return nil, err
+	}
+	r, err := sql.Open("sqlite", dsn("deferred"))
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open sqlite readers %s: %w", cfg.Path, err)
+	}
+	r.SetMaxOpenConns(cfg.Readers)
+	r.SetMaxIdleConns(cfg.Readers)
+	return &Store{w: w, r: r, sealer: cfg.Sealer, newID: cfg.NewID}, nil
+}
+
+func migrate(ctx context.Context, db *sql.DB) error {
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return fmt.Errorf("migrations: %w", err)
+	}
+	p, err := goose.NewProvider(goose.DialectSQLite3, db, sub)
+	if err != nil {
+		return fmt.Errorf("migrations: %w", err)
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("migrate sqlite: %w", err)
+	}
+	return nil
+}
+
+// Migrate opens the database at path and applies pending migrations only.
+func Migrate(ctx context.Context, path string) error {
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)")
+	if err != nil {
+		return fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	defer db.Close()
+	return migrate(ctx, db)
+}
+
+// Ping implements store.Store.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.r.PingContext(ctx); err != nil {
+		return fmt.Errorf("ping sqlite: %w", err)
+	}
+	return nil
+}
+
+// Close implements store.Store.
+func (s *Store) Close() error {
+	return errors.Join(s.r.Close(), s.w.Close())
+}
+
+// ReleaseLeases clears every lease. Only one process uses an embedded
+// store, so at start-up any lease is a claim of a process that died, and
+// its deliveries are due again at once rather than when the lease expires.
+func (s *Store) ReleaseLeases(ctx context.Context) (int, error) {
+	res, err := s.w.ExecContext(ctx, `UPDATE deliveries SET lease_owner = NULL, lease_until = NULL WHERE lease_owner IS NOT NULL`)
+	if err != nil {
+		return 0, fmt.Errorf("release leases: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
+}
+
+// tx runs fn in a write transaction.
+func (s *Store) tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// queryer is what reads need: the reader pool or a write transaction.
+type queryer interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+func ms(t time.Time) int64 { return t.UnixMilli() }
+
+func nullMs(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UnixMilli()
+}
+
+func fromMs(v int64) time.Time { return time.UnixMilli(v).UTC() }
+
+func fromNullMs(v sql.NullInt64) *time.Time {
+	if !v.Valid {
+		return nil
+	}
+	t := fromMs(v.Int64)
+	return &t
+}
+
+func nullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func isUniqueViolation(err error) bool {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		code := se.Code()
+		return code == sqlite3.SQLITE_CONSTRAINT_UNIQUE || code == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+	}
+	return false
+}
+
+func notFound(what, id string) error {
+	return hookd.Errorf(hookd.ENOTFOUND, "%s %q not found", what, id)
+}
+
+// pageClause returns the WHERE fragment and args for a newest-first page on
+// column col.
+func pageClause(col string, p store.Page) (string, []any) {
+	if p.After == "" {
+		return "", nil
+	}
+	return " AND " + col + " < ?", []any{p.After}
+}
+
+// limitFor asks for one row more than the page holds, to learn whether a
+// next page exists.
+func limitFor(p store.Page) int {
+	if p.Limit <= 0 {
+		return 51
+	}
+	return p.Limit + 1
+}
+
+// trimPage cuts the extra row and returns the next cursor.
+func trimPage[T any](items []T, p store.Page, id func(T) string) ([]T, string) {
+	limit := p.Limit
+	if limit <= 0 {
+		limit = 50
+	}
+	if len(items) > limit {
+		items = items[:limit]
+		return items, id(items[len(items)-1])
+	}
+	return items, ""
+}
+
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
+}

@@ -1,0 +1,284 @@
+package storesqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/store"
+)
+
+const webhookColumns = `id, app_id, url, events, status, name, description, headers, rate_limit, ordered, metadata,
+	secret, previous_secret, previous_expires_at, disabled_reason, consecutive_failures, created_at, updated_at`
+
+// webhookRow holds a webhook's columns in their stored form.
+type webhookRow struct {
+	events, headers, metadata []byte
+	secret, prevSecret        []byte
+}
+
+func (s *Store) encodeWebhook(w *hookd.Webhook) (*webhookRow, error) {
+	var r webhookRow
+	var err error
+	if r.events, err = json.Marshal(orEmpty(w.Events)); err != nil {
+		return nil, fmt.Errorf("encode events: %w", err)
+	}
+	if r.headers, err = json.Marshal(orEmptyMap(w.Headers)); err != nil {
+		return nil, fmt.Errorf("encode headers: %w", err)
+	}
+	if r.metadata, err = json.Marshal(orEmptyMap(w.Metadata)); err != nil {
+		return nil, fmt.Errorf("encode metadata: %w", err)
+	}
+	if r.secret, err = s.sealer.Seal([]byte(w.Secret)); err != nil {
+		return nil, fmt.Errorf("seal secret: %w", err)
+	}
+	if w.PreviousSecret != "" {
+		if r.prevSecret, err = s.sealer.Seal([]byte(w.PreviousSecret)); err != nil {
+			return nil, fmt.Errorf("seal secret: %w", err)
+		}
+	}
+	return &r, nil
+}
+
+func orEmpty(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func orEmptyMap(m map[string]string) map[string]string {
+	if m == nil {
+		return map[string]string{}
+	}
+	return m
+}
+
+func (s *Store) scanWebhook(row interface{ Scan(...any) error }) (*hookd.Webhook, error) {
+	var (
+		w                         hookd.Webhook
+		events, headers, metadata []byte
+		secret, prevSecret        []byte
+		prevExpires               sql.NullInt64
+		ordered                   bool
+		created, upd              int64
+	)
+	err := row.Scan(&w.ID, &w.AppID, &w.URL, &events, &w.Status, &w.Name, &w.Description, &headers, &w.RateLimit, &ordered, &metadata,
+		&secret, &prevSecret, &prevExpires, &w.DisabledReason, &w.ConsecutiveFailures, &created, &upd)
+	if err != nil {
+		return nil, err
+	}
+	w.Ordered = ordered
+	if err := errors.Join(json.Unmarshal(events, &w.Events), json.Unmarshal(headers, &w.Headers), json.Unmarshal(metadata, &w.Metadata)); err != nil {
+		return nil, fmt.Errorf("decode webhook %s: %w", w.ID, err)
+	}
+	plain, err := s.sealer.Open(secret)
+	if err != nil {
+		return nil, fmt.Errorf("open secret of webhook %s: %w", w.ID, err)
+	}
+	w.Secret = string(plain)
+	if len(prevSecret) > 0 {
+		plain, err := s.sealer.Open(prevSecret)
+		if err != nil {
+			return nil, fmt.Errorf("open previous secret of webhook %s: %w", w.ID, err)
+		}
+		w.PreviousSecret = string(plain)
+		if p := fromNullMs(prevExpires); p != nil {
+			w.PreviousSecretExpiresAt = *p
+		}
+	}
+	w.CreatedAt, w.UpdatedAt = fromMs(created), fromMs(upd)
+	return &w, nil
+}
+
+// CreateWebhook implements store.Store.
+func (s *Store) CreateWebhook(ctx context.Context, w *hookd.Webhook, maxWebhooks int) error {
+	r, err := s.encodeWebhook(w)
+	if err != nil {
+		return err
+	}
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		if maxWebhooks > 0 {
+			var n int
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM webhooks WHERE app_id = ?`, w.AppID).Scan(&n); err != nil {
+				return fmt.Errorf("count webhooks: %w", err)
+			}
+			if n >= maxWebhooks {
+				return hookd.Errorf(hookd.ECONFLICT, "the app already has %d webhook(s), its profile's max_webhooks", n)
+			}
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO webhooks (`+webhookColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+			w.ID, w.AppID, w.URL, r.events, w.Status, w.Name, w.Description, r.headers, w.RateLimit, w.Ordered, r.metadata,
+			r.secret, r.prevSecret, nullMs(w.PreviousSecretExpiresAt), w.DisabledReason, w.ConsecutiveFailures, ms(w.CreatedAt), ms(w.UpdatedAt))
+		if err != nil {
+			return fmt.Errorf("insert webhook: %w", err)
+		}
+		return nil
+	})
+}
+
+// GetWebhook implements store.Store.
+func (s *Store) GetWebhook(ctx context.Context, appID, id string) (*hookd.Webhook, error) {
+	return s.getWebhook(ctx, s.r, appID, id)
+}
+
+func (s *Store) getWebhook(ctx context.Context, q queryer, appID, id string) (*hookd.Webhook, error) {
+	w, err := s.scanWebhook(q.QueryRowContext(ctx, `SELECT `+webhookColumns+` FROM webhooks WHERE id = ? AND app_id = ?`, id, appID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("webhook", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get webhook: %w", err)
+	}
+	return w, nil
+}
+
+// ListWebhooks implements store.Store.
+func (s *Store) ListWebhooks(ctx context.Context, appID string, page store.Page) ([]*hookd.Webhook, string, error) {
+	where, args := pageClause("id", page)
+	hooks, err := s.queryWebhooks(ctx, s.r, `SELECT `+webhookColumns+` FROM webhooks WHERE app_id = ?`+where+` ORDER BY id DESC LIMIT ?`,
+		append(append([]any{appID}, args...), limitFor(page))...)
+	if err != nil {
+		return nil, "", err
+	}
+	hooks, next := trimPage(hooks, page, func(w *hookd.Webhook) string { return w.ID })
+	return hooks, next, nil
+}
+
+func (s *Store) queryWebhooks(ctx context.Context, q queryer, query string, args ...any) ([]*hookd.Webhook, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list webhooks: %w", err)
+	}
+	defer rows.Close()
+	var hooks []*hookd.Webhook
+	for rows.Next() {
+		w, err := s.scanWebhook(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list webhooks: %w", err)
+		}
+		hooks = append(hooks, w)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list webhooks: %w", err)
+	}
+	return hooks, nil
+}
+
+// UpdateWebhook implements store.Store.
+func (s *Store) UpdateWebhook(ctx context.Context, w *hookd.Webhook, now time.Time) error {
+	r, err := s.encodeWebhook(w)
+	if err != nil {
+		return err
+	}
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		var old string
+		err := tx.QueryRowContext(ctx, `SELECT status FROM webhooks WHERE id = ? AND app_id = ?`, w.ID, w.AppID).Scan(&old)
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound("webhook", w.ID)
+		}
+		if err != nil {
+			return fmt.Errorf("update webhook: %w", err)
+		}
+		if w.Status == hookd.WebhookActive && old != hookd.WebhookActive {
+			// A webhook that is turned back on starts with a clean slate.
+			w.ConsecutiveFailures, w.DisabledReason = 0, ""
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE webhooks SET url = ?, events = ?, status = ?, name = ?, description = ?, headers = ?, rate_limit = ?,
+			ordered = ?, metadata = ?, secret = ?, previous_secret = ?, previous_expires_at = ?, disabled_reason = ?, consecutive_failures = ?,
+			failing_since = CASE WHEN ? = 'active' AND status <> 'active' THEN NULL ELSE failing_since END, updated_at = ?
+			WHERE id = ?`,
+			w.URL, r.events, w.Status, w.Name, w.Description, r.headers, w.RateLimit, w.Ordered, r.metadata, r.secret, r.prevSecret,
+			nullMs(w.PreviousSecretExpiresAt), w.DisabledReason, w.ConsecutiveFailures, w.Status, ms(w.UpdatedAt), w.ID)
+		if err != nil {
+			return fmt.Errorf("update webhook: %w", err)
+		}
+		if old == w.Status {
+			return nil
+		}
+		return moveDeliveries(ctx, tx, w.ID, w.Status, now)
+	})
+}
+
+// moveDeliveries makes a webhook's open deliveries follow its new status.
+func moveDeliveries(ctx context.Context, tx *sql.Tx, webhookID, status string, now time.Time) error {
+	var q string
+	switch status {
+	case hookd.WebhookPaused:
+		q = `UPDATE deliveries SET status = 'held', updated_at = ? WHERE webhook_id = ? AND status = 'pending' AND test = 0`
+	case hookd.WebhookActive:
+		q = `UPDATE deliveries SET status = 'pending', next_attempt_at = min(coalesce(next_attempt_at, ?1), ?1), updated_at = ?1
+			WHERE webhook_id = ?2 AND status = 'held'`
+	case hookd.WebhookDisabled:
+		q = `UPDATE deliveries SET status = 'failed', next_attempt_at = NULL, updated_at = ? WHERE webhook_id = ? AND status IN ('pending', 'held') AND test = 0`
+	default:
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, q, ms(now), webhookID); err != nil {
+		return fmt.Errorf("move deliveries to %s: %w", status, err)
+	}
+	return nil
+}
+
+// DeleteWebhook implements store.Store.
+func (s *Store) DeleteWebhook(ctx context.Context, appID, id string) error {
+	res, err := s.w.ExecContext(ctx, `DELETE FROM webhooks WHERE id = ? AND app_id = ?`, id, appID)
+	if err != nil {
+		return fmt.Errorf("delete webhook: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return notFound("webhook", id)
+	}
+	return nil
+}
+
+// WebhookHealth implements store.Store.
+func (s *Store) WebhookHealth(ctx context.Context, webhookID string, now time.Time) (*hookd.WebhookHealth, error) {
+	var h hookd.WebhookHealth
+	var last sql.NullInt64
+	var total, ok int64
+	err := s.r.QueryRowContext(ctx, `SELECT
+			(SELECT count(*) FROM deliveries WHERE webhook_id = ?1),
+			(SELECT max(at) FROM attempts WHERE webhook_id = ?1),
+			(SELECT count(*) FROM attempts WHERE webhook_id = ?1 AND at >= ?2),
+			(SELECT count(*) FROM attempts WHERE webhook_id = ?1 AND at >= ?2 AND status_code BETWEEN 200 AND 299)`,
+		webhookID, ms(now.Add(-24*time.Hour))).Scan(&h.DeliveryCount, &last, &total, &ok)
+	if err != nil {
+		return nil, fmt.Errorf("webhook health: %w", err)
+	}
+	h.LastDeliveryAt = fromNullMs(last)
+	if total > 0 {
+		rate := float64(ok) / float64(total)
+		h.SuccessRate24h = &rate
+	}
+	return &h, nil
+}
+
+// RecoverWebhook implements store.Store.
+func (s *Store) RecoverWebhook(ctx context.Context, appID, webhookID string, since, until, now time.Time) (int, error) {
+	var n int64
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := s.getWebhook(ctx, tx, appID, webhookID); err != nil {
+			return err
+		}
+		upper := int64(1<<62)
+		if !until.IsZero() {
+			upper = ms(until)
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE deliveries SET
+				status = CASE (SELECT status FROM webhooks WHERE id = ?1) WHEN 'paused' THEN 'held' ELSE 'pending' END,
+				next_attempt_at = ?2, updated_at = ?2
+			WHERE webhook_id = ?1 AND status = 'failed' AND created_at >= ?3 AND created_at < ?4`,
+			webhookID, ms(now), ms(since), upper)
+		if err != nil {
+			return fmt.Errorf("recover deliveries: %w", err)
+		}
+		n, _ = res.RowsAffected()
+		return nil
+	})
+	return int(n), err
+}

@@ -1,0 +1,499 @@
+package webhook
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Scheme names a signature algorithm and its headers. The values are the
+// ones a hookd profile uses in signature.scheme.
+type Scheme string
+
+// The signature schemes. See the package documentation for each algorithm.
+const (
+	Standard       Scheme = "standard"
+	Stripe         Scheme = "stripe"
+	HMACHex        Scheme = "hmac-hex"
+	TimestampedHex Scheme = "timestamped-hex"
+)
+
+// DefaultTolerance is how far a signed timestamp may be from the verifier's
+// clock, either way, when Options.Tolerance is zero.
+const DefaultTolerance = 5 * time.Minute
+
+// SecretPrefix starts the secrets that [NewSecret] makes and that the
+// Standard scheme base64-decodes.
+const SecretPrefix = "whsec_"
+
+// Sentinel errors. Verify wraps them with details; test them with errors.Is.
+var (
+	// ErrMissingHeader means a header the scheme needs is absent or empty.
+	ErrMissingHeader = errors.New("webhook: missing header")
+	// ErrInvalidSignature means no signature matches any of the secrets,
+	// or a signature or timestamp header is malformed.
+	ErrInvalidSignature = errors.New("webhook: invalid signature")
+	// ErrTimestampOutOfTolerance means the signature is good but the signed
+	// timestamp is too old or too far in the future: a replay, or a clock
+	// that is off.
+	ErrTimestampOutOfTolerance = errors.New("webhook: timestamp out of tolerance")
+	// ErrUnknownScheme means Options.Scheme is not one this package knows.
+	ErrUnknownScheme = errors.New("webhook: unknown scheme")
+	// ErrInvalidSecret means no secret was given, a secret is empty, or a
+	// Standard secret is not base64.
+	ErrInvalidSecret = errors.New("webhook: invalid secret")
+)
+
+// Header is one header with its name spelled exactly as it goes on the wire.
+type Header struct{ Name, Value string }
+
+// Options selects a scheme and its header names, and, for Verify, the
+// replay window and the clock.
+type Options struct {
+	Scheme Scheme
+	// HeaderPrefix is the literal start of the header names: "Alakazam"
+	// gives Alakazam-Signature, "X-WPG" gives X-WPG-Signature. For Standard
+	// an empty prefix means "webhook" (webhook-id, webhook-timestamp,
+	// webhook-signature); for Stripe it means "Stripe" (Stripe-Signature).
+	// HMACHex and TimestampedHex need one.
+	HeaderPrefix string
+	// Tolerance is, for Verify, the largest accepted difference between the
+	// signed timestamp and Now, either way. Zero means DefaultTolerance; a
+	// negative value turns the check off (for checking old payloads by
+	// hand, never in a receiver).
+	Tolerance time.Duration
+	// Now is Verify's clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Sign returns the signature headers for one message, signed with every
+// secret in secrets (newest first) where the scheme carries several
+// signatures, and with secrets[0] alone where it carries one.
+// id is the message id (used by Standard only) and ts the signing time,
+// written as Unix seconds.
+func Sign(opts Options, secrets []string, id string, ts time.Time, body []byte) ([]Header, error) {
+	if len(secrets) == 0 {
+		return nil, fmt.Errorf("%w: no secret to sign with", ErrInvalidSecret)
+	}
+	prefix, err := opts.prefix()
+	if err != nil {
+		return nil, err
+	}
+	t := strconv.FormatInt(ts.Unix(), 10)
+	switch opts.Scheme {
+	case Standard:
+		if id == "" {
+			return nil, errors.New("webhook: the standard scheme needs a message id")
+		}
+		var sig []byte
+		for i, s := range secrets {
+			key, err := standardKey(s)
+			if err != nil {
+				return nil, err
+			}
+			if i > 0 {
+				sig = append(sig, ' ')
+			}
+			sig = append(sig, "v1,"...)
+			sig = base64.StdEncoding.AppendEncode(sig, mac(key, id+"."+t+".", body))
+		}
+		return []Header{
+			{prefix + "-id", id},
+			{prefix + "-timestamp", t},
+			{prefix + "-signature", string(sig)},
+		}, nil
+	case Stripe:
+		sig := append(make([]byte, 0, 2+len(t)+len(secrets)*68), "t="...)
+		sig = append(sig, t...)
+		for _, s := range secrets {
+			if s == "" {
+				return nil, fmt.Errorf("%w: empty secret", ErrInvalidSecret)
+			}
+			sig = append(sig, ",v1="...)
+			sig = hex.AppendEncode(sig, mac([]byte(s), t+".", body))
+		}
+		return []Header{{prefix + "-Signature", string(sig)}}, nil
+	case HMACHex:
+		if secrets[0] == "" {
+			return nil, fmt.Errorf("%w: empty secret", ErrInvalidSecret)
+		}
+		return []Header{
+			{prefix + "-Signature", hex.EncodeToString(mac([]byte(secrets[0]), "", body))},
+		}, nil
+	case TimestampedHex:
+		if secrets[0] == "" {
+			return nil, fmt.Errorf("%w: empty secret", ErrInvalidSecret)
+		}
+		return []Header{
+			{prefix + "-Signature", hex.EncodeToString(mac([]byte(secrets[0]), t+".", body))},
+			{prefix + "-Timestamp", t},
+		}, nil
+	}
+	return nil, fmt.Errorf("%w %q", ErrUnknownScheme, opts.Scheme)
+}
+
+// Verify checks a received request's headers and raw body against any of
+// secrets; nil means the request is authentic and recent. See the package
+// documentation for the errors it returns.
+func Verify(opts Options, secrets []string, h http.Header, body []byte) error {
+	if len(secrets) == 0 {
+		return fmt.Errorf("%w: no secret to verify with", ErrInvalidSecret)
+	}
+	prefix, err := opts.prefix()
+	if err != nil {
+		return err
+	}
+	// Configuration errors come first, whatever the request holds.
+	keyOf := rawKey
+	if opts.Scheme == Standard {
+		keyOf = standardKey
+	}
+	keys := make([][]byte, len(secrets))
+	for i, s := range secrets {
+		if keys[i], err = keyOf(s); err != nil {
+			return err
+		}
+	}
+	var v verifier
+	switch opts.Scheme {
+	case Standard:
+		v, err = verifyStandard(prefix, keys, h, body)
+	case Stripe:
+		v, err = verifyStripe(prefix, keys, h, body)
+	case HMACHex:
+		v, err = verifyHex(prefix, keys, h, body)
+	case TimestampedHex:
+		v, err = verifyTimestampedHex(prefix, keys, h, body)
+	default:
+		return fmt.Errorf("%w %q", ErrUnknownScheme, opts.Scheme)
+	}
+	if err != nil {
+		return err
+	}
+	return opts.checkTimestamp(v)
+}
+
+// NewSecret returns a new signing secret: "whsec_" followed by the standard
+// base64 of 24 random bytes from crypto/rand. It suits every scheme.
+func NewSecret() (string, error) {
+	var b [24]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("webhook: new secret: %w", err)
+	}
+	return SecretPrefix + base64.StdEncoding.EncodeToString(b[:]), nil
+}
+
+// verifier is what a scheme's check found: whether it signs a timestamp,
+// and which.
+type verifier struct {
+	timestamped bool
+	ts          int64
+}
+
+func (o Options) prefix() (string, error) {
+	p := o.HeaderPrefix
+	if p == "" {
+		switch o.Scheme {
+		case Standard:
+			return "webhook", nil
+		case Stripe:
+			return "Stripe", nil
+		case HMACHex, TimestampedHex:
+			return "", fmt.Errorf("webhook: the %s scheme needs a header prefix", o.Scheme)
+		default:
+			return "", fmt.Errorf("%w %q", ErrUnknownScheme, o.Scheme)
+		}
+	}
+	for i := 0; i < len(p); i++ {
+		if c := p[i]; c <= ' ' || c >= 0x7f || strings.IndexByte(`"(),/:;<=>?@[\]{}`, c) >= 0 {
+			return "", fmt.Errorf("webhook: header prefix %q is not a valid header name", p)
+		}
+	}
+	return p, nil
+}
+
+func (o Options) checkTimestamp(v verifier) error {
+	if !v.timestamped || o.Tolerance < 0 {
+		return nil
+	}
+	tol := o.Tolerance
+	if tol == 0 {
+		tol = DefaultTolerance
+	}
+	now := time.Now
+	if o.Now != nil {
+		now = o.Now
+	}
+	// Whole seconds on both sides, so that Unix seconds compare as such and
+	// nothing overflows: |ts| is at most 10^18 (see parseUnix).
+	n := now().Unix()
+	d := n - v.ts
+	limit := int64(tol / time.Second)
+	switch {
+	case d > limit:
+		return fmt.Errorf("%w: signed %ds ago, tolerance %s", ErrTimestampOutOfTolerance, d, tol)
+	case -d > limit:
+		return fmt.Errorf("%w: signed %ds in the future, tolerance %s", ErrTimestampOutOfTolerance, -d, tol)
+	}
+	return nil
+}
+
+// mac returns the HMAC-SHA256 under key of prefix followed by body, without
+// building their concatenation.
+func mac(key []byte, prefix string, body []byte) []byte {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(prefix))
+	m.Write(body)
+	return m.Sum(make([]byte, 0, sha256.Size))
+}
+
+// standardKey returns the HMAC key of a Standard Webhooks secret: the
+// base64 after "whsec_", or the whole string when it lacks the prefix.
+func standardKey(secret string) ([]byte, error) {
+	s := strings.TrimPrefix(secret, SecretPrefix)
+	if s == "" {
+		return nil, fmt.Errorf("%w: empty secret", ErrInvalidSecret)
+	}
+	key, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		// Some issuers drop the padding.
+		if key, err = base64.RawStdEncoding.DecodeString(s); err != nil {
+			return nil, fmt.Errorf("%w: a standard scheme secret must be base64 after %q", ErrInvalidSecret, SecretPrefix)
+		}
+	}
+	if len(key) == 0 {
+		return nil, fmt.Errorf("%w: empty secret", ErrInvalidSecret)
+	}
+	return key, nil
+}
+
+// header returns the first non-empty value of the header name, matching the
+// name without regard to case even when h was built by hand with names
+// that are not in canonical form.
+func header(h http.Header, name string) string {
+	for _, v := range h.Values(name) {
+		if v != "" {
+			return v
+		}
+	}
+	for k, vs := range h {
+		if strings.EqualFold(k, name) {
+			for _, v := range vs {
+				if v != "" {
+					return v
+				}
+			}
+		}
+	}
+	return ""
+}
+
+// headerValues returns all values of the header name, matched as in header.
+func headerValues(h http.Header, name string) []string {
+	var out []string
+	for k, vs := range h {
+		if strings.EqualFold(k, name) {
+			out = append(out, vs...)
+		}
+	}
+	return out
+}
+
+func requireHeader(h http.Header, name string) (string, error) {
+	v := header(h, name)
+	if v == "" {
+		return "", fmt.Errorf("%w %s", ErrMissingHeader, name)
+	}
+	return v, nil
+}
+
+// parseUnix parses a timestamp header: decimal digits only, no sign, no
+// spaces, at most 18 digits so that arithmetic on it cannot overflow.
+func parseUnix(name, s string) (int64, error) {
+	if s == "" || len(s) > 18 {
+		return 0, fmt.Errorf("%w: malformed timestamp in %s", ErrInvalidSignature, name)
+	}
+	var n int64
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, fmt.Errorf("%w: malformed timestamp in %s", ErrInvalidSignature, name)
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n, nil
+}
+
+// macs computes, once per key, the expected MAC of prefix followed by body.
+func macs(keys [][]byte, prefix string, body []byte) [][]byte {
+	out := make([][]byte, len(keys))
+	for i, k := range keys {
+		out[i] = mac(k, prefix, body)
+	}
+	return out
+}
+
+func rawKey(s string) ([]byte, error) {
+	if s == "" {
+		return nil, fmt.Errorf("%w: empty secret", ErrInvalidSecret)
+	}
+	return []byte(s), nil
+}
+
+// matches reports whether got equals any of want, comparing in constant
+// time for a given length.
+func matches(want [][]byte, got []byte) bool {
+	ok := false
+	for _, w := range want {
+		if hmac.Equal(w, got) {
+			ok = true
+		}
+	}
+	return ok
+}
+
+func verifyStandard(prefix string, keys [][]byte, h http.Header, body []byte) (verifier, error) {
+	idName, tsName, sigName := prefix+"-id", prefix+"-timestamp", prefix+"-signature"
+	id, err := requireHeader(h, idName)
+	if err != nil {
+		return verifier{}, err
+	}
+	t, err := requireHeader(h, tsName)
+	if err != nil {
+		return verifier{}, err
+	}
+	if _, err := requireHeader(h, sigName); err != nil {
+		return verifier{}, err
+	}
+	ts, err := parseUnix(tsName, t)
+	if err != nil {
+		return verifier{}, err
+	}
+	want := macs(keys, id+"."+t+".", body)
+	seen := false
+	var buf [sha256.Size + 2]byte
+	for _, v := range headerValues(h, sigName) {
+		for _, entry := range strings.Fields(v) {
+			version, sig, ok := strings.Cut(entry, ",")
+			if !ok || version != "v1" {
+				continue
+			}
+			seen = true
+			// Decode into a fixed buffer: a long header cannot make us allocate.
+			if base64.StdEncoding.DecodedLen(len(sig)) > len(buf) {
+				continue
+			}
+			n, err := base64.StdEncoding.Decode(buf[:], []byte(sig))
+			if err != nil {
+				continue
+			}
+			if matches(want, buf[:n]) {
+				return verifier{timestamped: true, ts: ts}, nil
+			}
+		}
+	}
+	if !seen {
+		return verifier{}, fmt.Errorf("%w: no v1 signature in %s", ErrInvalidSignature, sigName)
+	}
+	return verifier{}, fmt.Errorf("%w: no v1 signature in %s matches", ErrInvalidSignature, sigName)
+}
+
+func verifyStripe(prefix string, keys [][]byte, h http.Header, body []byte) (verifier, error) {
+	name := prefix + "-Signature"
+	v, err := requireHeader(h, name)
+	if err != nil {
+		return verifier{}, err
+	}
+	var t string
+	var sigs []string
+	for part := range strings.SplitSeq(v, ",") {
+		k, val, ok := strings.Cut(strings.TrimSpace(part), "=")
+		if !ok {
+			return verifier{}, fmt.Errorf("%w: malformed %s header", ErrInvalidSignature, name)
+		}
+		switch k {
+		case "t":
+			if t != "" {
+				return verifier{}, fmt.Errorf("%w: %s has two timestamps", ErrInvalidSignature, name)
+			}
+			t = val
+		case "v1":
+			sigs = append(sigs, val)
+		}
+	}
+	if t == "" {
+		return verifier{}, fmt.Errorf("%w: %s has no t= timestamp", ErrInvalidSignature, name)
+	}
+	ts, err := parseUnix(name, t)
+	if err != nil {
+		return verifier{}, err
+	}
+	if len(sigs) == 0 {
+		return verifier{}, fmt.Errorf("%w: %s has no v1= signature", ErrInvalidSignature, name)
+	}
+	want := macs(keys, t+".", body)
+	for _, s := range sigs {
+		if matchesHex(want, s) {
+			return verifier{timestamped: true, ts: ts}, nil
+		}
+	}
+	return verifier{}, fmt.Errorf("%w: no v1 signature in %s matches", ErrInvalidSignature, name)
+}
+
+func verifyHex(prefix string, keys [][]byte, h http.Header, body []byte) (verifier, error) {
+	name := prefix + "-Signature"
+	if _, err := requireHeader(h, name); err != nil {
+		return verifier{}, err
+	}
+	want := macs(keys, "", body)
+	for _, s := range headerValues(h, name) {
+		if matchesHex(want, strings.TrimSpace(s)) {
+			return verifier{}, nil
+		}
+	}
+	return verifier{}, fmt.Errorf("%w: %s does not match", ErrInvalidSignature, name)
+}
+
+func verifyTimestampedHex(prefix string, keys [][]byte, h http.Header, body []byte) (verifier, error) {
+	sigName, tsName := prefix+"-Signature", prefix+"-Timestamp"
+	if _, err := requireHeader(h, sigName); err != nil {
+		return verifier{}, err
+	}
+	t, err := requireHeader(h, tsName)
+	if err != nil {
+		return verifier{}, err
+	}
+	ts, err := parseUnix(tsName, t)
+	if err != nil {
+		return verifier{}, err
+	}
+	want := macs(keys, t+".", body)
+	for _, s := range headerValues(h, sigName) {
+		if matchesHex(want, strings.TrimSpace(s)) {
+			return verifier{timestamped: true, ts: ts}, nil
+		}
+	}
+	return verifier{}, fmt.Errorf("%w: %s does not match", ErrInvalidSignature, sigName)
+}
+
+// matchesHex decodes a hex signature (either case) and compares it with
+// want in constant time; anything that is not hex of the right length
+// does not match.
+func matchesHex(want [][]byte, s string) bool {
+	if len(s) != 2*sha256.Size {
+		return false
+	}
+	var buf [sha256.Size]byte
+	if _, err := hex.Decode(buf[:], []byte(s)); err != nil {
+		return false
+	}
+	return matches(want, buf[:])
+}
