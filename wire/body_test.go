@@ -191,15 +191,15 @@ func TestSignatureHeaders(t *testing.T) {
 		want []webhook.Header // nil: only check names and a round trip
 	}{
 		{"Alakazam", hookd.SignatureConfig{Scheme: hookd.SchemeStripe, HeaderPrefix: "Alakazam", EventHeader: true}, []webhook.Header{
-			{"Alakazam-Signature", "t=1719576000,v1=" + hexHMAC(secret, "1719576000."+b)},
-			{"Alakazam-Event", "world.generation.succeeded"},
+			{Name: "Alakazam-Signature", Value: "t=1719576000,v1=" + hexHMAC(secret, "1719576000."+b)},
+			{Name: "Alakazam-Event", Value: "world.generation.succeeded"},
 		}},
 		{"Alloy", hookd.SignatureConfig{Scheme: hookd.SchemeHMACHex, HeaderPrefix: "X-Alloy"}, []webhook.Header{
-			{"X-Alloy-Signature", hexHMAC(secret, b)},
+			{Name: "X-Alloy-Signature", Value: hexHMAC(secret, b)},
 		}},
 		{"WePlaytestGames", hookd.SignatureConfig{Scheme: hookd.SchemeTimestampedHex, HeaderPrefix: "X-WPG"}, []webhook.Header{
-			{"X-WPG-Signature", hexHMAC(secret, "1719576000."+b)},
-			{"X-WPG-Timestamp", "1719576000"},
+			{Name: "X-WPG-Signature", Value: hexHMAC(secret, "1719576000."+b)},
+			{Name: "X-WPG-Timestamp", Value: "1719576000"},
 		}},
 		{"standard with event header", hookd.SignatureConfig{Scheme: hookd.SchemeStandard, EventHeader: true}, nil},
 	}

@@ -3,6 +3,7 @@ package wire
 import (
 	"bytes"
 	"fmt"
+	"hash/maphash"
 	"slices"
 	"strconv"
 	"unicode/utf8"
@@ -37,8 +38,9 @@ func CanonicalObject(data []byte) ([]byte, error) {
 
 // appendCanonical appends the canonical form of the object data to dst.
 func appendCanonical(dst, data []byte) ([]byte, error) {
-	var stack [32]member
-	c := canonicalizer{in: data, out: dst, members: stack[:0]}
+	// A guess at the member count that saves most regrowth; each member
+	// takes at least 6 bytes ("k":0,) and most far more.
+	c := canonicalizer{in: data, out: dst, members: make([]member, 0, min(16+len(data)/32, 1024))}
 	c.skipWS()
 	if c.pos >= len(c.in) {
 		return nil, hookd.Errorf(hookd.EINVALID, "data must be a JSON object, not empty")
@@ -69,6 +71,12 @@ type canonicalizer struct {
 	// members holds the members of every object being read, innermost
 	// last, for duplicate detection and reordering.
 	members []member
+	// table holds the open-addressing hash tables (indexes into members,
+	// plus one; 0 is empty) of the objects being read that have more than
+	// linearKeys keys, innermost last.
+	table   []int32
+	seed    maphash.Seed
+	seeded  bool
 	scratch []byte
 }
 
@@ -194,7 +202,7 @@ func (c *canonicalizer) object(depth int) error {
 	c.out = append(c.out, '{')
 	bodyStart := len(c.out)
 	first := len(c.members)
-	var seen map[string]struct{}
+	tab := -1 // start of this object's hash table in c.table, once it has one
 	// Array-index keys must precede the others, in ascending order; note
 	// whether the input already has them so.
 	reorder, sawName, lastIndex := false, false, int64(-1)
@@ -216,25 +224,19 @@ func (c *canonicalizer) object(depth int) error {
 		m.keyEnd = len(c.out)
 		key := c.key(m)
 
-		n := len(c.members) - first
-		switch {
-		case n < linearKeys:
+		if n := len(c.members) - first; n < linearKeys {
 			for _, o := range c.members[first:] {
 				if bytes.Equal(c.key(o), key) {
 					return c.duplicate(key)
 				}
 			}
-		default:
-			if seen == nil {
-				seen = make(map[string]struct{}, 2*linearKeys)
-				for _, o := range c.members[first:] {
-					seen[string(c.key(o))] = struct{}{}
-				}
+		} else {
+			if tab < 0 || 2*(n+1) > len(c.table)-tab {
+				tab = c.rehash(tab, first)
 			}
-			if _, dup := seen[string(key)]; dup {
+			if !c.insert(c.table[tab:], key, int32(len(c.members))) {
 				return c.duplicate(key)
 			}
-			seen[string(key)] = struct{}{}
 		}
 		if i, ok := arrayIndex(key); ok {
 			if sawName || i < lastIndex {
@@ -271,10 +273,49 @@ func (c *canonicalizer) object(depth int) error {
 				c.reorder(bodyStart, c.members[first:])
 			}
 			c.members = c.members[:first]
+			if tab >= 0 {
+				c.table = c.table[:tab]
+			}
 			c.out = append(c.out, '}')
 			return nil
 		default:
 			return c.syntaxError("in an object")
+		}
+	}
+}
+
+// rehash (re)builds the hash table of the object whose members start at
+// first, twice as large as before, at the end of c.table (where a table
+// being grown always is, since inner objects have released theirs), and
+// returns its start.
+func (c *canonicalizer) rehash(tab, first int) int {
+	if !c.seeded {
+		c.seed, c.seeded = maphash.MakeSeed(), true
+	}
+	size := 4 * linearKeys
+	if tab >= 0 {
+		size = 2 * (len(c.table) - tab)
+		c.table = c.table[:tab]
+	}
+	tab = len(c.table)
+	c.table = append(c.table, make([]int32, size)...)
+	for i := first; i < len(c.members); i++ {
+		c.insert(c.table[tab:], c.key(c.members[i]), int32(i))
+	}
+	return tab
+}
+
+// insert adds the key of member index i to the hash table t, and reports
+// false, adding nothing, when an equal key is there already.
+func (c *canonicalizer) insert(t []int32, key []byte, i int32) bool {
+	mask := uint64(len(t) - 1)
+	for h := maphash.Bytes(c.seed, key) & mask; ; h = (h + 1) & mask {
+		switch j := t[h]; {
+		case j == 0:
+			t[h] = i + 1
+			return true
+		case bytes.Equal(c.key(c.members[j-1]), key):
+			return false
 		}
 	}
 }
@@ -581,6 +622,10 @@ func (c *canonicalizer) number() error {
 		}
 		return nil
 	}
+	if out, ok := appendShortDecimal(c.out, num); ok {
+		c.out = out
+		return nil
+	}
 	f, err := strconv.ParseFloat(string(num), 64)
 	if err != nil {
 		// The grammar is checked above, so this is a range error.
@@ -588,6 +633,82 @@ func (c *canonicalizer) number() error {
 	}
 	c.out = appendNumber(c.out, f)
 	return nil
+}
+
+// appendShortDecimal formats num, a number in JSON's grammar, without
+// going through float64 when it has at most 15 significant digits and a
+// decimal exponent well inside the normal float64 range. Such a decimal
+// survives the round trip through float64, and no shorter digit string
+// maps to the same float64 (else two decimals of at most 15 digits would),
+// so its own significant digits are the shortest ones ECMAScript prints.
+// It reports false, appending nothing, for other numbers.
+func appendShortDecimal(dst, num []byte) ([]byte, bool) {
+	var digs [15]byte
+	nd, zeros, lead, intDigits := 0, 0, 0, 0
+	i := 0
+	neg := num[0] == '-'
+	if neg {
+		i++
+	}
+	inFrac := false
+	for ; i < len(num); i++ {
+		b := num[i]
+		if b == '.' {
+			inFrac = true
+			continue
+		}
+		if b < '0' || b > '9' {
+			break
+		}
+		if !inFrac {
+			intDigits++
+		}
+		switch {
+		case b == '0' && nd == 0:
+			lead++ // a leading zero
+		case b == '0':
+			zeros++ // trailing, unless a nonzero digit follows
+		default:
+			if nd+zeros >= len(digs) {
+				return dst, false
+			}
+			for ; zeros > 0; zeros-- {
+				digs[nd] = '0'
+				nd++
+			}
+			digs[nd] = b
+			nd++
+		}
+	}
+	exp := 0
+	if i < len(num) { // e or E
+		i++
+		expNeg := num[i] == '-'
+		if num[i] == '-' || num[i] == '+' {
+			i++
+		}
+		for ; i < len(num); i++ {
+			exp = exp*10 + int(num[i]-'0')
+			if exp > 1000 {
+				return dst, false
+			}
+		}
+		if expNeg {
+			exp = -exp
+		}
+	}
+	if nd == 0 {
+		return append(dst, '0'), true // both zeros
+	}
+	// The value is 0.d1...dk × 10^n.
+	n := intDigits - lead + exp
+	if n <= -300 || n >= 300 {
+		return dst, false
+	}
+	if neg {
+		dst = append(dst, '-')
+	}
+	return appendECMA(dst, digs[:nd], n), true
 }
 
 // appendNumber appends ECMAScript's Number::toString(f) for a finite f.
@@ -616,8 +737,15 @@ func appendNumber(dst []byte, f float64) []byte {
 	if neg {
 		exp = -exp
 	}
-	// f = 0.d1d2...dk × 10^n in ECMAScript's terms.
-	k, n := len(d), exp+1
+	return appendECMA(dst, d, exp+1)
+}
+
+// appendECMA appends the positive number 0.d1d2...dk × 10^n, d being its
+// shortest significant digits, as ECMAScript's Number::toString writes it:
+// decimal notation from 1e-7 (exclusive) up to 1e21, exponent notation
+// outside.
+func appendECMA(dst, d []byte, n int) []byte {
+	k := len(d)
 	switch {
 	case k <= n && n <= 21:
 		dst = append(dst, d...)

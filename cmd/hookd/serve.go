@@ -24,6 +24,7 @@ import (
 	"github.com/hookd/hookd/egress"
 	"github.com/hookd/hookd/httpapi"
 	"github.com/hookd/hookd/ident"
+	"github.com/hookd/hookd/notify"
 	"github.com/hookd/hookd/seal"
 	"github.com/hookd/hookd/service"
 	"github.com/hookd/hookd/store"
@@ -44,6 +45,7 @@ type Config struct {
 	Timeout              time.Duration
 	Workers              int
 	MaxEventBytes        int
+	Notify               notify.Config
 }
 
 // Main is the running program: ParseFlags, then Run, then Close. End-to-end
@@ -61,6 +63,7 @@ type Main struct {
 	http           *http.Server
 	listener       net.Listener
 	engine         *deliver.Engine
+	notifier       *notify.Notifier
 	stopEngine     context.CancelFunc
 	engineDone     chan struct{}
 	closeOnce      sync.Once
@@ -123,6 +126,14 @@ func (m *Main) ParseFlags(args []string) error {
 	c.AdminToken = env("HOOKD_ADMIN_TOKEN")
 	c.EncryptionKey = env("HOOKD_ENCRYPTION_KEY")
 	c.EgressProxy = env("HOOKD_EGRESS_PROXY")
+	c.Notify = notify.Config{
+		WebhookURL:    env("HOOKD_OPERATOR_WEBHOOK_URL"),
+		WebhookSecret: env("HOOKD_OPERATOR_WEBHOOK_SECRET"),
+		SMTPAddr:      env("HOOKD_SMTP_ADDR"),
+		SMTPFrom:      env("HOOKD_SMTP_FROM"),
+		SMTPUsername:  env("HOOKD_SMTP_USERNAME"),
+		SMTPPassword:  env("HOOKD_SMTP_PASSWORD"),
+	}
 	if !set["allow-private-networks"] {
 		switch strings.ToLower(env("HOOKD_ALLOW_PRIVATE_NETWORKS")) {
 		case "1", "true", "yes", "on":
@@ -300,7 +311,14 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	engine, err := deliver.New(st, client, nil, log.With("component", "deliver"), deliver.Config{
+	notifyCfg := m.Config.Notify
+	notifyCfg.NewID, notifyCfg.Now, notifyCfg.UserAgent = ids.New, m.Now, "hookd/"+hookd.Version
+	notifier, err := notify.New(notifyCfg, client, st, log.With("component", "notify"))
+	if err != nil {
+		return err
+	}
+	m.notifier = notifier
+	engine, err := deliver.New(st, client, notifier, log.With("component", "deliver"), deliver.Config{
 		Owner:     ids.New("worker"),
 		Workers:   m.Config.Workers,
 		Timeout:   m.Config.Timeout,
@@ -384,6 +402,9 @@ func (m *Main) Close() error {
 		if m.stopEngine != nil {
 			m.stopEngine()
 			<-m.engineDone
+		}
+		if m.notifier != nil {
+			m.notifier.Close()
 		}
 		if m.store != nil {
 			errs = append(errs, m.store.Close())

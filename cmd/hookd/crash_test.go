@@ -1,0 +1,151 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/hookd/hookd/client"
+)
+
+// TestKillNineLosesNothing publishes 2,000 events, kills hookd with SIGKILL
+// while deliveries are in flight, restarts it on the same data dir, and
+// checks that every event reaches the receiver at least once.
+func TestKillNineLosesNothing(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the hookd binary; skipped with -short")
+	}
+	t.Parallel()
+	bin := buildHookd(t)
+	dataDir := t.TempDir()
+
+	var mu sync.Mutex
+	seen := map[string]int{}
+	rc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		time.Sleep(2 * time.Millisecond) // keep deliveries in flight
+		mu.Lock()
+		seen[r.Header.Get("webhook-id")]++
+		mu.Unlock()
+	}))
+	t.Cleanup(rc.Close)
+	unique := func() (n, total int) {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range seen {
+			total += c
+		}
+		return len(seen), total
+	}
+
+	proc, url := startHookdProcess(t, bin, dataDir)
+	ctx := context.Background()
+	c := client.New(url, testAdminToken, nil)
+	if _, err := c.CreateEventType(ctx, "crash.test", ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.CreateApp(ctx, &client.AppInput{Name: client.Ptr("crash"), UID: client.Ptr("crash")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.CreateWebhook(ctx, "crash", &client.WebhookInput{URL: client.Ptr(rc.URL)}); err != nil {
+		t.Fatal(err)
+	}
+	const events = 2000
+	ids := map[string]bool{}
+	for b := 0; b < events/1000; b++ {
+		batch := make([]*client.PublishInput, 1000)
+		for i := range batch {
+			batch[i] = &client.PublishInput{Type: "crash.test", Data: json.RawMessage(fmt.Sprintf(`{"n":%d}`, b*1000+i))}
+		}
+		out, err := c.PublishBatch(ctx, "crash", batch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range out {
+			ids[p.ID] = true
+		}
+	}
+	eventually(t, 60*time.Second, "some deliveries before the kill", func() bool { n, _ := unique(); return n >= 200 })
+	if err := proc.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	proc.Wait()
+	before, _ := unique()
+	if before >= events {
+		t.Fatalf("all %d events were delivered before the kill; the test proves nothing", events)
+	}
+
+	startHookdProcess(t, bin, dataDir)
+	eventually(t, 120*time.Second, "every event to arrive after the restart", func() bool { n, _ := unique(); return n >= events })
+	n, total := unique()
+	mu.Lock()
+	for id := range seen {
+		if !ids[id] {
+			t.Errorf("received unknown event id %q", id)
+		}
+	}
+	mu.Unlock()
+	t.Logf("%d events, %d delivered before the kill, %d requests in all: %d duplicates", n, before, total, total-n)
+}
+
+// buildHookd compiles the hookd binary into a temp dir.
+func buildHookd(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "hookd")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// startHookdProcess runs `hookd serve` on a free port and returns once it
+// serves; the process is killed at cleanup.
+func startHookdProcess(t *testing.T, bin, dataDir string) (*exec.Cmd, string) {
+	t.Helper()
+	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--data-dir", dataDir, "--allow-private-networks")
+	cmd.Env = append(os.Environ(), "HOOKD_ADMIN_TOKEN="+testAdminToken)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	addr := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			line := sc.Text()
+			var rec struct {
+				Msg  string `json:"msg"`
+				Addr string `json:"addr"`
+			}
+			if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "hookd is serving" {
+				addr <- rec.Addr
+			} else if strings.Contains(line, `"level":"ERROR"`) {
+				t.Log("hookd:", line)
+			}
+		}
+	}()
+	select {
+	case a := <-addr:
+		return cmd, "http://" + a
+	case <-time.After(30 * time.Second):
+		t.Fatal("hookd did not start within 30s")
+		return nil, ""
+	}
+}

@@ -1,0 +1,152 @@
+package notify
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hookd/hookd"
+)
+
+// smtpServer is a minimal SMTP server on loopback that keeps each message.
+type smtpServer struct {
+	ln   net.Listener
+	mu   sync.Mutex
+	msgs []string
+	rcpt []string
+	got  chan struct{}
+}
+
+func newSMTPServer(t *testing.T) *smtpServer {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &smtpServer{ln: ln, got: make(chan struct{}, 10)}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go s.serve(conn)
+		}
+	}()
+	return s
+}
+
+func (s *smtpServer) serve(conn net.Conn) {
+	defer conn.Close()
+	r := bufio.NewReader(conn)
+	say := func(line string) { conn.Write([]byte(line + "\r\n")) }
+	say("220 test ESMTP")
+	var data strings.Builder
+	inData := false
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			return
+		}
+		if inData {
+			if line == ".\r\n" {
+				inData = false
+				s.mu.Lock()
+				s.msgs = append(s.msgs, data.String())
+				s.mu.Unlock()
+				say("250 queued")
+				s.got <- struct{}{}
+				continue
+			}
+			data.WriteString(line)
+			continue
+		}
+		cmd := strings.ToUpper(strings.TrimSpace(line))
+		switch {
+		case strings.HasPrefix(cmd, "EHLO"), strings.HasPrefix(cmd, "HELO"):
+			say("250 test")
+		case strings.HasPrefix(cmd, "RCPT TO:"):
+			s.mu.Lock()
+			s.rcpt = append(s.rcpt, strings.Trim(strings.TrimSpace(line)[8:], "<>"))
+			s.mu.Unlock()
+			say("250 ok")
+		case strings.HasPrefix(cmd, "DATA"):
+			inData = true
+			data.Reset()
+			say("354 go ahead")
+		case strings.HasPrefix(cmd, "QUIT"):
+			say("221 bye")
+			return
+		default:
+			say("250 ok")
+		}
+	}
+}
+
+type apps map[string]*hookd.App
+
+func (a apps) GetApp(_ context.Context, ref string) (*hookd.App, error) {
+	if app, ok := a[ref]; ok {
+		return app, nil
+	}
+	return nil, errors.New("no such app")
+}
+
+func TestEmailGoesToTheAppsContact(t *testing.T) {
+	t.Parallel()
+	srv := newSMTPServer(t)
+	lookup := apps{"app_1": {ID: "app_1", Name: "Acme", ContactEmail: "ops@acme.test"}, "app_2": {ID: "app_2", Name: "Quiet"}}
+	n, err := New(Config{SMTPAddr: srv.ln.Addr().String(), SMTPFrom: "hookd@example.test"}, http.DefaultClient, lookup, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	n.Notify(context.Background(), []hookd.Notice{
+		{Kind: hookd.NoticeWebhookDisabled, AppID: "app_2", WebhookID: "wh_2", At: at}, // no contact: skipped
+		{Kind: hookd.NoticeWebhookDisabled, AppID: "app_1", WebhookID: "wh_1", Reason: "the endpoint answered 410 Gone", At: at},
+	})
+	n.Close()
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	if len(srv.msgs) != 1 || len(srv.rcpt) != 1 || srv.rcpt[0] != "ops@acme.test" {
+		t.Fatalf("got %d messages to %v, want one to ops@acme.test", len(srv.msgs), srv.rcpt)
+	}
+	msg := srv.msgs[0]
+	for _, want := range []string{"To: ops@acme.test", "Subject: [hookd] A webhook endpoint was disabled", "Webhook: wh_1", "Reason: the endpoint answered 410 Gone"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("message lacks %q:\n%s", want, msg)
+		}
+	}
+}
+
+func TestBodyShape(t *testing.T) {
+	t.Parallel()
+	b, err := Body(hookd.Notice{Kind: hookd.NoticeDeliveryExhausted, AppID: "app_1", DeliveryID: "dlv_1", At: time.Date(2026, 1, 2, 3, 4, 5, 6e6, time.UTC)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"type":"delivery.exhausted","timestamp":"2026-01-02T03:04:05.006Z","data":{"app_id":"app_1","webhook_id":null,"delivery_id":"dlv_1","event_id":null,"reason":null}}`
+	if string(b) != want {
+		t.Fatalf("body\n got %s\nwant %s", b, want)
+	}
+}
+
+func TestNewRejectsBadConfig(t *testing.T) {
+	t.Parallel()
+	for name, cfg := range map[string]Config{
+		"webhook without secret": {WebhookURL: "https://ops.example.test"},
+		"webhook bad secret":     {WebhookURL: "https://ops.example.test", WebhookSecret: "whsec_!!", NewID: func(string) string { return "x" }},
+		"smtp without from":      {SMTPAddr: "127.0.0.1:25"},
+	} {
+		if _, err := New(cfg, http.DefaultClient, nil, nil); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
