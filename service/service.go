@@ -37,7 +37,7 @@ type Config struct {
 	MaxDataBytes int
 	// Wake is called after something became due, so delivery starts at
 	// once instead of at the next poll. Optional.
-	Wake func()
+	Wake   func()
 	Logger *slog.Logger
 }
 

@@ -265,7 +265,7 @@ func (s *Store) RecoverWebhook(ctx context.Context, appID, webhookID string, sin
 		if _, err := s.getWebhook(ctx, tx, appID, webhookID); err != nil {
 			return err
 		}
-		upper := int64(1<<62)
+		upper := int64(1 << 62)
 		if !until.IsZero() {
 			upper = ms(until)
 		}
