@@ -93,7 +93,8 @@ func Sign(opts Options, secrets []string, id string, ts time.Time, body []byte) 
 		if id == "" {
 			return nil, errors.New("webhook: the standard scheme needs a message id")
 		}
-		var sig []byte
+		signed := []byte(id + "." + t + ".")
+		sig := make([]byte, 0, len(secrets)*48)
 		for i, s := range secrets {
 			key, err := standardKey(s)
 			if err != nil {
@@ -103,7 +104,7 @@ func Sign(opts Options, secrets []string, id string, ts time.Time, body []byte) 
 				sig = append(sig, ' ')
 			}
 			sig = append(sig, "v1,"...)
-			sig = base64.StdEncoding.AppendEncode(sig, mac(key, id+"."+t+".", body))
+			sig = base64.StdEncoding.AppendEncode(sig, mac(key, signed, body))
 		}
 		return []Header{
 			{prefix + "-id", id},
@@ -111,6 +112,7 @@ func Sign(opts Options, secrets []string, id string, ts time.Time, body []byte) 
 			{prefix + "-signature", string(sig)},
 		}, nil
 	case Stripe:
+		signed := []byte(t + ".")
 		sig := append(make([]byte, 0, 2+len(t)+len(secrets)*68), "t="...)
 		sig = append(sig, t...)
 		for _, s := range secrets {
@@ -118,7 +120,7 @@ func Sign(opts Options, secrets []string, id string, ts time.Time, body []byte) 
 				return nil, fmt.Errorf("%w: empty secret", ErrInvalidSecret)
 			}
 			sig = append(sig, ",v1="...)
-			sig = hex.AppendEncode(sig, mac([]byte(s), t+".", body))
+			sig = hex.AppendEncode(sig, mac([]byte(s), signed, body))
 		}
 		return []Header{{prefix + "-Signature", string(sig)}}, nil
 	case HMACHex:
@@ -126,14 +128,14 @@ func Sign(opts Options, secrets []string, id string, ts time.Time, body []byte) 
 			return nil, fmt.Errorf("%w: empty secret", ErrInvalidSecret)
 		}
 		return []Header{
-			{prefix + "-Signature", hex.EncodeToString(mac([]byte(secrets[0]), "", body))},
+			{prefix + "-Signature", hex.EncodeToString(mac([]byte(secrets[0]), nil, body))},
 		}, nil
 	case TimestampedHex:
 		if secrets[0] == "" {
 			return nil, fmt.Errorf("%w: empty secret", ErrInvalidSecret)
 		}
 		return []Header{
-			{prefix + "-Signature", hex.EncodeToString(mac([]byte(secrets[0]), t+".", body))},
+			{prefix + "-Signature", hex.EncodeToString(mac([]byte(secrets[0]), []byte(t+"."), body))},
 			{prefix + "-Timestamp", t},
 		}, nil
 	}
@@ -248,9 +250,9 @@ func (o Options) checkTimestamp(v verifier) error {
 
 // mac returns the HMAC-SHA256 under key of prefix followed by body, without
 // building their concatenation.
-func mac(key []byte, prefix string, body []byte) []byte {
+func mac(key, prefix, body []byte) []byte {
 	m := hmac.New(sha256.New, key)
-	m.Write([]byte(prefix))
+	m.Write(prefix)
 	m.Write(body)
 	return m.Sum(make([]byte, 0, sha256.Size))
 }
@@ -334,9 +336,10 @@ func parseUnix(name, s string) (int64, error) {
 
 // macs computes, once per key, the expected MAC of prefix followed by body.
 func macs(keys [][]byte, prefix string, body []byte) [][]byte {
+	p := []byte(prefix)
 	out := make([][]byte, len(keys))
 	for i, k := range keys {
-		out[i] = mac(k, prefix, body)
+		out[i] = mac(k, p, body)
 	}
 	return out
 }

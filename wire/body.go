@@ -40,7 +40,10 @@ func envelopeKeys(env hookd.EnvelopeConfig) ([4]envKey, int, error) {
 		ks[n] = k
 		n++
 	}
-	all := append(ks[:n:n], envKey{env.DataKey, "data_key"})
+	var allKeys [5]envKey
+	copy(allKeys[:], ks[:n])
+	allKeys[n] = envKey{env.DataKey, "data_key"}
+	all := allKeys[:n+1]
 	for i, k := range all {
 		if k.key == "" {
 			continue
