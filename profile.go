@@ -7,6 +7,7 @@ import (
 	"math"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Signature schemes a profile may choose. See package webhook for the
@@ -134,6 +135,11 @@ func (p Profile) Validate() error {
 		if k.key == "" {
 			continue
 		}
+		if isArrayIndex(k.key) || !utf8.ValidString(k.key) {
+			// JavaScript moves integer-like keys to the front of an
+			// object, which would break the documented key order.
+			return Errorf(EINVALID, "profile.envelope.%s must not be an integer or invalid UTF-8", k.name)
+		}
 		if other, dup := seen[k.key]; dup {
 			return Errorf(EINVALID, "profile.envelope.%s repeats the key of %s", k.name, other)
 		}
@@ -173,6 +179,21 @@ func (r RetryPolicy) RetryDelay(attempt int, rnd float64) (time.Duration, bool) 
 	i := min(attempt-1, len(r.ScheduleSeconds)-1)
 	wait := r.ScheduleSeconds[i] * (1 + r.Jitter*(2*rnd-1))
 	return time.Duration(wait * float64(time.Second)), true
+}
+
+// isArrayIndex reports whether JavaScript treats key as an array index.
+func isArrayIndex(key string) bool {
+	if key == "" || len(key) > 10 || (len(key) > 1 && key[0] == '0') {
+		return false
+	}
+	var n uint64
+	for _, c := range key {
+		if c < '0' || c > '9' {
+			return false
+		}
+		n = n*10 + uint64(c-'0')
+	}
+	return n < 1<<32-1
 }
 
 func validHeaderToken(s string) bool {
