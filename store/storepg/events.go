@@ -1,0 +1,337 @@
+package storepg
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/store"
+)
+
+const idempotencyWindow = 24 * time.Hour
+
+// Publish implements store.Store.
+func (s *Store) Publish(ctx context.Context, p *store.PublishParams) ([]store.PublishResult, error) {
+	results := make([]store.PublishResult, len(p.Events))
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		// Routing reads the app's webhooks as of this transaction; a
+		// concurrent status change commits either before (and is seen)
+		// or after (and moves the rows created here).
+		hooks, err := routingWebhooks(ctx, tx, p.AppID)
+		if err != nil {
+			return err
+		}
+		now := ms(p.Now)
+		var eventRows, deliveryRows [][]any
+		total := 0
+		keyed := map[string]int{} // idempotency key → index of its event in this batch
+		for i, pe := range p.Events {
+			ev := pe.Event
+			if j, ok := keyed[ev.IdempotencyKey]; ok && ev.IdempotencyKey != "" {
+				results[i] = store.PublishResult{Event: results[j].Event, Deliveries: results[j].Deliveries, Duplicate: true}
+				continue
+			}
+			if ev.IdempotencyKey != "" {
+				keyed[ev.IdempotencyKey] = i
+				first, err := s.claimIdempotencyKey(ctx, tx, p.AppID, ev, p.Now)
+				if err != nil {
+					return err
+				}
+				if first != nil {
+					results[i] = store.PublishResult{Event: first, Deliveries: len(first.Deliveries), Duplicate: true}
+					continue
+				}
+			}
+			if pe.OnlyWebhookID != "" && !hasWebhook(hooks, pe.OnlyWebhookID) {
+				return notFound("webhook", pe.OnlyWebhookID)
+			}
+			eventRows = append(eventRows, []any{ev.ID, p.AppID, ev.Type, []byte(ev.Data), ev.Payload, nullString(ev.IdempotencyKey), ev.Test, ms(ev.CreatedAt)})
+			routes := hookd.RouteEvent(hooks, hookd.RouteParams{
+				Type: ev.Type, OnlyWebhookID: pe.OnlyWebhookID, OneOffURL: pe.OneOffURL, OneOffEvents: pe.OneOffEvents,
+			})
+			for _, r := range routes {
+				deliveryRows = append(deliveryRows, []any{s.newID("dlv"), p.AppID, ev.ID, nullString(r.WebhookID), nullString(r.URL), r.Status, now, ev.Test, now, now})
+			}
+			total += len(routes)
+			results[i] = store.PublishResult{Event: ev, Deliveries: len(routes)}
+		}
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"events"},
+			[]string{"id", "app_id", "type", "data", "payload", "idempotency_key", "test", "created_at"}, pgx.CopyFromRows(eventRows)); err != nil {
+			return fmt.Errorf("insert events: %w", err)
+		}
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"deliveries"},
+			[]string{"id", "app_id", "event_id", "webhook_id", "url", "status", "next_attempt_at", "test", "created_at", "updated_at"},
+			pgx.CopyFromRows(deliveryRows)); err != nil {
+			return fmt.Errorf("insert deliveries: %w", err)
+		}
+		if total > 0 {
+			return notifyDue(ctx, tx)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return results, nil
+}
+
+func hasWebhook(hooks []*hookd.Webhook, id string) bool {
+	for _, w := range hooks {
+		if w.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+// routingWebhooks loads the fields of an app's webhooks that routing reads.
+func routingWebhooks(ctx context.Context, q querier, appID string) ([]*hookd.Webhook, error) {
+	rows, err := q.Query(ctx, `SELECT id, url, events, status FROM webhooks WHERE app_id = $1 ORDER BY id`, appID)
+	if err != nil {
+		return nil, fmt.Errorf("load webhooks: %w", err)
+	}
+	return collect(rows, func(row pgx.Row) (*hookd.Webhook, error) {
+		var w hookd.Webhook
+		var events string
+		if err := row.Scan(&w.ID, &w.URL, &events, &w.Status); err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal([]byte(events), &w.Events); err != nil {
+			return nil, fmt.Errorf("decode events of webhook %s: %w", w.ID, err)
+		}
+		return &w, nil
+	})
+}
+
+// claimIdempotencyKey records ev's key and returns nil, or returns the
+// first event published with the key within the window. Concurrent
+// publishers of one key serialise on its row.
+func (s *Store) claimIdempotencyKey(ctx context.Context, tx pgx.Tx, appID string, ev *hookd.Event, now time.Time) (*hookd.Event, error) {
+	var claimed string
+	err := tx.QueryRow(ctx, `INSERT INTO idempotency_keys (app_id, key, event_id, created_at) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (app_id, key) DO UPDATE SET event_id = excluded.event_id, created_at = excluded.created_at
+		WHERE idempotency_keys.created_at <= $5
+		   OR NOT EXISTS (SELECT 1 FROM events WHERE id = idempotency_keys.event_id)
+		RETURNING event_id`,
+		appID, ev.IdempotencyKey, ev.ID, ms(now), ms(now.Add(-idempotencyWindow))).Scan(&claimed)
+	if err == nil {
+		return nil, nil
+	}
+	if !errors.Is(err, pgx.ErrNoRows) {
+		return nil, fmt.Errorf("idempotency key: %w", err)
+	}
+	var eventID string
+	if err := tx.QueryRow(ctx, `SELECT event_id FROM idempotency_keys WHERE app_id = $1 AND key = $2`, appID, ev.IdempotencyKey).Scan(&eventID); err != nil {
+		return nil, fmt.Errorf("idempotency key: %w", err)
+	}
+	return s.getEvent(ctx, tx, appID, eventID)
+}
+
+const eventColumns = `e.id, e.app_id, e.type, e.data, e.payload, coalesce(e.idempotency_key, ''), e.test, e.created_at`
+
+func scanEvent(row pgx.Row) (*hookd.Event, error) {
+	var ev hookd.Event
+	var data []byte
+	var created int64
+	if err := row.Scan(&ev.ID, &ev.AppID, &ev.Type, &data, &ev.Payload, &ev.IdempotencyKey, &ev.Test, &created); err != nil {
+		return nil, err
+	}
+	ev.Data = json.RawMessage(data)
+	ev.CreatedAt = fromMs(created)
+	return &ev, nil
+}
+
+// GetEvent implements store.Store.
+func (s *Store) GetEvent(ctx context.Context, appID, id string) (*hookd.Event, error) {
+	return s.getEvent(ctx, s.pool, appID, id)
+}
+
+func (s *Store) getEvent(ctx context.Context, q querier, appID, id string) (*hookd.Event, error) {
+	ev, err := scanEvent(q.QueryRow(ctx, `SELECT `+eventColumns+` FROM events e WHERE e.id = $1 AND e.app_id = $2`, id, appID))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, notFound("event", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get event: %w", err)
+	}
+	if err := attachDeliveries(ctx, q, []*hookd.Event{ev}, ""); err != nil {
+		return nil, err
+	}
+	return ev, nil
+}
+
+// ListEvents implements store.Store.
+func (s *Store) ListEvents(ctx context.Context, f store.EventFilter, page store.Page) ([]*hookd.Event, string, error) {
+	var a args
+	var q string
+	if f.WebhookID != "" {
+		q = `SELECT ` + eventColumns + ` FROM deliveries d JOIN events e ON e.id = d.event_id
+			WHERE d.webhook_id = ` + a.add(f.WebhookID) + ` AND d.app_id = ` + a.add(f.AppID)
+	} else {
+		q = `SELECT ` + eventColumns + ` FROM events e WHERE e.app_id = ` + a.add(f.AppID)
+	}
+	if page.After != "" {
+		q += ` AND e.id < ` + a.add(page.After)
+	}
+	q += ` ORDER BY e.id DESC LIMIT ` + a.add(limitFor(page))
+	rows, err := s.pool.Query(ctx, q, a...)
+	if err != nil {
+		return nil, "", fmt.Errorf("list events: %w", err)
+	}
+	events, err := collect(rows, scanEvent)
+	if err != nil {
+		return nil, "", fmt.Errorf("list events: %w", err)
+	}
+	events, next := trimPage(events, page, func(e *hookd.Event) string { return e.ID })
+	if err := attachDeliveries(ctx, s.pool, events, f.WebhookID); err != nil {
+		return nil, "", err
+	}
+	return events, next, nil
+}
+
+// attachDeliveries fills in each event's delivery summaries, only those to
+// webhookID when it is set.
+func attachDeliveries(ctx context.Context, q querier, events []*hookd.Event, webhookID string) error {
+	if len(events) == 0 {
+		return nil
+	}
+	byID := make(map[string]*hookd.Event, len(events))
+	ids := make([]string, 0, len(events))
+	for _, ev := range events {
+		byID[ev.ID] = ev
+		ev.Deliveries = []*hookd.DeliverySummary{}
+		ids = append(ids, ev.ID)
+	}
+	var a args
+	query := `SELECT d.event_id, d.id, coalesce(d.webhook_id, ''), coalesce(w.name, ''), coalesce(d.url, w.url, ''), d.status, d.attempt_count
+		FROM deliveries d LEFT JOIN webhooks w ON w.id = d.webhook_id
+		WHERE d.event_id = ANY(` + a.add(ids) + `)`
+	if webhookID != "" {
+		query += ` AND d.webhook_id = ` + a.add(webhookID)
+	}
+	rows, err := q.Query(ctx, query+` ORDER BY d.id`, a...)
+	if err != nil {
+		return fmt.Errorf("load deliveries: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var eventID string
+		var d hookd.DeliverySummary
+		if err := rows.Scan(&eventID, &d.ID, &d.WebhookID, &d.WebhookName, &d.URL, &d.Status, &d.AttemptCount); err != nil {
+			return fmt.Errorf("load deliveries: %w", err)
+		}
+		byID[eventID].Deliveries = append(byID[eventID].Deliveries, &d)
+	}
+	return rows.Err()
+}
+
+const deliveryColumns = `d.id, d.app_id, d.event_id, coalesce(d.webhook_id, ''), coalesce(d.url, ''), d.status, d.attempt_count,
+	d.next_attempt_at, coalesce(d.last_status_code, 0), d.test, d.created_at, d.updated_at`
+
+func scanDelivery(row pgx.Row) (*hookd.Delivery, error) {
+	var d hookd.Delivery
+	var next *int64
+	var created, upd int64
+	err := row.Scan(&d.ID, &d.AppID, &d.EventID, &d.WebhookID, &d.URL, &d.Status, &d.AttemptCount, &next, &d.LastStatusCode, &d.Test, &created, &upd)
+	if err != nil {
+		return nil, err
+	}
+	d.NextAttemptAt = fromNullMs(next)
+	d.CreatedAt, d.UpdatedAt = fromMs(created), fromMs(upd)
+	return &d, nil
+}
+
+// ListDeliveries implements store.Store.
+func (s *Store) ListDeliveries(ctx context.Context, f store.DeliveryFilter, page store.Page) ([]*hookd.Delivery, string, error) {
+	var a args
+	q := `SELECT ` + deliveryColumns + ` FROM deliveries d WHERE d.app_id = ` + a.add(f.AppID)
+	if f.WebhookID != "" {
+		q += ` AND d.webhook_id = ` + a.add(f.WebhookID)
+	}
+	if f.EventID != "" {
+		q += ` AND d.event_id = ` + a.add(f.EventID)
+	}
+	if f.Status != "" {
+		q += ` AND d.status = ` + a.add(f.Status)
+	}
+	if page.After != "" {
+		q += ` AND d.id < ` + a.add(page.After)
+	}
+	rows, err := s.pool.Query(ctx, q+` ORDER BY d.id DESC LIMIT `+a.add(limitFor(page)), a...)
+	if err != nil {
+		return nil, "", fmt.Errorf("list deliveries: %w", err)
+	}
+	out, err := collect(rows, scanDelivery)
+	if err != nil {
+		return nil, "", fmt.Errorf("list deliveries: %w", err)
+	}
+	out, next := trimPage(out, page, func(d *hookd.Delivery) string { return d.ID })
+	return out, next, nil
+}
+
+// GetDelivery implements store.Store.
+func (s *Store) GetDelivery(ctx context.Context, appID, id string) (*hookd.Delivery, error) {
+	d, err := scanDelivery(s.pool.QueryRow(ctx, `SELECT `+deliveryColumns+` FROM deliveries d WHERE d.id = $1 AND d.app_id = $2`, id, appID))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, notFound("delivery", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get delivery: %w", err)
+	}
+	rows, err := s.pool.Query(ctx, `SELECT id, delivery_id, coalesce(webhook_id, ''), attempt, at, duration_ms, coalesce(status_code, 0),
+		request_headers, response_body, error FROM attempts WHERE delivery_id = $1 ORDER BY attempt, at`, id)
+	if err != nil {
+		return nil, fmt.Errorf("get attempts: %w", err)
+	}
+	attempts, err := collect(rows, func(row pgx.Row) (*hookd.Attempt, error) {
+		var a hookd.Attempt
+		var at, dur int64
+		var headers string
+		if err := row.Scan(&a.ID, &a.DeliveryID, &a.WebhookID, &a.Attempt, &at, &dur, &a.StatusCode, &headers, &a.ResponseBody, &a.Error); err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal([]byte(headers), &a.RequestHeaders); err != nil {
+			return nil, fmt.Errorf("decode attempt %s: %w", a.ID, err)
+		}
+		a.At, a.Duration = fromMs(at), time.Duration(dur)*time.Millisecond
+		return &a, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("get attempts: %w", err)
+	}
+	d.Attempts = attempts
+	if d.Attempts == nil {
+		d.Attempts = []*hookd.Attempt{}
+	}
+	return d, nil
+}
+
+// RetryDelivery implements store.Store.
+func (s *Store) RetryDelivery(ctx context.Context, appID, id string, now time.Time) (*hookd.Delivery, error) {
+	var d *hookd.Delivery
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		var leaseUntil *int64
+		err := tx.QueryRow(ctx, `SELECT lease_until FROM deliveries WHERE id = $1 AND app_id = $2 FOR UPDATE`, id, appID).Scan(&leaseUntil)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return notFound("delivery", id)
+		}
+		if err != nil {
+			return fmt.Errorf("retry delivery: %w", err)
+		}
+		if leaseUntil != nil && *leaseUntil > ms(now) {
+			return hookd.Errorf(hookd.ECONFLICT, "an attempt of delivery %s is in flight", id)
+		}
+		d, err = scanDelivery(tx.QueryRow(ctx, `UPDATE deliveries d SET status = 'pending', next_attempt_at = $1, lease_owner = NULL, lease_until = NULL, updated_at = $1
+			WHERE d.id = $2 RETURNING `+deliveryColumns, ms(now), id))
+		if err != nil {
+			return fmt.Errorf("retry delivery: %w", err)
+		}
+		return notifyDue(ctx, tx)
+	})
+	return d, err
+}

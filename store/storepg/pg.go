@@ -1,0 +1,259 @@
+// Package storepg is hookd's PostgreSQL store, through pgx. Any number of
+// hookd processes may share one database: claims take row locks with FOR
+// UPDATE SKIP LOCKED and leases, so no two processes attempt the same
+// delivery at once, and a process that dies leaves leases that run out.
+// Processes wake each other with LISTEN/NOTIFY when work becomes due.
+package storepg
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
+
+	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/store"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// dueChannel is the NOTIFY channel that says deliveries became due.
+const dueChannel = "hookd_due"
+
+// Config is what Open needs.
+type Config struct {
+	// URL is a postgres:// connection string.
+	URL string
+	// Sealer encrypts secrets at rest. Required.
+	Sealer store.Sealer
+	// NewID returns a new sortable id with the given prefix. Required.
+	NewID func(prefix string) string
+	// MaxConns sizes the pool; 0 means 16.
+	MaxConns int32
+}
+
+// Store is the PostgreSQL implementation of store.Store.
+type Store struct {
+	pool   *pgxpool.Pool
+	sealer store.Sealer
+	newID  func(string) string
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open connects to the database at cfg.URL and migrates it.
+func Open(ctx context.Context, cfg Config) (*Store, error) {
+	if cfg.URL == "" || cfg.Sealer == nil || cfg.NewID == nil {
+		return nil, errors.New("storepg: URL, Sealer and NewID are required")
+	}
+	pc, err := pgxpool.ParseConfig(cfg.URL)
+	if err != nil {
+		return nil, fmt.Errorf("parse database URL: %w", err)
+	}
+	pc.MaxConns = cfg.MaxConns
+	if pc.MaxConns <= 0 {
+		pc.MaxConns = 16
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, pc)
+	if err != nil {
+		return nil, fmt.Errorf("connect to postgres: %w", err)
+	}
+	if err := Migrate(ctx, cfg.URL); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return &Store{pool: pool, sealer: cfg.Sealer, newID: cfg.NewID}, nil
+}
+
+// Migrate applies pending migrations to the database at url.
+func Migrate(ctx context.Context, url string) error {
+	db, err := sql.Open("pgx", url)
+	if err != nil {
+		return fmt.Errorf("open postgres for migrations: %w", err)
+	}
+	defer db.Close()
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return fmt.Errorf("migrations: %w", err)
+	}
+	// goose takes an advisory lock, so processes starting together
+	// migrate once.
+	p, err := goose.NewProvider(goose.DialectPostgres, db, sub)
+	if err != nil {
+		return fmt.Errorf("migrations: %w", err)
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("migrate postgres: %w", err)
+	}
+	return nil
+}
+
+var _ = stdlib.GetDefaultDriver // registers the "pgx" database/sql driver for goose
+
+// Ping implements store.Store.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.pool.Ping(ctx); err != nil {
+		return fmt.Errorf("ping postgres: %w", err)
+	}
+	return nil
+}
+
+// Close implements store.Store.
+func (s *Store) Close() error {
+	s.pool.Close()
+	return nil
+}
+
+// Listen calls wake whenever another process (or this one) says that
+// deliveries became due, until ctx ends. It reconnects by itself.
+func (s *Store) Listen(ctx context.Context, wake func()) error {
+	backoff := 100 * time.Millisecond
+	for ctx.Err() == nil {
+		err := s.listenOnce(ctx, wake)
+		if ctx.Err() != nil {
+			return nil
+		}
+		_ = err // the connection went away; the engine's poll covers the gap
+		wake()
+		t := time.NewTimer(backoff)
+		select {
+		case <-ctx.Done():
+		case <-t.C:
+		}
+		t.Stop()
+		backoff = min(backoff*2, 5*time.Second)
+	}
+	return nil
+}
+
+func (s *Store) listenOnce(ctx context.Context, wake func()) error {
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, "LISTEN "+dueChannel); err != nil {
+		conn.Conn().Close(ctx)
+		return err
+	}
+	for {
+		_, err := conn.Conn().WaitForNotification(ctx)
+		if err != nil {
+			// A connection left in LISTEN must not go back to the pool.
+			conn.Conn().Close(context.WithoutCancel(ctx))
+			return err
+		}
+		wake()
+	}
+}
+
+// notifyDue tells listeners that deliveries became due when tx commits.
+func notifyDue(ctx context.Context, q querier) error {
+	if _, err := q.Exec(ctx, "SELECT pg_notify('"+dueChannel+"', '')"); err != nil {
+		return fmt.Errorf("notify: %w", err)
+	}
+	return nil
+}
+
+// tx runs fn in a transaction.
+func (s *Store) tx(ctx context.Context, fn func(tx pgx.Tx) error) error {
+	return pgx.BeginFunc(ctx, s.pool, fn)
+}
+
+// querier is the pool or a transaction.
+type querier interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+func ms(t time.Time) int64 { return t.UnixMilli() }
+
+func nullMs(t time.Time) *int64 {
+	if t.IsZero() {
+		return nil
+	}
+	v := t.UnixMilli()
+	return &v
+}
+
+func fromMs(v int64) time.Time { return time.UnixMilli(v).UTC() }
+
+func fromNullMs(v *int64) *time.Time {
+	if v == nil {
+		return nil
+	}
+	t := fromMs(*v)
+	return &t
+}
+
+func nullString(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func isUniqueViolation(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "23505"
+}
+
+func notFound(what, id string) error {
+	return hookd.Errorf(hookd.ENOTFOUND, "%s %q not found", what, id)
+}
+
+// pageClause returns the WHERE fragment and args for a newest-first page on
+// column col; n is the number of the placeholder to use.
+func pageClause(col string, p store.Page, n int) (string, []any) {
+	if p.After == "" {
+		return "", nil
+	}
+	return fmt.Sprintf(" AND %s < $%d", col, n), []any{p.After}
+}
+
+func limitFor(p store.Page) int {
+	if p.Limit <= 0 {
+		return 51
+	}
+	return p.Limit + 1
+}
+
+func trimPage[T any](items []T, p store.Page, id func(T) string) ([]T, string) {
+	limit := p.Limit
+	if limit <= 0 {
+		limit = 50
+	}
+	if len(items) > limit {
+		items = items[:limit]
+		return items, id(items[len(items)-1])
+	}
+	return items, ""
+}
+
+// args numbers placeholders as they are added.
+type args []any
+
+func (a *args) add(v any) string {
+	*a = append(*a, v)
+	return fmt.Sprintf("$%d", len(*a))
+}
+
+func (a *args) list(vs []string) string {
+	ph := make([]string, len(vs))
+	for i, v := range vs {
+		ph[i] = a.add(v)
+	}
+	return strings.Join(ph, ",")
+}

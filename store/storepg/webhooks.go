@@ -1,0 +1,277 @@
+package storepg
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/store"
+)
+
+const webhookColumns = `id, app_id, url, events, status, name, description, headers, rate_limit, ordered, metadata,
+	secret, previous_secret, previous_expires_at, disabled_reason, consecutive_failures, created_at, updated_at`
+
+type webhookRow struct {
+	events, headers, metadata string
+	secret, prevSecret        []byte
+}
+
+func (s *Store) encodeWebhook(w *hookd.Webhook) (*webhookRow, error) {
+	var r webhookRow
+	enc := func(v any) (string, error) {
+		b, err := json.Marshal(v)
+		return string(b), err
+	}
+	var err error
+	if r.events, err = enc(orEmpty(w.Events)); err != nil {
+		return nil, fmt.Errorf("encode events: %w", err)
+	}
+	if r.headers, err = enc(orEmptyMap(w.Headers)); err != nil {
+		return nil, fmt.Errorf("encode headers: %w", err)
+	}
+	if r.metadata, err = enc(orEmptyMap(w.Metadata)); err != nil {
+		return nil, fmt.Errorf("encode metadata: %w", err)
+	}
+	if r.secret, err = s.sealer.Seal([]byte(w.Secret)); err != nil {
+		return nil, fmt.Errorf("seal secret: %w", err)
+	}
+	if w.PreviousSecret != "" {
+		if r.prevSecret, err = s.sealer.Seal([]byte(w.PreviousSecret)); err != nil {
+			return nil, fmt.Errorf("seal secret: %w", err)
+		}
+	}
+	return &r, nil
+}
+
+func orEmpty(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func orEmptyMap(m map[string]string) map[string]string {
+	if m == nil {
+		return map[string]string{}
+	}
+	return m
+}
+
+func (s *Store) scanWebhook(row pgx.Row) (*hookd.Webhook, error) {
+	var (
+		w                         hookd.Webhook
+		events, headers, metadata string
+		secret, prevSecret        []byte
+		prevExpires               *int64
+		created, upd              int64
+	)
+	err := row.Scan(&w.ID, &w.AppID, &w.URL, &events, &w.Status, &w.Name, &w.Description, &headers, &w.RateLimit, &w.Ordered, &metadata,
+		&secret, &prevSecret, &prevExpires, &w.DisabledReason, &w.ConsecutiveFailures, &created, &upd)
+	if err != nil {
+		return nil, err
+	}
+	if err := errors.Join(json.Unmarshal([]byte(events), &w.Events), json.Unmarshal([]byte(headers), &w.Headers),
+		json.Unmarshal([]byte(metadata), &w.Metadata)); err != nil {
+		return nil, fmt.Errorf("decode webhook %s: %w", w.ID, err)
+	}
+	plain, err := s.sealer.Open(secret)
+	if err != nil {
+		return nil, fmt.Errorf("open secret of webhook %s: %w", w.ID, err)
+	}
+	w.Secret = string(plain)
+	if len(prevSecret) > 0 {
+		plain, err := s.sealer.Open(prevSecret)
+		if err != nil {
+			return nil, fmt.Errorf("open previous secret of webhook %s: %w", w.ID, err)
+		}
+		w.PreviousSecret = string(plain)
+		if p := fromNullMs(prevExpires); p != nil {
+			w.PreviousSecretExpiresAt = *p
+		}
+	}
+	w.CreatedAt, w.UpdatedAt = fromMs(created), fromMs(upd)
+	return &w, nil
+}
+
+// CreateWebhook implements store.Store.
+func (s *Store) CreateWebhook(ctx context.Context, w *hookd.Webhook, maxWebhooks int) error {
+	r, err := s.encodeWebhook(w)
+	if err != nil {
+		return err
+	}
+	return s.tx(ctx, func(tx pgx.Tx) error {
+		if maxWebhooks > 0 {
+			// Lock the app row so that concurrent creates count in turn.
+			if _, err := tx.Exec(ctx, `SELECT 1 FROM apps WHERE id = $1 FOR UPDATE`, w.AppID); err != nil {
+				return fmt.Errorf("lock app: %w", err)
+			}
+			var n int
+			if err := tx.QueryRow(ctx, `SELECT count(*) FROM webhooks WHERE app_id = $1`, w.AppID).Scan(&n); err != nil {
+				return fmt.Errorf("count webhooks: %w", err)
+			}
+			if n >= maxWebhooks {
+				return hookd.Errorf(hookd.ECONFLICT, "the app already has %d webhook(s), its profile's max_webhooks", n)
+			}
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO webhooks (`+webhookColumns+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18)`,
+			w.ID, w.AppID, w.URL, r.events, w.Status, w.Name, w.Description, r.headers, w.RateLimit, w.Ordered, r.metadata,
+			r.secret, r.prevSecret, nullMs(w.PreviousSecretExpiresAt), w.DisabledReason, w.ConsecutiveFailures, ms(w.CreatedAt), ms(w.UpdatedAt))
+		if err != nil {
+			return fmt.Errorf("insert webhook: %w", err)
+		}
+		return nil
+	})
+}
+
+// GetWebhook implements store.Store.
+func (s *Store) GetWebhook(ctx context.Context, appID, id string) (*hookd.Webhook, error) {
+	return s.getWebhook(ctx, s.pool, appID, id, "")
+}
+
+func (s *Store) getWebhook(ctx context.Context, q querier, appID, id, lock string) (*hookd.Webhook, error) {
+	w, err := s.scanWebhook(q.QueryRow(ctx, `SELECT `+webhookColumns+` FROM webhooks WHERE id = $1 AND app_id = $2 `+lock, id, appID))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, notFound("webhook", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get webhook: %w", err)
+	}
+	return w, nil
+}
+
+// ListWebhooks implements store.Store.
+func (s *Store) ListWebhooks(ctx context.Context, appID string, page store.Page) ([]*hookd.Webhook, string, error) {
+	where, a := pageClause("id", page, 2)
+	rows, err := s.pool.Query(ctx, fmt.Sprintf(`SELECT `+webhookColumns+` FROM webhooks WHERE app_id = $1`+where+` ORDER BY id DESC LIMIT $%d`, len(a)+2),
+		append(append([]any{appID}, a...), limitFor(page))...)
+	if err != nil {
+		return nil, "", fmt.Errorf("list webhooks: %w", err)
+	}
+	hooks, err := collect(rows, s.scanWebhook)
+	if err != nil {
+		return nil, "", fmt.Errorf("list webhooks: %w", err)
+	}
+	hooks, next := trimPage(hooks, page, func(w *hookd.Webhook) string { return w.ID })
+	return hooks, next, nil
+}
+
+// UpdateWebhook implements store.Store.
+func (s *Store) UpdateWebhook(ctx context.Context, w *hookd.Webhook, now time.Time) error {
+	r, err := s.encodeWebhook(w)
+	if err != nil {
+		return err
+	}
+	return s.tx(ctx, func(tx pgx.Tx) error {
+		var old string
+		err := tx.QueryRow(ctx, `SELECT status FROM webhooks WHERE id = $1 AND app_id = $2 FOR UPDATE`, w.ID, w.AppID).Scan(&old)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return notFound("webhook", w.ID)
+		}
+		if err != nil {
+			return fmt.Errorf("update webhook: %w", err)
+		}
+		if w.Status == hookd.WebhookActive && old != hookd.WebhookActive {
+			w.ConsecutiveFailures, w.DisabledReason = 0, ""
+		}
+		_, err = tx.Exec(ctx, `UPDATE webhooks SET url = $1, events = $2, status = $3, name = $4, description = $5, headers = $6, rate_limit = $7,
+			ordered = $8, metadata = $9, secret = $10, previous_secret = $11, previous_expires_at = $12, disabled_reason = $13, consecutive_failures = $14,
+			failing_since = CASE WHEN $3 = 'active' AND status <> 'active' THEN NULL ELSE failing_since END, updated_at = $15
+			WHERE id = $16`,
+			w.URL, r.events, w.Status, w.Name, w.Description, r.headers, w.RateLimit, w.Ordered, r.metadata, r.secret, r.prevSecret,
+			nullMs(w.PreviousSecretExpiresAt), w.DisabledReason, w.ConsecutiveFailures, ms(w.UpdatedAt), w.ID)
+		if err != nil {
+			return fmt.Errorf("update webhook: %w", err)
+		}
+		if old == w.Status {
+			return nil
+		}
+		return moveDeliveries(ctx, tx, w.ID, w.Status, now)
+	})
+}
+
+// moveDeliveries makes a webhook's open deliveries follow its new status.
+func moveDeliveries(ctx context.Context, tx pgx.Tx, webhookID, status string, now time.Time) error {
+	var q string
+	switch status {
+	case hookd.WebhookPaused:
+		q = `UPDATE deliveries SET status = 'held', updated_at = $1 WHERE webhook_id = $2 AND status = 'pending' AND NOT test`
+	case hookd.WebhookActive:
+		q = `UPDATE deliveries SET status = 'pending', next_attempt_at = LEAST(coalesce(next_attempt_at, $1), $1), updated_at = $1
+			WHERE webhook_id = $2 AND status = 'held'`
+	case hookd.WebhookDisabled:
+		q = `UPDATE deliveries SET status = 'failed', next_attempt_at = NULL, updated_at = $1 WHERE webhook_id = $2 AND status IN ('pending', 'held') AND NOT test`
+	default:
+		return nil
+	}
+	if _, err := tx.Exec(ctx, q, ms(now), webhookID); err != nil {
+		return fmt.Errorf("move deliveries to %s: %w", status, err)
+	}
+	if status == hookd.WebhookActive {
+		return notifyDue(ctx, tx)
+	}
+	return nil
+}
+
+// DeleteWebhook implements store.Store.
+func (s *Store) DeleteWebhook(ctx context.Context, appID, id string) error {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM webhooks WHERE id = $1 AND app_id = $2`, id, appID)
+	if err != nil {
+		return fmt.Errorf("delete webhook: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return notFound("webhook", id)
+	}
+	return nil
+}
+
+// WebhookHealth implements store.Store.
+func (s *Store) WebhookHealth(ctx context.Context, webhookID string, now time.Time) (*hookd.WebhookHealth, error) {
+	var h hookd.WebhookHealth
+	var last *int64
+	var total, ok int64
+	err := s.pool.QueryRow(ctx, `SELECT
+			(SELECT count(*) FROM deliveries WHERE webhook_id = $1),
+			(SELECT max(at) FROM attempts WHERE webhook_id = $1),
+			(SELECT count(*) FROM attempts WHERE webhook_id = $1 AND at >= $2),
+			(SELECT count(*) FROM attempts WHERE webhook_id = $1 AND at >= $2 AND status_code BETWEEN 200 AND 299)`,
+		webhookID, ms(now.Add(-24*time.Hour))).Scan(&h.DeliveryCount, &last, &total, &ok)
+	if err != nil {
+		return nil, fmt.Errorf("webhook health: %w", err)
+	}
+	h.LastDeliveryAt = fromNullMs(last)
+	if total > 0 {
+		rate := float64(ok) / float64(total)
+		h.SuccessRate24h = &rate
+	}
+	return &h, nil
+}
+
+// RecoverWebhook implements store.Store.
+func (s *Store) RecoverWebhook(ctx context.Context, appID, webhookID string, since, until, now time.Time) (int, error) {
+	var n int64
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		if _, err := s.getWebhook(ctx, tx, appID, webhookID, ""); err != nil {
+			return err
+		}
+		upper := int64(1 << 62)
+		if !until.IsZero() {
+			upper = ms(until)
+		}
+		tag, err := tx.Exec(ctx, `UPDATE deliveries SET
+				status = CASE (SELECT status FROM webhooks WHERE id = $1) WHEN 'paused' THEN 'held' ELSE 'pending' END,
+				next_attempt_at = $2, updated_at = $2
+			WHERE webhook_id = $1 AND status = 'failed' AND created_at >= $3 AND created_at < $4`,
+			webhookID, ms(now), ms(since), upper)
+		if err != nil {
+			return fmt.Errorf("recover deliveries: %w", err)
+		}
+		n = tag.RowsAffected()
+		return notifyDue(ctx, tx)
+	})
+	return int(n), err
+}
