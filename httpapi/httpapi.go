@@ -27,6 +27,8 @@ type Config struct {
 	MaxEventBytes int64
 	// Ready reports whether the store answers, for /readyz.
 	Ready func(ctx context.Context) error
+	// HealthOnly serves only the probes and Extra (a worker process).
+	HealthOnly bool
 	// Extra is mounted at the root for paths the API does not serve
 	// itself (metrics, the dashboard); optional.
 	Extra map[string]http.Handler

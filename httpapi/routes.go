@@ -14,6 +14,9 @@ func (s *Server) routes() {
 	for pattern, h := range s.cfg.Extra {
 		m.Handle(pattern, h)
 	}
+	if s.cfg.HealthOnly {
+		return
+	}
 	auth := s.authenticate
 	m.HandleFunc("POST /v1/apps", auth(s.createApp))
 	m.HandleFunc("GET /v1/apps", auth(s.listApps))

@@ -92,6 +92,11 @@ type Store interface {
 	// Defer hands claimed deliveries back without an attempt, due again at
 	// the given time (rate limits, concurrency caps, shutdown).
 	Defer(ctx context.Context, owner string, deferrals []Deferral) error
+	// Prune deletes up to limit events created before before whose
+	// deliveries have all finished (succeeded or failed), with their
+	// deliveries and attempts, and forgets idempotency keys recorded before
+	// before. It returns how many events it deleted.
+	Prune(ctx context.Context, before time.Time, limit int) (int, error)
 	// NextDue returns when the earliest pending delivery becomes due;
 	// false when none is pending.
 	NextDue(ctx context.Context) (time.Time, bool, error)

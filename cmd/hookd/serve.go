@@ -25,9 +25,11 @@ import (
 	"github.com/hookd/hookd/httpapi"
 	"github.com/hookd/hookd/ident"
 	"github.com/hookd/hookd/notify"
+	"github.com/hookd/hookd/retention"
 	"github.com/hookd/hookd/seal"
 	"github.com/hookd/hookd/service"
 	"github.com/hookd/hookd/store"
+	"github.com/hookd/hookd/store/storepg"
 	"github.com/hookd/hookd/store/storesqlite"
 )
 
@@ -46,7 +48,19 @@ type Config struct {
 	Workers              int
 	MaxEventBytes        int
 	Notify               notify.Config
+	// Role is what this process does: "api", "worker" or "all".
+	Role string
+	// Retention is how long finished events are kept; 0 means 30 days,
+	// negative forever.
+	Retention time.Duration
 }
+
+// Roles of a process.
+const (
+	RoleAll    = "all"
+	RoleAPI    = "api"
+	RoleWorker = "worker"
+)
 
 // Main is the running program: ParseFlags, then Run, then Close. End-to-end
 // tests drive it the same way.
@@ -63,6 +77,7 @@ type Main struct {
 	http           *http.Server
 	listener       net.Listener
 	engine         *deliver.Engine
+	listen         func(ctx context.Context, wake func()) error
 	notifier       *notify.Notifier
 	stopEngine     context.CancelFunc
 	engineDone     chan struct{}
@@ -89,6 +104,8 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.StringVar(&c.PublicURL, "public-url", "", "base URL for links and receive URLs (env: HOOKD_PUBLIC_URL)")
 	fs.DurationVar(&c.Timeout, "timeout", 0, "delivery request timeout (env: HOOKD_TIMEOUT; default 15s)")
 	fs.IntVar(&c.Workers, "workers", 0, "concurrent delivery attempts (env: HOOKD_WORKERS; default 128)")
+	fs.StringVar(&c.Role, "role", "", "what this process runs: api, worker or all (env: HOOKD_ROLE; default all)")
+	fs.DurationVar(&c.Retention, "retention", 0, "how long finished events are kept, e.g. 720h (env: HOOKD_RETENTION; default 30 days; -1s keeps them forever)")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
@@ -123,6 +140,25 @@ func (m *Main) ParseFlags(args []string) error {
 	str("data-dir", "HOOKD_DATA_DIR", &c.DataDir, "./hookd-data")
 	str("database", "HOOKD_DATABASE", &c.Database, "")
 	str("public-url", "HOOKD_PUBLIC_URL", &c.PublicURL, "")
+	str("role", "HOOKD_ROLE", &c.Role, RoleAll)
+	switch c.Role {
+	case RoleAll, RoleAPI, RoleWorker:
+	default:
+		return fmt.Errorf("--role %q must be api, worker or all", c.Role)
+	}
+	if c.Database != "" && !strings.HasPrefix(c.Database, "postgres://") && !strings.HasPrefix(c.Database, "postgresql://") {
+		return fmt.Errorf("--database must be a postgres:// URL, or empty for the embedded store")
+	}
+	if c.Database == "" && c.Role != RoleAll {
+		return fmt.Errorf("--role %s needs --database: the embedded store is used by one process that does everything", c.Role)
+	}
+	if !set["retention"] && env("HOOKD_RETENTION") != "" {
+		d, err := time.ParseDuration(env("HOOKD_RETENTION"))
+		if err != nil {
+			return fmt.Errorf("HOOKD_RETENTION: %q is not a duration such as 720h", env("HOOKD_RETENTION"))
+		}
+		c.Retention = d
+	}
 	c.AdminToken = env("HOOKD_ADMIN_TOKEN")
 	c.EncryptionKey = env("HOOKD_ENCRYPTION_KEY")
 	c.EgressProxy = env("HOOKD_EGRESS_PROXY")
@@ -195,7 +231,7 @@ func newLogger(w io.Writer) *slog.Logger {
 // openStore opens the configured store, migrating it.
 func (m *Main) openStore(ctx context.Context, ids *ident.Generator) (store.Store, error) {
 	if m.Config.Database != "" {
-		return nil, errors.New("--database: only the embedded SQLite store is available in this build; leave --database empty")
+		return m.openPostgres(ctx, ids)
 	}
 	if err := os.MkdirAll(m.Config.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
@@ -225,6 +261,32 @@ func (m *Main) openStore(ctx context.Context, ids *ident.Generator) (store.Store
 	} else if n > 0 {
 		m.Logger.Info("released deliveries claimed by a previous run", "count", n)
 	}
+	return st, nil
+}
+
+// openPostgres opens the shared PostgreSQL store. Every process on one
+// database must seal secrets with the same key, so it must be given.
+func (m *Main) openPostgres(ctx context.Context, ids *ident.Generator) (store.Store, error) {
+	if m.Config.EncryptionKey == "" {
+		return nil, errors.New("HOOKD_ENCRYPTION_KEY is required with --database: every process on one database must use the same key " +
+			"(make one with: head -c 32 /dev/urandom | base64)")
+	}
+	key, err := seal.ParseKey(m.Config.EncryptionKey)
+	if err != nil {
+		return nil, fmt.Errorf("HOOKD_ENCRYPTION_KEY: %w", err)
+	}
+	sealer, err := seal.New(key)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(m.Config.DataDir, 0o700); err != nil && m.Config.AdminToken == "" {
+		return nil, fmt.Errorf("create data dir: %w", err)
+	}
+	st, err := storepg.Open(ctx, storepg.Config{URL: m.Config.Database, Sealer: sealer, NewID: ids.New})
+	if err != nil {
+		return nil, err
+	}
+	m.listen = st.Listen
 	return st, nil
 }
 
@@ -318,23 +380,26 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.notifier = notifier
-	engine, err := deliver.New(st, client, notifier, log.With("component", "deliver"), deliver.Config{
-		Owner:     ids.New("worker"),
-		Workers:   m.Config.Workers,
-		Timeout:   m.Config.Timeout,
-		UserAgent: "hookd/" + hookd.Version,
-		Now:       m.Now,
-	})
-	if err != nil {
-		return err
+	wake := func() {}
+	if m.Config.Role != RoleAPI {
+		engine, err := deliver.New(st, client, notifier, log.With("component", "deliver"), deliver.Config{
+			Owner:     ids.New("worker"),
+			Workers:   m.Config.Workers,
+			Timeout:   m.Config.Timeout,
+			UserAgent: "hookd/" + hookd.Version,
+			Now:       m.Now,
+		})
+		if err != nil {
+			return err
+		}
+		m.engine, wake = engine, engine.Wake
 	}
-	m.engine = engine
 	svc, err := service.New(st, service.Config{
 		AdminTokenHash: adminHash,
 		AllowPrivate:   m.Config.AllowPrivateNetworks,
 		Now:            m.Now,
 		NewID:          ids.New,
-		Wake:           engine.Wake,
+		Wake:           wake,
 		MaxDataBytes:   m.Config.MaxEventBytes,
 		Logger:         log,
 	})
@@ -344,19 +409,12 @@ func (m *Main) Run(ctx context.Context) error {
 	api, err := httpapi.New(svc, log.With("component", "api"), httpapi.Config{
 		MaxEventBytes: int64(m.Config.MaxEventBytes),
 		Ready:         st.Ping,
+		HealthOnly:    m.Config.Role == RoleWorker,
 	})
 	if err != nil {
 		return err
 	}
-
-	engineCtx, stopEngine := context.WithCancel(context.WithoutCancel(ctx))
-	m.stopEngine, m.engineDone = stopEngine, make(chan struct{})
-	go func() {
-		defer close(m.engineDone)
-		if err := engine.Run(engineCtx); err != nil {
-			log.Error("delivery engine stopped", "err", err)
-		}
-	}()
+	m.startBackground(ctx, st)
 
 	ln, err := net.Listen("tcp", m.Config.Addr)
 	if err != nil {
@@ -376,9 +434,40 @@ func (m *Main) Run(ctx context.Context) error {
 			log.Error("http server stopped", "err", err)
 		}
 	}()
-	log.Info("hookd is serving", "addr", ln.Addr().String(), "store", "sqlite", "data_dir", m.Config.DataDir,
+	storeName := "sqlite"
+	if m.Config.Database != "" {
+		storeName = "postgres"
+	}
+	log.Info("hookd is serving", "addr", ln.Addr().String(), "store", storeName, "role", m.Config.Role, "data_dir", m.Config.DataDir,
 		"allow_private_networks", m.Config.AllowPrivateNetworks, "version", hookd.Version)
 	return nil
+}
+
+// startBackground starts what runs beside the API in a worker: the
+// delivery engine, the wake-up listener and retention.
+func (m *Main) startBackground(ctx context.Context, st store.Store) {
+	if m.engine == nil {
+		return
+	}
+	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
+	m.stopEngine, m.engineDone = stop, make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if err := m.engine.Run(bg); err != nil {
+			m.Logger.Error("delivery engine stopped", "err", err)
+		}
+	})
+	if m.listen != nil {
+		wg.Go(func() { m.listen(bg, m.engine.Wake) })
+	}
+	if m.Config.Retention >= 0 {
+		pruner := retention.New(st, m.Logger.With("component", "retention"), retention.Config{MaxAge: m.Config.Retention, Now: m.Now})
+		wg.Go(func() { pruner.Run(bg) })
+	}
+	go func() {
+		wg.Wait()
+		close(m.engineDone)
+	}()
 }
 
 // Addr is the address the API listens on, once Run has returned.

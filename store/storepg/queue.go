@@ -283,3 +283,24 @@ func (s *Store) NextDue(ctx context.Context) (time.Time, bool, error) {
 	}
 	return fromMs(next), true, nil
 }
+
+// Prune implements store.Store.
+func (s *Store) Prune(ctx context.Context, before time.Time, limit int) (int, error) {
+	var n int64
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `DELETE FROM events WHERE id IN (
+			SELECT e.id FROM events e WHERE e.created_at < $1
+			  AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.status IN ('pending', 'held'))
+			ORDER BY e.created_at LIMIT $2
+			FOR UPDATE SKIP LOCKED)`, ms(before), limit)
+		if err != nil {
+			return fmt.Errorf("prune events: %w", err)
+		}
+		n = tag.RowsAffected()
+		if _, err := tx.Exec(ctx, `DELETE FROM idempotency_keys WHERE created_at < $1`, ms(before)); err != nil {
+			return fmt.Errorf("prune idempotency keys: %w", err)
+		}
+		return nil
+	})
+	return int(n), err
+}

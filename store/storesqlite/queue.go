@@ -153,6 +153,17 @@ func (s *Store) recordOne(ctx context.Context, tx *sql.Tx, ins *sql.Stmt, r *sto
 	if a.ID == "" {
 		a.ID = s.newID("att")
 	}
+	var exists int
+	err = tx.QueryRowContext(ctx, `SELECT 1 FROM deliveries WHERE id = ?`, a.DeliveryID).Scan(&exists)
+	if errors.Is(err, sql.ErrNoRows) {
+		// The delivery was deleted with its webhook or app while the
+		// attempt was in flight. Nothing is left to log it against, and
+		// failing would sink the other results of the batch.
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("record attempt: %w", err)
+	}
 	if _, err := ins.ExecContext(ctx, a.ID, a.DeliveryID, nullString(a.WebhookID), a.Attempt, ms(a.At), a.Duration.Milliseconds(), statusCode,
 		headers, a.ResponseBody, a.Error); err != nil {
 		return nil, fmt.Errorf("insert attempt: %w", err)
@@ -286,4 +297,24 @@ func (s *Store) NextDue(ctx context.Context) (time.Time, bool, error) {
 		return time.Time{}, false, fmt.Errorf("next due: %w", err)
 	}
 	return fromMs(next), true, nil
+}
+
+// Prune implements store.Store.
+func (s *Store) Prune(ctx context.Context, before time.Time, limit int) (int, error) {
+	var n int64
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM events WHERE id IN (
+			SELECT e.id FROM events e WHERE e.created_at < ?
+			  AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.status IN ('pending', 'held'))
+			ORDER BY e.created_at LIMIT ?)`, ms(before), limit)
+		if err != nil {
+			return fmt.Errorf("prune events: %w", err)
+		}
+		n, _ = res.RowsAffected()
+		if _, err := tx.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE created_at < ?`, ms(before)); err != nil {
+			return fmt.Errorf("prune idempotency keys: %w", err)
+		}
+		return nil
+	})
+	return int(n), err
 }

@@ -64,6 +64,7 @@ CREATE TABLE events (
     created_at      INTEGER NOT NULL
 );
 CREATE INDEX events_app ON events(app_id, id);
+CREATE INDEX events_created ON events(created_at);
 
 CREATE TABLE idempotency_keys (
     app_id     TEXT NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
@@ -72,6 +73,7 @@ CREATE TABLE idempotency_keys (
     created_at INTEGER NOT NULL,
     PRIMARY KEY (app_id, key)
 );
+CREATE INDEX idempotency_keys_created ON idempotency_keys(created_at);
 
 -- deliveries is also the queue: a pending row with next_attempt_at in the
 -- past and no live lease is due.
