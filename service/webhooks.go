@@ -106,10 +106,9 @@ func (s *Service) applyWebhook(ctx context.Context, app *hookd.App, w *hookd.Web
 		w.Events = events
 	}
 	if in.Name != nil {
-		if *in.Name != "" || w.Name != "" {
-			if err := checkName("name", *in.Name); err != nil {
-				return err
-			}
+		// SPEC: name is 1-120 characters when given; leave it out for none.
+		if err := checkName("name", *in.Name); err != nil {
+			return err
 		}
 		w.Name = *in.Name
 	}

@@ -227,3 +227,14 @@ func apiTime(tb testing.TB, m map[string]any, key string) time.Time {
 	}
 	return t
 }
+
+// apiReadAll reads and closes resp's body.
+func apiReadAll(tb testing.TB, resp *http.Response) []byte {
+	tb.Helper()
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		tb.Fatalf("read answer: %v", err)
+	}
+	return raw
+}

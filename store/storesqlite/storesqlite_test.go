@@ -1,0 +1,213 @@
+package storesqlite_test
+
+import (
+	"bytes"
+	"crypto/rand"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/ident"
+	"github.com/hookd/hookd/seal"
+	"github.com/hookd/hookd/store"
+	"github.com/hookd/hookd/store/storesqlite"
+	"github.com/hookd/hookd/store/storetest"
+)
+
+func TestConformance(t *testing.T) {
+	t.Parallel()
+	storetest.Exercise(t, func(t *testing.T, sealer store.Sealer) store.Store {
+		return openWith(t, filepath.Join(t.TempDir(), "hookd.db"), sealer)
+	})
+}
+
+// newKey returns a random encryption key.
+func newKey(tb testing.TB) []byte {
+	tb.Helper()
+	key := make([]byte, seal.KeySize)
+	if _, err := rand.Read(key); err != nil {
+		tb.Fatalf("key: %v", err)
+	}
+	return key
+}
+
+// openStore opens the SQLite store at path under key and closes it when
+// the test ends.
+func openStore(tb testing.TB, path string, key []byte) *storesqlite.Store {
+	tb.Helper()
+	sealer, err := seal.New(key)
+	if err != nil {
+		tb.Fatalf("sealer: %v", err)
+	}
+	return openWith(tb, path, sealer)
+}
+
+// openWith opens the SQLite store at path with sealer.
+func openWith(tb testing.TB, path string, sealer store.Sealer) *storesqlite.Store {
+	tb.Helper()
+	st, err := storesqlite.Open(tb.Context(), storesqlite.Config{Path: path, Sealer: sealer, NewID: ident.New(nil).New})
+	if err != nil {
+		tb.Fatalf("open store: %v", err)
+	}
+	tb.Cleanup(func() {
+		if err := st.Close(); err != nil {
+			tb.Errorf("close store: %v", err)
+		}
+	})
+	return st
+}
+
+var t0 = time.Date(2030, 3, 4, 5, 6, 7, 0, time.UTC)
+
+// seed stores an app with one webhook and publishes one event to it at t0.
+func seed(tb testing.TB, st store.Store) (*hookd.App, *hookd.Webhook, *hookd.Event) {
+	tb.Helper()
+	ctx, ids := tb.Context(), ident.New(nil)
+	app := &hookd.App{ID: ids.New("app"), UID: "acme", Name: "Acme", Profile: hookd.DefaultProfile(),
+		DefaultSecret: "whsec_default_plaintext_marker", CreatedAt: t0, UpdatedAt: t0}
+	if err := st.CreateApp(ctx, app); err != nil {
+		tb.Fatalf("create app: %v", err)
+	}
+	w := &hookd.Webhook{ID: ids.New("wh"), AppID: app.ID, URL: "https://receiver.example.com/hook", Events: []string{"*"},
+		Status: hookd.WebhookActive, Name: "hook", Secret: "whsec_webhook_plaintext_marker",
+		PreviousSecret: "whsec_previous_plaintext_marker", PreviousSecretExpiresAt: t0.Add(time.Hour), CreatedAt: t0, UpdatedAt: t0}
+	if err := st.CreateWebhook(ctx, w, 0); err != nil {
+		tb.Fatalf("create webhook: %v", err)
+	}
+	ev := &hookd.Event{ID: ids.New("evt"), AppID: app.ID, Type: "user.created", Data: []byte(`{"n":1}`),
+		Payload: []byte(`{"type":"user.created","data":{"n":1}}`), CreatedAt: t0}
+	if _, err := st.Publish(ctx, &store.PublishParams{AppID: app.ID, Now: t0, Events: []*store.PublishEvent{{Event: ev}}}); err != nil {
+		tb.Fatalf("publish: %v", err)
+	}
+	return app, w, ev
+}
+
+func TestReleaseLeases(t *testing.T) {
+	t.Parallel()
+	st := openStore(t, filepath.Join(t.TempDir(), "hookd.db"), newKey(t))
+	ctx := t.Context()
+	seed(t, st)
+
+	n, err := st.ReleaseLeases(ctx)
+	if err != nil || n != 0 {
+		t.Fatalf("release with no leases: %d, %v", n, err)
+	}
+	jobs, err := st.ClaimDue(ctx, &store.ClaimParams{Owner: "dead", Now: t0, Limit: 10, LeaseFor: time.Hour})
+	if err != nil || len(jobs) != 1 {
+		t.Fatalf("claim: %d jobs, %v", len(jobs), err)
+	}
+	// A process that starts up clears the dead one's leases: the delivery
+	// is due again at once, not an hour later.
+	n, err = st.ReleaseLeases(ctx)
+	if err != nil || n != 1 {
+		t.Fatalf("release: %d, %v; want 1", n, err)
+	}
+	again, err := st.ClaimDue(ctx, &store.ClaimParams{Owner: "alive", Now: t0.Add(time.Second), Limit: 10, LeaseFor: time.Minute})
+	if err != nil || len(again) != 1 || again[0].Delivery.ID != jobs[0].Delivery.ID {
+		t.Fatalf("claim after release: %v, %v", again, err)
+	}
+	// The dead owner's late result no longer applies.
+	a := &hookd.Attempt{DeliveryID: jobs[0].Delivery.ID, WebhookID: jobs[0].Webhook.ID, Attempt: 1, At: t0.Add(2 * time.Second), StatusCode: 200}
+	if _, err := st.RecordAttempts(ctx, []*store.AttemptResult{{Owner: "dead", Attempt: a}}); err != nil {
+		t.Fatalf("record: %v", err)
+	}
+	d, err := st.GetDelivery(ctx, jobs[0].Delivery.AppID, jobs[0].Delivery.ID)
+	if err != nil || d.Status != hookd.DeliveryPending {
+		t.Fatalf("delivery after the dead owner's result: %+v, %v", d, err)
+	}
+}
+
+func TestReopenKeepsData(t *testing.T) {
+	t.Parallel()
+	path, key := filepath.Join(t.TempDir(), "hookd.db"), newKey(t)
+	sealer, err := seal.New(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := storesqlite.Open(t.Context(), storesqlite.Config{Path: path, Sealer: sealer, NewID: ident.New(nil).New})
+	if err != nil {
+		t.Fatalf("open: %v", err)
+	}
+	app, w, ev := seed(t, st)
+	if err := st.Close(); err != nil {
+		t.Fatalf("close: %v", err)
+	}
+
+	st2 := openStore(t, path, key)
+	ctx := t.Context()
+	got, err := st2.GetApp(ctx, "acme")
+	if err != nil || got.ID != app.ID || got.DefaultSecret != app.DefaultSecret {
+		t.Fatalf("app after reopen: %+v, %v", got, err)
+	}
+	gw, err := st2.GetWebhook(ctx, app.ID, w.ID)
+	if err != nil || gw.Secret != w.Secret || gw.PreviousSecret != w.PreviousSecret || !gw.PreviousSecretExpiresAt.Equal(w.PreviousSecretExpiresAt) {
+		t.Fatalf("webhook after reopen: %+v, %v", gw, err)
+	}
+	ge, err := st2.GetEvent(ctx, app.ID, ev.ID)
+	if err != nil || !bytes.Equal(ge.Payload, ev.Payload) || len(ge.Deliveries) != 1 {
+		t.Fatalf("event after reopen: %+v, %v", ge, err)
+	}
+	jobs, err := st2.ClaimDue(ctx, &store.ClaimParams{Owner: "w", Now: t0, Limit: 10, LeaseFor: time.Minute})
+	if err != nil || len(jobs) != 1 {
+		t.Fatalf("the queue after reopen: %d jobs, %v", len(jobs), err)
+	}
+
+	// Another key cannot read the secrets.
+	if err := st2.Close(); err != nil {
+		t.Fatalf("close: %v", err)
+	}
+	st3 := openStore(t, path, newKey(t))
+	if _, err := st3.GetWebhook(ctx, app.ID, w.ID); err == nil {
+		t.Errorf("a store opened with another key read a webhook's secret")
+	}
+}
+
+// TestSecretsNotInFile looks for the plaintext secrets in the bytes SQLite
+// wrote, which the conformance suite cannot do for every database.
+func TestSecretsNotInFile(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	st := openStore(t, filepath.Join(dir, "hookd.db"), newKey(t))
+	seed(t, st)
+	if err := st.Close(); err != nil {
+		t.Fatalf("close: %v", err)
+	}
+	files, err := filepath.Glob(filepath.Join(dir, "hookd.db*"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("database files: %v, %v", files, err)
+	}
+	var sawData bool
+	for _, name := range files {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sawData = sawData || bytes.Contains(b, []byte("receiver.example.com"))
+		for _, secret := range []string{"plaintext_marker"} {
+			if bytes.Contains(b, []byte(secret)) {
+				t.Errorf("%s holds a secret in plaintext", filepath.Base(name))
+			}
+		}
+	}
+	if !sawData {
+		t.Fatalf("the database files hold none of the seeded data; the check proves nothing")
+	}
+}
+
+func TestOpenValidates(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "hookd.db")
+	if _, err := storesqlite.Open(t.Context(), storesqlite.Config{Path: path, NewID: ident.New(nil).New}); err == nil {
+		t.Errorf("Open without a Sealer: no error")
+	}
+	// Migrate alone prepares a file that Open then takes as it is.
+	if err := storesqlite.Migrate(t.Context(), path); err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
+	st := openStore(t, path, newKey(t))
+	if err := st.Ping(t.Context()); err != nil {
+		t.Fatalf("ping after migrate: %v", err)
+	}
+}
