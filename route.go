@@ -48,3 +48,21 @@ func RouteEvent(hooks []*Webhook, p RouteParams) []Route {
 	}
 	return routes
 }
+
+// RetryStatus returns the status a manual retry gives a delivery: pending,
+// or held while its webhook is paused. A delivery with an attempt in flight,
+// or of a disabled webhook, cannot be retried (CONFLICT). Test deliveries go
+// whatever the webhook's status.
+func RetryStatus(inFlight bool, webhookStatus string, test bool, deliveryID string) (string, error) {
+	switch {
+	case inFlight:
+		return "", Errorf(ECONFLICT, "an attempt of delivery %s is in flight", deliveryID)
+	case test:
+		return DeliveryPending, nil
+	case webhookStatus == WebhookDisabled:
+		return "", Errorf(ECONFLICT, "the webhook of delivery %s is disabled; enable it first", deliveryID)
+	case webhookStatus == WebhookPaused:
+		return DeliveryHeld, nil
+	}
+	return DeliveryPending, nil
+}

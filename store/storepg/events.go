@@ -316,18 +316,22 @@ func (s *Store) RetryDelivery(ctx context.Context, appID, id string, now time.Ti
 	var d *hookd.Delivery
 	err := s.tx(ctx, func(tx pgx.Tx) error {
 		var leaseUntil *int64
-		err := tx.QueryRow(ctx, `SELECT lease_until FROM deliveries WHERE id = $1 AND app_id = $2 FOR UPDATE`, id, appID).Scan(&leaseUntil)
+		var webhookStatus string
+		var test bool
+		err := tx.QueryRow(ctx, `SELECT d.lease_until, coalesce(w.status, ''), d.test FROM deliveries d LEFT JOIN webhooks w ON w.id = d.webhook_id
+			WHERE d.id = $1 AND d.app_id = $2 FOR UPDATE OF d`, id, appID).Scan(&leaseUntil, &webhookStatus, &test)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return notFound("delivery", id)
 		}
 		if err != nil {
 			return fmt.Errorf("retry delivery: %w", err)
 		}
-		if leaseUntil != nil && *leaseUntil > ms(now) {
-			return hookd.Errorf(hookd.ECONFLICT, "an attempt of delivery %s is in flight", id)
+		status, err := hookd.RetryStatus(leaseUntil != nil && *leaseUntil > ms(now), webhookStatus, test, id)
+		if err != nil {
+			return err
 		}
-		d, err = scanDelivery(tx.QueryRow(ctx, `UPDATE deliveries d SET status = 'pending', next_attempt_at = $1, lease_owner = NULL, lease_until = NULL, updated_at = $1
-			WHERE d.id = $2 RETURNING `+deliveryColumns, ms(now), id))
+		d, err = scanDelivery(tx.QueryRow(ctx, `UPDATE deliveries d SET status = $1, next_attempt_at = $2, lease_owner = NULL, lease_until = NULL, updated_at = $2
+			WHERE d.id = $3 RETURNING `+deliveryColumns, status, ms(now), id))
 		if err != nil {
 			return fmt.Errorf("retry delivery: %w", err)
 		}

@@ -320,19 +320,22 @@ func (s *Store) RetryDelivery(ctx context.Context, appID, id string, now time.Ti
 	var d *hookd.Delivery
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		var leaseUntil sql.NullInt64
-		var status string
-		err := tx.QueryRowContext(ctx, `SELECT status, lease_until FROM deliveries WHERE id = ? AND app_id = ?`, id, appID).Scan(&status, &leaseUntil)
+		var webhookStatus string
+		var test bool
+		err := tx.QueryRowContext(ctx, `SELECT d.lease_until, coalesce(w.status, ''), d.test FROM deliveries d LEFT JOIN webhooks w ON w.id = d.webhook_id
+			WHERE d.id = ? AND d.app_id = ?`, id, appID).Scan(&leaseUntil, &webhookStatus, &test)
 		if errors.Is(err, sql.ErrNoRows) {
 			return notFound("delivery", id)
 		}
 		if err != nil {
 			return fmt.Errorf("retry delivery: %w", err)
 		}
-		if leaseUntil.Valid && leaseUntil.Int64 > ms(now) {
-			return hookd.Errorf(hookd.ECONFLICT, "an attempt of delivery %s is in flight", id)
+		status, err := hookd.RetryStatus(leaseUntil.Valid && leaseUntil.Int64 > ms(now), webhookStatus, test, id)
+		if err != nil {
+			return err
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE deliveries SET status = 'pending', next_attempt_at = ?1, lease_owner = NULL, lease_until = NULL, updated_at = ?1 WHERE id = ?2`,
-			ms(now), id)
+		_, err = tx.ExecContext(ctx, `UPDATE deliveries SET status = ?1, next_attempt_at = ?2, lease_owner = NULL, lease_until = NULL, updated_at = ?2 WHERE id = ?3`,
+			status, ms(now), id)
 		if err != nil {
 			return fmt.Errorf("retry delivery: %w", err)
 		}

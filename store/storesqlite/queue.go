@@ -288,8 +288,9 @@ func (s *Store) NextDue(ctx context.Context) (time.Time, bool, error) {
 	// Leased deliveries are skipped: their holder records them, or their
 	// lease runs out, which the dispatcher's poll interval covers.
 	var next int64
-	err := s.r.QueryRowContext(ctx, `SELECT next_attempt_at FROM deliveries
-		WHERE status = 'pending' AND lease_owner IS NULL ORDER BY next_attempt_at LIMIT 1`).Scan(&next)
+	err := s.r.QueryRowContext(ctx, `SELECT d.next_attempt_at FROM deliveries d LEFT JOIN webhooks w ON w.id = d.webhook_id
+		WHERE d.status = 'pending' AND d.lease_owner IS NULL AND (d.webhook_id IS NULL OR d.test OR w.status = 'active')
+		ORDER BY d.next_attempt_at LIMIT 1`).Scan(&next)
 	if errors.Is(err, sql.ErrNoRows) {
 		return time.Time{}, false, nil
 	}

@@ -87,12 +87,13 @@ func testClaim(t *testing.T, open opener) {
 		}
 		f.setStatus(paused, hookd.WebhookPaused, at(time.Minute))
 		f.setStatus(disabled, hookd.WebhookDisabled, at(time.Minute))
-		// A hand retry makes the held and the failed delivery pending, but
-		// their webhooks still may not receive them.
-		for _, w := range []*hookd.Webhook{paused, disabled} {
-			_, err := f.st.RetryDelivery(f.ctx, app.ID, f.deliveryTo(app.ID, ev.ID, w.ID).ID, at(2*time.Minute))
-			f.must(err, "retry delivery to %s webhook", w.Status)
-		}
+		// A hand retry keeps a paused webhook's delivery held, and is
+		// refused for a disabled webhook: neither may receive it.
+		d, err := f.st.RetryDelivery(f.ctx, app.ID, f.deliveryTo(app.ID, ev.ID, paused.ID).ID, at(2*time.Minute))
+		f.must(err, "retry delivery to a paused webhook")
+		equal(f, "retried delivery of a paused webhook", d.Status, hookd.DeliveryHeld)
+		_, err = f.st.RetryDelivery(f.ctx, app.ID, f.deliveryTo(app.ID, ev.ID, disabled.ID).ID, at(2*time.Minute))
+		wantCode(f, err, hookd.ECONFLICT, "retry delivery to a disabled webhook")
 		// Test deliveries and one-off URLs go regardless.
 		var want []string
 		for _, w := range []*hookd.Webhook{paused, disabled} {

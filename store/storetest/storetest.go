@@ -46,6 +46,7 @@ func Exercise(t *testing.T, open Opener) {
 		{"Claim", testClaim},
 		{"Record", testRecord},
 		{"Queue", testQueue},
+		{"Prune", testPrune},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
