@@ -50,7 +50,7 @@ func TestKillNineLosesNothing(t *testing.T) {
 		return len(seen), total
 	}
 
-	proc, url := startHookdProcess(t, bin, dataDir)
+	proc, url := startHookdProcess(t, bin, "--data-dir", dataDir)
 	ctx := context.Background()
 	c := client.New(url, testAdminToken, nil)
 	if _, err := c.CreateEventType(ctx, "crash.test", ""); err != nil {
@@ -87,7 +87,7 @@ func TestKillNineLosesNothing(t *testing.T) {
 		t.Fatalf("all %d events were delivered before the kill; the test proves nothing", events)
 	}
 
-	startHookdProcess(t, bin, dataDir)
+	startHookdProcess(t, bin, "--data-dir", dataDir)
 	eventually(t, 120*time.Second, "every event to arrive after the restart", func() bool { n, _ := unique(); return n >= events })
 	n, total := unique()
 	mu.Lock()
@@ -111,12 +111,13 @@ func buildHookd(t *testing.T) string {
 	return bin
 }
 
-// startHookdProcess runs `hookd serve` on a free port and returns once it
-// serves; the process is killed at cleanup.
-func startHookdProcess(t *testing.T, bin, dataDir string) (*exec.Cmd, string) {
+// startHookdProcess runs `hookd serve` on a free port with the given extra
+// flags and returns once it serves; the process is killed at cleanup.
+func startHookdProcess(t *testing.T, bin string, flags ...string) (*exec.Cmd, string) {
 	t.Helper()
-	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--data-dir", dataDir, "--allow-private-networks")
-	cmd.Env = append(os.Environ(), "HOOKD_ADMIN_TOKEN="+testAdminToken)
+	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--allow-private-networks"}, flags...)
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), "HOOKD_ADMIN_TOKEN="+testAdminToken, "HOOKD_ENCRYPTION_KEY="+testEncryptionKey)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

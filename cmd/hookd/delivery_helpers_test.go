@@ -40,8 +40,14 @@ type dlvEnv struct {
 // app with the given profile (JSON; empty for the defaults).
 func dlvSetup(tb testing.TB, profile string, types ...string) *dlvEnv {
 	tb.Helper()
+	return dlvSetupOn(tb, startServer(tb), profile, types...)
+}
+
+// dlvSetupOn is dlvSetup on a hookd the caller started (with its own
+// config).
+func dlvSetupOn(tb testing.TB, srv *testServer, profile string, types ...string) *dlvEnv {
+	tb.Helper()
 	ctx := context.Background()
-	srv := startServer(tb)
 	c := srv.Client
 	for _, typ := range types {
 		if _, err := c.CreateEventType(ctx, typ, "type "+typ); err != nil {

@@ -6,14 +6,23 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/hookd/hookd/client"
+	"github.com/hookd/hookd/internal/pgtest"
 )
 
 const testAdminToken = "test-admin-token"
+
+// testEncryptionKey is the key of servers on PostgreSQL.
+const testEncryptionKey = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+
+// usePostgres reports whether the end-to-end tests run on PostgreSQL
+// (HOOKD_TEST_STORE=postgres) instead of the embedded store.
+func usePostgres() bool { return os.Getenv("HOOKD_TEST_STORE") == "postgres" }
 
 // testServer is a hookd started in-process the way `hookd serve` starts,
 // on a loopback port and a temporary data dir.
@@ -34,6 +43,10 @@ func startServer(tb testing.TB, configure ...func(*Config)) *testServer {
 		AllowPrivateNetworks: true,
 		AdminToken:           testAdminToken,
 		Timeout:              5 * time.Second,
+	}
+	if usePostgres() {
+		m.Config.Database = pgtest.URL(tb)
+		m.Config.EncryptionKey = testEncryptionKey
 	}
 	for _, f := range configure {
 		f(&m.Config)
