@@ -49,7 +49,7 @@ type Config struct {
 	// Workers is how many attempts run at once; 0 means 128.
 	Workers int
 	// PerWebhook caps the attempts in flight to one webhook, so a slow
-	// endpoint cannot take every worker; 0 means 16.
+	// endpoint cannot take every worker; 0 means 64.
 	PerWebhook int
 	// Timeout is the client's request timeout, used to size leases;
 	// 0 means 15s.
@@ -105,7 +105,7 @@ func New(st Store, client *http.Client, notifier Notifier, log *slog.Logger, cfg
 		cfg.Workers = 128
 	}
 	if cfg.PerWebhook <= 0 {
-		cfg.PerWebhook = 16
+		cfg.PerWebhook = 64
 	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 15 * time.Second

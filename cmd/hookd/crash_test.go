@@ -87,8 +87,14 @@ func TestKillNineLosesNothing(t *testing.T) {
 		t.Fatalf("all %d events were delivered before the kill; the test proves nothing", events)
 	}
 
-	startHookdProcess(t, bin, "--data-dir", dataDir)
+	_, url = startHookdProcess(t, bin, "--data-dir", dataDir)
+	c = client.New(url, testAdminToken, nil)
 	eventually(t, 120*time.Second, "every event to arrive after the restart", func() bool { n, _ := unique(); return n >= events })
+	eventually(t, 120*time.Second, "no delivery left pending", func() bool {
+		var out struct{ Deliveries []any }
+		_, err := c.Do(ctx, http.MethodGet, "/v1/apps/crash/deliveries?status=pending&limit=1", nil, &out)
+		return err == nil && len(out.Deliveries) == 0
+	})
 	n, total := unique()
 	mu.Lock()
 	for id := range seen {
