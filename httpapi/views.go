@@ -209,19 +209,20 @@ type attemptJSON struct {
 }
 
 type deliveryJSON struct {
-	ID             string         `json:"id"`
-	AppID          string         `json:"app_id"`
-	EventID        string         `json:"event_id"`
-	WebhookID      *string        `json:"webhook_id"`
-	URL            *string        `json:"url"`
-	Status         string         `json:"status"`
-	AttemptCount   int            `json:"attempt_count"`
-	NextAttemptAt  *jsonTime      `json:"next_attempt_at"`
-	LastStatusCode *int           `json:"last_status_code"`
-	Test           bool           `json:"test"`
-	CreatedAt      *jsonTime      `json:"created_at"`
-	UpdatedAt      *jsonTime      `json:"updated_at"`
-	Attempts       []*attemptJSON `json:"attempts,omitempty"`
+	ID             string    `json:"id"`
+	AppID          string    `json:"app_id"`
+	EventID        string    `json:"event_id"`
+	WebhookID      *string   `json:"webhook_id"`
+	URL            *string   `json:"url"`
+	Status         string    `json:"status"`
+	AttemptCount   int       `json:"attempt_count"`
+	NextAttemptAt  *jsonTime `json:"next_attempt_at"`
+	LastStatusCode *int      `json:"last_status_code"`
+	Test           bool      `json:"test"`
+	CreatedAt      *jsonTime `json:"created_at"`
+	UpdatedAt      *jsonTime `json:"updated_at"`
+	// Attempts is shown by single reads (empty as []) and left out of lists.
+	Attempts *[]*attemptJSON `json:"attempts,omitempty"`
 }
 
 func deliveryView(d *hookd.Delivery) *deliveryJSON {
@@ -229,13 +230,14 @@ func deliveryView(d *hookd.Delivery) *deliveryJSON {
 		AttemptCount: d.AttemptCount, NextAttemptAt: tsp(d.NextAttemptAt), LastStatusCode: num(d.LastStatusCode), Test: d.Test,
 		CreatedAt: ts(d.CreatedAt), UpdatedAt: ts(d.UpdatedAt)}
 	if d.Attempts != nil {
-		v.Attempts = []*attemptJSON{}
+		attempts := []*attemptJSON{}
+		v.Attempts = &attempts
 		for _, a := range d.Attempts {
 			headers := a.RequestHeaders
 			if headers == nil {
 				headers = map[string]string{}
 			}
-			v.Attempts = append(v.Attempts, &attemptJSON{ID: a.ID, Attempt: a.Attempt, At: ts(a.At), DurationMs: a.Duration.Milliseconds(),
+			attempts = append(attempts, &attemptJSON{ID: a.ID, Attempt: a.Attempt, At: ts(a.At), DurationMs: a.Duration.Milliseconds(),
 				StatusCode: num(a.StatusCode), RequestHeaders: headers, ResponseBody: str(a.ResponseBody), Error: str(a.Error)})
 		}
 	}
