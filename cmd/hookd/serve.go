@@ -512,7 +512,11 @@ func (m *Main) Close() error {
 // Migrate creates or upgrades the schema and returns.
 func (m *Main) Migrate(ctx context.Context) error {
 	if m.Config.Database != "" {
-		return errors.New("--database: only the embedded SQLite store is available in this build")
+		if err := storepg.Migrate(ctx, m.Config.Database); err != nil {
+			return err
+		}
+		fmt.Fprintln(m.stdout, "schema is up to date")
+		return nil
 	}
 	if err := os.MkdirAll(m.Config.DataDir, 0o700); err != nil {
 		return fmt.Errorf("create data dir: %w", err)
