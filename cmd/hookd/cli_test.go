@@ -1,0 +1,113 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// No t.Parallel here: these tests set environment variables.
+
+func TestParseFlagsDefaults(t *testing.T) {
+	for _, k := range []string{"HOOKD_ADDR", "HOOKD_DATA_DIR", "HOOKD_DATABASE", "HOOKD_ROLE", "HOOKD_ALLOW_PRIVATE_NETWORKS", "HOOKD_CONFIG"} {
+		t.Setenv(k, "")
+	}
+	m := NewMain(io.Discard, io.Discard)
+	if err := m.ParseFlags(nil); err != nil {
+		t.Fatal(err)
+	}
+	c := m.Config
+	if c.Addr != "127.0.0.1:8080" || c.DataDir != "./hookd-data" || c.Database != "" || c.Role != RoleAll || c.AllowPrivateNetworks {
+		t.Errorf("defaults = %+v", c)
+	}
+}
+
+func TestParseFlagsPrecedence(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "hookd.conf")
+	os.WriteFile(file, []byte("# comment\nHOOKD_ADDR=127.0.0.1:7000\nHOOKD_DATA_DIR=/from/file\nHOOKD_ALLOW_PRIVATE_NETWORKS=1\n"), 0o600)
+	t.Setenv("HOOKD_CONFIG", file)
+	t.Setenv("HOOKD_DATA_DIR", "/from/env")
+	t.Setenv("HOOKD_ADDR", "")
+	os.Unsetenv("HOOKD_ADDR")
+	t.Setenv("HOOKD_ROLE", "")
+	m := NewMain(io.Discard, io.Discard)
+	if err := m.ParseFlags([]string{"--data-dir", "/from/flag"}); err != nil {
+		t.Fatal(err)
+	}
+	if m.Config.DataDir != "/from/flag" {
+		t.Errorf("data dir = %q, want the flag's", m.Config.DataDir)
+	}
+	if m.Config.Addr != "127.0.0.1:7000" || !m.Config.AllowPrivateNetworks {
+		t.Errorf("file values not used: %+v", m.Config)
+	}
+	m = NewMain(io.Discard, io.Discard)
+	if err := m.ParseFlags(nil); err != nil {
+		t.Fatal(err)
+	}
+	if m.Config.DataDir != "/from/env" {
+		t.Errorf("data dir = %q, want the environment's over the file's", m.Config.DataDir)
+	}
+}
+
+func TestParseFlagsRejects(t *testing.T) {
+	t.Setenv("HOOKD_CONFIG", "")
+	for _, args := range [][]string{
+		{"--role", "boss"},
+		{"--role", "api"}, // needs --database
+		{"--database", "mysql://x"},
+		{"--public-url", "ftp://x"},
+		{"stray"},
+	} {
+		if err := NewMain(io.Discard, io.Discard).ParseFlags(args); err == nil {
+			t.Errorf("ParseFlags(%q) accepted", args)
+		}
+	}
+}
+
+func TestMigrateCreatesTheEmbeddedStore(t *testing.T) {
+	dir := t.TempDir()
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"migrate", "--data-dir", dir}, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "hookd.db")); err != nil {
+		t.Errorf("no database file after migrate: %v", err)
+	}
+	if !strings.Contains(out.String(), "up to date") {
+		t.Errorf("output %q", out.String())
+	}
+}
+
+func TestVerifyCommand(t *testing.T) {
+	body := `{"event":"slot.accepted","data":{"slotId":"s1"}}`
+	secret := "wpg-secret-123"
+	ts := strconv.FormatInt(time.Now().Unix(), 10)
+	mac := hmac.New(sha256.New, []byte(secret))
+	fmt.Fprintf(mac, "%s.%s", ts, body)
+	sig := hex.EncodeToString(mac.Sum(nil))
+	bodyFile := filepath.Join(t.TempDir(), "body.json")
+	os.WriteFile(bodyFile, []byte(body), 0o600)
+	args := func(s string) []string {
+		return []string{"verify", "--scheme", "timestamped-hex", "--prefix", "X-WPG", "--secret", secret, "--body", bodyFile,
+			"--header", "X-WPG-Signature: " + s, "--header", "X-WPG-Timestamp: " + ts}
+	}
+	var out bytes.Buffer
+	if err := run(context.Background(), args(sig), &out, io.Discard); err != nil || strings.TrimSpace(out.String()) != "valid" {
+		t.Errorf("verify of a good signature = %v, %q", err, out.String())
+	}
+	out.Reset()
+	bad := strings.Repeat("0", len(sig))
+	if err := run(context.Background(), args(bad), &out, io.Discard); err == nil || !strings.HasPrefix(out.String(), "invalid") {
+		t.Errorf("verify of a bad signature = %v, %q", err, out.String())
+	}
+}
