@@ -130,6 +130,8 @@ type Event struct {
 	IdempotencyKey string
 	Test           bool
 	CreatedAt      time.Time
+	// Inbound is set for events a source received.
+	Inbound *Inbound
 	// Deliveries is filled in by reads that ask for it.
 	Deliveries []*DeliverySummary
 }
@@ -137,6 +139,7 @@ type Event struct {
 // DeliverySummary is a delivery as listed beside its event.
 type DeliverySummary struct {
 	ID           string
+	SourceID     string
 	WebhookID    string
 	WebhookName  string
 	URL          string
@@ -158,6 +161,7 @@ type Delivery struct {
 	ID             string
 	AppID          string
 	EventID        string
+	SourceID       string // set when the delivery forwards a source's event
 	WebhookID      string
 	URL            string
 	Status         string

@@ -69,6 +69,23 @@ type Store interface {
 	// [since, until) (zero until = no bound) and returns how many.
 	RecoverWebhook(ctx context.Context, appID, webhookID string, since, until, now time.Time) (int, error)
 
+	CreateSource(ctx context.Context, src *hookd.Source) error
+	// GetSource finds a source of an app; an empty appID finds it by id
+	// alone (the public receive path).
+	GetSource(ctx context.Context, appID, id string) (*hookd.Source, error)
+	ListSources(ctx context.Context, appID string, page Page) ([]*hookd.Source, string, error)
+	// UpdateSource stores src's fields. A status change moves the
+	// source's forwarding deliveries as UpdateWebhook does.
+	UpdateSource(ctx context.Context, src *hookd.Source, now time.Time) error
+	// DeleteSource removes the source with its events and deliveries.
+	DeleteSource(ctx context.Context, appID, id string) error
+	SourceStats(ctx context.Context, sourceID string) (*hookd.SourceStats, error)
+	// Receive stores what a source received and, when p.ForwardURL is
+	// set and the event is not filtered, a delivery that forwards it (held
+	// while p.Hold). A provider event id the source has recorded before
+	// makes it answer the first event with duplicate set, storing nothing.
+	Receive(ctx context.Context, p *ReceiveParams) (ev *hookd.Event, duplicate bool, err error)
+
 	// Publish commits events and their deliveries in one transaction.
 	Publish(ctx context.Context, p *PublishParams) ([]PublishResult, error)
 	// GetEvent returns one event with its deliveries.
@@ -134,16 +151,31 @@ type PublishResult struct {
 	Duplicate bool
 }
 
-// EventFilter narrows ListEvents.
+// EventFilter narrows ListEvents. With neither WebhookID, SourceID nor
+// Inbound it lists the app's published (outbound) events.
 type EventFilter struct {
 	AppID     string
 	WebhookID string
+	SourceID  string
+	// Inbound lists what every source of the app received.
+	Inbound bool
+}
+
+// ReceiveParams is one request a source received.
+type ReceiveParams struct {
+	// Event has its id, app, type (possibly empty), raw body as Payload,
+	// Data (the body when it is a JSON object, else nil), creation time
+	// and Inbound set.
+	Event      *hookd.Event
+	ForwardURL string
+	Hold       bool
 }
 
 // DeliveryFilter narrows ListDeliveries.
 type DeliveryFilter struct {
 	AppID     string
 	WebhookID string
+	SourceID  string
 	EventID   string
 	Status    string
 }

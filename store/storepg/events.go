@@ -132,17 +132,34 @@ func (s *Store) claimIdempotencyKey(ctx context.Context, tx pgx.Tx, appID string
 	return s.getEvent(ctx, tx, appID, eventID)
 }
 
-const eventColumns = `e.id, e.app_id, e.type, e.data, e.payload, coalesce(e.idempotency_key, ''), e.test, e.created_at`
+// eventColumns are read from eventsFrom.
+const eventColumns = `e.id, e.app_id, e.type, e.data, e.payload, coalesce(e.idempotency_key, ''), e.test, e.created_at,
+	coalesce(e.source_id, ''), coalesce(src.name, ''), coalesce(e.provider_event_id, ''), coalesce(e.headers, ''), coalesce(e.content_type, ''), e.filtered`
+
+const eventsFrom = `events e LEFT JOIN sources src ON src.id = e.source_id`
 
 func scanEvent(row pgx.Row) (*hookd.Event, error) {
 	var ev hookd.Event
 	var data []byte
 	var created int64
-	if err := row.Scan(&ev.ID, &ev.AppID, &ev.Type, &data, &ev.Payload, &ev.IdempotencyKey, &ev.Test, &created); err != nil {
+	var in hookd.Inbound
+	var headers string
+	if err := row.Scan(&ev.ID, &ev.AppID, &ev.Type, &data, &ev.Payload, &ev.IdempotencyKey, &ev.Test, &created,
+		&in.SourceID, &in.SourceName, &in.ProviderEventID, &headers, &in.ContentType, &in.Filtered); err != nil {
 		return nil, err
 	}
-	ev.Data = json.RawMessage(data)
+	if len(data) > 0 {
+		ev.Data = json.RawMessage(data)
+	}
 	ev.CreatedAt = fromMs(created)
+	if in.SourceID != "" {
+		if headers != "" {
+			if err := json.Unmarshal([]byte(headers), &in.Headers); err != nil {
+				return nil, fmt.Errorf("decode headers of event %s: %w", ev.ID, err)
+			}
+		}
+		ev.Inbound = &in
+	}
 	return &ev, nil
 }
 
@@ -152,7 +169,7 @@ func (s *Store) GetEvent(ctx context.Context, appID, id string) (*hookd.Event, e
 }
 
 func (s *Store) getEvent(ctx context.Context, q querier, appID, id string) (*hookd.Event, error) {
-	ev, err := scanEvent(q.QueryRow(ctx, `SELECT `+eventColumns+` FROM events e WHERE e.id = $1 AND e.app_id = $2`, id, appID))
+	ev, err := scanEvent(q.QueryRow(ctx, `SELECT `+eventColumns+` FROM `+eventsFrom+` WHERE e.id = $1 AND e.app_id = $2`, id, appID))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, notFound("event", id)
 	}
@@ -169,11 +186,16 @@ func (s *Store) getEvent(ctx context.Context, q querier, appID, id string) (*hoo
 func (s *Store) ListEvents(ctx context.Context, f store.EventFilter, page store.Page) ([]*hookd.Event, string, error) {
 	var a args
 	var q string
-	if f.WebhookID != "" {
-		q = `SELECT ` + eventColumns + ` FROM deliveries d JOIN events e ON e.id = d.event_id
+	switch {
+	case f.WebhookID != "":
+		q = `SELECT ` + eventColumns + ` FROM deliveries d JOIN events e ON e.id = d.event_id LEFT JOIN sources src ON src.id = e.source_id
 			WHERE d.webhook_id = ` + a.add(f.WebhookID) + ` AND d.app_id = ` + a.add(f.AppID)
-	} else {
-		q = `SELECT ` + eventColumns + ` FROM events e WHERE e.app_id = ` + a.add(f.AppID)
+	case f.SourceID != "":
+		q = `SELECT ` + eventColumns + ` FROM ` + eventsFrom + ` WHERE e.source_id = ` + a.add(f.SourceID) + ` AND e.app_id = ` + a.add(f.AppID)
+	case f.Inbound:
+		q = `SELECT ` + eventColumns + ` FROM ` + eventsFrom + ` WHERE e.app_id = ` + a.add(f.AppID) + ` AND e.source_id IS NOT NULL`
+	default:
+		q = `SELECT ` + eventColumns + ` FROM ` + eventsFrom + ` WHERE e.app_id = ` + a.add(f.AppID) + ` AND e.source_id IS NULL`
 	}
 	if page.After != "" {
 		q += ` AND e.id < ` + a.add(page.After)
@@ -208,7 +230,8 @@ func attachDeliveries(ctx context.Context, q querier, events []*hookd.Event, web
 		ids = append(ids, ev.ID)
 	}
 	var a args
-	query := `SELECT d.event_id, d.id, coalesce(d.webhook_id, ''), coalesce(w.name, ''), coalesce(d.url, w.url, ''), d.status, d.attempt_count
+	query := `SELECT d.event_id, d.id, coalesce(d.source_id, ''), coalesce(d.webhook_id, ''), coalesce(w.name, ''), coalesce(d.url, w.url, ''),
+		d.status, d.attempt_count
 		FROM deliveries d LEFT JOIN webhooks w ON w.id = d.webhook_id
 		WHERE d.event_id = ANY(` + a.add(ids) + `)`
 	if webhookID != "" {
@@ -222,7 +245,7 @@ func attachDeliveries(ctx context.Context, q querier, events []*hookd.Event, web
 	for rows.Next() {
 		var eventID string
 		var d hookd.DeliverySummary
-		if err := rows.Scan(&eventID, &d.ID, &d.WebhookID, &d.WebhookName, &d.URL, &d.Status, &d.AttemptCount); err != nil {
+		if err := rows.Scan(&eventID, &d.ID, &d.SourceID, &d.WebhookID, &d.WebhookName, &d.URL, &d.Status, &d.AttemptCount); err != nil {
 			return fmt.Errorf("load deliveries: %w", err)
 		}
 		byID[eventID].Deliveries = append(byID[eventID].Deliveries, &d)
@@ -230,14 +253,14 @@ func attachDeliveries(ctx context.Context, q querier, events []*hookd.Event, web
 	return rows.Err()
 }
 
-const deliveryColumns = `d.id, d.app_id, d.event_id, coalesce(d.webhook_id, ''), coalesce(d.url, ''), d.status, d.attempt_count,
+const deliveryColumns = `d.id, d.app_id, d.event_id, coalesce(d.source_id, ''), coalesce(d.webhook_id, ''), coalesce(d.url, ''), d.status, d.attempt_count,
 	d.next_attempt_at, coalesce(d.last_status_code, 0), d.test, d.created_at, d.updated_at`
 
 func scanDelivery(row pgx.Row) (*hookd.Delivery, error) {
 	var d hookd.Delivery
 	var next *int64
 	var created, upd int64
-	err := row.Scan(&d.ID, &d.AppID, &d.EventID, &d.WebhookID, &d.URL, &d.Status, &d.AttemptCount, &next, &d.LastStatusCode, &d.Test, &created, &upd)
+	err := row.Scan(&d.ID, &d.AppID, &d.EventID, &d.SourceID, &d.WebhookID, &d.URL, &d.Status, &d.AttemptCount, &next, &d.LastStatusCode, &d.Test, &created, &upd)
 	if err != nil {
 		return nil, err
 	}
@@ -252,6 +275,9 @@ func (s *Store) ListDeliveries(ctx context.Context, f store.DeliveryFilter, page
 	q := `SELECT ` + deliveryColumns + ` FROM deliveries d WHERE d.app_id = ` + a.add(f.AppID)
 	if f.WebhookID != "" {
 		q += ` AND d.webhook_id = ` + a.add(f.WebhookID)
+	}
+	if f.SourceID != "" {
+		q += ` AND d.source_id = ` + a.add(f.SourceID)
 	}
 	if f.EventID != "" {
 		q += ` AND d.event_id = ` + a.add(f.EventID)

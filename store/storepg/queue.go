@@ -18,10 +18,12 @@ import (
 // claimQuery leases due deliveries; see storesqlite for the rules. Rows
 // another process is claiming right now are skipped, not waited for.
 const claimQuery = `WITH due AS (
-	SELECT d.id FROM deliveries d LEFT JOIN webhooks w ON w.id = d.webhook_id
+	SELECT d.id FROM deliveries d
+	LEFT JOIN webhooks w ON w.id = d.webhook_id
+	LEFT JOIN sources sr ON sr.id = d.source_id
 	WHERE d.status = 'pending' AND d.next_attempt_at <= $3
 	  AND (d.lease_until IS NULL OR d.lease_until < $3)
-	  AND (d.webhook_id IS NULL OR d.test OR w.status = 'active')
+	  AND (d.test OR coalesce(w.status, sr.status, 'active') = 'active')
 	  AND (w.ordered IS NULL OR NOT w.ordered OR d.test OR d.id = (
 		SELECT min(d2.id) FROM deliveries d2
 		WHERE d2.webhook_id = d.webhook_id AND d2.status IN ('pending', 'held') AND NOT d2.test))
@@ -53,7 +55,7 @@ func (s *Store) ClaimDue(ctx context.Context, p *store.ClaimParams) ([]*store.Jo
 }
 
 func (s *Store) loadJobs(ctx context.Context, tx pgx.Tx, ids []string) ([]*store.Job, error) {
-	rows, err := tx.Query(ctx, `SELECT `+deliveryColumns+`, e.type, e.payload, e.created_at
+	rows, err := tx.Query(ctx, `SELECT `+deliveryColumns+`, e.type, e.payload, e.created_at, coalesce(e.headers, ''), coalesce(e.content_type, '')
 		FROM deliveries d JOIN events e ON e.id = d.event_id
 		WHERE d.id = ANY($1) ORDER BY d.next_attempt_at, d.id`, ids)
 	if err != nil {
@@ -64,14 +66,24 @@ func (s *Store) loadJobs(ctx context.Context, tx pgx.Tx, ids []string) ([]*store
 		var ev hookd.Event
 		var next *int64
 		var created, upd, evCreated int64
-		err := row.Scan(&d.ID, &d.AppID, &d.EventID, &d.WebhookID, &d.URL, &d.Status, &d.AttemptCount, &next, &d.LastStatusCode, &d.Test,
-			&created, &upd, &ev.Type, &ev.Payload, &evCreated)
+		var headers, contentType string
+		err := row.Scan(&d.ID, &d.AppID, &d.EventID, &d.SourceID, &d.WebhookID, &d.URL, &d.Status, &d.AttemptCount, &next, &d.LastStatusCode, &d.Test,
+			&created, &upd, &ev.Type, &ev.Payload, &evCreated, &headers, &contentType)
 		if err != nil {
 			return nil, err
 		}
 		d.NextAttemptAt = fromNullMs(next)
 		d.CreatedAt, d.UpdatedAt = fromMs(created), fromMs(upd)
 		ev.ID, ev.AppID, ev.Test, ev.CreatedAt = d.EventID, d.AppID, d.Test, fromMs(evCreated)
+		if d.SourceID != "" {
+			in := &hookd.Inbound{SourceID: d.SourceID, ContentType: contentType}
+			if headers != "" {
+				if err := json.Unmarshal([]byte(headers), &in.Headers); err != nil {
+					return nil, fmt.Errorf("decode headers of event %s: %w", ev.ID, err)
+				}
+			}
+			ev.Inbound = in
+		}
 		return &store.Job{Delivery: &d, Event: &ev}, nil
 	})
 	if err != nil {
@@ -150,12 +162,15 @@ func (s *Store) recordOne(ctx context.Context, tx pgx.Tx, r *store.AttemptResult
 
 	// Lock the webhook, then the delivery: the order UpdateWebhook uses
 	// too, so the two never deadlock.
-	var appID, eventID, webhookID, webhookStatus string
+	// webhookStatus is the status of the delivery's webhook or source.
+	var appID, eventID, webhookID, sourceStatus, webhookStatus string
 	var test bool
 	var failures int
 	var failingSince *int64
-	err = tx.QueryRow(ctx, `SELECT app_id, event_id, coalesce(webhook_id, ''), test FROM deliveries WHERE id = $1 AND lease_owner = $2`,
-		a.DeliveryID, r.Owner).Scan(&appID, &eventID, &webhookID, &test)
+	err = tx.QueryRow(ctx, `SELECT d.app_id, d.event_id, coalesce(d.webhook_id, ''), coalesce(sr.status, ''), d.test
+		FROM deliveries d LEFT JOIN sources sr ON sr.id = d.source_id WHERE d.id = $1 AND d.lease_owner = $2`,
+		a.DeliveryID, r.Owner).Scan(&appID, &eventID, &webhookID, &sourceStatus, &test)
+	webhookStatus = sourceStatus
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil // the lease ran out and another holder decides
 	}
@@ -273,8 +288,9 @@ func (s *Store) Defer(ctx context.Context, owner string, deferrals []store.Defer
 // NextDue implements store.Store.
 func (s *Store) NextDue(ctx context.Context) (time.Time, bool, error) {
 	var next int64
-	err := s.pool.QueryRow(ctx, `SELECT d.next_attempt_at FROM deliveries d LEFT JOIN webhooks w ON w.id = d.webhook_id
-		WHERE d.status = 'pending' AND d.lease_owner IS NULL AND (d.webhook_id IS NULL OR d.test OR w.status = 'active')
+	err := s.pool.QueryRow(ctx, `SELECT d.next_attempt_at FROM deliveries d
+		LEFT JOIN webhooks w ON w.id = d.webhook_id LEFT JOIN sources sr ON sr.id = d.source_id
+		WHERE d.status = 'pending' AND d.lease_owner IS NULL AND (d.test OR coalesce(w.status, sr.status, 'active') = 'active')
 		ORDER BY d.next_attempt_at LIMIT 1`).Scan(&next)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return time.Time{}, false, nil

@@ -196,19 +196,27 @@ func (s *Store) UpdateWebhook(ctx context.Context, w *hookd.Webhook, now time.Ti
 
 // moveDeliveries makes a webhook's open deliveries follow its new status.
 func moveDeliveries(ctx context.Context, tx pgx.Tx, webhookID, status string, now time.Time) error {
+	return moveOpenDeliveries(ctx, tx, "webhook_id", webhookID, status, now)
+}
+
+// moveOpenDeliveries makes the open deliveries of a webhook or a source
+// (column names which) follow its new status: pausing holds pending ones,
+// re-activating releases held ones, disabling fails both. Test deliveries
+// stay as they are.
+func moveOpenDeliveries(ctx context.Context, tx pgx.Tx, column, id, status string, now time.Time) error {
 	var q string
 	switch status {
 	case hookd.WebhookPaused:
-		q = `UPDATE deliveries SET status = 'held', updated_at = $1 WHERE webhook_id = $2 AND status = 'pending' AND NOT test`
+		q = `UPDATE deliveries SET status = 'held', updated_at = $1 WHERE ` + column + ` = $2 AND status = 'pending' AND NOT test`
 	case hookd.WebhookActive:
 		q = `UPDATE deliveries SET status = 'pending', next_attempt_at = LEAST(coalesce(next_attempt_at, $1), $1), updated_at = $1
-			WHERE webhook_id = $2 AND status = 'held'`
+			WHERE ` + column + ` = $2 AND status = 'held'`
 	case hookd.WebhookDisabled:
-		q = `UPDATE deliveries SET status = 'failed', next_attempt_at = NULL, updated_at = $1 WHERE webhook_id = $2 AND status IN ('pending', 'held') AND NOT test`
+		q = `UPDATE deliveries SET status = 'failed', next_attempt_at = NULL, updated_at = $1 WHERE ` + column + ` = $2 AND status IN ('pending', 'held') AND NOT test`
 	default:
 		return nil
 	}
-	if _, err := tx.Exec(ctx, q, ms(now), webhookID); err != nil {
+	if _, err := tx.Exec(ctx, q, ms(now), id); err != nil {
 		return fmt.Errorf("move deliveries to %s: %w", status, err)
 	}
 	if status == hookd.WebhookActive {

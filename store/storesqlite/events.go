@@ -127,17 +127,34 @@ func (s *Store) claimIdempotencyKey(ctx context.Context, tx *sql.Tx, appID strin
 	return nil, nil
 }
 
-const eventColumns = `e.id, e.app_id, e.type, e.data, e.payload, coalesce(e.idempotency_key, ''), e.test, e.created_at`
+// eventColumns are read from eventsFrom.
+const eventColumns = `e.id, e.app_id, e.type, e.data, e.payload, coalesce(e.idempotency_key, ''), e.test, e.created_at,
+	coalesce(e.source_id, ''), coalesce(src.name, ''), coalesce(e.provider_event_id, ''), coalesce(e.headers, ''), coalesce(e.content_type, ''), e.filtered`
+
+const eventsFrom = `events e LEFT JOIN sources src ON src.id = e.source_id`
 
 func scanEvent(row interface{ Scan(...any) error }) (*hookd.Event, error) {
 	var ev hookd.Event
 	var data []byte
 	var created int64
-	if err := row.Scan(&ev.ID, &ev.AppID, &ev.Type, &data, &ev.Payload, &ev.IdempotencyKey, &ev.Test, &created); err != nil {
+	var in hookd.Inbound
+	var headers string
+	if err := row.Scan(&ev.ID, &ev.AppID, &ev.Type, &data, &ev.Payload, &ev.IdempotencyKey, &ev.Test, &created,
+		&in.SourceID, &in.SourceName, &in.ProviderEventID, &headers, &in.ContentType, &in.Filtered); err != nil {
 		return nil, err
 	}
-	ev.Data = json.RawMessage(data)
+	if len(data) > 0 {
+		ev.Data = json.RawMessage(data)
+	}
 	ev.CreatedAt = fromMs(created)
+	if in.SourceID != "" {
+		if headers != "" {
+			if err := json.Unmarshal([]byte(headers), &in.Headers); err != nil {
+				return nil, fmt.Errorf("decode headers of event %s: %w", ev.ID, err)
+			}
+		}
+		ev.Inbound = &in
+	}
 	return &ev, nil
 }
 
@@ -147,7 +164,7 @@ func (s *Store) GetEvent(ctx context.Context, appID, id string) (*hookd.Event, e
 }
 
 func (s *Store) getEvent(ctx context.Context, q queryer, appID, id string) (*hookd.Event, error) {
-	ev, err := scanEvent(q.QueryRowContext(ctx, `SELECT `+eventColumns+` FROM events e WHERE e.id = ? AND e.app_id = ?`, id, appID))
+	ev, err := scanEvent(q.QueryRowContext(ctx, `SELECT `+eventColumns+` FROM `+eventsFrom+` WHERE e.id = ? AND e.app_id = ?`, id, appID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("event", id)
 	}
@@ -163,13 +180,25 @@ func (s *Store) getEvent(ctx context.Context, q queryer, appID, id string) (*hoo
 // ListEvents implements store.Store.
 func (s *Store) ListEvents(ctx context.Context, f store.EventFilter, page store.Page) ([]*hookd.Event, string, error) {
 	where, args := pageClause("e.id", page)
-	q := `SELECT ` + eventColumns + ` FROM events e WHERE e.app_id = ?` + where + ` ORDER BY e.id DESC LIMIT ?`
-	all := append(append([]any{f.AppID}, args...), limitFor(page))
-	if f.WebhookID != "" {
-		q = `SELECT ` + eventColumns + ` FROM deliveries d JOIN events e ON e.id = d.event_id
-			WHERE d.webhook_id = ? AND d.app_id = ?` + where + ` ORDER BY e.id DESC LIMIT ?`
-		all = append(append([]any{f.WebhookID, f.AppID}, args...), limitFor(page))
+	var q string
+	var all []any
+	switch {
+	case f.WebhookID != "":
+		q = `SELECT ` + eventColumns + ` FROM deliveries d JOIN events e ON e.id = d.event_id LEFT JOIN sources src ON src.id = e.source_id
+			WHERE d.webhook_id = ? AND d.app_id = ?`
+		all = []any{f.WebhookID, f.AppID}
+	case f.SourceID != "":
+		q = `SELECT ` + eventColumns + ` FROM ` + eventsFrom + ` WHERE e.source_id = ? AND e.app_id = ?`
+		all = []any{f.SourceID, f.AppID}
+	case f.Inbound:
+		q = `SELECT ` + eventColumns + ` FROM ` + eventsFrom + ` WHERE e.app_id = ? AND e.source_id IS NOT NULL`
+		all = []any{f.AppID}
+	default:
+		q = `SELECT ` + eventColumns + ` FROM ` + eventsFrom + ` WHERE e.app_id = ? AND e.source_id IS NULL`
+		all = []any{f.AppID}
 	}
+	q += where + ` ORDER BY e.id DESC LIMIT ?`
+	all = append(append(all, args...), limitFor(page))
 	rows, err := s.r.QueryContext(ctx, q, all...)
 	if err != nil {
 		return nil, "", fmt.Errorf("list events: %w", err)
@@ -207,7 +236,8 @@ func attachDeliveries(ctx context.Context, q queryer, events []*hookd.Event, web
 		ev.Deliveries = []*hookd.DeliverySummary{}
 		args = append(args, ev.ID)
 	}
-	query := `SELECT d.event_id, d.id, coalesce(d.webhook_id, ''), coalesce(w.name, ''), coalesce(d.url, w.url, ''), d.status, d.attempt_count
+	query := `SELECT d.event_id, d.id, coalesce(d.source_id, ''), coalesce(d.webhook_id, ''), coalesce(w.name, ''), coalesce(d.url, w.url, ''),
+		d.status, d.attempt_count
 		FROM deliveries d LEFT JOIN webhooks w ON w.id = d.webhook_id
 		WHERE d.event_id IN (` + placeholders(len(events)) + `)`
 	if webhookID != "" {
@@ -222,7 +252,7 @@ func attachDeliveries(ctx context.Context, q queryer, events []*hookd.Event, web
 	for rows.Next() {
 		var eventID string
 		var d hookd.DeliverySummary
-		if err := rows.Scan(&eventID, &d.ID, &d.WebhookID, &d.WebhookName, &d.URL, &d.Status, &d.AttemptCount); err != nil {
+		if err := rows.Scan(&eventID, &d.ID, &d.SourceID, &d.WebhookID, &d.WebhookName, &d.URL, &d.Status, &d.AttemptCount); err != nil {
 			return fmt.Errorf("load deliveries: %w", err)
 		}
 		byID[eventID].Deliveries = append(byID[eventID].Deliveries, &d)
@@ -230,14 +260,14 @@ func attachDeliveries(ctx context.Context, q queryer, events []*hookd.Event, web
 	return rows.Err()
 }
 
-const deliveryColumns = `d.id, d.app_id, d.event_id, coalesce(d.webhook_id, ''), coalesce(d.url, ''), d.status, d.attempt_count,
+const deliveryColumns = `d.id, d.app_id, d.event_id, coalesce(d.source_id, ''), coalesce(d.webhook_id, ''), coalesce(d.url, ''), d.status, d.attempt_count,
 	d.next_attempt_at, coalesce(d.last_status_code, 0), d.test, d.created_at, d.updated_at`
 
 func scanDelivery(row interface{ Scan(...any) error }) (*hookd.Delivery, error) {
 	var d hookd.Delivery
 	var next sql.NullInt64
 	var created, upd int64
-	err := row.Scan(&d.ID, &d.AppID, &d.EventID, &d.WebhookID, &d.URL, &d.Status, &d.AttemptCount, &next, &d.LastStatusCode, &d.Test, &created, &upd)
+	err := row.Scan(&d.ID, &d.AppID, &d.EventID, &d.SourceID, &d.WebhookID, &d.URL, &d.Status, &d.AttemptCount, &next, &d.LastStatusCode, &d.Test, &created, &upd)
 	if err != nil {
 		return nil, err
 	}
@@ -253,6 +283,10 @@ func (s *Store) ListDeliveries(ctx context.Context, f store.DeliveryFilter, page
 	if f.WebhookID != "" {
 		q += ` AND d.webhook_id = ?`
 		args = append(args, f.WebhookID)
+	}
+	if f.SourceID != "" {
+		q += ` AND d.source_id = ?`
+		args = append(args, f.SourceID)
 	}
 	if f.EventID != "" {
 		q += ` AND d.event_id = ?`

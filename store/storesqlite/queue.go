@@ -13,15 +13,17 @@ import (
 )
 
 // claimQuery leases due deliveries. A delivery is due when it is pending,
-// its time has come, nobody holds a live lease on it, and its webhook is
-// active (test deliveries and one-off URLs go regardless). An ordered
-// webhook releases only its oldest open delivery.
+// its time has come, nobody holds a live lease on it, and its webhook or
+// source is active (test deliveries and one-off URLs go regardless). An
+// ordered webhook releases only its oldest open delivery.
 const claimQuery = `UPDATE deliveries SET lease_owner = ?1, lease_until = ?2
 WHERE id IN (
-	SELECT d.id FROM deliveries d LEFT JOIN webhooks w ON w.id = d.webhook_id
+	SELECT d.id FROM deliveries d
+	LEFT JOIN webhooks w ON w.id = d.webhook_id
+	LEFT JOIN sources sr ON sr.id = d.source_id
 	WHERE d.status = 'pending' AND d.next_attempt_at <= ?3
 	  AND (d.lease_until IS NULL OR d.lease_until < ?3)
-	  AND (d.webhook_id IS NULL OR d.test = 1 OR w.status = 'active')
+	  AND (d.test = 1 OR coalesce(w.status, sr.status, 'active') = 'active')
 	  AND (w.ordered IS NULL OR w.ordered = 0 OR d.test = 1 OR d.id = (
 		SELECT min(d2.id) FROM deliveries d2
 		WHERE d2.webhook_id = d.webhook_id AND d2.status IN ('pending', 'held') AND d2.test = 0))
@@ -62,7 +64,7 @@ func (s *Store) ClaimDue(ctx context.Context, p *store.ClaimParams) ([]*store.Jo
 // loadJobs reads what attempting the given deliveries needs. Webhooks and
 // apps shared by several deliveries are decoded once.
 func (s *Store) loadJobs(ctx context.Context, tx *sql.Tx, ids []any) ([]*store.Job, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT `+deliveryColumns+`, e.type, e.payload, e.created_at, coalesce(d.webhook_id, '')
+	rows, err := tx.QueryContext(ctx, `SELECT `+deliveryColumns+`, e.type, e.payload, e.created_at, coalesce(e.headers, ''), coalesce(e.content_type, '')
 		FROM deliveries d JOIN events e ON e.id = d.event_id
 		WHERE d.id IN (`+placeholders(len(ids))+`) ORDER BY d.next_attempt_at, d.id`, ids...)
 	if err != nil {
@@ -74,9 +76,9 @@ func (s *Store) loadJobs(ctx context.Context, tx *sql.Tx, ids []any) ([]*store.J
 		var ev hookd.Event
 		var next sql.NullInt64
 		var created, upd, evCreated int64
-		var webhookID string
-		err := rows.Scan(&d.ID, &d.AppID, &d.EventID, &d.WebhookID, &d.URL, &d.Status, &d.AttemptCount, &next, &d.LastStatusCode, &d.Test,
-			&created, &upd, &ev.Type, &ev.Payload, &evCreated, &webhookID)
+		var headers, contentType string
+		err := rows.Scan(&d.ID, &d.AppID, &d.EventID, &d.SourceID, &d.WebhookID, &d.URL, &d.Status, &d.AttemptCount, &next, &d.LastStatusCode, &d.Test,
+			&created, &upd, &ev.Type, &ev.Payload, &evCreated, &headers, &contentType)
 		if err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("load claimed: %w", err)
@@ -84,6 +86,16 @@ func (s *Store) loadJobs(ctx context.Context, tx *sql.Tx, ids []any) ([]*store.J
 		d.NextAttemptAt = fromNullMs(next)
 		d.CreatedAt, d.UpdatedAt = fromMs(created), fromMs(upd)
 		ev.ID, ev.AppID, ev.Test, ev.CreatedAt = d.EventID, d.AppID, d.Test, fromMs(evCreated)
+		if d.SourceID != "" {
+			in := &hookd.Inbound{SourceID: d.SourceID, ContentType: contentType}
+			if headers != "" {
+				if err := json.Unmarshal([]byte(headers), &in.Headers); err != nil {
+					rows.Close()
+					return nil, fmt.Errorf("decode headers of event %s: %w", ev.ID, err)
+				}
+			}
+			ev.Inbound = in
+		}
 		jobs = append(jobs, &store.Job{Delivery: &d, Event: &ev})
 	}
 	rows.Close()
@@ -173,9 +185,11 @@ func (s *Store) recordOne(ctx context.Context, tx *sql.Tx, ins *sql.Stmt, r *sto
 	var test bool
 	var failures int
 	var failingSince sql.NullInt64
-	err = tx.QueryRowContext(ctx, `SELECT d.app_id, d.event_id, coalesce(d.webhook_id, ''), coalesce(w.status, ''), d.test,
+	// webhookStatus is the status of the delivery's webhook or source.
+	err = tx.QueryRowContext(ctx, `SELECT d.app_id, d.event_id, coalesce(d.webhook_id, ''), coalesce(w.status, sr.status, ''), d.test,
 		coalesce(w.consecutive_failures, 0), w.failing_since
-		FROM deliveries d LEFT JOIN webhooks w ON w.id = d.webhook_id WHERE d.id = ? AND d.lease_owner = ?`, a.DeliveryID, r.Owner).
+		FROM deliveries d LEFT JOIN webhooks w ON w.id = d.webhook_id LEFT JOIN sources sr ON sr.id = d.source_id
+		WHERE d.id = ? AND d.lease_owner = ?`, a.DeliveryID, r.Owner).
 		Scan(&appID, &eventID, &webhookID, &webhookStatus, &test, &failures, &failingSince)
 	if errors.Is(err, sql.ErrNoRows) {
 		// The lease ran out and the delivery was claimed again (or
@@ -288,8 +302,9 @@ func (s *Store) NextDue(ctx context.Context) (time.Time, bool, error) {
 	// Leased deliveries are skipped: their holder records them, or their
 	// lease runs out, which the dispatcher's poll interval covers.
 	var next int64
-	err := s.r.QueryRowContext(ctx, `SELECT d.next_attempt_at FROM deliveries d LEFT JOIN webhooks w ON w.id = d.webhook_id
-		WHERE d.status = 'pending' AND d.lease_owner IS NULL AND (d.webhook_id IS NULL OR d.test OR w.status = 'active')
+	err := s.r.QueryRowContext(ctx, `SELECT d.next_attempt_at FROM deliveries d
+		LEFT JOIN webhooks w ON w.id = d.webhook_id LEFT JOIN sources sr ON sr.id = d.source_id
+		WHERE d.status = 'pending' AND d.lease_owner IS NULL AND (d.test OR coalesce(w.status, sr.status, 'active') = 'active')
 		ORDER BY d.next_attempt_at LIMIT 1`).Scan(&next)
 	if errors.Is(err, sql.ErrNoRows) {
 		return time.Time{}, false, nil

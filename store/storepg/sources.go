@@ -1,0 +1,228 @@
+package storepg
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/store"
+)
+
+const sourceColumns = `id, app_id, name, provider, status, forward_url, events, description, header_prefix, tolerance_seconds,
+	secret, previous_secret, previous_expires_at, created_at, updated_at`
+
+func (s *Store) sealSource(src *hookd.Source) (events string, secret, prev []byte, err error) {
+	b, err := json.Marshal(orEmpty(src.Events))
+	if err != nil {
+		return "", nil, nil, fmt.Errorf("encode events: %w", err)
+	}
+	if secret, err = s.sealer.Seal([]byte(src.Secret)); err != nil {
+		return "", nil, nil, fmt.Errorf("seal secret: %w", err)
+	}
+	if src.PreviousSecret != "" {
+		if prev, err = s.sealer.Seal([]byte(src.PreviousSecret)); err != nil {
+			return "", nil, nil, fmt.Errorf("seal secret: %w", err)
+		}
+	}
+	return string(b), secret, prev, nil
+}
+
+func (s *Store) scanSource(row pgx.Row) (*hookd.Source, error) {
+	var (
+		src          hookd.Source
+		events       string
+		secret, prev []byte
+		prevExpires  *int64
+		created, upd int64
+	)
+	err := row.Scan(&src.ID, &src.AppID, &src.Name, &src.Provider, &src.Status, &src.ForwardURL, &events, &src.Description, &src.HeaderPrefix,
+		&src.ToleranceSeconds, &secret, &prev, &prevExpires, &created, &upd)
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(events), &src.Events); err != nil {
+		return nil, fmt.Errorf("decode source %s: %w", src.ID, err)
+	}
+	plain, err := s.sealer.Open(secret)
+	if err != nil {
+		return nil, fmt.Errorf("open secret of source %s: %w", src.ID, err)
+	}
+	src.Secret = string(plain)
+	if len(prev) > 0 {
+		plain, err := s.sealer.Open(prev)
+		if err != nil {
+			return nil, fmt.Errorf("open previous secret of source %s: %w", src.ID, err)
+		}
+		src.PreviousSecret = string(plain)
+		if p := fromNullMs(prevExpires); p != nil {
+			src.PreviousSecretExpiresAt = *p
+		}
+	}
+	src.CreatedAt, src.UpdatedAt = fromMs(created), fromMs(upd)
+	return &src, nil
+}
+
+// CreateSource implements store.Store.
+func (s *Store) CreateSource(ctx context.Context, src *hookd.Source) error {
+	events, secret, prev, err := s.sealSource(src)
+	if err != nil {
+		return err
+	}
+	_, err = s.pool.Exec(ctx, `INSERT INTO sources (`+sourceColumns+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15)`,
+		src.ID, src.AppID, src.Name, src.Provider, src.Status, src.ForwardURL, events, src.Description, src.HeaderPrefix, src.ToleranceSeconds,
+		secret, prev, nullMs(src.PreviousSecretExpiresAt), ms(src.CreatedAt), ms(src.UpdatedAt))
+	if err != nil {
+		return fmt.Errorf("insert source: %w", err)
+	}
+	return nil
+}
+
+// GetSource implements store.Store.
+func (s *Store) GetSource(ctx context.Context, appID, id string) (*hookd.Source, error) {
+	q, args := `SELECT `+sourceColumns+` FROM sources WHERE id = $1`, []any{id}
+	if appID != "" {
+		q, args = q+` AND app_id = $2`, append(args, appID)
+	}
+	src, err := s.scanSource(s.pool.QueryRow(ctx, q, args...))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, notFound("source", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get source: %w", err)
+	}
+	return src, nil
+}
+
+// ListSources implements store.Store.
+func (s *Store) ListSources(ctx context.Context, appID string, page store.Page) ([]*hookd.Source, string, error) {
+	where, a := pageClause("id", page, 2)
+	rows, err := s.pool.Query(ctx, fmt.Sprintf(`SELECT `+sourceColumns+` FROM sources WHERE app_id = $1`+where+` ORDER BY id DESC LIMIT $%d`, len(a)+2),
+		append(append([]any{appID}, a...), limitFor(page))...)
+	if err != nil {
+		return nil, "", fmt.Errorf("list sources: %w", err)
+	}
+	out, err := collect(rows, s.scanSource)
+	if err != nil {
+		return nil, "", fmt.Errorf("list sources: %w", err)
+	}
+	out, next := trimPage(out, page, func(s *hookd.Source) string { return s.ID })
+	return out, next, nil
+}
+
+// UpdateSource implements store.Store.
+func (s *Store) UpdateSource(ctx context.Context, src *hookd.Source, now time.Time) error {
+	events, secret, prev, err := s.sealSource(src)
+	if err != nil {
+		return err
+	}
+	return s.tx(ctx, func(tx pgx.Tx) error {
+		var old string
+		err := tx.QueryRow(ctx, `SELECT status FROM sources WHERE id = $1 AND app_id = $2 FOR UPDATE`, src.ID, src.AppID).Scan(&old)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return notFound("source", src.ID)
+		}
+		if err != nil {
+			return fmt.Errorf("update source: %w", err)
+		}
+		_, err = tx.Exec(ctx, `UPDATE sources SET name = $1, provider = $2, status = $3, forward_url = $4, events = $5, description = $6,
+			header_prefix = $7, tolerance_seconds = $8, secret = $9, previous_secret = $10, previous_expires_at = $11, updated_at = $12 WHERE id = $13`,
+			src.Name, src.Provider, src.Status, src.ForwardURL, events, src.Description, src.HeaderPrefix, src.ToleranceSeconds,
+			secret, prev, nullMs(src.PreviousSecretExpiresAt), ms(src.UpdatedAt), src.ID)
+		if err != nil {
+			return fmt.Errorf("update source: %w", err)
+		}
+		if old == src.Status {
+			return nil
+		}
+		return moveOpenDeliveries(ctx, tx, "source_id", src.ID, src.Status, now)
+	})
+}
+
+// DeleteSource implements store.Store.
+func (s *Store) DeleteSource(ctx context.Context, appID, id string) error {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM sources WHERE id = $1 AND app_id = $2`, id, appID)
+	if err != nil {
+		return fmt.Errorf("delete source: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return notFound("source", id)
+	}
+	return nil
+}
+
+// SourceStats implements store.Store.
+func (s *Store) SourceStats(ctx context.Context, sourceID string) (*hookd.SourceStats, error) {
+	var st hookd.SourceStats
+	var last *int64
+	err := s.pool.QueryRow(ctx, `SELECT count(*), max(created_at) FROM events WHERE source_id = $1`, sourceID).Scan(&st.EventCount, &last)
+	if err != nil {
+		return nil, fmt.Errorf("source stats: %w", err)
+	}
+	st.LastEventAt = fromNullMs(last)
+	return &st, nil
+}
+
+// Receive implements store.Store.
+func (s *Store) Receive(ctx context.Context, p *store.ReceiveParams) (*hookd.Event, bool, error) {
+	ev, in := p.Event, p.Event.Inbound
+	headers, err := json.Marshal(in.Headers)
+	if err != nil {
+		return nil, false, fmt.Errorf("encode headers: %w", err)
+	}
+	var first *hookd.Event
+	err = s.tx(ctx, func(tx pgx.Tx) error {
+		var data []byte
+		if ev.Data != nil {
+			data = ev.Data
+		}
+		// A resent provider event collides on the unique index and is
+		// answered with the first one; ON CONFLICT keeps concurrent
+		// resends from failing.
+		tag, err := tx.Exec(ctx, `INSERT INTO events (id, app_id, type, data, payload, test, created_at, source_id, provider_event_id, headers, content_type, filtered)
+			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)
+			ON CONFLICT (source_id, provider_event_id) WHERE provider_event_id IS NOT NULL DO NOTHING`,
+			ev.ID, ev.AppID, ev.Type, data, ev.Payload, ev.Test, ms(ev.CreatedAt), in.SourceID, nullString(in.ProviderEventID), string(headers), in.ContentType, in.Filtered)
+		if err != nil {
+			return fmt.Errorf("insert received event: %w", err)
+		}
+		if tag.RowsAffected() == 0 {
+			var id string
+			if err := tx.QueryRow(ctx, `SELECT id FROM events WHERE source_id = $1 AND provider_event_id = $2`, in.SourceID, in.ProviderEventID).Scan(&id); err != nil {
+				return fmt.Errorf("find provider event: %w", err)
+			}
+			first, err = s.getEvent(ctx, tx, ev.AppID, id)
+			return err
+		}
+		ev.Deliveries = []*hookd.DeliverySummary{}
+		if p.ForwardURL == "" || in.Filtered {
+			return nil
+		}
+		status := hookd.DeliveryPending
+		if p.Hold {
+			status = hookd.DeliveryHeld
+		}
+		id, now := s.newID("dlv"), ms(ev.CreatedAt)
+		_, err = tx.Exec(ctx, `INSERT INTO deliveries (id, app_id, event_id, source_id, url, status, next_attempt_at, test, created_at, updated_at)
+			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)`, id, ev.AppID, ev.ID, in.SourceID, p.ForwardURL, status, now, ev.Test, now, now)
+		if err != nil {
+			return fmt.Errorf("insert forwarding delivery: %w", err)
+		}
+		ev.Deliveries = append(ev.Deliveries, &hookd.DeliverySummary{ID: id, SourceID: in.SourceID, URL: p.ForwardURL, Status: status})
+		if status == hookd.DeliveryPending {
+			return notifyDue(ctx, tx)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	if first != nil {
+		return first, true, nil
+	}
+	return ev, false, nil
+}
