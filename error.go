@@ -14,6 +14,8 @@ const (
 	ETOOLARGE     = "PAYLOAD_TOO_LARGE"
 	ERATELIMITED  = "RATE_LIMITED"
 	EUNAUTHORIZED = "UNAUTHORIZED"
+	// EGONE answers a request to a disabled source (410).
+	EGONE = "GONE"
 )
 
 // Error is an error a user may see: a code from the list above and a

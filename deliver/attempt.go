@@ -80,12 +80,28 @@ func (e *Engine) request(url string, j *store.Job, secrets []string, custom map[
 	// Names are set as they are, not canonicalised, so that they go on
 	// the wire spelled as the profile and the customer wrote them.
 	h := make(http.Header, len(custom)+len(sig)+2)
+	contentType := "application/json"
+	if in := j.Event.Inbound; in != nil {
+		// A forward carries the provider's request as it came: its
+		// headers and content type, beside hookd's own signature.
+		custom, contentType = in.Headers, in.ContentType
+		if contentType == "" {
+			contentType = "application/octet-stream"
+		}
+	}
 	for k, v := range custom {
 		h[k] = []string{v}
 	}
-	h["Content-Type"] = []string{"application/json"}
-	h["User-Agent"] = []string{e.cfg.UserAgent}
+	h["Content-Type"] = []string{contentType}
+	if h.Get("User-Agent") == "" {
+		h["User-Agent"] = []string{e.cfg.UserAgent}
+	}
 	for _, s := range sig {
+		for k := range h {
+			if strings.EqualFold(k, s.Name) {
+				delete(h, k) // hookd's signature replaces a header of that name
+			}
+		}
 		h[s.Name] = []string{s.Value}
 	}
 	req.Header = h

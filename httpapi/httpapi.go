@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/receive"
 	"github.com/hookd/hookd/service"
 	"github.com/hookd/hookd/store"
 )
@@ -27,6 +28,9 @@ type Config struct {
 	MaxEventBytes int64
 	// Ready reports whether the store answers, for /readyz.
 	Ready func(ctx context.Context) error
+	// PublicURL is the base of receive URLs; empty means the request's
+	// own origin.
+	PublicURL string
 	// HealthOnly serves only the probes and Extra (a worker process).
 	HealthOnly bool
 	// Extra is mounted at the root for paths the API does not serve
@@ -36,16 +40,17 @@ type Config struct {
 
 // Server is the API's http.Handler.
 type Server struct {
-	svc *service.Service
+	svc  *service.Service
+	recv *receive.Receiver
 	log *slog.Logger
 	cfg Config
 	mux *http.ServeMux
 }
 
-// New returns the API over svc.
-func New(svc *service.Service, log *slog.Logger, cfg Config) (*Server, error) {
-	if svc == nil {
-		return nil, errors.New("httpapi: service is required")
+// New returns the API over svc, receiving inbound requests with recv.
+func New(svc *service.Service, recv *receive.Receiver, log *slog.Logger, cfg Config) (*Server, error) {
+	if svc == nil || recv == nil {
+		return nil, errors.New("httpapi: service and receiver are required")
 	}
 	if cfg.MaxEventBytes <= 0 {
 		cfg.MaxEventBytes = 256 << 10
@@ -53,7 +58,8 @@ func New(svc *service.Service, log *slog.Logger, cfg Config) (*Server, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{svc: svc, log: log, cfg: cfg, mux: http.NewServeMux()}
+	cfg.PublicURL = strings.TrimSuffix(cfg.PublicURL, "/")
+	s := &Server{svc: svc, recv: recv, log: log, cfg: cfg, mux: http.NewServeMux()}
 	s.routes()
 	return s, nil
 }
@@ -87,6 +93,7 @@ var statusOf = map[string]int{
 	hookd.ETOOLARGE:     http.StatusRequestEntityTooLarge,
 	hookd.ERATELIMITED:  http.StatusTooManyRequests,
 	hookd.EINTERNAL:     http.StatusInternalServerError,
+	hookd.EGONE:         http.StatusGone,
 }
 
 type errorBody struct {

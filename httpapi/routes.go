@@ -53,6 +53,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /v1/apps/{app}/deliveries", auth(s.listDeliveries))
 	m.HandleFunc("GET /v1/apps/{app}/deliveries/{id}", auth(s.getDelivery))
 	m.HandleFunc("POST /v1/apps/{app}/deliveries/{id}/retry", auth(s.retryDelivery))
+	s.sourceRoutes(auth)
 }
 
 // smallBody bounds management request bodies; envelopeSlack is what a

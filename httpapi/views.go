@@ -170,13 +170,17 @@ type eventJSON struct {
 }
 
 func eventView(e *hookd.Event) *eventJSON {
-	v := &eventJSON{ID: e.ID, AppID: e.AppID, Type: e.Type, Data: e.Data, IdempotencyKey: str(e.IdempotencyKey),
-		CreatedAt: ts(e.CreatedAt), Test: e.Test, Deliveries: []*deliverySummaryJSON{}}
-	for _, d := range e.Deliveries {
-		v.Deliveries = append(v.Deliveries, &deliverySummaryJSON{ID: d.ID, WebhookID: str(d.WebhookID), WebhookName: str(d.WebhookName),
+	return &eventJSON{ID: e.ID, AppID: e.AppID, Type: e.Type, Data: e.Data, IdempotencyKey: str(e.IdempotencyKey),
+		CreatedAt: ts(e.CreatedAt), Test: e.Test, Deliveries: summaries(e.Deliveries)}
+}
+
+func summaries(ds []*hookd.DeliverySummary) []*deliverySummaryJSON {
+	out := make([]*deliverySummaryJSON, 0, len(ds))
+	for _, d := range ds {
+		out = append(out, &deliverySummaryJSON{ID: d.ID, WebhookID: str(d.WebhookID), WebhookName: str(d.WebhookName),
 			URL: d.URL, Status: d.Status, AttemptCount: d.AttemptCount})
 	}
-	return v
+	return out
 }
 
 // publishedJSON answers a publish: the event and how many deliveries it got.
@@ -212,6 +216,7 @@ type deliveryJSON struct {
 	ID             string    `json:"id"`
 	AppID          string    `json:"app_id"`
 	EventID        string    `json:"event_id"`
+	SourceID       *string   `json:"source_id"`
 	WebhookID      *string   `json:"webhook_id"`
 	URL            *string   `json:"url"`
 	Status         string    `json:"status"`
@@ -226,7 +231,7 @@ type deliveryJSON struct {
 }
 
 func deliveryView(d *hookd.Delivery) *deliveryJSON {
-	v := &deliveryJSON{ID: d.ID, AppID: d.AppID, EventID: d.EventID, WebhookID: str(d.WebhookID), URL: str(d.URL), Status: d.Status,
+	v := &deliveryJSON{ID: d.ID, AppID: d.AppID, EventID: d.EventID, SourceID: str(d.SourceID), WebhookID: str(d.WebhookID), URL: str(d.URL), Status: d.Status,
 		AttemptCount: d.AttemptCount, NextAttemptAt: tsp(d.NextAttemptAt), LastStatusCode: num(d.LastStatusCode), Test: d.Test,
 		CreatedAt: ts(d.CreatedAt), UpdatedAt: ts(d.UpdatedAt)}
 	if d.Attempts != nil {

@@ -242,10 +242,8 @@ func (s *Service) ListDeliveries(ctx context.Context, p *Principal, appRef, webh
 	if err != nil {
 		return nil, "", err
 	}
-	switch status {
-	case "", hookd.DeliveryPending, hookd.DeliverySucceeded, hookd.DeliveryFailed, hookd.DeliveryHeld:
-	default:
-		return nil, "", hookd.Errorf(hookd.EINVALID, "status must be pending, succeeded, failed or held")
+	if err := checkDeliveryStatus(status); err != nil {
+		return nil, "", err
 	}
 	if webhookID != "" {
 		if _, err := s.store.GetWebhook(ctx, app.ID, webhookID); err != nil {

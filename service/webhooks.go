@@ -150,27 +150,9 @@ func (s *Service) applyWebhook(ctx context.Context, app *hookd.App, w *hookd.Web
 		}
 		w.Metadata = *in.Metadata
 	}
-	status := w.Status
-	if in.Status != nil {
-		switch *in.Status {
-		case hookd.WebhookActive, hookd.WebhookPaused, hookd.WebhookDisabled:
-			status = *in.Status
-		default:
-			return hookd.Errorf(hookd.EINVALID, "status must be active, paused or disabled")
-		}
-	}
-	if in.Enabled != nil {
-		want := hookd.WebhookDisabled
-		if *in.Enabled {
-			want = hookd.WebhookActive
-			if in.Status != nil && status == hookd.WebhookPaused {
-				want = hookd.WebhookPaused
-			}
-		}
-		if in.Status != nil && status != want {
-			return hookd.Errorf(hookd.EINVALID, "status %q contradicts enabled %t", status, *in.Enabled)
-		}
-		status = want
+	status, err := syncStatus(w.Status, in.Status, in.Enabled)
+	if err != nil {
+		return err
 	}
 	if status != w.Status {
 		w.Status = status
@@ -366,12 +348,9 @@ func (s *Service) RotateWebhookSecret(ctx context.Context, p *Principal, appRef,
 	if err != nil {
 		return nil, err
 	}
-	var grace time.Duration
-	if in.GraceSeconds != nil {
-		grace = time.Duration(*in.GraceSeconds * float64(time.Second))
-		if *in.GraceSeconds < 0 || grace > maxGrace {
-			return nil, hookd.Errorf(hookd.EINVALID, "grace_seconds must be between 0 and %d", int(maxGrace.Seconds()))
-		}
+	grace, err := graceOf(in)
+	if err != nil {
+		return nil, err
 	}
 	next := ""
 	if in.Secret != nil {

@@ -25,6 +25,7 @@ import (
 	"github.com/hookd/hookd/httpapi"
 	"github.com/hookd/hookd/ident"
 	"github.com/hookd/hookd/notify"
+	"github.com/hookd/hookd/receive"
 	"github.com/hookd/hookd/retention"
 	"github.com/hookd/hookd/seal"
 	"github.com/hookd/hookd/service"
@@ -406,7 +407,12 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	api, err := httpapi.New(svc, log.With("component", "api"), httpapi.Config{
+	recv, err := receive.New(st, receive.Config{Now: m.Now, NewID: ids.New, Wake: wake})
+	if err != nil {
+		return err
+	}
+	api, err := httpapi.New(svc, recv, log.With("component", "api"), httpapi.Config{
+		PublicURL:     m.Config.PublicURL,
 		MaxEventBytes: int64(m.Config.MaxEventBytes),
 		Ready:         st.Ping,
 		HealthOnly:    m.Config.Role == RoleWorker,
