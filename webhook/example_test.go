@@ -2,6 +2,7 @@ package webhook_test
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -72,4 +73,54 @@ func ExampleSign() {
 	}
 	// Output:
 	// Alakazam-Signature: t=1719576000,v1=b990...
+}
+
+// A receiver for GitHub: the scheme fixes the header, X-Hub-Signature-256,
+// and the secret is the one set on the GitHub webhook. The request is the
+// test delivery from GitHub's documentation.
+func ExampleVerify_gitHub() {
+	opts := webhook.Options{Scheme: webhook.GitHub}
+	secrets := []string{"It's a Secret to Everybody"}
+
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
+		if err != nil {
+			http.Error(w, "body too large", http.StatusRequestEntityTooLarge)
+			return
+		}
+		if err := webhook.Verify(opts, secrets, r.Header, body); err != nil {
+			http.Error(w, "bad signature", http.StatusUnauthorized)
+			return
+		}
+		// GitHub signs no timestamp: deduplicate on X-GitHub-Delivery.
+		fmt.Fprintf(w, "accepted %s", r.Header.Get("X-GitHub-Delivery"))
+	})
+
+	req := httptest.NewRequest("POST", "/receive/github", bytes.NewReader([]byte("Hello, World!")))
+	req.Header.Set("X-GitHub-Delivery", "72d3162e-cc78-11e3-81ab-4c9367dc0958")
+	req.Header.Set("X-Hub-Signature-256", "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17")
+	rec := httptest.NewRecorder()
+	handler.ServeHTTP(rec, req)
+	fmt.Println(rec.Code, rec.Body.String())
+	// Output:
+	// 200 accepted 72d3162e-cc78-11e3-81ab-4c9367dc0958
+}
+
+// Slack signs a timestamp, so Verify refuses a replay. The request is the
+// one in Slack's documentation, sent in July 2018: it verifies on a clock
+// set to that day, and is refused as stale on today's.
+func ExampleVerify_slack() {
+	secrets := []string{"8f742231b10e8888abcd99yyyzzz85a5"} // the app's signing secret
+	body := []byte("token=xyzz0WbapA4vBCDEFasx0q6G&team_id=T1DC2JH3J&team_domain=testteamnow&channel_id=G8PSS9T3V&channel_name=foobar&user_id=U2CERLKJA&user_name=roadrunner&command=%2Fwebhook-collect&text=&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT1DC2JH3J%2F397700885554%2F96rGlfmibIGlgcZRskXaIFfN&trigger_id=398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c")
+	h := http.Header{}
+	h.Set("X-Slack-Request-Timestamp", "1531420618")
+	h.Set("X-Slack-Signature", "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503")
+
+	then := func() time.Time { return time.Unix(1531420618, 0) }
+	fmt.Println(webhook.Verify(webhook.Options{Scheme: webhook.Slack, Now: then}, secrets, h, body))
+	err := webhook.Verify(webhook.Options{Scheme: webhook.Slack}, secrets, h, body)
+	fmt.Println(errors.Is(err, webhook.ErrTimestampOutOfTolerance))
+	// Output:
+	// <nil>
+	// true
 }

@@ -1,8 +1,12 @@
 package webhook_test
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -20,6 +24,22 @@ func FuzzVerify(f *testing.F) {
 	f.Add("x", "-1", "t=,v1=,=,,", []byte("{}"))
 	f.Add("x", "1614265330", "v1, v1,==== v1,"+string(make([]byte, 300)), []byte("{}"))
 	f.Add("x", "1614265330", "t=1614265330,t=1614265330,v1=0000000000000000000000000000000000000000000000000000000000000000", []byte("{}"))
+	f.Add("x", "1614265330", "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17", []byte("Hello, World!"))
+	f.Add("x", "1614265330", "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503", []byte("{}"))
+	f.Add("x", "1614265330", "sha256= v0= v0=zz", []byte("{}"))
+	f.Add("x", "1614265330", "AAAA====", []byte("{}"))
+	// Correctly signed Linear bodies, so that the webhookTimestamp parser
+	// is reached: fresh, stale, malformed.
+	for _, b := range []string{
+		`{"webhookTimestamp":1614265330000}`,
+		`{"webhookTimestamp":1}`,
+		`{"webhookTimestamp":-1.5e3,"webhookTimestamp":"x"}`,
+		`{"webhookTimestamp":`,
+	} {
+		m := hmac.New(sha256.New, []byte(fuzzSecret))
+		m.Write([]byte(b))
+		f.Add("x", "1614265330", hex.EncodeToString(m.Sum(nil)), []byte(b))
+	}
 	f.Fuzz(func(t *testing.T, id, ts, sig string, body []byte) {
 		now := func() time.Time { return time.Unix(1614265330, 0) }
 		for _, o := range []webhook.Options{
@@ -27,19 +47,33 @@ func FuzzVerify(f *testing.F) {
 			{Scheme: webhook.Stripe, HeaderPrefix: "Alakazam"},
 			{Scheme: webhook.HMACHex, HeaderPrefix: "X-Alloy"},
 			{Scheme: webhook.TimestampedHex, HeaderPrefix: "X-WPG"},
+			{Scheme: webhook.Stripe},
+			{Scheme: webhook.GitHub},
+			{Scheme: webhook.Linear, Tolerance: time.Minute},
+			{Scheme: webhook.Shopify},
+			{Scheme: webhook.Slack},
 		} {
 			o.Now = now
 			h := http.Header{}
 			h["webhook-id"] = []string{id}
 			h["Webhook-Timestamp"] = []string{ts}
 			h["X-Wpg-Timestamp"] = []string{ts}
-			for _, n := range []string{"webhook-signature", "Alakazam-Signature", "x-alloy-signature", "X-WPG-Signature"} {
+			h["x-slack-request-timestamp"] = []string{ts}
+			for _, n := range []string{
+				"webhook-signature", "Alakazam-Signature", "x-alloy-signature", "X-WPG-Signature",
+				"Stripe-Signature", "X-Hub-Signature-256", "linear-signature", "X-Shopify-Hmac-Sha256", "X-Slack-Signature",
+			} {
 				h[n] = []string{sig}
 			}
-			err := webhook.Verify(o, []string{"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}, h, body)
+			err := webhook.Verify(o, []string{fuzzSecret}, h, body)
 			if err == nil {
-				// Only the real signature of these bytes may pass; recompute it.
-				hs, serr := webhook.Sign(o, []string{"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}, id, now(), body)
+				// Only the real signature of these bytes may pass; recompute
+				// it, at the signed time where a header carries one.
+				signAt := now()
+				if n, perr := strconv.ParseInt(ts, 10, 64); perr == nil && n >= 0 {
+					signAt = time.Unix(n, 0)
+				}
+				hs, serr := webhook.Sign(o, []string{fuzzSecret}, id, signAt, body)
 				if serr != nil || !containsSig(hs, sig) {
 					t.Fatalf("%s: accepted id=%q ts=%q sig=%q", o.Scheme, id, ts, sig)
 				}
@@ -52,6 +86,8 @@ func FuzzVerify(f *testing.F) {
 		}
 	})
 }
+
+const fuzzSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
 // containsSig reports whether the received signature value sig carries one
 // of the signatures in hs: the whole value, or for Standard and Stripe the

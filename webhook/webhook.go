@@ -1,11 +1,13 @@
 package webhook
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -24,6 +26,16 @@ const (
 	Stripe         Scheme = "stripe"
 	HMACHex        Scheme = "hmac-hex"
 	TimestampedHex Scheme = "timestamped-hex"
+)
+
+// The third-party providers an inbound source can receive from, each
+// signing as the provider publishes. Their header names are fixed:
+// Options.HeaderPrefix does not apply to them.
+const (
+	GitHub  Scheme = "github"
+	Linear  Scheme = "linear"
+	Shopify Scheme = "shopify"
+	Slack   Scheme = "slack"
 )
 
 // DefaultTolerance is how far a signed timestamp may be from the verifier's
@@ -63,12 +75,15 @@ type Options struct {
 	// gives Alakazam-Signature, "X-WPG" gives X-WPG-Signature. For Standard
 	// an empty prefix means "webhook" (webhook-id, webhook-timestamp,
 	// webhook-signature); for Stripe it means "Stripe" (Stripe-Signature).
-	// HMACHex and TimestampedHex need one.
+	// HMACHex and TimestampedHex need one. GitHub, Linear, Shopify and
+	// Slack ignore it: their header names are fixed.
 	HeaderPrefix string
 	// Tolerance is, for Verify, the largest accepted difference between the
 	// signed timestamp and Now, either way. Zero means DefaultTolerance; a
 	// negative value turns the check off (for checking old payloads by
-	// hand, never in a receiver).
+	// hand, never in a receiver). For Linear it bounds the webhookTimestamp
+	// field of the body, which Linear's documentation suggests checking
+	// within a minute.
 	Tolerance time.Duration
 	// Now is Verify's clock; nil means time.Now.
 	Now func() time.Time
@@ -78,7 +93,8 @@ type Options struct {
 // secret in secrets (newest first) where the scheme carries several
 // signatures, and with secrets[0] alone where it carries one.
 // id is the message id (used by Standard only) and ts the signing time,
-// written as Unix seconds.
+// written as Unix seconds (unused by GitHub, Linear, Shopify and HMACHex,
+// whose headers carry no timestamp; a Linear body carries its own).
 func Sign(opts Options, secrets []string, id string, ts time.Time, body []byte) ([]Header, error) {
 	if len(secrets) == 0 {
 		return nil, fmt.Errorf("%w: no secret to sign with", ErrInvalidSecret)
@@ -138,9 +154,37 @@ func Sign(opts Options, secrets []string, id string, ts time.Time, body []byte) 
 			{prefix + "-Signature", hex.EncodeToString(mac([]byte(secrets[0]), []byte(t+"."), body))},
 			{prefix + "-Timestamp", t},
 		}, nil
+	case GitHub, Linear, Shopify, Slack:
+		// One signature header each: the newest secret alone.
+		key, err := rawKey(secrets[0])
+		if err != nil {
+			return nil, err
+		}
+		switch opts.Scheme {
+		case GitHub:
+			return []Header{{githubHeader, "sha256=" + hex.EncodeToString(mac(key, nil, body))}}, nil
+		case Linear:
+			return []Header{{linearHeader, hex.EncodeToString(mac(key, nil, body))}}, nil
+		case Shopify:
+			return []Header{{shopifyHeader, base64.StdEncoding.EncodeToString(mac(key, nil, body))}}, nil
+		default: // Slack
+			return []Header{
+				{slackSigHeader, "v0=" + hex.EncodeToString(mac(key, []byte("v0:"+t+":"), body))},
+				{slackTSHeader, t},
+			}, nil
+		}
 	}
 	return nil, fmt.Errorf("%w %q", ErrUnknownScheme, opts.Scheme)
 }
+
+// The providers' header names, spelled as they send them.
+const (
+	githubHeader   = "X-Hub-Signature-256"
+	linearHeader   = "Linear-Signature"
+	shopifyHeader  = "X-Shopify-Hmac-Sha256"
+	slackSigHeader = "X-Slack-Signature"
+	slackTSHeader  = "X-Slack-Request-Timestamp"
+)
 
 // Verify checks a received request's headers and raw body against any of
 // secrets; nil means the request is authentic and recent. See the package
@@ -174,6 +218,14 @@ func Verify(opts Options, secrets []string, h http.Header, body []byte) error {
 		v, err = verifyHex(prefix, keys, h, body)
 	case TimestampedHex:
 		v, err = verifyTimestampedHex(prefix, keys, h, body)
+	case GitHub:
+		v, err = verifyGitHub(keys, h, body)
+	case Linear:
+		v, err = verifyLinear(keys, h, body)
+	case Shopify:
+		v, err = verifyShopify(keys, h, body)
+	case Slack:
+		v, err = verifySlack(keys, h, body)
 	default:
 		return fmt.Errorf("%w %q", ErrUnknownScheme, opts.Scheme)
 	}
@@ -194,13 +246,18 @@ func NewSecret() (string, error) {
 }
 
 // verifier is what a scheme's check found: whether it signs a timestamp,
-// and which.
+// and which, in Unix seconds or, when millis is set, milliseconds.
 type verifier struct {
 	timestamped bool
+	millis      bool
 	ts          int64
 }
 
 func (o Options) prefix() (string, error) {
+	switch o.Scheme {
+	case GitHub, Linear, Shopify, Slack:
+		return "", nil // fixed header names
+	}
 	p := o.HeaderPrefix
 	if p == "" {
 		switch o.Scheme {
@@ -234,16 +291,20 @@ func (o Options) checkTimestamp(v verifier) error {
 	if o.Now != nil {
 		now = o.Now
 	}
-	// Whole seconds on both sides, so that Unix seconds compare as such and
-	// nothing overflows: |ts| is at most 10^18 (see parseUnix).
-	n := now().Unix()
+	// Whole units of the timestamp on both sides, so that Unix seconds
+	// compare as such and nothing overflows: |ts| is at most 10^18 (see
+	// parseUnix).
+	n, unit, u := now().Unix(), time.Second, "s"
+	if v.millis {
+		n, unit, u = now().UnixMilli(), time.Millisecond, "ms"
+	}
 	d := n - v.ts
-	limit := int64(tol / time.Second)
+	limit := int64(tol / unit)
 	switch {
 	case d > limit:
-		return fmt.Errorf("%w: signed %ds ago, tolerance %s", ErrTimestampOutOfTolerance, d, tol)
+		return fmt.Errorf("%w: signed %d%s ago, tolerance %s", ErrTimestampOutOfTolerance, d, u, tol)
 	case -d > limit:
-		return fmt.Errorf("%w: signed %ds in the future, tolerance %s", ErrTimestampOutOfTolerance, -d, tol)
+		return fmt.Errorf("%w: signed %d%s in the future, tolerance %s", ErrTimestampOutOfTolerance, -d, u, tol)
 	}
 	return nil
 }
@@ -382,7 +443,6 @@ func verifyStandard(prefix string, keys [][]byte, h http.Header, body []byte) (v
 	}
 	want := macs(keys, id+"."+t+".", body)
 	seen := false
-	var buf [sha256.Size + 2]byte
 	for _, v := range headerValues(h, sigName) {
 		for _, entry := range strings.Fields(v) {
 			version, sig, ok := strings.Cut(entry, ",")
@@ -390,15 +450,7 @@ func verifyStandard(prefix string, keys [][]byte, h http.Header, body []byte) (v
 				continue
 			}
 			seen = true
-			// Decode into a fixed buffer: a long header cannot make us allocate.
-			if base64.StdEncoding.DecodedLen(len(sig)) > len(buf) {
-				continue
-			}
-			n, err := base64.StdEncoding.Decode(buf[:], []byte(sig))
-			if err != nil {
-				continue
-			}
-			if matches(want, buf[:n]) {
+			if matchesBase64(want, sig) {
 				return verifier{timestamped: true, ts: ts}, nil
 			}
 		}
@@ -452,7 +504,11 @@ func verifyStripe(prefix string, keys [][]byte, h http.Header, body []byte) (ver
 }
 
 func verifyHex(prefix string, keys [][]byte, h http.Header, body []byte) (verifier, error) {
-	name := prefix + "-Signature"
+	return verifyHexHeader(prefix+"-Signature", keys, h, body)
+}
+
+// verifyHexHeader checks a header that holds the hex MAC of the body alone.
+func verifyHexHeader(name string, keys [][]byte, h http.Header, body []byte) (verifier, error) {
 	if _, err := requireHeader(h, name); err != nil {
 		return verifier{}, err
 	}
@@ -500,3 +556,117 @@ func matchesHex(want [][]byte, s string) bool {
 	}
 	return matches(want, buf[:])
 }
+
+// matchesBase64 decodes a standard base64 signature and compares it with
+// want in constant time; anything that is not padded base64 of a short
+// enough value does not match.
+func matchesBase64(want [][]byte, s string) bool {
+	// Decode into a fixed buffer: a long header cannot make us allocate.
+	var buf [sha256.Size + 2]byte
+	if base64.StdEncoding.DecodedLen(len(s)) > len(buf) {
+		return false
+	}
+	n, err := base64.StdEncoding.Decode(buf[:], []byte(s))
+	if err != nil {
+		return false
+	}
+	return matches(want, buf[:n])
+}
+
+// verifyVersionedHex checks a header that holds "{version}<hex MAC>" of
+// prefix followed by body, as GitHub's and Slack's do.
+func verifyVersionedHex(name, version string, keys [][]byte, prefix string, h http.Header, body []byte) error {
+	if _, err := requireHeader(h, name); err != nil {
+		return err
+	}
+	want := macs(keys, prefix, body)
+	seen := false
+	for _, v := range headerValues(h, name) {
+		sig, ok := strings.CutPrefix(strings.TrimSpace(v), version)
+		if !ok {
+			continue
+		}
+		seen = true
+		if matchesHex(want, sig) {
+			return nil
+		}
+	}
+	if !seen {
+		return fmt.Errorf("%w: no %s signature in %s", ErrInvalidSignature, version, name)
+	}
+	return fmt.Errorf("%w: %s does not match", ErrInvalidSignature, name)
+}
+
+// verifyGitHub checks X-Hub-Signature-256: sha256=<hex>, the HMAC of the
+// body alone. GitHub signs no timestamp; its X-GitHub-Delivery id is what
+// tells a redelivery apart.
+func verifyGitHub(keys [][]byte, h http.Header, body []byte) (verifier, error) {
+	return verifier{}, verifyVersionedHex(githubHeader, "sha256=", keys, "", h, body)
+}
+
+// verifySlack checks X-Slack-Signature: v0=<hex> over
+// "v0:{X-Slack-Request-Timestamp}:{body}".
+func verifySlack(keys [][]byte, h http.Header, body []byte) (verifier, error) {
+	if _, err := requireHeader(h, slackSigHeader); err != nil {
+		return verifier{}, err
+	}
+	t, err := requireHeader(h, slackTSHeader)
+	if err != nil {
+		return verifier{}, err
+	}
+	ts, err := parseUnix(slackTSHeader, t)
+	if err != nil {
+		return verifier{}, err
+	}
+	if err := verifyVersionedHex(slackSigHeader, "v0=", keys, "v0:"+t+":", h, body); err != nil {
+		return verifier{}, err
+	}
+	return verifier{timestamped: true, ts: ts}, nil
+}
+
+// verifyShopify checks X-Shopify-Hmac-Sha256: the base64 HMAC of the body.
+func verifyShopify(keys [][]byte, h http.Header, body []byte) (verifier, error) {
+	if _, err := requireHeader(h, shopifyHeader); err != nil {
+		return verifier{}, err
+	}
+	want := macs(keys, "", body)
+	for _, s := range headerValues(h, shopifyHeader) {
+		if matchesBase64(want, strings.TrimSpace(s)) {
+			return verifier{}, nil
+		}
+	}
+	return verifier{}, fmt.Errorf("%w: %s does not match", ErrInvalidSignature, shopifyHeader)
+}
+
+// verifyLinear checks Linear-Signature, the hex HMAC of the body, and then
+// the body's top-level webhookTimestamp (Unix milliseconds) where there is
+// one: Linear signs no timestamp header, so the replay window rests on the
+// signed body. The body is parsed only once its signature is good.
+func verifyLinear(keys [][]byte, h http.Header, body []byte) (verifier, error) {
+	if _, err := verifyHexHeader(linearHeader, keys, h, body); err != nil {
+		return verifier{}, err
+	}
+	// Most bodies are skipped without parsing. A key spelled with JSON
+	// escapes would slip past this check, but the body is Linear's own,
+	// already authenticated, and Linear writes the name plainly.
+	if !bytes.Contains(body, []byte(linearTSField)) {
+		return verifier{}, nil
+	}
+	// A map keeps the match exact and case-sensitive, and the last of
+	// duplicate keys wins, as with JSON.parse in Linear's own SDK.
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(body, &fields); err != nil {
+		return verifier{}, nil // not a JSON object: no timestamp to check
+	}
+	raw, ok := fields[linearTSField]
+	if !ok || string(raw) == "null" {
+		return verifier{}, nil
+	}
+	ms, err := parseUnix(linearTSField, string(raw))
+	if err != nil {
+		return verifier{}, err
+	}
+	return verifier{timestamped: true, millis: true, ts: ms}, nil
+}
+
+const linearTSField = "webhookTimestamp"

@@ -175,8 +175,21 @@ func TestVerifyRefuses(t *testing.T) {
 		{webhook.Options{Scheme: webhook.Stripe, HeaderPrefix: "Alakazam"}, "Alakazam-Signature", ""},
 		{webhook.Options{Scheme: webhook.HMACHex, HeaderPrefix: "X-Alloy"}, "X-Alloy-Signature", ""},
 		{webhook.Options{Scheme: webhook.TimestampedHex, HeaderPrefix: "X-Wazza"}, "X-Wazza-Signature", "X-Wazza-Timestamp"},
+		{webhook.Options{Scheme: webhook.Stripe}, "Stripe-Signature", ""},
+		{webhook.Options{Scheme: webhook.GitHub}, "X-Hub-Signature-256", ""},
+		{webhook.Options{Scheme: webhook.Linear}, "Linear-Signature", ""},
+		{webhook.Options{Scheme: webhook.Shopify}, "X-Shopify-Hmac-Sha256", ""},
+		{webhook.Options{Scheme: webhook.Slack}, "X-Slack-Signature", "X-Slack-Request-Timestamp"},
 	}
-	timestamped := func(s scheme) bool { return s.opts.Scheme != webhook.HMACHex }
+	// Linear's timestamp is in the body, which Sign leaves alone; see
+	// TestLinearWebhookTimestamp.
+	timestamped := func(s scheme) bool {
+		switch s.opts.Scheme {
+		case webhook.HMACHex, webhook.GitHub, webhook.Linear, webhook.Shopify:
+			return false
+		}
+		return true
+	}
 
 	type tc struct {
 		name   string
@@ -254,6 +267,55 @@ func TestVerifyRefuses(t *testing.T) {
 					h.Set(s.sigName, t+", v1="+strings.ToUpper(v1))
 				}, want: nil},
 			)
+		case webhook.GitHub:
+			cases = append(cases,
+				tc{name: "bare hex", mutate: func(h http.Header) {
+					h.Set(s.sigName, strings.TrimPrefix(h.Get(s.sigName), "sha256="))
+				}, want: webhook.ErrInvalidSignature},
+				tc{name: "sha1 prefix", mutate: func(h http.Header) {
+					h.Set(s.sigName, "sha1="+strings.TrimPrefix(h.Get(s.sigName), "sha256="))
+				}, want: webhook.ErrInvalidSignature},
+				tc{name: "prefix alone", mutate: func(h http.Header) { h.Set(s.sigName, "sha256=") }, want: webhook.ErrInvalidSignature},
+				tc{name: "legacy sha1 header only", mutate: func(h http.Header) {
+					h.Del(s.sigName)
+					h.Set("X-Hub-Signature", "sha1=0000000000000000000000000000000000000000")
+				}, want: webhook.ErrMissingHeader},
+				tc{name: "second header line", mutate: func(h http.Header) {
+					v := h.Get(s.sigName)
+					h.Set(s.sigName, "sha256=00")
+					h.Add(s.sigName, v)
+				}, want: nil},
+			)
+		case webhook.Linear:
+			cases = append(cases,
+				tc{name: "github style prefix", mutate: func(h http.Header) { h.Set(s.sigName, "sha256="+h.Get(s.sigName)) }, want: webhook.ErrInvalidSignature},
+				tc{name: "base64", mutate: func(h http.Header) {
+					raw, _ := hex.DecodeString(h.Get(s.sigName))
+					h.Set(s.sigName, base64.StdEncoding.EncodeToString(raw))
+				}, want: webhook.ErrInvalidSignature},
+			)
+		case webhook.Shopify:
+			cases = append(cases,
+				tc{name: "hex", mutate: func(h http.Header) {
+					raw, _ := base64.StdEncoding.DecodeString(h.Get(s.sigName))
+					h.Set(s.sigName, hex.EncodeToString(raw))
+				}, want: webhook.ErrInvalidSignature},
+				tc{name: "unpadded", mutate: func(h http.Header) { h.Set(s.sigName, strings.TrimRight(h.Get(s.sigName), "=")) }, want: webhook.ErrInvalidSignature},
+				tc{name: "long", mutate: func(h http.Header) { h.Set(s.sigName, strings.Repeat("A", 1<<16)) }, want: webhook.ErrInvalidSignature},
+			)
+		case webhook.Slack:
+			cases = append(cases,
+				tc{name: "missing timestamp", mutate: func(h http.Header) { h.Del(s.tsName) }, want: webhook.ErrMissingHeader},
+				tc{name: "malformed timestamp", mutate: func(h http.Header) { h.Set(s.tsName, "1614265330.5") }, want: webhook.ErrInvalidSignature},
+				tc{name: "overlong timestamp", mutate: func(h http.Header) { h.Set(s.tsName, strings.Repeat("9", 40)) }, want: webhook.ErrInvalidSignature},
+				tc{name: "signed timestamp changed", mutate: func(h http.Header) { h.Set(s.tsName, "1614265331") }, want: webhook.ErrInvalidSignature},
+				tc{name: "bare hex", mutate: func(h http.Header) {
+					h.Set(s.sigName, strings.TrimPrefix(h.Get(s.sigName), "v0="))
+				}, want: webhook.ErrInvalidSignature},
+				tc{name: "other version", mutate: func(h http.Header) {
+					h.Set(s.sigName, "v1="+strings.TrimPrefix(h.Get(s.sigName), "v0="))
+				}, want: webhook.ErrInvalidSignature},
+			)
 		case webhook.TimestampedHex:
 			cases = append(cases,
 				tc{name: "missing timestamp", mutate: func(h http.Header) { h.Del(s.tsName) }, want: webhook.ErrMissingHeader},
@@ -263,7 +325,7 @@ func TestVerifyRefuses(t *testing.T) {
 			)
 		}
 		for _, c := range cases {
-			t.Run(string(s.opts.Scheme)+"/"+c.name, func(t *testing.T) {
+			t.Run(string(s.opts.Scheme)+"("+s.sigName+")/"+c.name, func(t *testing.T) {
 				t.Parallel()
 				signAt := c.signAt
 				if signAt.IsZero() {
@@ -312,6 +374,10 @@ func TestRotation(t *testing.T) {
 		{webhook.Options{Scheme: webhook.Stripe, HeaderPrefix: "Alakazam"}, true},
 		{webhook.Options{Scheme: webhook.HMACHex, HeaderPrefix: "X-Alloy"}, false},
 		{webhook.Options{Scheme: webhook.TimestampedHex, HeaderPrefix: "X-WPG"}, false},
+		{webhook.Options{Scheme: webhook.GitHub}, false},
+		{webhook.Options{Scheme: webhook.Linear}, false},
+		{webhook.Options{Scheme: webhook.Shopify}, false},
+		{webhook.Options{Scheme: webhook.Slack}, false},
 	}
 	for _, tt := range tests {
 		t.Run(string(tt.opts.Scheme), func(t *testing.T) {
@@ -405,7 +471,12 @@ func TestConfigurationErrors(t *testing.T) {
 		{"empty secret", webhook.Options{Scheme: webhook.HMACHex, HeaderPrefix: "X"}, []string{""}, webhook.ErrInvalidSecret},
 		{"empty whsec secret", webhook.Options{Scheme: webhook.Standard}, []string{"whsec_"}, webhook.ErrInvalidSecret},
 		{"undecodable standard secret", webhook.Options{Scheme: webhook.Standard}, []string{"whsec_not base64!"}, webhook.ErrInvalidSecret},
-		{"unknown scheme", webhook.Options{Scheme: "github"}, []string{"s"}, webhook.ErrUnknownScheme},
+		{"unknown scheme", webhook.Options{Scheme: "gitlab"}, []string{"s"}, webhook.ErrUnknownScheme},
+		{"case matters in scheme names", webhook.Options{Scheme: "GitHub"}, []string{"s"}, webhook.ErrUnknownScheme},
+		{"empty github secret", webhook.Options{Scheme: webhook.GitHub}, []string{""}, webhook.ErrInvalidSecret},
+		{"empty linear secret", webhook.Options{Scheme: webhook.Linear}, []string{""}, webhook.ErrInvalidSecret},
+		{"empty shopify secret", webhook.Options{Scheme: webhook.Shopify}, []string{""}, webhook.ErrInvalidSecret},
+		{"empty slack secret", webhook.Options{Scheme: webhook.Slack}, []string{""}, webhook.ErrInvalidSecret},
 		{"empty scheme", webhook.Options{}, []string{"s"}, webhook.ErrUnknownScheme},
 	}
 	for _, tt := range tests {
@@ -476,7 +547,10 @@ func TestNewSecret(t *testing.T) {
 		t.Fatalf("%q: %d bytes, %v; want 24 bytes of standard base64", a, len(key), err)
 	}
 	// It works as a key for every scheme.
-	for _, s := range []webhook.Scheme{webhook.Standard, webhook.Stripe, webhook.HMACHex, webhook.TimestampedHex} {
+	for _, s := range []webhook.Scheme{
+		webhook.Standard, webhook.Stripe, webhook.HMACHex, webhook.TimestampedHex,
+		webhook.GitHub, webhook.Linear, webhook.Shopify, webhook.Slack,
+	} {
 		o := webhook.Options{Scheme: s, HeaderPrefix: "X-Test", Now: fixedNow(t0)}
 		hs, err := webhook.Sign(o, []string{a}, "msg", t0, body)
 		if err != nil {
