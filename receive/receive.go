@@ -111,7 +111,7 @@ func (r *Receiver) receive(ctx context.Context, src *hookd.Source, h http.Header
 	if trimmed := bytes.TrimSpace(body); len(trimmed) > 0 && trimmed[0] == '{' && json.Valid(trimmed) {
 		ev.Data = json.RawMessage(trimmed)
 	}
-	got, dup, err := r.store.Receive(ctx, &store.ReceiveParams{Event: ev, ForwardURL: src.ForwardURL, Hold: src.Status == hookd.SourcePaused})
+	got, dup, err := r.store.Receive(ctx, &store.ReceiveParams{Event: ev, ForwardURL: src.ForwardURL, Hold: src.Status == hookd.SourcePaused && !test})
 	if err != nil {
 		return nil, err
 	}

@@ -47,6 +47,7 @@ func Exercise(t *testing.T, open Opener) {
 		{"Record", testRecord},
 		{"Queue", testQueue},
 		{"Prune", testPrune},
+		{"Sources", testSources},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
@@ -440,7 +441,7 @@ func result(job *store.Job, owner string, now time.Time, code int) *store.Attemp
 	default:
 		a.ResponseBody = fmt.Sprintf("status %d", code)
 	}
-	return &store.AttemptResult{Owner: owner, Attempt: a}
+	return &store.AttemptResult{Owner: owner, AttemptReport: hookd.AttemptReport{Attempt: a}}
 }
 
 // retryAt marks r as a failure to try again at next.
