@@ -25,7 +25,7 @@ func (e *Engine) attempt(j *store.Job) *store.AttemptResult {
 	start := e.cfg.Now()
 	d := j.Delivery
 	a := &hookd.Attempt{DeliveryID: d.ID, Attempt: d.AttemptCount + 1, At: start.UTC()}
-	res := &store.AttemptResult{Owner: e.cfg.Owner, Attempt: a, AutoDisableAfter: j.Profile.AutoDisableAfter, AutoDisableAge: e.cfg.AutoDisableAge}
+	res := &store.AttemptResult{Owner: e.cfg.Owner, AttemptReport: hookd.AttemptReport{Attempt: a, AutoDisableAfter: j.Profile.AutoDisableAfter, AutoDisableAge: e.cfg.AutoDisableAge}}
 
 	url, secrets := d.URL, []string{j.DefaultSecret}
 	var custom map[string]string

@@ -199,21 +199,11 @@ type Job struct {
 	DefaultSecret string
 }
 
-// AttemptResult is one finished attempt and what it means for its delivery
-// and webhook.
+// AttemptResult is one finished attempt, reported by the lease holder
+// Owner.
 type AttemptResult struct {
-	Owner   string
-	Attempt *hookd.Attempt
-	// NextAttemptAt is when to try again after a failure; zero when the
-	// delivery succeeded or is exhausted.
-	NextAttemptAt time.Time
-	// DisableReason, when set, disables the webhook at once (410 Gone).
-	DisableReason string
-	// AutoDisableAfter is the app's consecutive-failure threshold
-	// (0 = never); AutoDisableAge disables a webhook that has seen
-	// nothing but failures for that long (0 = never).
-	AutoDisableAfter int
-	AutoDisableAge   time.Duration
+	Owner string
+	hookd.AttemptReport
 }
 
 // Deferral hands one claimed delivery back, due again at At.

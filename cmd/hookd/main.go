@@ -32,6 +32,7 @@ Usage:
   hookd serve    [flags]   run the API and the delivery engine
   hookd migrate  [flags]   create or upgrade the database schema, then exit
   hookd verify   [flags]   check a signed webhook payload from the shell
+  hookd bench    [flags]   measure throughput, latency and memory on this machine
 
 Run "hookd <command> -h" for a command's flags.
 `
@@ -61,6 +62,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return m.Migrate(ctx)
 	case "verify":
 		return runVerify(args[1:], os.Stdin, stdout, stderr)
+	case "bench":
+		return runBench(ctx, args[1:], stdout, stderr)
+	case "bench-receiver":
+		return runBenchReceiver(ctx, args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -54,6 +55,9 @@ type Config struct {
 	// Retention is how long finished events are kept; 0 means 30 days,
 	// negative forever.
 	Retention time.Duration
+	// PprofAddr, when set, serves net/http/pprof there (keep it on
+	// loopback).
+	PprofAddr string
 }
 
 // Roles of a process.
@@ -78,6 +82,7 @@ type Main struct {
 	http           *http.Server
 	listener       net.Listener
 	engine         *deliver.Engine
+	pprof          *http.Server
 	listen         func(ctx context.Context, wake func()) error
 	notifier       *notify.Notifier
 	stopEngine     context.CancelFunc
@@ -163,6 +168,7 @@ func (m *Main) ParseFlags(args []string) error {
 	c.AdminToken = env("HOOKD_ADMIN_TOKEN")
 	c.EncryptionKey = env("HOOKD_ENCRYPTION_KEY")
 	c.EgressProxy = env("HOOKD_EGRESS_PROXY")
+	c.PprofAddr = env("HOOKD_PPROF_ADDR")
 	c.Notify = notify.Config{
 		WebhookURL:    env("HOOKD_OPERATOR_WEBHOOK_URL"),
 		WebhookSecret: env("HOOKD_OPERATOR_WEBHOOK_SECRET"),
@@ -421,6 +427,9 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.startBackground(ctx, st)
+	if err := m.servePprof(); err != nil {
+		return err
+	}
 
 	ln, err := net.Listen("tcp", m.Config.Addr)
 	if err != nil {
@@ -446,6 +455,27 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	log.Info("hookd is serving", "addr", ln.Addr().String(), "store", storeName, "role", m.Config.Role, "data_dir", m.Config.DataDir,
 		"allow_private_networks", m.Config.AllowPrivateNetworks, "version", hookd.Version)
+	return nil
+}
+
+// servePprof serves the Go profiler on its own listener when asked to.
+func (m *Main) servePprof() error {
+	if m.Config.PprofAddr == "" {
+		return nil
+	}
+	ln, err := net.Listen("tcp", m.Config.PprofAddr)
+	if err != nil {
+		return fmt.Errorf("listen for pprof on %s: %w", m.Config.PprofAddr, err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	m.pprof = srv
+	go srv.Serve(ln)
+	m.Logger.Info("serving pprof", "addr", ln.Addr().String())
 	return nil
 }
 
@@ -493,6 +523,9 @@ func (m *Main) Close() error {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			errs = append(errs, m.http.Shutdown(ctx))
 			cancel()
+		}
+		if m.pprof != nil {
+			m.pprof.Close()
 		}
 		if m.stopEngine != nil {
 			m.stopEngine()

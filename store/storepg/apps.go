@@ -116,7 +116,7 @@ func (s *Store) UpdateApp(ctx context.Context, app *hookd.App) error {
 	if err != nil {
 		return err
 	}
-	tag, err := s.pool.Exec(ctx, `UPDATE apps SET uid = $1, name = $2, contact_email = $3, profile = $4, default_secret = $5, updated_at = $6 WHERE id = $7`,
+	tag, err := s.pool.Exec(ctx, `UPDATE apps SET uid = $1, name = $2, contact_email = $3, profile = $4, default_secret = $5, updated_at = $6, version = version + 1 WHERE id = $7`,
 		nullString(app.UID), app.Name, app.ContactEmail, profile, secret, ms(app.UpdatedAt), app.ID)
 	if isUniqueViolation(err) {
 		return hookd.Errorf(hookd.ECONFLICT, "an app with uid %q already exists", app.UID)

@@ -253,7 +253,7 @@ func (s *Store) recordOne(ctx context.Context, tx pgx.Tx, r *store.AttemptResult
 	if reason == "" {
 		return notices, nil
 	}
-	if _, err := tx.Exec(ctx, `UPDATE webhooks SET status = 'disabled', disabled_reason = $1, updated_at = $2 WHERE id = $3`, reason, at, webhookID); err != nil {
+	if _, err := tx.Exec(ctx, `UPDATE webhooks SET status = 'disabled', disabled_reason = $1, updated_at = $2, version = version + 1 WHERE id = $3`, reason, at, webhookID); err != nil {
 		return nil, fmt.Errorf("disable webhook: %w", err)
 	}
 	if err := moveDeliveries(ctx, tx, webhookID, hookd.WebhookDisabled, a.At); err != nil {

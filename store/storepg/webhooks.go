@@ -180,7 +180,7 @@ func (s *Store) UpdateWebhook(ctx context.Context, w *hookd.Webhook, now time.Ti
 		}
 		_, err = tx.Exec(ctx, `UPDATE webhooks SET url = $1, events = $2, status = $3, name = $4, description = $5, headers = $6, rate_limit = $7,
 			ordered = $8, metadata = $9, secret = $10, previous_secret = $11, previous_expires_at = $12, disabled_reason = $13, consecutive_failures = $14,
-			failing_since = CASE WHEN $3 = 'active' AND status <> 'active' THEN NULL ELSE failing_since END, updated_at = $15
+			failing_since = CASE WHEN $3 = 'active' AND status <> 'active' THEN NULL ELSE failing_since END, updated_at = $15, version = version + 1
 			WHERE id = $16`,
 			w.URL, r.events, w.Status, w.Name, w.Description, r.headers, w.RateLimit, w.Ordered, r.metadata, r.secret, r.prevSecret,
 			nullMs(w.PreviousSecretExpiresAt), w.DisabledReason, w.ConsecutiveFailures, ms(w.UpdatedAt), w.ID)

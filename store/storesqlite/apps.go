@@ -104,7 +104,7 @@ func (s *Store) UpdateApp(ctx context.Context, app *hookd.App) error {
 	if err != nil {
 		return fmt.Errorf("seal default secret: %w", err)
 	}
-	res, err := s.w.ExecContext(ctx, `UPDATE apps SET uid = ?, name = ?, contact_email = ?, profile = ?, default_secret = ?, updated_at = ? WHERE id = ?`,
+	res, err := s.w.ExecContext(ctx, `UPDATE apps SET uid = ?, name = ?, contact_email = ?, profile = ?, default_secret = ?, updated_at = ?, version = version + 1 WHERE id = ?`,
 		nullString(app.UID), app.Name, app.ContactEmail, profile, secret, ms(app.UpdatedAt), app.ID)
 	if isUniqueViolation(err) {
 		return hookd.Errorf(hookd.ECONFLICT, "an app with uid %q already exists", app.UID)

@@ -29,104 +29,115 @@ WHERE id IN (
 		WHERE d2.webhook_id = d.webhook_id AND d2.status IN ('pending', 'held') AND d2.test = 0))
 	ORDER BY d.next_attempt_at
 	LIMIT ?4)
-RETURNING id`
+RETURNING id, app_id, event_id, coalesce(source_id, ''), coalesce(webhook_id, ''), coalesce(url, ''), status, attempt_count,
+	next_attempt_at, coalesce(last_status_code, 0), test, created_at, updated_at`
 
 // ClaimDue implements store.Store.
 func (s *Store) ClaimDue(ctx context.Context, p *store.ClaimParams) ([]*store.Job, error) {
 	var jobs []*store.Job
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, claimQuery, p.Owner, ms(p.Now.Add(p.LeaseFor)), ms(p.Now), p.Limit)
+		rows, err := tx.StmtContext(ctx, s.stmt.claim).QueryContext(ctx, p.Owner, ms(p.Now.Add(p.LeaseFor)), ms(p.Now), p.Limit)
 		if err != nil {
 			return fmt.Errorf("claim: %w", err)
 		}
-		var ids []any
+		jobs = jobs[:0]
 		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
+			d, err := scanDelivery(rows)
+			if err != nil {
 				rows.Close()
 				return fmt.Errorf("claim: %w", err)
 			}
-			ids = append(ids, id)
+			jobs = append(jobs, &store.Job{Delivery: d})
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
 			return fmt.Errorf("claim: %w", err)
 		}
-		if len(ids) == 0 {
-			return nil
-		}
-		jobs, err = s.loadJobs(ctx, tx, ids)
-		return err
+		return s.loadJobs(ctx, tx, jobs)
 	})
 	return jobs, err
 }
 
-// loadJobs reads what attempting the given deliveries needs. Webhooks and
-// apps shared by several deliveries are decoded once.
-func (s *Store) loadJobs(ctx context.Context, tx *sql.Tx, ids []any) ([]*store.Job, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT `+deliveryColumns+`, e.type, e.payload, e.created_at, coalesce(e.headers, ''), coalesce(e.content_type, '')
-		FROM deliveries d JOIN events e ON e.id = d.event_id
-		WHERE d.id IN (`+placeholders(len(ids))+`) ORDER BY d.next_attempt_at, d.id`, ids...)
-	if err != nil {
-		return nil, fmt.Errorf("load claimed: %w", err)
-	}
-	var jobs []*store.Job
-	for rows.Next() {
-		var d hookd.Delivery
-		var ev hookd.Event
-		var next sql.NullInt64
-		var created, upd, evCreated int64
+// loadJobs reads what attempting claimed deliveries needs: each event's
+// payload, and the apps and webhooks, decoded once and cached while their
+// version stays the same.
+func (s *Store) loadJobs(ctx context.Context, tx *sql.Tx, jobs []*store.Job) error {
+	eventStmt := tx.StmtContext(ctx, s.stmt.jobEvent)
+	apps := map[string]*hookd.App{}
+	hooks := map[string]*hookd.Webhook{}
+	for _, j := range jobs {
+		d := j.Delivery
+		ev := &hookd.Event{ID: d.EventID, AppID: d.AppID, Test: d.Test}
+		var created int64
 		var headers, contentType string
-		err := rows.Scan(&d.ID, &d.AppID, &d.EventID, &d.SourceID, &d.WebhookID, &d.URL, &d.Status, &d.AttemptCount, &next, &d.LastStatusCode, &d.Test,
-			&created, &upd, &ev.Type, &ev.Payload, &evCreated, &headers, &contentType)
-		if err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("load claimed: %w", err)
+		if err := eventStmt.QueryRowContext(ctx, d.EventID).Scan(&ev.Type, &ev.Payload, &created, &headers, &contentType); err != nil {
+			return fmt.Errorf("load event of claimed delivery: %w", err)
 		}
-		d.NextAttemptAt = fromNullMs(next)
-		d.CreatedAt, d.UpdatedAt = fromMs(created), fromMs(upd)
-		ev.ID, ev.AppID, ev.Test, ev.CreatedAt = d.EventID, d.AppID, d.Test, fromMs(evCreated)
+		ev.CreatedAt = fromMs(created)
 		if d.SourceID != "" {
 			in := &hookd.Inbound{SourceID: d.SourceID, ContentType: contentType}
 			if headers != "" {
 				if err := json.Unmarshal([]byte(headers), &in.Headers); err != nil {
-					rows.Close()
-					return nil, fmt.Errorf("decode headers of event %s: %w", ev.ID, err)
+					return fmt.Errorf("decode headers of event %s: %w", ev.ID, err)
 				}
 			}
 			ev.Inbound = in
 		}
-		jobs = append(jobs, &store.Job{Delivery: &d, Event: &ev})
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("load claimed: %w", err)
-	}
-	apps := map[string]*hookd.App{}
-	hooks := map[string]*hookd.Webhook{}
-	for _, j := range jobs {
-		app, ok := apps[j.Delivery.AppID]
+		j.Event = ev
+		app, ok := apps[d.AppID]
 		if !ok {
-			app, err = s.scanApp(tx.QueryRowContext(ctx, `SELECT `+appColumns+` FROM apps WHERE id = ?`, j.Delivery.AppID))
-			if err != nil {
-				return nil, fmt.Errorf("load app of claimed delivery: %w", err)
+			var err error
+			if app, err = s.cachedApp(ctx, tx, d.AppID); err != nil {
+				return fmt.Errorf("load app of claimed delivery: %w", err)
 			}
-			apps[app.ID] = app
+			apps[d.AppID] = app
 		}
 		j.Profile, j.DefaultSecret = app.Profile, app.DefaultSecret
-		if id := j.Delivery.WebhookID; id != "" {
+		if id := d.WebhookID; id != "" {
 			w, ok := hooks[id]
 			if !ok {
-				w, err = s.getWebhook(ctx, tx, app.ID, id)
-				if err != nil {
-					return nil, fmt.Errorf("load webhook of claimed delivery: %w", err)
+				var err error
+				if w, err = s.cachedWebhook(ctx, tx, app.ID, id); err != nil {
+					return fmt.Errorf("load webhook of claimed delivery: %w", err)
 				}
 				hooks[id] = w
 			}
 			j.Webhook = w
 		}
 	}
-	return jobs, nil
+	return nil
+}
+
+func (s *Store) cachedApp(ctx context.Context, tx *sql.Tx, id string) (*hookd.App, error) {
+	var version int64
+	if err := tx.StmtContext(ctx, s.stmt.appVersion).QueryRowContext(ctx, id).Scan(&version); err != nil {
+		return nil, err
+	}
+	if app, ok := s.apps.Get(id, version); ok {
+		return app, nil
+	}
+	app, err := s.scanApp(tx.QueryRowContext(ctx, `SELECT `+appColumns+` FROM apps WHERE id = ?`, id))
+	if err != nil {
+		return nil, err
+	}
+	s.apps.Put(id, version, app)
+	return app, nil
+}
+
+func (s *Store) cachedWebhook(ctx context.Context, tx *sql.Tx, appID, id string) (*hookd.Webhook, error) {
+	var version int64
+	if err := tx.StmtContext(ctx, s.stmt.webhookVersion).QueryRowContext(ctx, id).Scan(&version); err != nil {
+		return nil, err
+	}
+	if w, ok := s.hooks.Get(id, version); ok {
+		return w, nil
+	}
+	w, err := s.getWebhook(ctx, tx, appID, id)
+	if err != nil {
+		return nil, err
+	}
+	s.hooks.Put(id, version, w)
+	return w, nil
 }
 
 // RecordAttempts implements store.Store.
@@ -134,14 +145,13 @@ func (s *Store) RecordAttempts(ctx context.Context, results []*store.AttemptResu
 	var notices []hookd.Notice
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		notices = notices[:0]
-		ins, err := tx.PrepareContext(ctx, `INSERT INTO attempts (id, delivery_id, webhook_id, attempt, at, duration_ms, status_code, request_headers, response_body, error)
-			VALUES (?,?,?,?,?,?,?,?,?,?)`)
-		if err != nil {
-			return fmt.Errorf("prepare: %w", err)
+		st := recordStmts{
+			insertAttempt:  tx.StmtContext(ctx, s.stmt.insertAttempt),
+			recordInfo:     tx.StmtContext(ctx, s.stmt.recordInfo),
+			updateDelivery: tx.StmtContext(ctx, s.stmt.updateDelivery),
 		}
-		defer ins.Close()
 		for _, r := range results {
-			n, err := s.recordOne(ctx, tx, ins, r)
+			n, err := s.recordOne(ctx, tx, &st, r)
 			if err != nil {
 				return err
 			}
@@ -152,7 +162,12 @@ func (s *Store) RecordAttempts(ctx context.Context, results []*store.AttemptResu
 	return notices, err
 }
 
-func (s *Store) recordOne(ctx context.Context, tx *sql.Tx, ins *sql.Stmt, r *store.AttemptResult) ([]hookd.Notice, error) {
+// recordStmts are the prepared statements of one RecordAttempts.
+type recordStmts struct {
+	insertAttempt, recordInfo, updateDelivery *sql.Stmt
+}
+
+func (s *Store) recordOne(ctx context.Context, tx *sql.Tx, st *recordStmts, r *store.AttemptResult) ([]hookd.Notice, error) {
 	a := r.Attempt
 	headers, err := json.Marshal(a.RequestHeaders)
 	if err != nil {
@@ -165,8 +180,13 @@ func (s *Store) recordOne(ctx context.Context, tx *sql.Tx, ins *sql.Stmt, r *sto
 	if a.ID == "" {
 		a.ID = s.newID("att")
 	}
-	var exists int
-	err = tx.QueryRowContext(ctx, `SELECT 1 FROM deliveries WHERE id = ?`, a.DeliveryID).Scan(&exists)
+	// webhookStatus is the status of the delivery's webhook or source.
+	var appID, eventID, webhookID, webhookStatus string
+	var test, owned bool
+	var failures int
+	var failingSince sql.NullInt64
+	err = st.recordInfo.QueryRowContext(ctx, r.Owner, a.DeliveryID).
+		Scan(&appID, &eventID, &webhookID, &webhookStatus, &test, &failures, &failingSince, &owned)
 	if errors.Is(err, sql.ErrNoRows) {
 		// The delivery was deleted with its webhook or app while the
 		// attempt was in flight. Nothing is left to log it against, and
@@ -176,28 +196,14 @@ func (s *Store) recordOne(ctx context.Context, tx *sql.Tx, ins *sql.Stmt, r *sto
 	if err != nil {
 		return nil, fmt.Errorf("record attempt: %w", err)
 	}
-	if _, err := ins.ExecContext(ctx, a.ID, a.DeliveryID, nullString(a.WebhookID), a.Attempt, ms(a.At), a.Duration.Milliseconds(), statusCode,
+	if _, err := st.insertAttempt.ExecContext(ctx, a.ID, a.DeliveryID, nullString(a.WebhookID), a.Attempt, ms(a.At), a.Duration.Milliseconds(), statusCode,
 		headers, a.ResponseBody, a.Error); err != nil {
 		return nil, fmt.Errorf("insert attempt: %w", err)
 	}
-
-	var appID, eventID, webhookID, webhookStatus string
-	var test bool
-	var failures int
-	var failingSince sql.NullInt64
-	// webhookStatus is the status of the delivery's webhook or source.
-	err = tx.QueryRowContext(ctx, `SELECT d.app_id, d.event_id, coalesce(d.webhook_id, ''), coalesce(w.status, sr.status, ''), d.test,
-		coalesce(w.consecutive_failures, 0), w.failing_since
-		FROM deliveries d LEFT JOIN webhooks w ON w.id = d.webhook_id LEFT JOIN sources sr ON sr.id = d.source_id
-		WHERE d.id = ? AND d.lease_owner = ?`, a.DeliveryID, r.Owner).
-		Scan(&appID, &eventID, &webhookID, &webhookStatus, &test, &failures, &failingSince)
-	if errors.Is(err, sql.ErrNoRows) {
+	if !owned {
 		// The lease ran out and the delivery was claimed again (or
 		// retried by hand): the attempt is logged, the new holder decides.
 		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("record attempt: %w", err)
 	}
 	at := ms(a.At)
 	base := hookd.Notice{AppID: appID, WebhookID: webhookID, DeliveryID: a.DeliveryID, EventID: eventID, At: a.At}
@@ -216,9 +222,7 @@ func (s *Store) recordOne(ctx context.Context, tx *sql.Tx, ins *sql.Stmt, r *sto
 	default:
 		status = hookd.DeliveryFailed
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = ?, attempt_count = max(attempt_count, ?), next_attempt_at = ?, last_status_code = ?,
-		lease_owner = NULL, lease_until = NULL, updated_at = ? WHERE id = ?`,
-		status, a.Attempt, next, statusCode, at, a.DeliveryID); err != nil {
+	if _, err := st.updateDelivery.ExecContext(ctx, status, a.Attempt, next, statusCode, at, a.DeliveryID); err != nil {
 		return nil, fmt.Errorf("update delivery: %w", err)
 	}
 	if status == hookd.DeliveryFailed && webhookStatus != hookd.WebhookDisabled {
@@ -263,7 +267,7 @@ func (s *Store) recordOne(ctx context.Context, tx *sql.Tx, ins *sql.Stmt, r *sto
 	if reason == "" {
 		return notices, nil
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE webhooks SET status = 'disabled', disabled_reason = ?, updated_at = ? WHERE id = ?`, reason, at, webhookID); err != nil {
+	if _, err := tx.ExecContext(ctx, `UPDATE webhooks SET status = 'disabled', disabled_reason = ?, updated_at = ?, version = version + 1 WHERE id = ?`, reason, at, webhookID); err != nil {
 		return nil, fmt.Errorf("disable webhook: %w", err)
 	}
 	if err := moveDeliveries(ctx, tx, webhookID, hookd.WebhookDisabled, a.At); err != nil {

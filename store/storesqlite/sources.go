@@ -194,7 +194,9 @@ func (s *Store) Receive(ctx context.Context, p *store.ReceiveParams) (*hookd.Eve
 				return fmt.Errorf("find provider event: %w", err)
 			}
 		}
-		var data []byte
+		// A body that is not a JSON object has no data; the column holds
+		// it as empty (not NULL), which reads back as nil.
+		data := []byte{}
 		if ev.Data != nil {
 			data = ev.Data
 		}

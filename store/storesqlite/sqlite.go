@@ -47,8 +47,11 @@ type Config struct {
 type Store struct {
 	w      *sql.DB // one connection: SQLite's single writer
 	r      *sql.DB // readers
+	stmt   *stmts  // prepared on w
 	sealer store.Sealer
 	newID  func(string) string
+	apps   store.VersionCache[*hookd.App]
+	hooks  store.VersionCache[*hookd.Webhook]
 }
 
 var _ store.Store = (*Store)(nil)
@@ -92,7 +95,13 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	r.SetMaxOpenConns(cfg.Readers)
 	r.SetMaxIdleConns(cfg.Readers)
-	return &Store{w: w, r: r, sealer: cfg.Sealer, newID: cfg.NewID}, nil
+	st, err := prepare(ctx, w)
+	if err != nil {
+		r.Close()
+		w.Close()
+		return nil, err
+	}
+	return &Store{w: w, r: r, stmt: st, sealer: cfg.Sealer, newID: cfg.NewID}, nil
 }
 
 func migrate(ctx context.Context, db *sql.DB) error {
@@ -130,6 +139,7 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close implements store.Store.
 func (s *Store) Close() error {
+	s.stmt.close()
 	return errors.Join(s.r.Close(), s.w.Close())
 }
 

@@ -110,7 +110,7 @@ func TestReleaseLeases(t *testing.T) {
 	}
 	// The dead owner's late result no longer applies.
 	a := &hookd.Attempt{DeliveryID: jobs[0].Delivery.ID, WebhookID: jobs[0].Webhook.ID, Attempt: 1, At: t0.Add(2 * time.Second), StatusCode: 200}
-	if _, err := st.RecordAttempts(ctx, []*store.AttemptResult{{Owner: "dead", Attempt: a}}); err != nil {
+	if _, err := st.RecordAttempts(ctx, []*store.AttemptResult{{Owner: "dead", AttemptReport: hookd.AttemptReport{Attempt: a}}}); err != nil {
 		t.Fatalf("record: %v", err)
 	}
 	d, err := st.GetDelivery(ctx, jobs[0].Delivery.AppID, jobs[0].Delivery.ID)

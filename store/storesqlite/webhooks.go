@@ -190,7 +190,7 @@ func (s *Store) UpdateWebhook(ctx context.Context, w *hookd.Webhook, now time.Ti
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE webhooks SET url = ?, events = ?, status = ?, name = ?, description = ?, headers = ?, rate_limit = ?,
 			ordered = ?, metadata = ?, secret = ?, previous_secret = ?, previous_expires_at = ?, disabled_reason = ?, consecutive_failures = ?,
-			failing_since = CASE WHEN ? = 'active' AND status <> 'active' THEN NULL ELSE failing_since END, updated_at = ?
+			failing_since = CASE WHEN ? = 'active' AND status <> 'active' THEN NULL ELSE failing_since END, updated_at = ?, version = version + 1
 			WHERE id = ?`,
 			w.URL, r.events, w.Status, w.Name, w.Description, r.headers, w.RateLimit, w.Ordered, r.metadata, r.secret, r.prevSecret,
 			nullMs(w.PreviousSecretExpiresAt), w.DisabledReason, w.ConsecutiveFailures, w.Status, ms(w.UpdatedAt), w.ID)

@@ -7,6 +7,8 @@ CREATE TABLE apps (
     contact_email  TEXT NOT NULL DEFAULT '',
     profile        TEXT NOT NULL,
     default_secret BYTEA NOT NULL,
+    -- version counts updates, so that caches of decoded rows know when to drop them.
+    version        BIGINT NOT NULL DEFAULT 0,
     created_at     BIGINT NOT NULL,
     updated_at     BIGINT NOT NULL
 );
@@ -48,6 +50,7 @@ CREATE TABLE webhooks (
     disabled_reason       TEXT NOT NULL DEFAULT '',
     consecutive_failures  BIGINT NOT NULL DEFAULT 0,
     failing_since         BIGINT,
+    version               BIGINT NOT NULL DEFAULT 0,
     created_at            BIGINT NOT NULL,
     updated_at            BIGINT NOT NULL
 );

@@ -7,6 +7,8 @@ CREATE TABLE apps (
     contact_email  TEXT NOT NULL DEFAULT '',
     profile        TEXT NOT NULL,
     default_secret BLOB NOT NULL,
+    -- version counts updates, so that caches of decoded rows know when to drop them.
+    version        INTEGER NOT NULL DEFAULT 0,
     created_at     INTEGER NOT NULL,
     updated_at     INTEGER NOT NULL
 );
@@ -48,6 +50,7 @@ CREATE TABLE webhooks (
     disabled_reason       TEXT NOT NULL DEFAULT '',
     consecutive_failures  INTEGER NOT NULL DEFAULT 0,
     failing_since         INTEGER,
+    version               INTEGER NOT NULL DEFAULT 0,
     created_at            INTEGER NOT NULL,
     updated_at            INTEGER NOT NULL
 );
