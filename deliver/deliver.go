@@ -79,13 +79,15 @@ type Engine struct {
 	cfg      Config
 	leaseFor time.Duration
 
-	wake chan struct{}
+	wake  chan struct{}
+	jobs  chan *store.Job // to the workers; never blocks a sender
+	freed chan struct{}   // signalled when claimed work is recorded
 
 	mu       sync.Mutex
-	inflight int                 // claimed and not yet recorded
-	perHook  map[string]int      // in flight per webhook
-	limiters map[string]*limiter // per webhook rate limits
-	freed    chan struct{}       // signalled when a slot frees
+	held     int                     // claimed and not yet recorded
+	perHook  map[string]int          // attempts handed to workers, per webhook
+	waiting  map[string][]*store.Job // claimed, over the webhook's cap
+	limiters map[string]*limiter     // per webhook rate limits
 }
 
 type limiter struct {
@@ -140,8 +142,10 @@ func New(st Store, client *http.Client, notifier Notifier, log *slog.Logger, cfg
 		// recording it, so a live attempt is never claimed twice.
 		leaseFor: cfg.Timeout + 30*time.Second,
 		wake:     make(chan struct{}, 1),
+		jobs:     make(chan *store.Job, 2*cfg.Workers),
 		freed:    make(chan struct{}, 1),
 		perHook:  map[string]int{},
+		waiting:  map[string][]*store.Job{},
 		limiters: map[string]*limiter{},
 	}, nil
 }
@@ -155,14 +159,13 @@ func (e *Engine) Wake() {
 }
 
 // Run delivers until ctx ends, then finishes the attempts in flight,
-// records them and returns.
+// records them, hands back what it claimed but did not start, and returns.
 func (e *Engine) Run(ctx context.Context) error {
-	jobs := make(chan *store.Job, e.cfg.Workers)
-	results := make(chan *store.AttemptResult, e.cfg.Workers)
+	results := make(chan *store.AttemptResult, 2*e.cfg.Workers)
 	var workers sync.WaitGroup
 	for range e.cfg.Workers {
 		workers.Go(func() {
-			for j := range jobs {
+			for j := range e.jobs {
 				results <- e.attempt(j)
 			}
 		})
@@ -173,23 +176,38 @@ func (e *Engine) Run(ctx context.Context) error {
 		e.record(results)
 	}()
 
-	e.dispatch(ctx, jobs)
+	e.dispatch(ctx)
 
-	close(jobs)
+	e.mu.Lock()
+	var unstarted []store.Deferral
+	now := e.cfg.Now()
+	for id, queue := range e.waiting {
+		for _, j := range queue {
+			unstarted = append(unstarted, store.Deferral{DeliveryID: j.Delivery.ID, At: now})
+		}
+		delete(e.waiting, id)
+	}
+	e.mu.Unlock()
+	close(e.jobs)
 	workers.Wait()
 	close(results)
 	<-recorded
+	if err := e.store.Defer(context.WithoutCancel(ctx), e.cfg.Owner, unstarted); err != nil {
+		e.log.Warn("hand back unstarted deliveries", "err", err, "count", len(unstarted))
+	}
 	return nil
 }
 
-// dispatch claims due work while there are free workers.
-func (e *Engine) dispatch(ctx context.Context, jobs chan<- *store.Job) {
+// dispatch claims due work while there is room for it. It claims up to
+// twice as many deliveries as there are workers, so that workers find the
+// next attempt waiting when they finish one.
+func (e *Engine) dispatch(ctx context.Context) {
 	backoff := 50 * time.Millisecond
 	for ctx.Err() == nil {
-		free := e.freeSlots()
+		room := e.room()
 		claimed := 0
-		if free > 0 {
-			n, err := e.claim(ctx, jobs, free)
+		if room > 0 {
+			n, err := e.claim(ctx, room)
 			if err != nil {
 				if ctx.Err() != nil {
 					return
@@ -202,15 +220,15 @@ func (e *Engine) dispatch(ctx context.Context, jobs chan<- *store.Job) {
 			backoff = 50 * time.Millisecond
 			claimed = n
 		}
-		if free > 0 && claimed == free {
+		if room > 0 && claimed == room {
 			continue // more may be due right away
 		}
-		e.idle(ctx, free == 0, claimed > 0)
+		e.idle(ctx, room == 0, claimed > 0)
 	}
 }
 
-// idle waits for a reason to claim again: a wake-up, a freed worker, or
-// the next delivery coming due.
+// idle waits for a reason to claim again: a wake-up, recorded work, or the
+// next delivery coming due.
 func (e *Engine) idle(ctx context.Context, full, claimedSome bool) {
 	wait := e.cfg.PollInterval
 	if !full {
@@ -237,54 +255,69 @@ func (e *Engine) idle(ctx context.Context, full, claimedSome bool) {
 	}
 }
 
-func (e *Engine) freeSlots() int {
+// room is how many more deliveries the engine may claim.
+func (e *Engine) room() int {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return e.cfg.Workers - e.inflight
+	return 2*e.cfg.Workers - e.held
 }
 
-// claim leases up to free deliveries and hands those that may go now to the
-// workers; the rest are deferred. It returns how many it claimed.
-func (e *Engine) claim(ctx context.Context, jobs chan<- *store.Job, free int) (int, error) {
+// claim leases up to limit deliveries and starts or queues them; those
+// that may not go now are deferred. It returns how many it claimed.
+func (e *Engine) claim(ctx context.Context, limit int) (int, error) {
 	now := e.cfg.Now()
-	claimed, err := e.store.ClaimDue(ctx, &store.ClaimParams{Owner: e.cfg.Owner, Now: now, Limit: free, LeaseFor: e.leaseFor})
+	claimed, err := e.store.ClaimDue(ctx, &store.ClaimParams{Owner: e.cfg.Owner, Now: now, Limit: limit, LeaseFor: e.leaseFor})
 	if err != nil {
 		return 0, fmt.Errorf("claim: %w", err)
 	}
 	var deferrals []store.Deferral
 	e.mu.Lock()
 	for _, j := range claimed {
-		if at, ok := e.admit(j, now); !ok {
-			deferrals = append(deferrals, store.Deferral{DeliveryID: j.Delivery.ID, At: at})
-			continue
+		if d, ok := e.admit(j, now); !ok {
+			deferrals = append(deferrals, d)
 		}
-		e.inflight++
-		if j.Webhook != nil {
-			e.perHook[j.Webhook.ID]++
-		}
-		jobs <- j
 	}
 	e.mu.Unlock()
-	if len(deferrals) > 0 {
-		if err := e.store.Defer(context.WithoutCancel(ctx), e.cfg.Owner, deferrals); err != nil {
-			// The leases run out and the deliveries come due again.
-			e.log.Warn("defer deliveries", "err", err, "count", len(deferrals))
-		}
-	}
+	e.handBack(ctx, deferrals)
 	return len(claimed), nil
 }
 
-// admit reports whether a claimed job may be attempted now under its
-// webhook's concurrency cap and rate limit, and if not, when to try again.
-// e.mu is held.
-func (e *Engine) admit(j *store.Job, now time.Time) (time.Time, bool) {
+// admit starts a claimed job, queues it behind its webhook's attempts in
+// flight, or, when its webhook's queue is full or its rate limit says
+// later, returns the deferral that hands it back. e.mu is held.
+func (e *Engine) admit(j *store.Job, now time.Time) (store.Deferral, bool) {
 	w := j.Webhook
 	if w == nil {
-		return time.Time{}, true
+		e.start(j)
+		return store.Deferral{}, true
 	}
 	if e.perHook[w.ID] >= e.cfg.PerWebhook {
-		return now.Add(100 * time.Millisecond), false
+		if len(e.waiting[w.ID]) < e.cfg.PerWebhook {
+			e.waiting[w.ID] = append(e.waiting[w.ID], j)
+			e.held++
+			return store.Deferral{}, true
+		}
+		return store.Deferral{DeliveryID: j.Delivery.ID, At: now.Add(100 * time.Millisecond)}, false
 	}
+	if at, ok := e.allow(w, now); !ok {
+		return store.Deferral{DeliveryID: j.Delivery.ID, At: at}, false
+	}
+	e.start(j)
+	return store.Deferral{}, true
+}
+
+// start hands a job to the workers. e.mu is held; the channel has room
+// for every job the engine may hold, so the send never blocks.
+func (e *Engine) start(j *store.Job) {
+	e.held++
+	if j.Webhook != nil {
+		e.perHook[j.Webhook.ID]++
+	}
+	e.jobs <- j
+}
+
+// allow applies a webhook's rate limit. e.mu is held.
+func (e *Engine) allow(w *hookd.Webhook, now time.Time) (time.Time, bool) {
 	if w.RateLimit <= 0 {
 		delete(e.limiters, w.ID)
 		return time.Time{}, true
@@ -302,18 +335,49 @@ func (e *Engine) admit(j *store.Job, now time.Time) (time.Time, bool) {
 	return time.Time{}, true
 }
 
-// release frees the slots of recorded jobs.
+// handBack returns deliveries to the store, due again at the given times.
+func (e *Engine) handBack(ctx context.Context, deferrals []store.Deferral) {
+	if len(deferrals) == 0 {
+		return
+	}
+	if err := e.store.Defer(context.WithoutCancel(ctx), e.cfg.Owner, deferrals); err != nil {
+		// The leases run out and the deliveries come due again.
+		e.log.Warn("defer deliveries", "err", err, "count", len(deferrals))
+	}
+}
+
+// release frees the slots of recorded jobs and starts jobs that waited for
+// them.
 func (e *Engine) release(results []*store.AttemptResult) {
+	now := e.cfg.Now()
+	var deferrals []store.Deferral
 	e.mu.Lock()
 	for _, r := range results {
-		e.inflight--
-		if r.Attempt.WebhookID != "" {
-			if e.perHook[r.Attempt.WebhookID]--; e.perHook[r.Attempt.WebhookID] <= 0 {
-				delete(e.perHook, r.Attempt.WebhookID)
-			}
+		e.held--
+		id := r.Attempt.WebhookID
+		if id == "" {
+			continue
+		}
+		if e.perHook[id]--; e.perHook[id] <= 0 {
+			delete(e.perHook, id)
+		}
+		queue := e.waiting[id]
+		if len(queue) == 0 {
+			continue
+		}
+		next := queue[0]
+		if len(queue) == 1 {
+			delete(e.waiting, id)
+		} else {
+			e.waiting[id] = queue[1:]
+		}
+		e.held-- // admit counts it again
+		if d, ok := e.admit(next, now); !ok {
+			deferrals = append(deferrals, d)
 		}
 	}
 	e.mu.Unlock()
+	e.handBack(context.Background(), deferrals)
 	select {
 	case e.freed <- struct{}{}:
 	default:

@@ -62,31 +62,64 @@ func (s *Store) ClaimDue(ctx context.Context, p *store.ClaimParams) ([]*store.Jo
 // payload, and the apps and webhooks, decoded once and cached while their
 // version stays the same.
 func (s *Store) loadJobs(ctx context.Context, tx *sql.Tx, jobs []*store.Job) error {
-	eventStmt := tx.StmtContext(ctx, s.stmt.jobEvent)
+	if len(jobs) == 0 {
+		return nil
+	}
+	byEvent := make(map[string][]*store.Job, len(jobs))
+	ids := make([]string, 0, len(jobs))
+	for _, j := range jobs {
+		if _, ok := byEvent[j.Delivery.EventID]; !ok {
+			ids = append(ids, j.Delivery.EventID)
+		}
+		byEvent[j.Delivery.EventID] = append(byEvent[j.Delivery.EventID], j)
+	}
+	idsJSON, err := json.Marshal(ids)
+	if err != nil {
+		return err
+	}
+	rows, err := tx.StmtContext(ctx, s.stmt.jobEvents).QueryContext(ctx, string(idsJSON))
+	if err != nil {
+		return fmt.Errorf("load events of claimed deliveries: %w", err)
+	}
+	for rows.Next() {
+		var id, typ, headers, contentType string
+		var payload []byte
+		var created int64
+		if err := rows.Scan(&id, &typ, &payload, &created, &headers, &contentType); err != nil {
+			rows.Close()
+			return fmt.Errorf("load events of claimed deliveries: %w", err)
+		}
+		var in *hookd.Inbound
+		if headers != "" {
+			in = &hookd.Inbound{ContentType: contentType}
+			if err := json.Unmarshal([]byte(headers), &in.Headers); err != nil {
+				rows.Close()
+				return fmt.Errorf("decode headers of event %s: %w", id, err)
+			}
+		}
+		for _, j := range byEvent[id] {
+			d := j.Delivery
+			j.Event = &hookd.Event{ID: id, AppID: d.AppID, Type: typ, Payload: payload, Test: d.Test, CreatedAt: fromMs(created)}
+			if in != nil && d.SourceID != "" {
+				withSource := *in
+				withSource.SourceID = d.SourceID
+				j.Event.Inbound = &withSource
+			}
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("load events of claimed deliveries: %w", err)
+	}
 	apps := map[string]*hookd.App{}
 	hooks := map[string]*hookd.Webhook{}
 	for _, j := range jobs {
 		d := j.Delivery
-		ev := &hookd.Event{ID: d.EventID, AppID: d.AppID, Test: d.Test}
-		var created int64
-		var headers, contentType string
-		if err := eventStmt.QueryRowContext(ctx, d.EventID).Scan(&ev.Type, &ev.Payload, &created, &headers, &contentType); err != nil {
-			return fmt.Errorf("load event of claimed delivery: %w", err)
+		if j.Event == nil {
+			return fmt.Errorf("load claimed delivery %s: its event %s is gone", d.ID, d.EventID)
 		}
-		ev.CreatedAt = fromMs(created)
-		if d.SourceID != "" {
-			in := &hookd.Inbound{SourceID: d.SourceID, ContentType: contentType}
-			if headers != "" {
-				if err := json.Unmarshal([]byte(headers), &in.Headers); err != nil {
-					return fmt.Errorf("decode headers of event %s: %w", ev.ID, err)
-				}
-			}
-			ev.Inbound = in
-		}
-		j.Event = ev
 		app, ok := apps[d.AppID]
 		if !ok {
-			var err error
 			if app, err = s.cachedApp(ctx, tx, d.AppID); err != nil {
 				return fmt.Errorf("load app of claimed delivery: %w", err)
 			}
@@ -96,7 +129,6 @@ func (s *Store) loadJobs(ctx context.Context, tx *sql.Tx, jobs []*store.Job) err
 		if id := d.WebhookID; id != "" {
 			w, ok := hooks[id]
 			if !ok {
-				var err error
 				if w, err = s.cachedWebhook(ctx, tx, app.ID, id); err != nil {
 					return fmt.Errorf("load webhook of claimed delivery: %w", err)
 				}
@@ -140,145 +172,202 @@ func (s *Store) cachedWebhook(ctx context.Context, tx *sql.Tx, appID, id string)
 	return w, nil
 }
 
-// RecordAttempts implements store.Store.
+// RecordAttempts implements store.Store. A batch costs a fixed handful of
+// statements whatever its size: one reads what the outcomes depend on, one
+// inserts every attempt, one updates every delivery (rows passed as JSON and
+// unpacked with json_each), and one or two more per webhook whose counters
+// moved.
 func (s *Store) RecordAttempts(ctx context.Context, results []*store.AttemptResult) ([]hookd.Notice, error) {
 	var notices []hookd.Notice
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		notices = notices[:0]
-		st := recordStmts{
-			insertAttempt:  tx.StmtContext(ctx, s.stmt.insertAttempt),
-			recordInfo:     tx.StmtContext(ctx, s.stmt.recordInfo),
-			updateDelivery: tx.StmtContext(ctx, s.stmt.updateDelivery),
+		infos, err := s.recordInfos(ctx, tx, results)
+		if err != nil {
+			return err
 		}
+		targets := map[string]*hookd.Target{} // by webhook or source id
+		attempts := make([]attemptRow, 0, len(results))
+		updates := make([]deliveryUpdate, 0, len(results))
 		for _, r := range results {
-			n, err := s.recordOne(ctx, tx, &st, r)
+			a := r.Attempt
+			info, ok := infos[a.DeliveryID]
+			if !ok {
+				// Deleted with its webhook or app while in flight:
+				// nothing is left to log it against.
+				continue
+			}
+			if a.ID == "" {
+				a.ID = s.newID("att")
+			}
+			row, err := newAttemptRow(a)
 			if err != nil {
 				return err
 			}
-			notices = append(notices, n...)
+			attempts = append(attempts, row)
+			if info.owner != r.Owner {
+				continue // the lease ran out: logged, but the new holder decides
+			}
+			key := info.targetID
+			if key == "" {
+				key = "delivery:" + a.DeliveryID // a one-off URL has no shared state
+			}
+			t := targets[key]
+			if t == nil {
+				t = info.target()
+				targets[key] = t
+			}
+			v := t.Record(&r.AttemptReport, info.test)
+			updates = append(updates, deliveryUpdate{ID: a.DeliveryID, Status: v.Status, Attempt: a.Attempt, Next: nullMs(v.NextAttemptAt),
+				Code: nullCode(a.StatusCode), At: ms(a.At)})
+			for _, kind := range v.Notices {
+				n := hookd.Notice{Kind: kind, AppID: info.appID, WebhookID: info.webhookID, DeliveryID: a.DeliveryID, EventID: info.eventID, At: a.At}
+				if kind == hookd.NoticeWebhookDisabled {
+					n.Reason = t.DisabledReason
+				}
+				notices = append(notices, n)
+			}
 		}
-		return nil
+		if err := execJSON(ctx, tx.StmtContext(ctx, s.stmt.insertAttempts), attempts); err != nil {
+			return fmt.Errorf("insert attempts: %w", err)
+		}
+		if err := execJSON(ctx, tx.StmtContext(ctx, s.stmt.updateDeliveries), updates); err != nil {
+			return fmt.Errorf("update deliveries: %w", err)
+		}
+		return s.saveTargets(ctx, tx, targets, results)
 	})
 	return notices, err
 }
 
-// recordStmts are the prepared statements of one RecordAttempts.
-type recordStmts struct {
-	insertAttempt, recordInfo, updateDelivery *sql.Stmt
+// recordInfo is what recording an attempt of one delivery depends on.
+type recordInfo struct {
+	appID, eventID, webhookID, targetID, owner string
+	test                                       bool
+	status                                     string // of the webhook or source
+	failures                                   int
+	failingSince                               sql.NullInt64
 }
 
-func (s *Store) recordOne(ctx context.Context, tx *sql.Tx, st *recordStmts, r *store.AttemptResult) ([]hookd.Notice, error) {
-	a := r.Attempt
-	headers, err := json.Marshal(a.RequestHeaders)
-	if err != nil {
-		return nil, fmt.Errorf("encode request headers: %w", err)
+func (i *recordInfo) target() *hookd.Target {
+	t := &hookd.Target{Status: i.status, Webhook: i.webhookID != "", Failures: i.failures}
+	if i.failingSince.Valid {
+		t.FailingSince = fromMs(i.failingSince.Int64)
 	}
-	var statusCode any
-	if a.StatusCode != 0 {
-		statusCode = a.StatusCode
-	}
-	if a.ID == "" {
-		a.ID = s.newID("att")
-	}
-	// webhookStatus is the status of the delivery's webhook or source.
-	var appID, eventID, webhookID, webhookStatus string
-	var test, owned bool
-	var failures int
-	var failingSince sql.NullInt64
-	err = st.recordInfo.QueryRowContext(ctx, r.Owner, a.DeliveryID).
-		Scan(&appID, &eventID, &webhookID, &webhookStatus, &test, &failures, &failingSince, &owned)
-	if errors.Is(err, sql.ErrNoRows) {
-		// The delivery was deleted with its webhook or app while the
-		// attempt was in flight. Nothing is left to log it against, and
-		// failing would sink the other results of the batch.
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("record attempt: %w", err)
-	}
-	if _, err := st.insertAttempt.ExecContext(ctx, a.ID, a.DeliveryID, nullString(a.WebhookID), a.Attempt, ms(a.At), a.Duration.Milliseconds(), statusCode,
-		headers, a.ResponseBody, a.Error); err != nil {
-		return nil, fmt.Errorf("insert attempt: %w", err)
-	}
-	if !owned {
-		// The lease ran out and the delivery was claimed again (or
-		// retried by hand): the attempt is logged, the new holder decides.
-		return nil, nil
-	}
-	at := ms(a.At)
-	base := hookd.Notice{AppID: appID, WebhookID: webhookID, DeliveryID: a.DeliveryID, EventID: eventID, At: a.At}
-	var notices []hookd.Notice
+	return t
+}
 
-	status, next := hookd.DeliverySucceeded, any(nil)
-	switch {
-	case a.Succeeded():
-	case !r.NextAttemptAt.IsZero() && r.DisableReason == "":
-		status, next = hookd.DeliveryPending, ms(r.NextAttemptAt)
-		if !test && webhookStatus == hookd.WebhookPaused {
-			status = hookd.DeliveryHeld
-		} else if !test && webhookStatus == hookd.WebhookDisabled {
-			status, next = hookd.DeliveryFailed, nil
-		}
-	default:
-		status = hookd.DeliveryFailed
+func (s *Store) recordInfos(ctx context.Context, tx *sql.Tx, results []*store.AttemptResult) (map[string]*recordInfo, error) {
+	ids := make([]string, len(results))
+	for i, r := range results {
+		ids[i] = r.Attempt.DeliveryID
 	}
-	if _, err := st.updateDelivery.ExecContext(ctx, status, a.Attempt, next, statusCode, at, a.DeliveryID); err != nil {
-		return nil, fmt.Errorf("update delivery: %w", err)
-	}
-	if status == hookd.DeliveryFailed && webhookStatus != hookd.WebhookDisabled {
-		notices = append(notices, withKind(base, hookd.NoticeDeliveryExhausted, ""))
-	}
-	if webhookID == "" || test {
-		return notices, nil
-	}
-
-	if a.Succeeded() {
-		if failures > 0 || failingSince.Valid {
-			if _, err := tx.ExecContext(ctx, `UPDATE webhooks SET consecutive_failures = 0, failing_since = NULL WHERE id = ?`, webhookID); err != nil {
-				return nil, fmt.Errorf("update webhook: %w", err)
-			}
-			if failures > 0 {
-				notices = append(notices, withKind(base, hookd.NoticeWebhookRecovered, ""))
-			}
-		}
-		return notices, nil
-	}
-	if status == hookd.DeliveryFailed {
-		failures++
-	}
-	since := at
-	if failingSince.Valid {
-		since = failingSince.Int64
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE webhooks SET consecutive_failures = ?, failing_since = ? WHERE id = ?`, failures, since, webhookID); err != nil {
-		return nil, fmt.Errorf("update webhook: %w", err)
-	}
-	if webhookStatus == hookd.WebhookDisabled {
-		return notices, nil
-	}
-	reason := r.DisableReason
-	switch {
-	case reason != "":
-	case r.AutoDisableAfter > 0 && failures >= r.AutoDisableAfter:
-		reason = fmt.Sprintf("%d consecutive failed deliveries", failures)
-	case r.AutoDisableAge > 0 && at-since >= r.AutoDisableAge.Milliseconds():
-		reason = fmt.Sprintf("nothing but failures since %s", fromMs(since).Format(time.RFC3339))
-	}
-	if reason == "" {
-		return notices, nil
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE webhooks SET status = 'disabled', disabled_reason = ?, updated_at = ?, version = version + 1 WHERE id = ?`, reason, at, webhookID); err != nil {
-		return nil, fmt.Errorf("disable webhook: %w", err)
-	}
-	if err := moveDeliveries(ctx, tx, webhookID, hookd.WebhookDisabled, a.At); err != nil {
+	idsJSON, err := json.Marshal(ids)
+	if err != nil {
 		return nil, err
 	}
-	return append(notices, withKind(base, hookd.NoticeWebhookDisabled, reason)), nil
+	rows, err := tx.StmtContext(ctx, s.stmt.recordInfo).QueryContext(ctx, string(idsJSON))
+	if err != nil {
+		return nil, fmt.Errorf("record attempts: %w", err)
+	}
+	defer rows.Close()
+	infos := make(map[string]*recordInfo, len(results))
+	for rows.Next() {
+		var id string
+		var in recordInfo
+		if err := rows.Scan(&id, &in.appID, &in.eventID, &in.webhookID, &in.targetID, &in.owner, &in.test, &in.status, &in.failures, &in.failingSince); err != nil {
+			return nil, fmt.Errorf("record attempts: %w", err)
+		}
+		infos[id] = &in
+	}
+	return infos, rows.Err()
 }
 
-func withKind(n hookd.Notice, kind, reason string) hookd.Notice {
-	n.Kind, n.Reason = kind, reason
-	return n
+// saveTargets writes the webhook counters and disables that recording
+// changed.
+func (s *Store) saveTargets(ctx context.Context, tx *sql.Tx, targets map[string]*hookd.Target, results []*store.AttemptResult) error {
+	last := map[string]time.Time{} // the latest attempt per webhook
+	for _, r := range results {
+		if id := r.Attempt.WebhookID; id != "" && r.Attempt.At.After(last[id]) {
+			last[id] = r.Attempt.At
+		}
+	}
+	for id, t := range targets {
+		if !t.Webhook {
+			continue
+		}
+		if t.CountersChanged {
+			if _, err := tx.ExecContext(ctx, `UPDATE webhooks SET consecutive_failures = ?, failing_since = ? WHERE id = ?`,
+				t.Failures, nullMs(t.FailingSince), id); err != nil {
+				return fmt.Errorf("update webhook: %w", err)
+			}
+		}
+		if t.DisabledReason != "" {
+			if _, err := tx.ExecContext(ctx, `UPDATE webhooks SET status = 'disabled', disabled_reason = ?, updated_at = ?, version = version + 1 WHERE id = ?`,
+				t.DisabledReason, ms(last[id]), id); err != nil {
+				return fmt.Errorf("disable webhook: %w", err)
+			}
+			if err := moveDeliveries(ctx, tx, id, hookd.WebhookDisabled, last[id]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// attemptRow and deliveryUpdate are rows passed to SQLite as JSON.
+type attemptRow struct {
+	ID         string          `json:"id"`
+	DeliveryID string          `json:"delivery_id"`
+	WebhookID  *string         `json:"webhook_id"`
+	Attempt    int             `json:"attempt"`
+	At         int64           `json:"at"`
+	DurationMs int64           `json:"duration_ms"`
+	StatusCode *int            `json:"status_code"`
+	Headers    json.RawMessage `json:"request_headers"`
+	Body       string          `json:"response_body"`
+	Error      string          `json:"error"`
+}
+
+func newAttemptRow(a *hookd.Attempt) (attemptRow, error) {
+	headers, err := json.Marshal(a.RequestHeaders)
+	if err != nil {
+		return attemptRow{}, fmt.Errorf("encode request headers: %w", err)
+	}
+	row := attemptRow{ID: a.ID, DeliveryID: a.DeliveryID, Attempt: a.Attempt, At: ms(a.At), DurationMs: a.Duration.Milliseconds(),
+		StatusCode: nullCode(a.StatusCode), Headers: headers, Body: a.ResponseBody, Error: a.Error}
+	if a.WebhookID != "" {
+		row.WebhookID = &a.WebhookID
+	}
+	return row, nil
+}
+
+type deliveryUpdate struct {
+	ID      string `json:"id"`
+	Status  string `json:"status"`
+	Attempt int    `json:"attempt"`
+	Next    any    `json:"next"`
+	Code    *int   `json:"code"`
+	At      int64  `json:"at"`
+}
+
+func nullCode(code int) *int {
+	if code == 0 {
+		return nil
+	}
+	return &code
+}
+
+// execJSON runs stmt with rows encoded as one JSON array, unless there are
+// none.
+func execJSON[T any](ctx context.Context, stmt *sql.Stmt, rows []T) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	b, err := json.Marshal(rows)
+	if err != nil {
+		return err
+	}
+	_, err = stmt.ExecContext(ctx, string(b))
+	return err
 }
 
 // Defer implements store.Store.
