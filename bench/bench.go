@@ -161,6 +161,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	r := &run{cfg: cfg, report: &Report{Config: cfg.Sizes}}
 	r.report.Machine = ThisMachine(storeName, "", time.Now())
+	defer func() { r.report.Machine.LoadAvgEnd = loadAvg() }()
 
 	dir, err := os.MkdirTemp("", "hookd-bench-")
 	if err != nil {
@@ -268,10 +269,15 @@ func (r *run) resetReceiver(ctx context.Context) error {
 	return nil
 }
 
-// stats reads the receiver's figures for one prefix.
-func (r *run) stats(ctx context.Context, prefix string) (PathStats, error) {
+// stats reads the receiver's figures for one prefix, with the latency
+// summary if asked.
+func (r *run) stats(ctx context.Context, prefix string, latency bool) (PathStats, error) {
 	var st PathStats
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.recvURL+"/stats?path="+prefix, nil)
+	u := r.recvURL + "/stats?path=" + prefix
+	if !latency {
+		u += "&latency=0"
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return st, err
 	}
@@ -288,18 +294,18 @@ func (r *run) stats(ctx context.Context, prefix string) (PathStats, error) {
 
 // waitReceived waits until the receiver has seen want distinct events
 // under prefix, logging progress, and gives up when none arrive for
-// cfg.Stall.
+// cfg.Stall. It returns the final figures with the latency summary.
 func (r *run) waitReceived(ctx context.Context, what, prefix string, want int64) (PathStats, error) {
 	lastUnique, lastChange, lastLog := int64(-1), time.Now(), time.Now()
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		st, err := r.stats(ctx, prefix)
+		st, err := r.stats(ctx, prefix, false)
 		if err != nil {
 			return st, err
 		}
 		if st.Unique >= want {
-			return st, nil
+			return r.stats(ctx, prefix, true)
 		}
 		now := time.Now()
 		if st.Unique != lastUnique {

@@ -43,7 +43,8 @@ type ReceiverConfig struct {
 	// up front; later samples are counted as dropped. 0 means 1<<20.
 	MaxSamples int
 	// MaxKeys bounds the event numbers (the body's "seq", or the index of
-	// /fan/<i>) whose repeats are told apart; 0 means 1<<21.
+	// /fan/<i>) whose repeats are told apart, rounded up to a multiple of
+	// 64; 0 means 1<<21.
 	MaxKeys int
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
@@ -53,7 +54,8 @@ type ReceiverConfig struct {
 // 200 at once (after SlowDelay on /slow) and keeps, per path prefix, the
 // receipt count, the count of distinct events, the first and last receipt
 // times and the publish→receipt latencies. GET /stats?path=<prefix>
-// returns them as [PathStats]; POST /reset clears them.
+// returns them as [PathStats] (with latency=0, without the latency
+// summary); POST /reset clears them.
 //
 // Receipts cost no allocation beyond net/http's own: counters are atomic,
 // bodies are read into pooled buffers and the latency slices are
@@ -244,25 +246,35 @@ func (s *PathStats) Span() time.Duration { return time.Duration(s.LastNs - s.Fir
 
 // Stats returns the figures of one prefix (one of the Path constants);
 // false if it is not one.
-func (r *Receiver) Stats(prefix string) (PathStats, bool) {
+func (r *Receiver) Stats(prefix string) (PathStats, bool) { return r.stats(prefix, true) }
+
+// stats is Stats, leaving the latency summary out unless asked: sorting
+// a million samples is work the receiver should not do while it is being
+// measured.
+func (r *Receiver) stats(prefix string, latency bool) (PathStats, bool) {
 	for i, p := range prefixes {
 		if p != prefix {
 			continue
 		}
 		b := r.buckets[i]
+		st := PathStats{
+			Path:     p,
+			Receipts: b.receipts.Load(),
+			Unique:   b.unique.Load(),
+			FirstNs:  b.first.Load(),
+			LastNs:   b.last.Load(),
+		}
 		b.mu.Lock()
-		samples := slices.Clone(b.lat)
-		dropped := b.dropped
+		var samples []int64
+		if latency {
+			samples = slices.Clone(b.lat)
+		}
+		st.SamplesDropped = b.dropped
 		b.mu.Unlock()
-		return PathStats{
-			Path:           p,
-			Receipts:       b.receipts.Load(),
-			Unique:         b.unique.Load(),
-			FirstNs:        b.first.Load(),
-			LastNs:         b.last.Load(),
-			Latency:        Summarize(samples),
-			SamplesDropped: dropped,
-		}, true
+		if latency {
+			st.Latency = Summarize(samples)
+		}
+		return st, true
 	}
 	return PathStats{}, false
 }
@@ -275,7 +287,8 @@ func (r *Receiver) Reset() {
 }
 
 func (r *Receiver) serveStats(w http.ResponseWriter, req *http.Request) {
-	st, ok := r.Stats(req.URL.Query().Get("path"))
+	q := req.URL.Query()
+	st, ok := r.stats(q.Get("path"), q.Get("latency") != "0")
 	if !ok {
 		http.Error(w, "path must be one of "+strings.Join(prefixes[:], " "), http.StatusBadRequest)
 		return

@@ -30,6 +30,11 @@ type Machine struct {
 	Store        string `json:"store"`
 	HookdVersion string `json:"hookd_version"`
 	Date         string `json:"date"`
+	// LoadAvgStart and LoadAvgEnd are /proc/loadavg's 1, 5 and 15 minute
+	// load averages when the run started and ended: figures from a busy
+	// machine say less about hookd.
+	LoadAvgStart string `json:"load_avg_start"`
+	LoadAvgEnd   string `json:"load_avg_end"`
 }
 
 // Figure is one measured value.
@@ -50,7 +55,19 @@ func ThisMachine(store, hookdVersion string, now time.Time) Machine {
 		Store:        store,
 		HookdVersion: hookdVersion,
 		Date:         now.UTC().Format(time.RFC3339),
+		LoadAvgStart: loadAvg(),
 	}
+}
+
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	if f := strings.Fields(string(b)); len(f) >= 3 {
+		return strings.Join(f[:3], " ")
+	}
+	return "unknown"
 }
 
 func cpuModel() string {
@@ -87,6 +104,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 	m := r.Machine
 	fmt.Fprintf(w, "hookd bench — %d cores, %s, %s %s, store %s, hookd %s, %s\n",
 		m.Cores, m.CPU, m.Go, m.OSArch, m.Store, m.HookdVersion, m.Date)
+	fmt.Fprintf(w, "load average %s at the start, %s at the end\n", m.LoadAvgStart, m.LoadAvgEnd)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "scenario\tfigure\tvalue\tunit")
 	for _, f := range r.Figures {

@@ -102,7 +102,7 @@ func (r *run) paced(ctx context.Context, name string, rate int, d time.Duration,
 	if slowID != "" {
 		// The slow endpoint's queue only grows; disabling the webhook
 		// ends it (its pending deliveries fail) so that the run can end.
-		if slowSeen, err = r.stats(ctx, slowPath); err != nil {
+		if slowSeen, err = r.stats(ctx, slowPath, false); err != nil {
 			return err
 		}
 		if _, err := r.api.UpdateWebhook(ctx, app, slowID, &client.WebhookInput{Status: client.Ptr("disabled")}); err != nil {
@@ -132,7 +132,7 @@ func (r *run) paced(ctx context.Context, name string, rate int, d time.Duration,
 	if slowID != "" {
 		r.add(name, "slow_received", float64(slowSeen.Receipts), "deliveries")
 	}
-	r.logf("%s: %sp50 %.1f ms, p99 %.1f ms, p99.9 %.1f ms, max %.1f ms; %d of %d starts late", name, prefix,
+	r.logf("%s: publish→receipt p50 %.1f ms, p99 %.1f ms, p99.9 %.1f ms, max %.1f ms; %d of %d starts late", name,
 		ms(l.P50), ms(l.P99), ms(l.P999), ms(l.Max), res.Late, res.Started)
 	return nil
 }

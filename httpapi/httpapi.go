@@ -42,9 +42,9 @@ type Config struct {
 type Server struct {
 	svc  *service.Service
 	recv *receive.Receiver
-	log *slog.Logger
-	cfg Config
-	mux *http.ServeMux
+	log  *slog.Logger
+	cfg  Config
+	mux  *http.ServeMux
 }
 
 // New returns the API over svc, receiving inbound requests with recv.

@@ -30,13 +30,13 @@ var providers = map[string]bool{
 // SourceInput is the body of a source create or PATCH; nil fields are
 // absent. ForwardURL may be set to "" (or null) to stop forwarding.
 type SourceInput struct {
-	Name             *string   `json:"name"`
-	Provider         *string   `json:"provider"`
-	Secret           *string   `json:"secret"`
-	ForwardURL       *string   `json:"forward_url"`
+	Name       *string `json:"name"`
+	Provider   *string `json:"provider"`
+	Secret     *string `json:"secret"`
+	ForwardURL *string `json:"forward_url"`
 	// ForwardURLSet tells "forward_url": null (stop forwarding) from an
 	// absent field.
-	ForwardURLSet bool `json:"-"`
+	ForwardURLSet    bool      `json:"-"`
 	Events           *[]string `json:"events"`
 	Description      *string   `json:"description"`
 	HeaderPrefix     *string   `json:"header_prefix"`
@@ -398,4 +398,3 @@ func checkDeliveryStatus(status string) error {
 	}
 	return hookd.Errorf(hookd.EINVALID, "status must be pending, succeeded, failed or held")
 }
-

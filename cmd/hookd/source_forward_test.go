@@ -254,3 +254,35 @@ func TestSourceTestEvent(t *testing.T) {
 		})
 	}
 }
+
+// Disabling a source fails its held forwards; once it is enabled again a
+// manual retry sends them.
+func TestSourceDisableFailsHeldForwards(t *testing.T) {
+	t.Parallel()
+	env := srcE2ESetup(t, "")
+	rc := newReceiver(t, nil)
+	src := env.create(map[string]any{"name": "Held then disabled", "forward_url": rc.URL})
+	env.patch(src.ID, map[string]any{"status": "paused"})
+	body := []byte(`{"type":"held"}`)
+	id := srcE2EWantReceived(t, srcE2EPost(t, src, *src.Secret, "msg_held", body))
+	d := env.onlyDelivery(src.ID)
+	if d.Status != "held" {
+		t.Fatalf("delivery %+v, want held", d)
+	}
+	env.patch(src.ID, map[string]any{"status": "disabled"})
+	if got := env.delivery(d.ID); got.Status != "failed" {
+		t.Fatalf("after disabling, the held delivery is %q, want failed", got.Status)
+	}
+	env.patch(src.ID, map[string]any{"status": "active"})
+	srcE2EQuietFor(t, srcE2EQuiet, "forwards of a failed delivery before a retry", func() int { return len(rc.Received()) })
+	if n := len(rc.Received()); n != 0 {
+		t.Fatalf("a failed forward went out by itself (%d requests)", n)
+	}
+	r := env.call(http.MethodPost, "/v1/apps/"+env.appID+"/deliveries/"+d.ID+"/retry", nil)
+	if r.Status != http.StatusOK && r.Status != http.StatusAccepted {
+		t.Fatalf("manual retry = %d %s", r.Status, r.Raw)
+	}
+	fwd := rc.waitFor(t, 1, srcE2EWait)[0]
+	srcE2EHookdSigned(t, fwd, id, env.defaultSecret)
+	env.waitDelivery(d.ID, "to succeed", func(d *srcE2EDelivery) bool { return d.Status == "succeeded" })
+}

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -479,4 +480,112 @@ func TestSourceAllowList(t *testing.T) {
 	if n := len(env.deliveries(src.ID)); n != len(forwarded) {
 		t.Fatalf("%d deliveries, want %d", n, len(forwarded))
 	}
+}
+
+// The same provider delivery sent many times at once is still recorded
+// once: every answer names the one event, and one forward goes out.
+func TestSourceConcurrentResendsRecordedOnce(t *testing.T) {
+	t.Parallel()
+	env := srcE2ESetup(t, "")
+	rc := newReceiver(t, nil)
+	src := env.create(map[string]any{"name": "Shopify", "provider": "shopify", "secret": "shpss_concurrent_0123456789", "forward_url": rc.URL})
+	shopify := srcE2EProviders[4]
+	h, body := shopify.signed(t, *src.Secret, "b1f6a0c2-concurrent", time.Now())
+	const n = 12
+	ids := make(chan string, n)
+	errs := make(chan string, n)
+	for range n {
+		go func() {
+			req, _ := http.NewRequest(http.MethodPost, src.ReceiveURL, bytes.NewReader(body))
+			req.Header = h.Clone()
+			resp, err := srcE2EHTTP.Do(req)
+			if err != nil {
+				errs <- err.Error()
+				return
+			}
+			defer resp.Body.Close()
+			var a struct {
+				ID string `json:"id"`
+			}
+			if resp.StatusCode != http.StatusOK || json.NewDecoder(resp.Body).Decode(&a) != nil {
+				errs <- fmt.Sprintf("status %d", resp.StatusCode)
+				return
+			}
+			ids <- a.ID
+		}()
+	}
+	seen := map[string]int{}
+	for range n {
+		select {
+		case id := <-ids:
+			seen[id]++
+		case e := <-errs:
+			t.Fatalf("a concurrent resend failed: %s", e)
+		}
+	}
+	if len(seen) != 1 {
+		t.Fatalf("%d concurrent sends of one delivery answered %d different ids: %v", n, len(seen), seen)
+	}
+	if evs := env.events(src.ID); len(evs) != 1 {
+		t.Fatalf("%d events stored, want 1", len(evs))
+	}
+	rc.waitFor(t, 1, srcE2EWait)
+	srcE2EQuietFor(t, srcE2EQuiet, "forwards of concurrent resends", func() int { return len(rc.Received()) })
+	if got := len(rc.Received()); got != 1 {
+		t.Fatalf("forwarded %d times, want once", got)
+	}
+}
+
+// A source's tolerance_seconds is its replay window.
+func TestSourceTolerance(t *testing.T) {
+	t.Parallel()
+	env := srcE2ESetup(t, "")
+	slack := srcE2EProviders[5]
+	const secret = "slack-signing-secret-tolerance"
+	src := env.create(map[string]any{"name": "Slack", "provider": "slack", "secret": secret, "tolerance_seconds": 60})
+	send := func(pid string, age time.Duration) *srcE2EResp {
+		h, body := slack.signed(t, secret, pid, time.Now().Add(-age))
+		return srcE2EReceive(t, src.ReceiveURL, h, body)
+	}
+	srcE2EWantError(t, send("Ev1", 3*time.Minute), http.StatusUnauthorized, "UNAUTHORIZED") // within the default 300 s, outside 60
+	env.wantNothingStored(src.ID)
+	srcE2EWantReceived(t, send("Ev2", 20*time.Second))
+
+	env.patch(src.ID, map[string]any{"tolerance_seconds": 600})
+	srcE2EWantReceived(t, send("Ev3", 8*time.Minute))
+	srcE2EWantError(t, send("Ev4", 12*time.Minute), http.StatusUnauthorized, "UNAUTHORIZED")
+	if n := len(env.events(src.ID)); n != 2 {
+		t.Fatalf("%d events, want 2", n)
+	}
+}
+
+// Credentials, cookies and hop-by-hop headers of the sender are neither
+// kept nor forwarded; the provider's own headers are.
+func TestSourceDropsHopAndCredentialHeaders(t *testing.T) {
+	t.Parallel()
+	env := srcE2ESetup(t, "")
+	rc := newReceiver(t, nil)
+	src := env.create(map[string]any{"name": "GitHub", "provider": "github", "forward_url": rc.URL})
+	gh := srcE2EProviders[2]
+	h, body := gh.signed(t, *src.Secret, "d-drop", time.Now())
+	h.Set("Cookie", "session=secret-cookie")
+	h.Set("X-Forwarded-For", "203.0.113.9")
+	h.Set("Proxy-Authorization", "Basic c2VjcmV0")
+	id := srcE2EWantReceived(t, srcE2EReceive(t, src.ReceiveURL, h, body))
+	fwd := rc.waitFor(t, 1, srcE2EWait)[0]
+	ev := env.events(src.ID)[0]
+	for _, k := range []string{"Cookie", "X-Forwarded-For", "Proxy-Authorization"} {
+		if v := fwd.Header.Get(k); v != "" {
+			t.Fatalf("forward carries %s: %q", k, v)
+		}
+		if v, ok := srcE2EHeaderOf(ev.Headers, k); ok {
+			t.Fatalf("stored event keeps %s: %q", k, v)
+		}
+	}
+	for _, k := range []string{"X-GitHub-Event", "X-GitHub-Delivery", "X-Hub-Signature-256", "User-Agent"} {
+		if fwd.Header.Get(k) != h.Get(k) {
+			t.Fatalf("forward's %s = %q, want %q", k, fwd.Header.Get(k), h.Get(k))
+		}
+	}
+	srcE2EHookdSigned(t, fwd, id, env.defaultSecret)
 }
