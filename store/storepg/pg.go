@@ -48,6 +48,8 @@ type Store struct {
 	pool   *pgxpool.Pool
 	sealer store.Sealer
 	newID  func(string) string
+	apps   store.VersionCache[*hookd.App]
+	hooks  store.VersionCache[*hookd.Webhook]
 }
 
 var _ store.Store = (*Store)(nil)

@@ -1,7 +1,6 @@
 package storepg
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -94,8 +93,7 @@ func (s *Store) loadJobs(ctx context.Context, tx pgx.Tx, ids []string) ([]*store
 	for _, j := range jobs {
 		app, ok := apps[j.Delivery.AppID]
 		if !ok {
-			app, err = s.scanApp(tx.QueryRow(ctx, `SELECT `+appColumns+` FROM apps WHERE id = $1`, j.Delivery.AppID))
-			if err != nil {
+			if app, err = s.cachedApp(ctx, tx, j.Delivery.AppID); err != nil {
 				return nil, fmt.Errorf("load app of claimed delivery: %w", err)
 			}
 			apps[app.ID] = app
@@ -104,8 +102,7 @@ func (s *Store) loadJobs(ctx context.Context, tx pgx.Tx, ids []string) ([]*store
 		if id := j.Delivery.WebhookID; id != "" {
 			w, ok := hooks[id]
 			if !ok {
-				w, err = s.getWebhook(ctx, tx, app.ID, id, "")
-				if err != nil {
+				if w, err = s.cachedWebhook(ctx, tx, app.ID, id); err != nil {
 					return nil, fmt.Errorf("load webhook of claimed delivery: %w", err)
 				}
 				hooks[id] = w
@@ -116,155 +113,249 @@ func (s *Store) loadJobs(ctx context.Context, tx pgx.Tx, ids []string) ([]*store
 	return jobs, nil
 }
 
-// RecordAttempts implements store.Store.
+// cachedApp returns an app, decoded anew only when its version moved.
+func (s *Store) cachedApp(ctx context.Context, tx pgx.Tx, id string) (*hookd.App, error) {
+	var version int64
+	if err := tx.QueryRow(ctx, `SELECT version FROM apps WHERE id = $1`, id).Scan(&version); err != nil {
+		return nil, err
+	}
+	if app, ok := s.apps.Get(id, version); ok {
+		return app, nil
+	}
+	app, err := s.scanApp(tx.QueryRow(ctx, `SELECT `+appColumns+` FROM apps WHERE id = $1`, id))
+	if err != nil {
+		return nil, err
+	}
+	s.apps.Put(id, version, app)
+	return app, nil
+}
+
+// cachedWebhook returns a webhook, decoded anew only when its version
+// moved.
+func (s *Store) cachedWebhook(ctx context.Context, tx pgx.Tx, appID, id string) (*hookd.Webhook, error) {
+	var version int64
+	if err := tx.QueryRow(ctx, `SELECT version FROM webhooks WHERE id = $1`, id).Scan(&version); err != nil {
+		return nil, err
+	}
+	if w, ok := s.hooks.Get(id, version); ok {
+		return w, nil
+	}
+	w, err := s.getWebhook(ctx, tx, appID, id, "")
+	if err != nil {
+		return nil, err
+	}
+	s.hooks.Put(id, version, w)
+	return w, nil
+}
+
+// RecordAttempts implements store.Store. A batch costs a fixed handful of
+// statements whatever its size: the webhooks and deliveries it touches are
+// locked (webhooks first, in id order, as every writer does, so recorders
+// and API updates never deadlock), every attempt is inserted and every
+// delivery updated from arrays, and one or two more statements run per
+// webhook whose counters moved.
 func (s *Store) RecordAttempts(ctx context.Context, results []*store.AttemptResult) ([]hookd.Notice, error) {
+	ids := make([]string, len(results))
+	var hookIDs []string
+	for i, r := range results {
+		ids[i] = r.Attempt.DeliveryID
+		if r.Attempt.WebhookID != "" {
+			hookIDs = append(hookIDs, r.Attempt.WebhookID)
+		}
+	}
+	slices.Sort(hookIDs)
+	hookIDs = slices.Compact(hookIDs)
 	var notices []hookd.Notice
-	// Rows are locked in webhook order so that concurrent recorders never
-	// deadlock on each other.
-	ordered := slices.Clone(results)
-	slices.SortFunc(ordered, func(a, b *store.AttemptResult) int {
-		return cmp.Or(cmp.Compare(a.Attempt.WebhookID, b.Attempt.WebhookID), cmp.Compare(a.Attempt.DeliveryID, b.Attempt.DeliveryID))
-	})
 	err := s.tx(ctx, func(tx pgx.Tx) error {
 		notices = notices[:0]
-		for _, r := range ordered {
-			n, err := s.recordOne(ctx, tx, r)
-			if err != nil {
+		if len(hookIDs) > 0 {
+			if _, err := tx.Exec(ctx, `SELECT id FROM webhooks WHERE id = ANY($1) ORDER BY id FOR UPDATE`, hookIDs); err != nil {
+				return fmt.Errorf("lock webhooks: %w", err)
+			}
+		}
+		infos, err := recordInfos(ctx, tx, ids)
+		if err != nil {
+			return err
+		}
+		var ins attemptColumns
+		var upd deliveryColumnsUpdate
+		targets := map[string]*hookd.Target{}
+		for _, r := range results {
+			a := r.Attempt
+			info, ok := infos[a.DeliveryID]
+			if !ok {
+				continue // deleted with its webhook or app while in flight
+			}
+			if a.ID == "" {
+				a.ID = s.newID("att")
+			}
+			if err := ins.add(a); err != nil {
 				return err
 			}
-			notices = append(notices, n...)
+			if info.owner != r.Owner {
+				continue // the lease ran out: logged, but the new holder decides
+			}
+			key := info.targetID
+			if key == "" {
+				key = "delivery:" + a.DeliveryID
+			}
+			t := targets[key]
+			if t == nil {
+				t = info.target()
+				targets[key] = t
+			}
+			v := t.Record(&r.AttemptReport, info.test)
+			upd.add(a, v)
+			for _, kind := range v.Notices {
+				n := hookd.Notice{Kind: kind, AppID: info.appID, WebhookID: info.webhookID, DeliveryID: a.DeliveryID, EventID: info.eventID, At: a.At}
+				if kind == hookd.NoticeWebhookDisabled {
+					n.Reason = t.DisabledReason
+				}
+				notices = append(notices, n)
+			}
 		}
-		return nil
+		if len(ins.id) > 0 {
+			if _, err := tx.Exec(ctx, `INSERT INTO attempts (id, delivery_id, webhook_id, attempt, at, duration_ms, status_code, request_headers, response_body, error)
+				SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[], $8::text[], $9::text[], $10::text[])`,
+				ins.id, ins.deliveryID, ins.webhookID, ins.attempt, ins.at, ins.duration, ins.code, ins.headers, ins.body, ins.err); err != nil {
+				return fmt.Errorf("insert attempts: %w", err)
+			}
+		}
+		if len(upd.id) > 0 {
+			if _, err := tx.Exec(ctx, `UPDATE deliveries d SET status = v.status, attempt_count = GREATEST(d.attempt_count, v.attempt), next_attempt_at = v.next,
+					last_status_code = v.code, lease_owner = NULL, lease_until = NULL, updated_at = v.at
+				FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[]) AS v(id, status, attempt, next, code, at)
+				WHERE d.id = v.id`,
+				upd.id, upd.status, upd.attempt, upd.next, upd.code, upd.at); err != nil {
+				return fmt.Errorf("update deliveries: %w", err)
+			}
+		}
+		return saveTargets(ctx, tx, targets, results)
 	})
 	return notices, err
 }
 
-func (s *Store) recordOne(ctx context.Context, tx pgx.Tx, r *store.AttemptResult) ([]hookd.Notice, error) {
-	a := r.Attempt
-	headers, err := json.Marshal(a.RequestHeaders)
-	if err != nil {
-		return nil, fmt.Errorf("encode request headers: %w", err)
-	}
-	var statusCode *int
-	if a.StatusCode != 0 {
-		statusCode = &a.StatusCode
-	}
-	if a.ID == "" {
-		a.ID = s.newID("att")
-	}
-	// A delivery deleted (with its webhook or app) while in flight has
-	// nothing left to log against.
-	if _, err := tx.Exec(ctx, `INSERT INTO attempts (id, delivery_id, webhook_id, attempt, at, duration_ms, status_code, request_headers, response_body, error)
-		SELECT $1,$2,$3,$4,$5,$6,$7,$8,$9,$10 WHERE EXISTS (SELECT 1 FROM deliveries WHERE id = $2)`,
-		a.ID, a.DeliveryID, nullString(a.WebhookID), a.Attempt, ms(a.At), a.Duration.Milliseconds(), statusCode, string(headers), a.ResponseBody, a.Error); err != nil {
-		return nil, fmt.Errorf("insert attempt: %w", err)
-	}
-
-	// Lock the webhook, then the delivery: the order UpdateWebhook uses
-	// too, so the two never deadlock.
-	// webhookStatus is the status of the delivery's webhook or source.
-	var appID, eventID, webhookID, sourceStatus, webhookStatus string
-	var test bool
-	var failures int
-	var failingSince *int64
-	err = tx.QueryRow(ctx, `SELECT d.app_id, d.event_id, coalesce(d.webhook_id, ''), coalesce(sr.status, ''), d.test
-		FROM deliveries d LEFT JOIN sources sr ON sr.id = d.source_id WHERE d.id = $1 AND d.lease_owner = $2`,
-		a.DeliveryID, r.Owner).Scan(&appID, &eventID, &webhookID, &sourceStatus, &test)
-	webhookStatus = sourceStatus
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, nil // the lease ran out and another holder decides
-	}
-	if err != nil {
-		return nil, fmt.Errorf("record attempt: %w", err)
-	}
-	if webhookID != "" {
-		err := tx.QueryRow(ctx, `SELECT status, consecutive_failures, failing_since FROM webhooks WHERE id = $1 FOR UPDATE`, webhookID).
-			Scan(&webhookStatus, &failures, &failingSince)
-		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-			return nil, fmt.Errorf("record attempt: %w", err)
-		}
-	}
-	if err := tx.QueryRow(ctx, `SELECT id FROM deliveries WHERE id = $1 AND lease_owner = $2 FOR UPDATE`, a.DeliveryID, r.Owner).Scan(new(string)); err != nil {
-		if errors.Is(err, pgx.ErrNoRows) {
-			return nil, nil
-		}
-		return nil, fmt.Errorf("record attempt: %w", err)
-	}
-	at := ms(a.At)
-	base := hookd.Notice{AppID: appID, WebhookID: webhookID, DeliveryID: a.DeliveryID, EventID: eventID, At: a.At}
-	var notices []hookd.Notice
-
-	status, next := hookd.DeliverySucceeded, (*int64)(nil)
-	switch {
-	case a.Succeeded():
-	case !r.NextAttemptAt.IsZero() && r.DisableReason == "":
-		status, next = hookd.DeliveryPending, nullMs(r.NextAttemptAt)
-		if !test && webhookStatus == hookd.WebhookPaused {
-			status = hookd.DeliveryHeld
-		} else if !test && webhookStatus == hookd.WebhookDisabled {
-			status, next = hookd.DeliveryFailed, nil
-		}
-	default:
-		status = hookd.DeliveryFailed
-	}
-	if _, err := tx.Exec(ctx, `UPDATE deliveries SET status = $1, attempt_count = GREATEST(attempt_count, $2), next_attempt_at = $3, last_status_code = $4,
-		lease_owner = NULL, lease_until = NULL, updated_at = $5 WHERE id = $6`,
-		status, a.Attempt, next, statusCode, at, a.DeliveryID); err != nil {
-		return nil, fmt.Errorf("update delivery: %w", err)
-	}
-	if status == hookd.DeliveryFailed && webhookStatus != hookd.WebhookDisabled {
-		notices = append(notices, withKind(base, hookd.NoticeDeliveryExhausted, ""))
-	}
-	if webhookID == "" || test {
-		return notices, nil
-	}
-	if a.Succeeded() {
-		if failures > 0 || failingSince != nil {
-			if _, err := tx.Exec(ctx, `UPDATE webhooks SET consecutive_failures = 0, failing_since = NULL WHERE id = $1`, webhookID); err != nil {
-				return nil, fmt.Errorf("update webhook: %w", err)
-			}
-			if failures > 0 {
-				notices = append(notices, withKind(base, hookd.NoticeWebhookRecovered, ""))
-			}
-		}
-		return notices, nil
-	}
-	if status == hookd.DeliveryFailed {
-		failures++
-	}
-	since := at
-	if failingSince != nil {
-		since = *failingSince
-	}
-	if _, err := tx.Exec(ctx, `UPDATE webhooks SET consecutive_failures = $1, failing_since = $2 WHERE id = $3`, failures, since, webhookID); err != nil {
-		return nil, fmt.Errorf("update webhook: %w", err)
-	}
-	if webhookStatus == hookd.WebhookDisabled {
-		return notices, nil
-	}
-	reason := r.DisableReason
-	switch {
-	case reason != "":
-	case r.AutoDisableAfter > 0 && failures >= r.AutoDisableAfter:
-		reason = fmt.Sprintf("%d consecutive failed deliveries", failures)
-	case r.AutoDisableAge > 0 && at-since >= r.AutoDisableAge.Milliseconds():
-		reason = fmt.Sprintf("nothing but failures since %s", fromMs(since).Format(time.RFC3339))
-	}
-	if reason == "" {
-		return notices, nil
-	}
-	if _, err := tx.Exec(ctx, `UPDATE webhooks SET status = 'disabled', disabled_reason = $1, updated_at = $2, version = version + 1 WHERE id = $3`, reason, at, webhookID); err != nil {
-		return nil, fmt.Errorf("disable webhook: %w", err)
-	}
-	if err := moveDeliveries(ctx, tx, webhookID, hookd.WebhookDisabled, a.At); err != nil {
-		return nil, err
-	}
-	return append(notices, withKind(base, hookd.NoticeWebhookDisabled, reason)), nil
+// recordInfo is what recording an attempt of one delivery depends on.
+type recordInfo struct {
+	appID, eventID, webhookID, targetID, owner string
+	test                                       bool
+	status                                     string // of the webhook or source
+	failures                                   int
+	failingSince                               *int64
 }
 
-func withKind(n hookd.Notice, kind, reason string) hookd.Notice {
-	n.Kind, n.Reason = kind, reason
-	return n
+func (i *recordInfo) target() *hookd.Target {
+	t := &hookd.Target{Status: i.status, Webhook: i.webhookID != "", Failures: i.failures}
+	if i.failingSince != nil {
+		t.FailingSince = fromMs(*i.failingSince)
+	}
+	return t
+}
+
+// recordInfos reads, and locks, the deliveries of a batch.
+func recordInfos(ctx context.Context, tx pgx.Tx, ids []string) (map[string]*recordInfo, error) {
+	rows, err := tx.Query(ctx, `SELECT d.id, d.app_id, d.event_id, coalesce(d.webhook_id, ''), coalesce(d.webhook_id, d.source_id, ''),
+		coalesce(d.lease_owner, ''), d.test, coalesce(w.status, sr.status, ''), coalesce(w.consecutive_failures, 0), w.failing_since
+		FROM deliveries d LEFT JOIN webhooks w ON w.id = d.webhook_id LEFT JOIN sources sr ON sr.id = d.source_id
+		WHERE d.id = ANY($1) ORDER BY d.id FOR UPDATE OF d`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("record attempts: %w", err)
+	}
+	defer rows.Close()
+	infos := make(map[string]*recordInfo, len(ids))
+	for rows.Next() {
+		var id string
+		var in recordInfo
+		if err := rows.Scan(&id, &in.appID, &in.eventID, &in.webhookID, &in.targetID, &in.owner, &in.test, &in.status, &in.failures, &in.failingSince); err != nil {
+			return nil, fmt.Errorf("record attempts: %w", err)
+		}
+		infos[id] = &in
+	}
+	return infos, rows.Err()
+}
+
+// saveTargets writes the webhook counters and disables that recording
+// changed.
+func saveTargets(ctx context.Context, tx pgx.Tx, targets map[string]*hookd.Target, results []*store.AttemptResult) error {
+	last := map[string]time.Time{} // the latest attempt per webhook
+	for _, r := range results {
+		if id := r.Attempt.WebhookID; id != "" && r.Attempt.At.After(last[id]) {
+			last[id] = r.Attempt.At
+		}
+	}
+	for id, t := range targets {
+		if !t.Webhook {
+			continue
+		}
+		if t.CountersChanged {
+			if _, err := tx.Exec(ctx, `UPDATE webhooks SET consecutive_failures = $1, failing_since = $2 WHERE id = $3`,
+				t.Failures, nullMs(t.FailingSince), id); err != nil {
+				return fmt.Errorf("update webhook: %w", err)
+			}
+		}
+		if t.DisabledReason != "" {
+			if _, err := tx.Exec(ctx, `UPDATE webhooks SET status = 'disabled', disabled_reason = $1, updated_at = $2, version = version + 1 WHERE id = $3`,
+				t.DisabledReason, ms(last[id]), id); err != nil {
+				return fmt.Errorf("disable webhook: %w", err)
+			}
+			if err := moveDeliveries(ctx, tx, id, hookd.WebhookDisabled, last[id]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// attemptColumns are attempts to insert, column by column.
+type attemptColumns struct {
+	id, deliveryID        []string
+	webhookID             []*string
+	attempt, at, duration []int64
+	code                  []*int64
+	headers, body, err    []string
+}
+
+func (c *attemptColumns) add(a *hookd.Attempt) error {
+	headers, err := json.Marshal(a.RequestHeaders)
+	if err != nil {
+		return fmt.Errorf("encode request headers: %w", err)
+	}
+	c.id = append(c.id, a.ID)
+	c.deliveryID = append(c.deliveryID, a.DeliveryID)
+	c.webhookID = append(c.webhookID, nullString(a.WebhookID))
+	c.attempt = append(c.attempt, int64(a.Attempt))
+	c.at = append(c.at, ms(a.At))
+	c.duration = append(c.duration, a.Duration.Milliseconds())
+	c.code = append(c.code, nullCode(a.StatusCode))
+	c.headers = append(c.headers, string(headers))
+	c.body = append(c.body, a.ResponseBody)
+	c.err = append(c.err, a.Error)
+	return nil
+}
+
+// deliveryColumnsUpdate are delivery outcomes to write, column by column.
+type deliveryColumnsUpdate struct {
+	id, status []string
+	attempt    []int64
+	next, code []*int64
+	at         []int64
+}
+
+func (c *deliveryColumnsUpdate) add(a *hookd.Attempt, v hookd.Verdict) {
+	c.id = append(c.id, a.DeliveryID)
+	c.status = append(c.status, v.Status)
+	c.attempt = append(c.attempt, int64(a.Attempt))
+	c.next = append(c.next, nullMs(v.NextAttemptAt))
+	c.code = append(c.code, nullCode(a.StatusCode))
+	c.at = append(c.at, ms(a.At))
+}
+
+func nullCode(code int) *int64 {
+	if code == 0 {
+		return nil
+	}
+	v := int64(code)
+	return &v
 }
 
 // Defer implements store.Store.
