@@ -348,6 +348,7 @@ func TestSourceValidation(t *testing.T) {
 		{"loopback forward_url", map[string]any{"name": "x", "forward_url": "https://127.0.0.1/hook"}, "forward_url"},
 		{"private forward_url", map[string]any{"name": "x", "forward_url": "https://10.1.2.3/hook"}, "forward_url"},
 		{"metadata forward_url", map[string]any{"name": "x", "forward_url": "https://169.254.169.254/latest/meta-data"}, "forward_url"},
+		{"localhost forward_url", map[string]any{"name": "x", "forward_url": "https://localhost/hook"}, "forward_url"},
 		{"IPv6 loopback forward_url", map[string]any{"name": "x", "forward_url": "https://[::1]:8443/hook"}, "forward_url"},
 		{"plain http forward_url", map[string]any{"name": "x", "forward_url": "http://93.184.216.34/hook"}, "forward_url"},
 		{"relative forward_url", map[string]any{"name": "x", "forward_url": "/hook"}, "forward_url"},
@@ -408,7 +409,9 @@ func TestSourceRotate(t *testing.T) {
 	}
 	srcE2EWantError(t, sendGH(s0, "b"), http.StatusUnauthorized, "UNAUTHORIZED")
 	srcE2EWantReceived(t, sendGH(s1, "c"))
-	if g := env.call(http.MethodGet, env.sourcesPath()+"/"+src.ID, nil); strings.Contains(string(g.Raw), s1) {
+	g := env.call(http.MethodGet, env.sourcesPath()+"/"+src.ID, nil)
+	srcE2EWantShape(t, g.Body, false, "forward_url", "description")
+	if strings.Contains(string(g.Raw), s1) {
 		t.Fatal("GET after rotate shows the secret")
 	}
 
@@ -619,6 +622,16 @@ func TestSourceEventsAcrossSources(t *testing.T) {
 	}
 	if n := len(env.events(alpha.ID)); n != 70 {
 		t.Fatalf("Alpha has %d events, want 70", n)
+	}
+	// source_name is the source's name now.
+	env.patch(beta.ID, map[string]any{"name": "Beta renamed"})
+	r := env.call(http.MethodGet, path+"?limit=1", nil)
+	var out struct {
+		Events []srcE2EEvent `json:"events"`
+	}
+	r.decode(t, &out)
+	if len(out.Events) != 1 || out.Events[0].SourceID != beta.ID || out.Events[0].SourceName != "Beta renamed" {
+		t.Fatalf("after a rename the newest event is %v, want Beta's under its new name", out.Events)
 	}
 }
 

@@ -449,3 +449,25 @@ func srcE2EQuietFor(tb testing.TB, d time.Duration, what string, count func() in
 		tb.Fatalf("%s: count went from %d to %d while it should not have changed", what, before, after)
 	}
 }
+
+// srcE2EStr shows an optional string field for a failure message.
+func srcE2EStr(p *string) string {
+	if p == nil {
+		return "null"
+	}
+	return strconv.Quote(*p)
+}
+
+// String methods make failure messages show values, not pointers.
+
+func (s srcE2ESource) String() string   { return srcE2EJSON(s) }
+func (e srcE2EEvent) String() string    { return srcE2EJSON(e) }
+func (d srcE2EDelivery) String() string { return srcE2EJSON(d) }
+
+func srcE2EJSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err.Error()
+	}
+	return string(b)
+}

@@ -245,16 +245,16 @@ func TestSourceProviders(t *testing.T) {
 				t.Fatalf("stored event %+v, want id %s of source %s (%s), status received, not test", ev, id, src.ID, src.Name)
 			}
 			if ev.Type == nil || *ev.Type != p.typ {
-				t.Fatalf("stored type %v, want %q", ev.Type, p.typ)
+				t.Fatalf("stored type %s, want %q", srcE2EStr(ev.Type), p.typ)
 			}
 			if ev.ProviderEventID == nil || *ev.ProviderEventID != pid {
-				t.Fatalf("stored provider_event_id %v, want %q", ev.ProviderEventID, pid)
+				t.Fatalf("stored provider_event_id %s, want %q", srcE2EStr(ev.ProviderEventID), pid)
 			}
 			if ev.Body != string(body) {
 				t.Fatalf("stored body %q, want %q", ev.Body, body)
 			}
 			if ev.ContentType == nil || *ev.ContentType != h.Get("Content-Type") {
-				t.Fatalf("stored content_type %v, want %q", ev.ContentType, h.Get("Content-Type"))
+				t.Fatalf("stored content_type %s, want %q", srcE2EStr(ev.ContentType), h.Get("Content-Type"))
 			}
 			for k := range h {
 				if k == "Content-Type" {
@@ -453,7 +453,7 @@ func TestSourceAllowList(t *testing.T) {
 			status = "received"
 		}
 		if ev.Type == nil || *ev.Type != c.typ || ev.Status != status {
-			t.Fatalf("event %d: type %v status %q, want %q %q", i, ev.Type, ev.Status, c.typ, status)
+			t.Fatalf("event %d: type %s status %q, want %q %q", i, srcE2EStr(ev.Type), ev.Status, c.typ, status)
 		}
 		if c.forwarded != (len(ev.Deliveries) == 1) || len(ev.Deliveries) > 1 {
 			t.Fatalf("event %s (%s) has deliveries %+v, forwarded %t", ev.ID, c.typ, ev.Deliveries, c.forwarded)
@@ -588,4 +588,26 @@ func TestSourceDropsHopAndCredentialHeaders(t *testing.T) {
 		}
 	}
 	srcE2EHookdSigned(t, fwd, id, env.defaultSecret)
+}
+
+// A provider delivery id is recorded once per source: two sources that
+// get the same id each keep their event.
+func TestSourceProviderIDIsPerSource(t *testing.T) {
+	t.Parallel()
+	env := srcE2ESetup(t, "")
+	gh := srcE2EProviders[2]
+	a := env.create(map[string]any{"name": "Repo A", "provider": "github"})
+	b := env.create(map[string]any{"name": "Repo B", "provider": "github"})
+	ha, body := gh.signed(t, *a.Secret, "72d3162e-same-delivery", time.Now())
+	hb, _ := gh.signed(t, *b.Secret, "72d3162e-same-delivery", time.Now())
+	idA := srcE2EWantReceived(t, srcE2EReceive(t, a.ReceiveURL, ha, body))
+	idB := srcE2EWantReceived(t, srcE2EReceive(t, b.ReceiveURL, hb, body))
+	if idA == idB {
+		t.Fatalf("two sources share the event %s", idA)
+	}
+	for _, src := range []*srcE2ESource{a, b} {
+		if n := len(env.events(src.ID)); n != 1 {
+			t.Fatalf("%s has %d events, want 1", src.Name, n)
+		}
+	}
 }
