@@ -21,3 +21,14 @@ func TestConformance(t *testing.T) {
 		return st
 	})
 }
+
+func BenchmarkDeliveryPath(b *testing.B) {
+	storetest.BenchmarkDeliveryPath(b, func(b *testing.B, sealer store.Sealer) store.Store {
+		st, err := storepg.Open(b.Context(), storepg.Config{URL: pgtest.URL(b), Sealer: sealer, NewID: ident.New(nil).New})
+		if err != nil {
+			b.Fatalf("open store: %v", err)
+		}
+		b.Cleanup(func() { st.Close() })
+		return st
+	}, 256)
+}

@@ -211,3 +211,9 @@ func TestOpenValidates(t *testing.T) {
 		t.Fatalf("ping after migrate: %v", err)
 	}
 }
+
+func BenchmarkDeliveryPath(b *testing.B) {
+	storetest.BenchmarkDeliveryPath(b, func(b *testing.B, sealer store.Sealer) store.Store {
+		return openWith(b, filepath.Join(b.TempDir(), "hookd.db"), sealer)
+	}, 256)
+}
