@@ -211,6 +211,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		start := time.Now()
 		r.logf("%s: start", name)
 		if err := steps[name](ctx); err != nil {
+			if how := hk.exited(); how != "" {
+				err = fmt.Errorf("%w (hookd is gone: %s)", err, how)
+			}
 			return r.report, fmt.Errorf("%s: %w", name, err)
 		}
 		r.logf("%s: done in %v", name, time.Since(start).Round(time.Millisecond))

@@ -113,12 +113,15 @@ func startHookd(ctx context.Context, o hookdOptions, progress io.Writer) (*proce
 					p.version = rec.Version
 					started.Store(true)
 					addr <- rec.Addr
-				} else if !started.Load() || bytes.Contains(line, []byte(`"level":"ERROR"`)) || bytes.Contains(line, []byte(`"level":"WARN"`)) {
+				} else if !started.Load() || !bytes.HasPrefix(line, []byte("{")) ||
+					bytes.Contains(line, []byte(`"level":"ERROR"`)) || bytes.Contains(line, []byte(`"level":"WARN"`)) {
 					// Before the start line everything may explain a
-					// failure; after it, only trouble is worth a line.
-					if forwarded++; forwarded <= 50 {
+					// failure; after it, only trouble is worth a line:
+					// errors, warnings and what is not a log record (a
+					// panic).
+					if forwarded++; forwarded <= 200 {
 						fmt.Fprintf(progress, "hookd: %s", line)
-					} else if forwarded == 51 {
+					} else if forwarded == 201 {
 						fmt.Fprintln(progress, "hookd: (more log lines not shown)")
 					}
 				}
@@ -156,6 +159,16 @@ func (p *process) await(ctx context.Context, addr <-chan string) error {
 
 // URL is the process's base URL.
 func (p *process) URL() string { return "http://" + p.addr }
+
+// exited describes how the process ended, or is "" while it runs.
+func (p *process) exited() string {
+	select {
+	case <-p.done:
+		return p.cmd.ProcessState.String()
+	default:
+		return ""
+	}
+}
 
 // pid is the process id.
 func (p *process) pid() int { return p.cmd.Process.Pid }

@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -29,7 +30,10 @@ type Machine struct {
 	OSArch       string `json:"os_arch"`
 	Store        string `json:"store"`
 	HookdVersion string `json:"hookd_version"`
-	Date         string `json:"date"`
+	// Build is the VCS revision the binary was built from, "+dirty" if
+	// the tree had changes; "unknown" without build info.
+	Build string `json:"build"`
+	Date  string `json:"date"`
 	// LoadAvgStart and LoadAvgEnd are /proc/loadavg's 1, 5 and 15 minute
 	// load averages when the run started and ended: figures from a busy
 	// machine say less about hookd.
@@ -54,9 +58,33 @@ func ThisMachine(store, hookdVersion string, now time.Time) Machine {
 		OSArch:       runtime.GOOS + "/" + runtime.GOARCH,
 		Store:        store,
 		HookdVersion: hookdVersion,
+		Build:        buildRevision(),
 		Date:         now.UTC().Format(time.RFC3339),
 		LoadAvgStart: loadAvg(),
 	}
+}
+
+func buildRevision() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "unknown"
+	}
+	rev, dirty := "", false
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value[:min(len(s.Value), 12)]
+		case "vcs.modified":
+			dirty = s.Value == "true"
+		}
+	}
+	if rev == "" {
+		return "unknown"
+	}
+	if dirty {
+		rev += "+dirty"
+	}
+	return rev
 }
 
 func loadAvg() string {
@@ -102,8 +130,8 @@ func (r *Report) Figure(scenario, name string) (float64, bool) {
 // WriteTable writes the machine and the figures as an aligned table.
 func (r *Report) WriteTable(w io.Writer) error {
 	m := r.Machine
-	fmt.Fprintf(w, "hookd bench — %d cores, %s, %s %s, store %s, hookd %s, %s\n",
-		m.Cores, m.CPU, m.Go, m.OSArch, m.Store, m.HookdVersion, m.Date)
+	fmt.Fprintf(w, "hookd bench — %d cores, %s, %s %s, store %s, hookd %s (build %s), %s\n",
+		m.Cores, m.CPU, m.Go, m.OSArch, m.Store, m.HookdVersion, m.Build, m.Date)
 	fmt.Fprintf(w, "load average %s at the start, %s at the end\n", m.LoadAvgStart, m.LoadAvgEnd)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "scenario\tfigure\tvalue\tunit")
