@@ -27,6 +27,9 @@ import (
 	"github.com/hookd/hookd/store"
 )
 
+// DefaultWorkers is how many attempts an engine runs at once unless told.
+const DefaultWorkers = 128
+
 // Store is what the engine needs of the storage seam.
 type Store interface {
 	ClaimDue(ctx context.Context, p *store.ClaimParams) ([]*store.Job, error)
@@ -46,7 +49,7 @@ type Config struct {
 	// Owner names this engine's leases; it must differ between processes
 	// that share a database. Required.
 	Owner string
-	// Workers is how many attempts run at once; 0 means 128.
+	// Workers is how many attempts run at once; 0 means DefaultWorkers.
 	Workers int
 	// PerWebhook caps the attempts in flight to one webhook, so a slow
 	// endpoint cannot take every worker; 0 means 64.
@@ -104,7 +107,7 @@ func New(st Store, client *http.Client, notifier Notifier, log *slog.Logger, cfg
 		return nil, errors.New("deliver: Owner is required")
 	}
 	if cfg.Workers <= 0 {
-		cfg.Workers = 128
+		cfg.Workers = DefaultWorkers
 	}
 	if cfg.PerWebhook <= 0 {
 		cfg.PerWebhook = 64

@@ -376,7 +376,15 @@ func (m *Main) Run(ctx context.Context) error {
 			return fmt.Errorf("HOOKD_EGRESS_PROXY %q must be a URL such as http://proxy:3128", m.Config.EgressProxy)
 		}
 	}
-	client, err := egress.NewClient(egress.Config{AllowPrivate: m.Config.AllowPrivateNetworks, Timeout: m.Config.Timeout, Proxy: proxy})
+	workers := m.Config.Workers
+	if workers <= 0 {
+		workers = deliver.DefaultWorkers
+	}
+	// Connections per host must outnumber the attempts one webhook may
+	// have in flight, or a slow webhook would hold every connection to its
+	// host and starve the other webhooks there.
+	client, err := egress.NewClient(egress.Config{AllowPrivate: m.Config.AllowPrivateNetworks, Timeout: m.Config.Timeout, Proxy: proxy,
+		MaxConnsPerHost: 2 * workers})
 	if err != nil {
 		return err
 	}

@@ -14,59 +14,124 @@ import (
 
 const idempotencyWindow = 24 * time.Hour
 
-// Publish implements store.Store.
+// Publish implements store.Store. Concurrent publishes share a
+// transaction, and so one sync to disk: a writer goroutine takes every
+// request waiting when it is free and commits them together, each inside a
+// savepoint so that one request's error leaves the others whole.
 func (s *Store) Publish(ctx context.Context, p *store.PublishParams) ([]store.PublishResult, error) {
-	results := make([]store.PublishResult, len(p.Events))
-	err := s.tx(ctx, func(tx *sql.Tx) error {
-		hooks, err := routingWebhooks(ctx, tx, p.AppID)
-		if err != nil {
-			return err
+	req := &publishReq{ctx: ctx, p: p, done: make(chan struct{})}
+	select {
+	case s.publishQ <- req:
+	case <-s.quit:
+		return nil, errors.New("publish: the store is closed")
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	<-req.done // the writer always answers
+	return req.results, req.err
+}
+
+// publishReq is one Publish waiting for the writer.
+type publishReq struct {
+	ctx     context.Context
+	p       *store.PublishParams
+	results []store.PublishResult
+	err     error
+	done    chan struct{}
+}
+
+// maxGroup bounds how many publish requests share one commit.
+const maxGroup = 64
+
+// publisher commits waiting publish requests in groups until quit closes.
+func (s *Store) publisher() {
+	defer s.publishers.Done()
+	for {
+		var first *publishReq
+		select {
+		case first = <-s.publishQ:
+		case <-s.quit:
+			return
 		}
-		insEvent, err := tx.PrepareContext(ctx, `INSERT INTO events (id, app_id, type, data, payload, idempotency_key, test, created_at) VALUES (?,?,?,?,?,?,?,?)`)
-		if err != nil {
-			return fmt.Errorf("prepare: %w", err)
+		group := []*publishReq{first}
+	drain:
+		for len(group) < maxGroup {
+			select {
+			case r := <-s.publishQ:
+				group = append(group, r)
+			default:
+				break drain
+			}
 		}
-		defer insEvent.Close()
-		insDelivery, err := tx.PrepareContext(ctx, `INSERT INTO deliveries (id, app_id, event_id, webhook_id, url, status, next_attempt_at, test, created_at, updated_at)
-			VALUES (?,?,?,?,?,?,?,?,?,?)`)
-		if err != nil {
-			return fmt.Errorf("prepare: %w", err)
-		}
-		defer insDelivery.Close()
-		now := ms(p.Now)
-		for i, pe := range p.Events {
-			ev := pe.Event
-			if ev.IdempotencyKey != "" {
-				first, err := s.claimIdempotencyKey(ctx, tx, p.AppID, ev, p.Now)
-				if err != nil {
-					return err
-				}
-				if first != nil {
-					results[i] = store.PublishResult{Event: first, Deliveries: len(first.Deliveries), Duplicate: true}
-					continue
+		s.commitGroup(group)
+	}
+}
+
+func (s *Store) commitGroup(group []*publishReq) {
+	err := s.tx(context.Background(), func(tx *sql.Tx) error {
+		for _, r := range group {
+			if _, err := tx.ExecContext(r.ctx, `SAVEPOINT publish`); err != nil {
+				r.err = fmt.Errorf("savepoint: %w", err)
+				continue
+			}
+			r.results, r.err = s.publishTx(r.ctx, tx, r.p)
+			if r.err != nil {
+				r.results = nil
+				if _, err := tx.ExecContext(context.Background(), `ROLLBACK TO publish`); err != nil {
+					return fmt.Errorf("rollback to savepoint: %w", err)
 				}
 			}
-			if pe.OnlyWebhookID != "" && !hasWebhook(hooks, pe.OnlyWebhookID) {
-				return notFound("webhook", pe.OnlyWebhookID)
+			if _, err := tx.ExecContext(context.Background(), `RELEASE publish`); err != nil {
+				return fmt.Errorf("release savepoint: %w", err)
 			}
-			if _, err := insEvent.ExecContext(ctx, ev.ID, p.AppID, ev.Type, []byte(ev.Data), ev.Payload, nullString(ev.IdempotencyKey), ev.Test, ms(ev.CreatedAt)); err != nil {
-				return fmt.Errorf("insert event: %w", err)
-			}
-			routes := hookd.RouteEvent(hooks, hookd.RouteParams{
-				Type: ev.Type, OnlyWebhookID: pe.OnlyWebhookID, OneOffURL: pe.OneOffURL, OneOffEvents: pe.OneOffEvents,
-			})
-			for _, r := range routes {
-				_, err := insDelivery.ExecContext(ctx, s.newID("dlv"), p.AppID, ev.ID, nullString(r.WebhookID), nullString(r.URL), r.Status, now, ev.Test, now, now)
-				if err != nil {
-					return fmt.Errorf("insert delivery: %w", err)
-				}
-			}
-			results[i] = store.PublishResult{Event: ev, Deliveries: len(routes)}
 		}
 		return nil
 	})
+	for _, r := range group {
+		if err != nil && r.err == nil {
+			r.results, r.err = nil, err
+		}
+		close(r.done)
+	}
+}
+
+// publishTx stores one publish request's events and deliveries in tx.
+func (s *Store) publishTx(ctx context.Context, tx *sql.Tx, p *store.PublishParams) ([]store.PublishResult, error) {
+	results := make([]store.PublishResult, len(p.Events))
+	hooks, err := routingWebhooks(ctx, tx, p.AppID)
 	if err != nil {
 		return nil, err
+	}
+	insEvent, insDelivery := tx.StmtContext(ctx, s.stmt.insertEvent), tx.StmtContext(ctx, s.stmt.insertDelivery)
+	now := ms(p.Now)
+	for i, pe := range p.Events {
+		ev := pe.Event
+		if ev.IdempotencyKey != "" {
+			first, err := s.claimIdempotencyKey(ctx, tx, p.AppID, ev, p.Now)
+			if err != nil {
+				return nil, err
+			}
+			if first != nil {
+				results[i] = store.PublishResult{Event: first, Deliveries: len(first.Deliveries), Duplicate: true}
+				continue
+			}
+		}
+		if pe.OnlyWebhookID != "" && !hasWebhook(hooks, pe.OnlyWebhookID) {
+			return nil, notFound("webhook", pe.OnlyWebhookID)
+		}
+		if _, err := insEvent.ExecContext(ctx, ev.ID, p.AppID, ev.Type, []byte(ev.Data), ev.Payload, nullString(ev.IdempotencyKey), ev.Test, ms(ev.CreatedAt)); err != nil {
+			return nil, fmt.Errorf("insert event: %w", err)
+		}
+		routes := hookd.RouteEvent(hooks, hookd.RouteParams{
+			Type: ev.Type, OnlyWebhookID: pe.OnlyWebhookID, OneOffURL: pe.OneOffURL, OneOffEvents: pe.OneOffEvents,
+		})
+		for _, r := range routes {
+			_, err := insDelivery.ExecContext(ctx, s.newID("dlv"), p.AppID, ev.ID, nullString(r.WebhookID), nullString(r.URL), r.Status, now, ev.Test, now, now)
+			if err != nil {
+				return nil, fmt.Errorf("insert delivery: %w", err)
+			}
+		}
+		results[i] = store.PublishResult{Event: ev, Deliveries: len(routes)}
 	}
 	return results, nil
 }

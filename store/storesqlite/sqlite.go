@@ -18,6 +18,7 @@ import (
 	"io/fs"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/pressly/goose/v3"
@@ -52,6 +53,12 @@ type Store struct {
 	newID  func(string) string
 	apps   store.VersionCache[*hookd.App]
 	hooks  store.VersionCache[*hookd.Webhook]
+
+	publishQ   chan *publishReq
+	quit       chan struct{}
+	publishers sync.WaitGroup
+	closeOnce  sync.Once
+	closeErr   error
 }
 
 var _ store.Store = (*Store)(nil)
@@ -101,7 +108,10 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		w.Close()
 		return nil, err
 	}
-	return &Store{w: w, r: r, stmt: st, sealer: cfg.Sealer, newID: cfg.NewID}, nil
+	s := &Store{w: w, r: r, stmt: st, sealer: cfg.Sealer, newID: cfg.NewID, publishQ: make(chan *publishReq), quit: make(chan struct{})}
+	s.publishers.Add(1)
+	go s.publisher()
+	return s, nil
 }
 
 func migrate(ctx context.Context, db *sql.DB) error {
@@ -139,8 +149,13 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close implements store.Store.
 func (s *Store) Close() error {
-	s.stmt.close()
-	return errors.Join(s.r.Close(), s.w.Close())
+	s.closeOnce.Do(func() {
+		close(s.quit)
+		s.publishers.Wait()
+		s.stmt.close()
+		s.closeErr = errors.Join(s.r.Close(), s.w.Close())
+	})
+	return s.closeErr
 }
 
 // ReleaseLeases clears every lease. Only one process uses an embedded

@@ -12,6 +12,7 @@ import (
 type stmts struct {
 	claim, jobEvents, appVersion, webhookVersion *sql.Stmt
 	insertAttempts, recordInfo, updateDeliveries *sql.Stmt
+	insertEvent, insertDelivery                  *sql.Stmt
 }
 
 func prepare(ctx context.Context, db *sql.DB) (*stmts, error) {
@@ -30,6 +31,9 @@ func prepare(ctx context.Context, db *sql.DB) (*stmts, error) {
 		WHERE id IN (SELECT value FROM json_each(?))`)
 	p(&st.appVersion, `SELECT version FROM apps WHERE id = ?`)
 	p(&st.webhookVersion, `SELECT version FROM webhooks WHERE id = ?`)
+	p(&st.insertEvent, `INSERT INTO events (id, app_id, type, data, payload, idempotency_key, test, created_at) VALUES (?,?,?,?,?,?,?,?)`)
+	p(&st.insertDelivery, `INSERT INTO deliveries (id, app_id, event_id, webhook_id, url, status, next_attempt_at, test, created_at, updated_at)
+		VALUES (?,?,?,?,?,?,?,?,?,?)`)
 	// Batches arrive as one JSON array each, unpacked by json_each.
 	p(&st.insertAttempts, `INSERT INTO attempts (id, delivery_id, webhook_id, attempt, at, duration_ms, status_code, request_headers, response_body, error)
 		SELECT value->>'id', value->>'delivery_id', value->>'webhook_id', value->>'attempt', value->>'at', value->>'duration_ms',
@@ -52,7 +56,7 @@ func prepare(ctx context.Context, db *sql.DB) (*stmts, error) {
 }
 
 func (st *stmts) close() {
-	for _, s := range []*sql.Stmt{st.claim, st.jobEvents, st.appVersion, st.webhookVersion, st.insertAttempts, st.recordInfo, st.updateDeliveries} {
+	for _, s := range []*sql.Stmt{st.claim, st.jobEvents, st.appVersion, st.webhookVersion, st.insertAttempts, st.recordInfo, st.updateDeliveries, st.insertEvent, st.insertDelivery} {
 		if s != nil {
 			s.Close()
 		}
