@@ -15,67 +15,103 @@ import (
 
 const idempotencyWindow = 24 * time.Hour
 
-// Publish implements store.Store.
+// Publish implements store.Store. Concurrent publishes of this process
+// share a transaction, and so one sync to disk (see store.GroupCommitter),
+// each in a savepoint of its own.
 func (s *Store) Publish(ctx context.Context, p *store.PublishParams) ([]store.PublishResult, error) {
-	results := make([]store.PublishResult, len(p.Events))
-	err := s.tx(ctx, func(tx pgx.Tx) error {
-		// Routing reads the app's webhooks as of this transaction; a
-		// concurrent status change commits either before (and is seen)
-		// or after (and moves the rows created here).
-		hooks, err := routingWebhooks(ctx, tx, p.AppID)
-		if err != nil {
-			return err
-		}
-		now := ms(p.Now)
-		var eventRows, deliveryRows [][]any
-		total := 0
-		keyed := map[string]int{} // idempotency key → index of its event in this batch
-		for i, pe := range p.Events {
-			ev := pe.Event
-			if j, ok := keyed[ev.IdempotencyKey]; ok && ev.IdempotencyKey != "" {
-				results[i] = store.PublishResult{Event: results[j].Event, Deliveries: results[j].Deliveries, Duplicate: true}
+	return s.publishes.Do(ctx, p)
+}
+
+// maxGroup bounds how many publish requests share one commit.
+const maxGroup = 64
+
+type publishGroup = []*store.GroupRequest[*store.PublishParams, []store.PublishResult]
+
+// commitPublishes commits a group of publish requests in one transaction.
+func (s *Store) commitPublishes(group publishGroup) {
+	due := false
+	err := s.tx(context.Background(), func(tx pgx.Tx) error {
+		for _, r := range group {
+			if _, err := tx.Exec(r.Ctx, `SAVEPOINT publish`); err != nil {
+				r.Err = fmt.Errorf("savepoint: %w", err)
 				continue
 			}
-			if ev.IdempotencyKey != "" {
-				keyed[ev.IdempotencyKey] = i
-				first, err := s.claimIdempotencyKey(ctx, tx, p.AppID, ev, p.Now)
-				if err != nil {
-					return err
-				}
-				if first != nil {
-					results[i] = store.PublishResult{Event: first, Deliveries: len(first.Deliveries), Duplicate: true}
-					continue
+			r.Result, r.Err = s.publishTx(r.Ctx, tx, r.Params)
+			if r.Err != nil {
+				r.Result = nil
+				if _, err := tx.Exec(context.Background(), `ROLLBACK TO SAVEPOINT publish`); err != nil {
+					return fmt.Errorf("rollback to savepoint: %w", err)
 				}
 			}
-			if pe.OnlyWebhookID != "" && !hasWebhook(hooks, pe.OnlyWebhookID) {
-				return notFound("webhook", pe.OnlyWebhookID)
+			if _, err := tx.Exec(context.Background(), `RELEASE SAVEPOINT publish`); err != nil {
+				return fmt.Errorf("release savepoint: %w", err)
 			}
-			eventRows = append(eventRows, []any{ev.ID, p.AppID, ev.Type, []byte(ev.Data), ev.Payload, nullString(ev.IdempotencyKey), ev.Test, ms(ev.CreatedAt)})
-			routes := hookd.RouteEvent(hooks, hookd.RouteParams{
-				Type: ev.Type, OnlyWebhookID: pe.OnlyWebhookID, OneOffURL: pe.OneOffURL, OneOffEvents: pe.OneOffEvents,
-			})
-			for _, r := range routes {
-				deliveryRows = append(deliveryRows, []any{s.newID("dlv"), p.AppID, ev.ID, nullString(r.WebhookID), nullString(r.URL), r.Status, now, ev.Test, now, now})
+			for _, res := range r.Result {
+				due = due || (res.Deliveries > 0 && !res.Duplicate)
 			}
-			total += len(routes)
-			results[i] = store.PublishResult{Event: ev, Deliveries: len(routes)}
 		}
-		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"events"},
-			[]string{"id", "app_id", "type", "data", "payload", "idempotency_key", "test", "created_at"}, pgx.CopyFromRows(eventRows)); err != nil {
-			return fmt.Errorf("insert events: %w", err)
-		}
-		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"deliveries"},
-			[]string{"id", "app_id", "event_id", "webhook_id", "url", "status", "next_attempt_at", "test", "created_at", "updated_at"},
-			pgx.CopyFromRows(deliveryRows)); err != nil {
-			return fmt.Errorf("insert deliveries: %w", err)
-		}
-		if total > 0 {
-			return notifyDue(ctx, tx)
+		if due {
+			return notifyDue(context.Background(), tx)
 		}
 		return nil
 	})
+	for _, r := range group {
+		if err != nil && r.Err == nil {
+			r.Result, r.Err = nil, err
+		}
+	}
+}
+
+// publishTx stores one publish request's events and deliveries in tx.
+func (s *Store) publishTx(ctx context.Context, tx pgx.Tx, p *store.PublishParams) ([]store.PublishResult, error) {
+	results := make([]store.PublishResult, len(p.Events))
+	// Routing reads the app's webhooks as of this transaction; a
+	// concurrent status change commits either before (and is seen)
+	// or after (and moves the rows created here).
+	hooks, err := routingWebhooks(ctx, tx, p.AppID)
 	if err != nil {
 		return nil, err
+	}
+	now := ms(p.Now)
+	var eventRows, deliveryRows [][]any
+	keyed := map[string]int{} // idempotency key → index of its event in this batch
+	for i, pe := range p.Events {
+		ev := pe.Event
+		if j, ok := keyed[ev.IdempotencyKey]; ok && ev.IdempotencyKey != "" {
+			results[i] = store.PublishResult{Event: results[j].Event, Deliveries: results[j].Deliveries, Duplicate: true}
+			continue
+		}
+		if ev.IdempotencyKey != "" {
+			keyed[ev.IdempotencyKey] = i
+			first, err := s.claimIdempotencyKey(ctx, tx, p.AppID, ev, p.Now)
+			if err != nil {
+				return nil, err
+			}
+			if first != nil {
+				results[i] = store.PublishResult{Event: first, Deliveries: len(first.Deliveries), Duplicate: true}
+				continue
+			}
+		}
+		if pe.OnlyWebhookID != "" && !hasWebhook(hooks, pe.OnlyWebhookID) {
+			return nil, notFound("webhook", pe.OnlyWebhookID)
+		}
+		eventRows = append(eventRows, []any{ev.ID, p.AppID, ev.Type, []byte(ev.Data), ev.Payload, nullString(ev.IdempotencyKey), ev.Test, ms(ev.CreatedAt)})
+		routes := hookd.RouteEvent(hooks, hookd.RouteParams{
+			Type: ev.Type, OnlyWebhookID: pe.OnlyWebhookID, OneOffURL: pe.OneOffURL, OneOffEvents: pe.OneOffEvents,
+		})
+		for _, r := range routes {
+			deliveryRows = append(deliveryRows, []any{s.newID("dlv"), p.AppID, ev.ID, nullString(r.WebhookID), nullString(r.URL), r.Status, now, ev.Test, now, now})
+		}
+		results[i] = store.PublishResult{Event: ev, Deliveries: len(routes)}
+	}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"events"},
+		[]string{"id", "app_id", "type", "data", "payload", "idempotency_key", "test", "created_at"}, pgx.CopyFromRows(eventRows)); err != nil {
+		return nil, fmt.Errorf("insert events: %w", err)
+	}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"deliveries"},
+		[]string{"id", "app_id", "event_id", "webhook_id", "url", "status", "next_attempt_at", "test", "created_at", "updated_at"},
+		pgx.CopyFromRows(deliveryRows)); err != nil {
+		return nil, fmt.Errorf("insert deliveries: %w", err)
 	}
 	return results, nil
 }

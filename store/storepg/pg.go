@@ -50,6 +50,8 @@ type Store struct {
 	newID  func(string) string
 	apps   store.VersionCache[*hookd.App]
 	hooks  store.VersionCache[*hookd.Webhook]
+
+	publishes *store.GroupCommitter[*store.PublishParams, []store.PublishResult]
 }
 
 var _ store.Store = (*Store)(nil)
@@ -75,7 +77,9 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		pool.Close()
 		return nil, err
 	}
-	return &Store{pool: pool, sealer: cfg.Sealer, newID: cfg.NewID}, nil
+	s := &Store{pool: pool, sealer: cfg.Sealer, newID: cfg.NewID}
+	s.publishes = store.NewGroupCommitter(maxGroup, s.commitPublishes)
+	return s, nil
 }
 
 // Migrate applies pending migrations to the database at url.
@@ -113,6 +117,7 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close implements store.Store.
 func (s *Store) Close() error {
+	s.publishes.Close()
 	s.pool.Close()
 	return nil
 }

@@ -15,68 +15,28 @@ import (
 const idempotencyWindow = 24 * time.Hour
 
 // Publish implements store.Store. Concurrent publishes share a
-// transaction, and so one sync to disk: a writer goroutine takes every
-// request waiting when it is free and commits them together, each inside a
-// savepoint so that one request's error leaves the others whole.
+// transaction, and so one sync to disk (see store.GroupCommitter), each in
+// a savepoint of its own.
 func (s *Store) Publish(ctx context.Context, p *store.PublishParams) ([]store.PublishResult, error) {
-	req := &publishReq{ctx: ctx, p: p, done: make(chan struct{})}
-	select {
-	case s.publishQ <- req:
-	case <-s.quit:
-		return nil, errors.New("publish: the store is closed")
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-	<-req.done // the writer always answers
-	return req.results, req.err
-}
-
-// publishReq is one Publish waiting for the writer.
-type publishReq struct {
-	ctx     context.Context
-	p       *store.PublishParams
-	results []store.PublishResult
-	err     error
-	done    chan struct{}
+	return s.publishes.Do(ctx, p)
 }
 
 // maxGroup bounds how many publish requests share one commit.
 const maxGroup = 64
 
-// publisher commits waiting publish requests in groups until quit closes.
-func (s *Store) publisher() {
-	defer s.publishers.Done()
-	for {
-		var first *publishReq
-		select {
-		case first = <-s.publishQ:
-		case <-s.quit:
-			return
-		}
-		group := []*publishReq{first}
-	drain:
-		for len(group) < maxGroup {
-			select {
-			case r := <-s.publishQ:
-				group = append(group, r)
-			default:
-				break drain
-			}
-		}
-		s.commitGroup(group)
-	}
-}
+type publishGroup = []*store.GroupRequest[*store.PublishParams, []store.PublishResult]
 
-func (s *Store) commitGroup(group []*publishReq) {
+// commitPublishes commits a group of publish requests in one transaction.
+func (s *Store) commitPublishes(group publishGroup) {
 	err := s.tx(context.Background(), func(tx *sql.Tx) error {
 		for _, r := range group {
-			if _, err := tx.ExecContext(r.ctx, `SAVEPOINT publish`); err != nil {
-				r.err = fmt.Errorf("savepoint: %w", err)
+			if _, err := tx.ExecContext(r.Ctx, `SAVEPOINT publish`); err != nil {
+				r.Err = fmt.Errorf("savepoint: %w", err)
 				continue
 			}
-			r.results, r.err = s.publishTx(r.ctx, tx, r.p)
-			if r.err != nil {
-				r.results = nil
+			r.Result, r.Err = s.publishTx(r.Ctx, tx, r.Params)
+			if r.Err != nil {
+				r.Result = nil
 				if _, err := tx.ExecContext(context.Background(), `ROLLBACK TO publish`); err != nil {
 					return fmt.Errorf("rollback to savepoint: %w", err)
 				}
@@ -88,10 +48,9 @@ func (s *Store) commitGroup(group []*publishReq) {
 		return nil
 	})
 	for _, r := range group {
-		if err != nil && r.err == nil {
-			r.results, r.err = nil, err
+		if err != nil && r.Err == nil {
+			r.Result, r.Err = nil, err
 		}
-		close(r.done)
 	}
 }
 

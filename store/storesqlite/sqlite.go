@@ -54,11 +54,9 @@ type Store struct {
 	apps   store.VersionCache[*hookd.App]
 	hooks  store.VersionCache[*hookd.Webhook]
 
-	publishQ   chan *publishReq
-	quit       chan struct{}
-	publishers sync.WaitGroup
-	closeOnce  sync.Once
-	closeErr   error
+	publishes *store.GroupCommitter[*store.PublishParams, []store.PublishResult]
+	closeOnce sync.Once
+	closeErr  error
 }
 
 var _ store.Store = (*Store)(nil)
@@ -108,9 +106,8 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		w.Close()
 		return nil, err
 	}
-	s := &Store{w: w, r: r, stmt: st, sealer: cfg.Sealer, newID: cfg.NewID, publishQ: make(chan *publishReq), quit: make(chan struct{})}
-	s.publishers.Add(1)
-	go s.publisher()
+	s := &Store{w: w, r: r, stmt: st, sealer: cfg.Sealer, newID: cfg.NewID}
+	s.publishes = store.NewGroupCommitter(maxGroup, s.commitPublishes)
 	return s, nil
 }
 
@@ -150,8 +147,7 @@ func (s *Store) Ping(ctx context.Context) error {
 // Close implements store.Store.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
-		close(s.quit)
-		s.publishers.Wait()
+		s.publishes.Close()
 		s.stmt.close()
 		s.closeErr = errors.Join(s.r.Close(), s.w.Close())
 	})
