@@ -19,11 +19,12 @@ type GroupRequest[P, R any] struct {
 	done   chan struct{}
 }
 
-// GroupCommitter runs concurrent calls in shared transactions: one
-// goroutine takes every call waiting when it is free (up to Max) and hands
-// them to Commit together, so that they share one sync to disk. Commit must
+// GroupCommitter runs concurrent calls in shared transactions: each of its
+// committers takes every call waiting when it is free (up to max) and hands
+// them to commit together, so that they share one sync to disk. commit must
 // set each request's Result or Err, keeping one request's failure from
-// undoing the others (a savepoint each).
+// undoing the others (a savepoint each). A database with one writer wants
+// one committer; PostgreSQL gains from a few working side by side.
 type GroupCommitter[P, R any] struct {
 	queue  chan *GroupRequest[P, R]
 	quit   chan struct{}
@@ -33,11 +34,14 @@ type GroupCommitter[P, R any] struct {
 	commit func(group []*GroupRequest[P, R])
 }
 
-// NewGroupCommitter starts a committer that groups up to max calls.
-func NewGroupCommitter[P, R any](max int, commit func(group []*GroupRequest[P, R])) *GroupCommitter[P, R] {
-	g := &GroupCommitter[P, R]{queue: make(chan *GroupRequest[P, R]), quit: make(chan struct{}), max: max, commit: commit}
-	g.wg.Add(1)
-	go g.run()
+// NewGroupCommitter starts committers goroutines that group up to groupMax
+// calls each.
+func NewGroupCommitter[P, R any](committers, groupMax int, commit func(group []*GroupRequest[P, R])) *GroupCommitter[P, R] {
+	g := &GroupCommitter[P, R]{queue: make(chan *GroupRequest[P, R]), quit: make(chan struct{}), max: groupMax, commit: commit}
+	for range max(committers, 1) {
+		g.wg.Add(1)
+		go g.run()
+	}
 	return g
 }
 

@@ -78,7 +78,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{pool: pool, sealer: cfg.Sealer, newID: cfg.NewID}
-	s.publishes = store.NewGroupCommitter(maxGroup, s.commitPublishes)
+	s.publishes = store.NewGroupCommitter(4, maxGroup, s.commitPublishes)
 	return s, nil
 }
 

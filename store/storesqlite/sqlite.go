@@ -107,7 +107,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{w: w, r: r, stmt: st, sealer: cfg.Sealer, newID: cfg.NewID}
-	s.publishes = store.NewGroupCommitter(maxGroup, s.commitPublishes)
+	s.publishes = store.NewGroupCommitter(1, maxGroup, s.commitPublishes)
 	return s, nil
 }
 
