@@ -87,10 +87,11 @@ type Engine struct {
 	freed chan struct{}   // signalled when claimed work is recorded
 
 	mu       sync.Mutex
-	held     int                     // claimed and not yet recorded
-	perHook  map[string]int          // attempts handed to workers, per webhook
-	waiting  map[string][]*store.Job // claimed, over the webhook's cap
-	limiters map[string]*limiter     // per webhook rate limits
+	held     int                      // claimed and not yet recorded
+	perHook  map[string]int           // attempts handed to workers, per webhook
+	waiting  map[string][]*store.Job  // claimed, over the webhook's cap
+	limiters map[string]*limiter      // per webhook rate limits
+	pace     map[string]time.Duration // per webhook, a moving average of attempt durations
 }
 
 type limiter struct {
@@ -150,6 +151,7 @@ func New(st Store, client *http.Client, notifier Notifier, log *slog.Logger, cfg
 		perHook:  map[string]int{},
 		waiting:  map[string][]*store.Job{},
 		limiters: map[string]*limiter{},
+		pace:     map[string]time.Duration{},
 	}, nil
 }
 
@@ -300,7 +302,11 @@ func (e *Engine) admit(j *store.Job, now time.Time) (store.Deferral, bool) {
 			e.held++
 			return store.Deferral{}, true
 		}
-		return store.Deferral{DeliveryID: j.Delivery.ID, At: now.Add(100 * time.Millisecond)}, false
+		// Hand it back for about as long as one of the webhook's
+		// attempts takes: sooner, it would only be claimed and handed back
+		// again, crowding out other webhooks' claims.
+		wait := min(max(e.pace[w.ID], 100*time.Millisecond), 30*time.Second)
+		return store.Deferral{DeliveryID: j.Delivery.ID, At: now.Add(wait)}, false
 	}
 	if at, ok := e.allow(w, now); !ok {
 		return store.Deferral{DeliveryID: j.Delivery.ID, At: at}, false
@@ -364,8 +370,12 @@ func (e *Engine) release(results []*store.AttemptResult) {
 		if e.perHook[id]--; e.perHook[id] <= 0 {
 			delete(e.perHook, id)
 		}
+		e.pace[id] = (3*e.pace[id] + r.Attempt.Duration) / 4
 		queue := e.waiting[id]
 		if len(queue) == 0 {
+			if e.perHook[id] == 0 {
+				delete(e.pace, id) // idle: forget it, so the map stays small
+			}
 			continue
 		}
 		next := queue[0]
