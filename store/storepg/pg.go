@@ -173,9 +173,24 @@ func notifyDue(ctx context.Context, q querier) error {
 	return nil
 }
 
-// tx runs fn in a transaction.
+// tx runs fn in a transaction. A transaction that PostgreSQL aborts to
+// break a deadlock, or for a serialization failure, is run again (fn must
+// be safe to repeat), up to three times.
 func (s *Store) tx(ctx context.Context, fn func(tx pgx.Tx) error) error {
-	return pgx.BeginFunc(ctx, s.pool, fn)
+	var err error
+	for try := 0; try < 3; try++ {
+		if err = pgx.BeginFunc(ctx, s.pool, fn); !retryable(err) {
+			return err
+		}
+	}
+	return err
+}
+
+// retryable reports whether err aborted a transaction that may succeed if
+// run again.
+func retryable(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && (pe.Code == "40P01" || pe.Code == "40001")
 }
 
 // querier is the pool or a transaction.

@@ -368,12 +368,18 @@ func (s *Store) Defer(ctx context.Context, owner string, deferrals []store.Defer
 	for i, d := range deferrals {
 		ids[i], ats[i] = d.DeliveryID, ms(d.At)
 	}
-	_, err := s.pool.Exec(ctx, `UPDATE deliveries d SET next_attempt_at = v.at, lease_owner = NULL, lease_until = NULL
-		FROM unnest($1::text[], $2::bigint[]) AS v(id, at) WHERE d.id = v.id AND d.lease_owner = $3`, ids, ats, owner)
-	if err != nil {
-		return fmt.Errorf("defer deliveries: %w", err)
-	}
-	return nil
+	return s.tx(ctx, func(tx pgx.Tx) error {
+		// Lock in id order first, as every multi-row writer does.
+		if _, err := tx.Exec(ctx, `SELECT id FROM deliveries WHERE id = ANY($1) AND lease_owner = $2 ORDER BY id FOR UPDATE`, ids, owner); err != nil {
+			return fmt.Errorf("defer deliveries: %w", err)
+		}
+		_, err := tx.Exec(ctx, `UPDATE deliveries d SET next_attempt_at = v.at, lease_owner = NULL, lease_until = NULL
+			FROM unnest($1::text[], $2::bigint[]) AS v(id, at) WHERE d.id = v.id AND d.lease_owner = $3`, ids, ats, owner)
+		if err != nil {
+			return fmt.Errorf("defer deliveries: %w", err)
+		}
+		return nil
+	})
 }
 
 // NextDue implements store.Store.

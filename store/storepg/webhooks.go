@@ -204,18 +204,21 @@ func moveDeliveries(ctx context.Context, tx pgx.Tx, webhookID, status string, no
 // re-activating releases held ones, disabling fails both. Test deliveries
 // stay as they are.
 func moveOpenDeliveries(ctx context.Context, tx pgx.Tx, column, id, status string, now time.Time) error {
-	var q string
+	// Rows are locked in id order, as every multi-row writer does, so that
+	// two of them never wait on each other.
+	var set, from string
 	switch status {
 	case hookd.WebhookPaused:
-		q = `UPDATE deliveries SET status = 'held', updated_at = $1 WHERE ` + column + ` = $2 AND status = 'pending' AND NOT test`
+		set, from = `status = 'held', updated_at = $1`, `status = 'pending' AND NOT test`
 	case hookd.WebhookActive:
-		q = `UPDATE deliveries SET status = 'pending', next_attempt_at = LEAST(coalesce(next_attempt_at, $1), $1), updated_at = $1
-			WHERE ` + column + ` = $2 AND status = 'held'`
+		set, from = `status = 'pending', next_attempt_at = LEAST(coalesce(next_attempt_at, $1), $1), updated_at = $1`, `status = 'held'`
 	case hookd.WebhookDisabled:
-		q = `UPDATE deliveries SET status = 'failed', next_attempt_at = NULL, updated_at = $1 WHERE ` + column + ` = $2 AND status IN ('pending', 'held') AND NOT test`
+		set, from = `status = 'failed', next_attempt_at = NULL, updated_at = $1`, `status IN ('pending', 'held') AND NOT test`
 	default:
 		return nil
 	}
+	q := `UPDATE deliveries SET ` + set + ` WHERE id IN (
+		SELECT id FROM deliveries WHERE ` + column + ` = $2 AND ` + from + ` ORDER BY id FOR UPDATE)`
 	if _, err := tx.Exec(ctx, q, ms(now), id); err != nil {
 		return fmt.Errorf("move deliveries to %s: %w", status, err)
 	}
