@@ -148,11 +148,13 @@ func routingWebhooks(ctx context.Context, q querier, appID string) ([]*hookd.Web
 // first event published with the key within the window. Concurrent
 // publishers of one key serialise on its row.
 func (s *Store) claimIdempotencyKey(ctx context.Context, tx pgx.Tx, appID string, ev *hookd.Event, now time.Time) (*hookd.Event, error) {
+	// A publisher of the same key in another transaction makes this insert
+	// wait for it to commit; then the conflict is seen and, while the key
+	// is within the window, this publish is its duplicate.
 	var claimed string
 	err := tx.QueryRow(ctx, `INSERT INTO idempotency_keys (app_id, key, event_id, created_at) VALUES ($1, $2, $3, $4)
 		ON CONFLICT (app_id, key) DO UPDATE SET event_id = excluded.event_id, created_at = excluded.created_at
 		WHERE idempotency_keys.created_at <= $5
-		   OR NOT EXISTS (SELECT 1 FROM events WHERE id = idempotency_keys.event_id)
 		RETURNING event_id`,
 		appID, ev.IdempotencyKey, ev.ID, ms(now), ms(now.Add(-idempotencyWindow))).Scan(&claimed)
 	if err == nil {
@@ -165,10 +167,18 @@ func (s *Store) claimIdempotencyKey(ctx context.Context, tx pgx.Tx, appID string
 	if err := tx.QueryRow(ctx, `SELECT event_id FROM idempotency_keys WHERE app_id = $1 AND key = $2`, appID, ev.IdempotencyKey).Scan(&eventID); err != nil {
 		return nil, fmt.Errorf("idempotency key: %w", err)
 	}
-	return s.getEvent(ctx, tx, appID, eventID)
+	first, err := s.getEvent(ctx, tx, appID, eventID)
+	if hookd.IsNotFound(err) {
+		// The first event is gone; the key is free again.
+		if _, err := tx.Exec(ctx, `UPDATE idempotency_keys SET event_id = $3, created_at = $4 WHERE app_id = $1 AND key = $2`,
+			appID, ev.IdempotencyKey, ev.ID, ms(now)); err != nil {
+			return nil, fmt.Errorf("idempotency key: %w", err)
+		}
+		return nil, nil
+	}
+	return first, err
 }
 
-// eventColumns are read from eventsFrom.
 const eventColumns = `e.id, e.app_id, e.type, e.data, e.payload, coalesce(e.idempotency_key, ''), e.test, e.created_at,
 	coalesce(e.source_id, ''), coalesce(src.name, ''), coalesce(e.provider_event_id, ''), coalesce(e.headers, ''), coalesce(e.content_type, ''), e.filtered`
 
