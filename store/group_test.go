@@ -1,0 +1,98 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+
+	"github.com/hookd/hookd/store"
+)
+
+func TestGroupCommitterGroupsAndAnswersEach(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var groups []int
+	release := make(chan struct{})
+	g := store.NewGroupCommitter(1, 10, func(group []*store.GroupRequest[int, int]) {
+		<-release
+		mu.Lock()
+		groups = append(groups, len(group))
+		mu.Unlock()
+		for _, r := range group {
+			if r.Params < 0 {
+				r.Err = errors.New("negative")
+				continue
+			}
+			r.Result = r.Params * 2
+		}
+	})
+	defer g.Close()
+	var wg sync.WaitGroup
+	results := make([]int, 8)
+	errs := make([]error, 8)
+	for i := range 8 {
+		wg.Go(func() {
+			p := i
+			if i == 3 {
+				p = -1
+			}
+			results[i], errs[i] = g.Do(context.Background(), p)
+		})
+	}
+	// However the calls fall into groups, each gets its own answer.
+	close(release)
+	wg.Wait()
+	for i := range 8 {
+		if i == 3 {
+			if errs[i] == nil {
+				t.Errorf("call 3: no error, want its own failure")
+			}
+			continue
+		}
+		if errs[i] != nil || results[i] != 2*i {
+			t.Errorf("call %d = %d, %v; want %d", i, results[i], errs[i], 2*i)
+		}
+	}
+	total := 0
+	for _, n := range groups {
+		total += n
+	}
+	if total != 8 {
+		t.Errorf("groups %v hold %d calls, want 8", groups, total)
+	}
+}
+
+func TestGroupCommitterClosed(t *testing.T) {
+	t.Parallel()
+	g := store.NewGroupCommitter(2, 4, func(group []*store.GroupRequest[int, int]) {})
+	g.Close()
+	if _, err := g.Do(context.Background(), 1); !errors.Is(err, store.ErrClosed) {
+		t.Errorf("Do after Close = %v, want ErrClosed", err)
+	}
+}
+
+func TestVersionCache(t *testing.T) {
+	t.Parallel()
+	var c store.VersionCache[string]
+	if _, ok := c.Get("a", 1); ok {
+		t.Fatal("empty cache hit")
+	}
+	c.Put("a", 1, "one")
+	if v, ok := c.Get("a", 1); !ok || v != "one" {
+		t.Errorf("Get(a, 1) = %q, %t", v, ok)
+	}
+	if _, ok := c.Get("a", 2); ok {
+		t.Error("a newer version hit the old entry")
+	}
+	small := store.VersionCache[int]{Max: 2}
+	small.Put("x", 1, 1)
+	small.Put("y", 1, 2)
+	small.Put("z", 1, 3) // full: starts over
+	if _, ok := small.Get("x", 1); ok {
+		t.Error("cache kept more entries than Max")
+	}
+	if v, ok := small.Get("z", 1); !ok || v != 3 {
+		t.Errorf("newest entry lost: %d, %t", v, ok)
+	}
+}
