@@ -20,13 +20,8 @@ func (s *Store) sealSource(src *hookd.Source) (events string, secret, prev []byt
 	if err != nil {
 		return "", nil, nil, fmt.Errorf("encode events: %w", err)
 	}
-	if secret, err = s.sealer.Seal([]byte(src.Secret)); err != nil {
-		return "", nil, nil, fmt.Errorf("seal secret: %w", err)
-	}
-	if src.PreviousSecret != "" {
-		if prev, err = s.sealer.Seal([]byte(src.PreviousSecret)); err != nil {
-			return "", nil, nil, fmt.Errorf("seal secret: %w", err)
-		}
+	if secret, prev, err = store.SealSecrets(s.sealer, src.Secret, src.PreviousSecret); err != nil {
+		return "", nil, nil, err
 	}
 	return string(b), secret, prev, nil
 }
@@ -47,20 +42,11 @@ func (s *Store) scanSource(row interface{ Scan(...any) error }) (*hookd.Source, 
 	if err := json.Unmarshal([]byte(events), &src.Events); err != nil {
 		return nil, fmt.Errorf("decode source %s: %w", src.ID, err)
 	}
-	plain, err := s.sealer.Open(secret)
-	if err != nil {
-		return nil, fmt.Errorf("open secret of source %s: %w", src.ID, err)
+	if src.Secret, src.PreviousSecret, err = store.OpenSecrets(s.sealer, secret, prev); err != nil {
+		return nil, fmt.Errorf("source %s: %w", src.ID, err)
 	}
-	src.Secret = string(plain)
-	if len(prev) > 0 {
-		plain, err := s.sealer.Open(prev)
-		if err != nil {
-			return nil, fmt.Errorf("open previous secret of source %s: %w", src.ID, err)
-		}
-		src.PreviousSecret = string(plain)
-		if p := fromNullMs(prevExpires); p != nil {
-			src.PreviousSecretExpiresAt = *p
-		}
+	if p := fromNullMs(prevExpires); p != nil && src.PreviousSecret != "" {
+		src.PreviousSecretExpiresAt = *p
 	}
 	src.CreatedAt, src.UpdatedAt = fromMs(created), fromMs(upd)
 	return &src, nil

@@ -33,13 +33,8 @@ func (s *Store) encodeWebhook(w *hookd.Webhook) (*webhookRow, error) {
 	if r.metadata, err = json.Marshal(orEmptyMap(w.Metadata)); err != nil {
 		return nil, fmt.Errorf("encode metadata: %w", err)
 	}
-	if r.secret, err = s.sealer.Seal([]byte(w.Secret)); err != nil {
-		return nil, fmt.Errorf("seal secret: %w", err)
-	}
-	if w.PreviousSecret != "" {
-		if r.prevSecret, err = s.sealer.Seal([]byte(w.PreviousSecret)); err != nil {
-			return nil, fmt.Errorf("seal secret: %w", err)
-		}
+	if r.secret, r.prevSecret, err = store.SealSecrets(s.sealer, w.Secret, w.PreviousSecret); err != nil {
+		return nil, err
 	}
 	return &r, nil
 }
@@ -76,20 +71,11 @@ func (s *Store) scanWebhook(row interface{ Scan(...any) error }) (*hookd.Webhook
 	if err := errors.Join(json.Unmarshal(events, &w.Events), json.Unmarshal(headers, &w.Headers), json.Unmarshal(metadata, &w.Metadata)); err != nil {
 		return nil, fmt.Errorf("decode webhook %s: %w", w.ID, err)
 	}
-	plain, err := s.sealer.Open(secret)
-	if err != nil {
-		return nil, fmt.Errorf("open secret of webhook %s: %w", w.ID, err)
+	if w.Secret, w.PreviousSecret, err = store.OpenSecrets(s.sealer, secret, prevSecret); err != nil {
+		return nil, fmt.Errorf("webhook %s: %w", w.ID, err)
 	}
-	w.Secret = string(plain)
-	if len(prevSecret) > 0 {
-		plain, err := s.sealer.Open(prevSecret)
-		if err != nil {
-			return nil, fmt.Errorf("open previous secret of webhook %s: %w", w.ID, err)
-		}
-		w.PreviousSecret = string(plain)
-		if p := fromNullMs(prevExpires); p != nil {
-			w.PreviousSecretExpiresAt = *p
-		}
+	if p := fromNullMs(prevExpires); p != nil && w.PreviousSecret != "" {
+		w.PreviousSecretExpiresAt = *p
 	}
 	w.CreatedAt, w.UpdatedAt = fromMs(created), fromMs(upd)
 	return &w, nil
