@@ -113,7 +113,8 @@ func (s *Store) UpdateSource(ctx context.Context, src *hookd.Source, now time.Ti
 	if err != nil {
 		return err
 	}
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	moved := 0
+	err = s.tx(ctx, func(tx *sql.Tx) error {
 		var old string
 		err := tx.QueryRowContext(ctx, `SELECT status FROM sources WHERE id = ? AND app_id = ?`, src.ID, src.AppID).Scan(&old)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -132,8 +133,13 @@ func (s *Store) UpdateSource(ctx context.Context, src *hookd.Source, now time.Ti
 		if old == src.Status {
 			return nil
 		}
-		return moveOpenDeliveries(ctx, tx, "source_id", src.ID, src.Status, now)
+		moved, err = moveOpenDeliveries(ctx, tx, "source_id", src.ID, src.Status, now, moveChunk)
+		return err
 	})
+	if err != nil || moved < moveChunk {
+		return err
+	}
+	return s.moveRest(ctx, "source_id", src.ID, src.Status, now)
 }
 
 // DeleteSource implements store.Store.

@@ -157,12 +157,25 @@ func (s *Store) Close() error {
 // ReleaseLeases clears every lease. Only one process uses an embedded
 // store, so at start-up any lease is a claim of a process that died, and
 // its deliveries are due again at once rather than when the lease expires.
+// It also finishes a pause or re-activation that moved a large backlog in
+// chunks and was cut short. (Pending deliveries of a disabled webhook are
+// left alone: they were recovered, and go once it is enabled.)
 func (s *Store) ReleaseLeases(ctx context.Context) (int, error) {
 	res, err := s.w.ExecContext(ctx, `UPDATE deliveries SET lease_owner = NULL, lease_until = NULL WHERE lease_owner IS NOT NULL`)
 	if err != nil {
 		return 0, fmt.Errorf("release leases: %w", err)
 	}
 	n, _ := res.RowsAffected()
+	for _, q := range []string{
+		`UPDATE deliveries SET status = 'held' WHERE status = 'pending' AND test = 0 AND (
+			webhook_id IN (SELECT id FROM webhooks WHERE status = 'paused') OR source_id IN (SELECT id FROM sources WHERE status = 'paused'))`,
+		`UPDATE deliveries SET status = 'pending' WHERE status = 'held' AND (
+			webhook_id IN (SELECT id FROM webhooks WHERE status = 'active') OR source_id IN (SELECT id FROM sources WHERE status = 'active'))`,
+	} {
+		if _, err := s.w.ExecContext(ctx, q); err != nil {
+			return 0, fmt.Errorf("reconcile deliveries: %w", err)
+		}
+	}
 	return int(n), nil
 }
 

@@ -3,6 +3,7 @@ package storesqlite_test
 import (
 	"bytes"
 	"crypto/rand"
+	"database/sql"
 	"os"
 	"path/filepath"
 	"testing"
@@ -216,4 +217,81 @@ func BenchmarkDeliveryPath(b *testing.B) {
 	storetest.BenchmarkDeliveryPath(b, func(b *testing.B, sealer store.Sealer) store.Store {
 		return openWith(b, filepath.Join(b.TempDir(), "hookd.db"), sealer)
 	}, 256)
+}
+
+// countStatus counts the webhook's deliveries of one status.
+func countStatus(tb testing.TB, st store.Store, appID, webhookID, status string) int {
+	tb.Helper()
+	n, page := 0, store.Page{Limit: 250}
+	for {
+		ds, next, err := st.ListDeliveries(tb.Context(), store.DeliveryFilter{AppID: appID, WebhookID: webhookID, Status: status}, page)
+		if err != nil {
+			tb.Fatalf("list deliveries: %v", err)
+		}
+		n += len(ds)
+		if next == "" {
+			return n
+		}
+		page.After = next
+	}
+}
+
+// TestStatusChangesMoveLargeBacklogsInChunks pauses and re-activates a
+// webhook with more deliveries than one transaction moves, and checks that
+// a re-activation cut short (as by a crash) is finished at the next start.
+func TestStatusChangesMoveLargeBacklogsInChunks(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "hookd.db")
+	key := newKey(t)
+	st := openStore(t, path, key)
+	ctx, ids := t.Context(), ident.New(nil)
+	app, w, _ := seed(t, st)
+	const events = 12_001 // more than two chunks of 5,000
+	for done := 1; done < events; {
+		p := &store.PublishParams{AppID: app.ID, Now: t0}
+		for ; done < events && len(p.Events) < 1000; done++ {
+			p.Events = append(p.Events, &store.PublishEvent{Event: &hookd.Event{ID: ids.New("evt"), AppID: app.ID, Type: "x",
+				Data: []byte(`{}`), Payload: []byte(`{}`), CreatedAt: t0}})
+		}
+		if _, err := st.Publish(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.Status = hookd.WebhookPaused
+	if err := st.UpdateWebhook(ctx, w, t0); err != nil {
+		t.Fatal(err)
+	}
+	if n := countStatus(t, st, app.ID, w.ID, hookd.DeliveryHeld); n != events {
+		t.Fatalf("held after pausing: %d, want %d", n, events)
+	}
+	w.Status = hookd.WebhookActive
+	if err := st.UpdateWebhook(ctx, w, t0); err != nil {
+		t.Fatal(err)
+	}
+	if n := countStatus(t, st, app.ID, w.ID, hookd.DeliveryPending); n != events {
+		t.Fatalf("pending after re-activating: %d, want %d", n, events)
+	}
+
+	// Pause again, then mark the webhook active behind the store's back,
+	// as a re-activation that died after its first chunk would leave it.
+	w.Status = hookd.WebhookPaused
+	if err := st.UpdateWebhook(ctx, w, t0); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`UPDATE webhooks SET status = 'active' WHERE id = ?`, w.ID); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	st = openStore(t, path, key)
+	if _, err := st.ReleaseLeases(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := countStatus(t, st, app.ID, w.ID, hookd.DeliveryPending); n != events {
+		t.Fatalf("pending after the start-up reconciliation: %d, want %d", n, events)
+	}
 }

@@ -161,7 +161,8 @@ func (s *Store) UpdateWebhook(ctx context.Context, w *hookd.Webhook, now time.Ti
 	if err != nil {
 		return err
 	}
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	moved := 0
+	err = s.tx(ctx, func(tx *sql.Tx) error {
 		var old string
 		err := tx.QueryRowContext(ctx, `SELECT status FROM webhooks WHERE id = ? AND app_id = ?`, w.ID, w.AppID).Scan(&old)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -186,36 +187,80 @@ func (s *Store) UpdateWebhook(ctx context.Context, w *hookd.Webhook, now time.Ti
 		if old == w.Status {
 			return nil
 		}
-		return moveDeliveries(ctx, tx, w.ID, w.Status, now)
+		moved, err = moveOpenDeliveries(ctx, tx, "webhook_id", w.ID, w.Status, now, moveChunk)
+		return err
 	})
+	if err != nil || moved < moveChunk {
+		return err
+	}
+	return s.moveRest(ctx, "webhook_id", w.ID, w.Status, now)
 }
 
 // moveDeliveries makes a webhook's open deliveries follow its new status.
 func moveDeliveries(ctx context.Context, tx *sql.Tx, webhookID, status string, now time.Time) error {
-	return moveOpenDeliveries(ctx, tx, "webhook_id", webhookID, status, now)
+	_, err := moveOpenDeliveries(ctx, tx, "webhook_id", webhookID, status, now, -1)
+	return err
 }
 
-// moveOpenDeliveries makes the open deliveries of a webhook or a source
-// (column names which) follow its new status: pausing holds pending ones,
-// re-activating releases held ones, disabling fails both. Test deliveries
-// stay as they are.
-func moveOpenDeliveries(ctx context.Context, tx *sql.Tx, column, id, status string, now time.Time) error {
-	var q string
+// moveChunk is how many deliveries one transaction moves when a status
+// change touches a large backlog, so that the single writer is never held
+// for long.
+const moveChunk = 5000
+
+// moveOpenDeliveries makes up to limit (-1: all) open deliveries of a
+// webhook or a source (column names which) follow its new status: pausing
+// holds pending ones, re-activating releases held ones, disabling fails
+// both. Test deliveries stay as they are. It returns how many it moved.
+func moveOpenDeliveries(ctx context.Context, tx *sql.Tx, column, id, status string, now time.Time, limit int) (int, error) {
+	var set, where string
 	switch status {
 	case hookd.WebhookPaused:
-		q = `UPDATE deliveries SET status = 'held', updated_at = ? WHERE ` + column + ` = ? AND status = 'pending' AND test = 0`
+		set, where = `status = 'held', updated_at = ?1`, `status = 'pending' AND test = 0`
 	case hookd.WebhookActive:
-		q = `UPDATE deliveries SET status = 'pending', next_attempt_at = min(coalesce(next_attempt_at, ?1), ?1), updated_at = ?1
-			WHERE ` + column + ` = ?2 AND status = 'held'`
+		set, where = `status = 'pending', next_attempt_at = min(coalesce(next_attempt_at, ?1), ?1), updated_at = ?1`, `status = 'held'`
 	case hookd.WebhookDisabled:
-		q = `UPDATE deliveries SET status = 'failed', next_attempt_at = NULL, updated_at = ? WHERE ` + column + ` = ? AND status IN ('pending', 'held') AND test = 0`
+		set, where = `status = 'failed', next_attempt_at = NULL, updated_at = ?1`, `status IN ('pending', 'held') AND test = 0`
 	default:
-		return nil
+		return 0, nil
 	}
-	if _, err := tx.ExecContext(ctx, q, ms(now), id); err != nil {
-		return fmt.Errorf("move deliveries to %s: %w", status, err)
+	res, err := tx.ExecContext(ctx, `UPDATE deliveries SET `+set+` WHERE id IN (
+		SELECT id FROM deliveries WHERE `+column+` = ?2 AND `+where+` LIMIT ?3)`, ms(now), id, limit)
+	if err != nil {
+		return 0, fmt.Errorf("move deliveries to %s: %w", status, err)
 	}
-	return nil
+	n, _ := res.RowsAffected()
+	return int(n), nil
+}
+
+// moveRest finishes, one chunk per transaction, what a status change
+// started. Should the process die first, ReleaseLeases completes it at the
+// next start.
+func (s *Store) moveRest(ctx context.Context, column, id, status string, now time.Time) error {
+	for {
+		var n int
+		err := s.tx(ctx, func(tx *sql.Tx) error {
+			var current string
+			table := "webhooks"
+			if column == "source_id" {
+				table = "sources"
+			}
+			if err := tx.QueryRowContext(ctx, `SELECT status FROM `+table+` WHERE id = ?`, id).Scan(&current); err != nil {
+				if errors.Is(err, sql.ErrNoRows) {
+					return nil // deleted meanwhile
+				}
+				return fmt.Errorf("move deliveries: %w", err)
+			}
+			if current != status {
+				return nil // changed again meanwhile; that change moves them
+			}
+			var err error
+			n, err = moveOpenDeliveries(ctx, tx, column, id, status, now, moveChunk)
+			return err
+		})
+		if err != nil || n < moveChunk {
+			return err
+		}
+	}
 }
 
 // DeleteWebhook implements store.Store.
