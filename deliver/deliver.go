@@ -192,6 +192,17 @@ func (e *Engine) Run(ctx context.Context) error {
 		}
 		delete(e.waiting, id)
 	}
+	// Jobs no worker has taken yet are handed back too: shutdown finishes
+	// the attempts in flight and starts no new ones.
+drain:
+	for {
+		select {
+		case j := <-e.jobs:
+			unstarted = append(unstarted, store.Deferral{DeliveryID: j.Delivery.ID, At: now})
+		default:
+			break drain
+		}
+	}
 	e.mu.Unlock()
 	close(e.jobs)
 	workers.Wait()

@@ -288,8 +288,13 @@ func (s *Service) UpdateSource(ctx context.Context, p *Principal, appRef, id str
 	if err != nil {
 		return nil, err
 	}
-	if in.Provider != nil && *in.Provider != src.Provider && in.Secret == nil && providersIssuingSecrets[*in.Provider] {
-		return nil, hookd.Errorf(hookd.EINVALID, "secret is required when switching to the %s provider", *in.Provider)
+	if in.Provider != nil && *in.Provider != src.Provider && in.Secret == nil {
+		if providersIssuingSecrets[*in.Provider] {
+			return nil, hookd.Errorf(hookd.EINVALID, "secret is required when switching to the %s provider", *in.Provider)
+		}
+		if err := checkSourceSecret(*in.Provider, src.Secret); err != nil {
+			return nil, hookd.Errorf(hookd.EINVALID, "the source's secret does not suit the %s provider; give a new secret", *in.Provider)
+		}
 	}
 	if err := s.applySource(ctx, src, in); err != nil {
 		return nil, err

@@ -110,6 +110,7 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.StringVar(&c.PublicURL, "public-url", "", "base URL for links and receive URLs (env: HOOKD_PUBLIC_URL)")
 	fs.DurationVar(&c.Timeout, "timeout", 0, "delivery request timeout (env: HOOKD_TIMEOUT; default 15s)")
 	fs.IntVar(&c.Workers, "workers", 0, "concurrent delivery attempts (env: HOOKD_WORKERS; default 128)")
+	fs.IntVar(&c.MaxEventBytes, "max-event-bytes", 0, "largest event data and received body in bytes (env: HOOKD_MAX_EVENT_BYTES; default 262144)")
 	fs.StringVar(&c.Role, "role", "", "what this process runs: api, worker or all (env: HOOKD_ROLE; default all)")
 	fs.DurationVar(&c.Retention, "retention", 0, "how long finished events are kept, e.g. 720h (env: HOOKD_RETENTION; default 30 days; -1s keeps them forever)")
 	if err := fs.Parse(args); err != nil {
@@ -189,6 +190,11 @@ func (m *Main) ParseFlags(args []string) error {
 			return fmt.Errorf("HOOKD_TIMEOUT: %q is not a positive duration such as 15s", env("HOOKD_TIMEOUT"))
 		}
 		c.Timeout = d
+	}
+	if !set["max-event-bytes"] && env("HOOKD_MAX_EVENT_BYTES") != "" {
+		if _, err := fmt.Sscan(env("HOOKD_MAX_EVENT_BYTES"), &c.MaxEventBytes); err != nil || c.MaxEventBytes <= 0 {
+			return fmt.Errorf("HOOKD_MAX_EVENT_BYTES: %q is not a positive number", env("HOOKD_MAX_EVENT_BYTES"))
+		}
 	}
 	if !set["workers"] && env("HOOKD_WORKERS") != "" {
 		if _, err := fmt.Sscan(env("HOOKD_WORKERS"), &c.Workers); err != nil || c.Workers <= 0 {

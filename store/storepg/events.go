@@ -32,11 +32,18 @@ func (s *Store) commitPublishes(group publishGroup) {
 	due := false
 	err := s.tx(context.Background(), func(tx pgx.Tx) error {
 		for _, r := range group {
-			if _, err := tx.Exec(r.Ctx, `SAVEPOINT publish`); err != nil {
+			// A caller that hung up is answered without work; one that
+			// hangs up now must not interrupt the shared transaction.
+			if err := r.Ctx.Err(); err != nil {
+				r.Err = err
+				continue
+			}
+			ctx := context.WithoutCancel(r.Ctx)
+			if _, err := tx.Exec(ctx, `SAVEPOINT publish`); err != nil {
 				r.Err = fmt.Errorf("savepoint: %w", err)
 				continue
 			}
-			r.Result, r.Err = s.publishTx(r.Ctx, tx, r.Params)
+			r.Result, r.Err = s.publishTx(ctx, tx, r.Params)
 			if r.Err != nil {
 				r.Result = nil
 				if _, err := tx.Exec(context.Background(), `ROLLBACK TO SAVEPOINT publish`); err != nil {

@@ -30,11 +30,18 @@ type publishGroup = []*store.GroupRequest[*store.PublishParams, []store.PublishR
 func (s *Store) commitPublishes(group publishGroup) {
 	err := s.tx(context.Background(), func(tx *sql.Tx) error {
 		for _, r := range group {
-			if _, err := tx.ExecContext(r.Ctx, `SAVEPOINT publish`); err != nil {
+			// A caller that hung up is answered without work; one that
+			// hangs up now must not interrupt the shared transaction.
+			if err := r.Ctx.Err(); err != nil {
+				r.Err = err
+				continue
+			}
+			ctx := context.WithoutCancel(r.Ctx)
+			if _, err := tx.ExecContext(ctx, `SAVEPOINT publish`); err != nil {
 				r.Err = fmt.Errorf("savepoint: %w", err)
 				continue
 			}
-			r.Result, r.Err = s.publishTx(r.Ctx, tx, r.Params)
+			r.Result, r.Err = s.publishTx(ctx, tx, r.Params)
 			if r.Err != nil {
 				r.Result = nil
 				if _, err := tx.ExecContext(context.Background(), `ROLLBACK TO publish`); err != nil {
