@@ -80,8 +80,11 @@ type Webhook struct {
 	PreviousSecretExpiresAt time.Time
 	DisabledReason          string
 	ConsecutiveFailures     int
-	CreatedAt               time.Time
-	UpdatedAt               time.Time
+	// Version counts the stored row's updates; an update made from an
+	// older read is refused (store.ErrStale).
+	Version   int64
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // Subscribes reports whether w's filter selects events of type typ.

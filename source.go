@@ -42,8 +42,11 @@ type Source struct {
 	// rotation with a grace period.
 	PreviousSecret          string
 	PreviousSecretExpiresAt time.Time
-	CreatedAt               time.Time
-	UpdatedAt               time.Time
+	// Version counts the stored row's updates; an update made from an
+	// older read is refused (store.ErrStale).
+	Version   int64
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // VerifyingSecrets returns the secrets that verify a request at now.

@@ -284,24 +284,29 @@ func (s *Service) ListSources(ctx context.Context, p *Principal, appRef string, 
 
 // UpdateSource applies a PATCH.
 func (s *Service) UpdateSource(ctx context.Context, p *Principal, appRef, id string, in *SourceInput) (*SourceView, error) {
-	src, err := s.source(ctx, p, appRef, id)
+	var src *hookd.Source
+	err := retryStale(func() error {
+		current, err := s.source(ctx, p, appRef, id)
+		if err != nil {
+			return err
+		}
+		if in.Provider != nil && *in.Provider != current.Provider && in.Secret == nil {
+			if providersIssuingSecrets[*in.Provider] {
+				return hookd.Errorf(hookd.EINVALID, "secret is required when switching to the %s provider", *in.Provider)
+			}
+			if err := checkSourceSecret(*in.Provider, current.Secret); err != nil {
+				return hookd.Errorf(hookd.EINVALID, "the source's secret does not suit the %s provider; give a new secret", *in.Provider)
+			}
+		}
+		if err := s.applySource(ctx, current, in); err != nil {
+			return err
+		}
+		now := s.now()
+		current.UpdatedAt = now
+		src = current
+		return s.store.UpdateSource(ctx, current, now)
+	})
 	if err != nil {
-		return nil, err
-	}
-	if in.Provider != nil && *in.Provider != src.Provider && in.Secret == nil {
-		if providersIssuingSecrets[*in.Provider] {
-			return nil, hookd.Errorf(hookd.EINVALID, "secret is required when switching to the %s provider", *in.Provider)
-		}
-		if err := checkSourceSecret(*in.Provider, src.Secret); err != nil {
-			return nil, hookd.Errorf(hookd.EINVALID, "the source's secret does not suit the %s provider; give a new secret", *in.Provider)
-		}
-	}
-	if err := s.applySource(ctx, src, in); err != nil {
-		return nil, err
-	}
-	now := s.now()
-	src.UpdatedAt = now
-	if err := s.store.UpdateSource(ctx, src, now); err != nil {
 		return nil, err
 	}
 	s.cfg.Wake()
@@ -321,35 +326,40 @@ func (s *Service) DeleteSource(ctx context.Context, p *Principal, appRef, id str
 // given, which providers that issue secrets require). During the grace
 // period both verify.
 func (s *Service) RotateSourceSecret(ctx context.Context, p *Principal, appRef, id string, in *RotateInput) (*SourceView, error) {
-	src, err := s.source(ctx, p, appRef, id)
-	if err != nil {
-		return nil, err
-	}
 	grace, err := graceOf(in)
 	if err != nil {
 		return nil, err
 	}
-	next := ""
-	switch {
-	case in.Secret != nil:
-		if err := checkSourceSecret(src.Provider, *in.Secret); err != nil {
-			return nil, err
+	var src *hookd.Source
+	err = retryStale(func() error {
+		current, err := s.source(ctx, p, appRef, id)
+		if err != nil {
+			return err
 		}
-		next = *in.Secret
-	case providersIssuingSecrets[src.Provider]:
-		return nil, hookd.Errorf(hookd.EINVALID, "secret is required: the %s provider issues it", src.Provider)
-	default:
-		if next, err = webhook.NewSecret(); err != nil {
-			return nil, err
+		next := ""
+		switch {
+		case in.Secret != nil:
+			if err := checkSourceSecret(current.Provider, *in.Secret); err != nil {
+				return err
+			}
+			next = *in.Secret
+		case providersIssuingSecrets[current.Provider]:
+			return hookd.Errorf(hookd.EINVALID, "secret is required: the %s provider issues it", current.Provider)
+		default:
+			if next, err = webhook.NewSecret(); err != nil {
+				return err
+			}
 		}
-	}
-	now := s.now()
-	src.PreviousSecret, src.PreviousSecretExpiresAt = "", time.Time{}
-	if grace > 0 {
-		src.PreviousSecret, src.PreviousSecretExpiresAt = src.Secret, now.Add(grace)
-	}
-	src.Secret, src.UpdatedAt = next, now
-	if err := s.store.UpdateSource(ctx, src, now); err != nil {
+		now := s.now()
+		current.PreviousSecret, current.PreviousSecretExpiresAt = "", time.Time{}
+		if grace > 0 {
+			current.PreviousSecret, current.PreviousSecretExpiresAt = current.Secret, now.Add(grace)
+		}
+		current.Secret, current.UpdatedAt = next, now
+		src = current
+		return s.store.UpdateSource(ctx, current, now)
+	})
+	if err != nil {
 		return nil, err
 	}
 	return s.sourceView(ctx, src)

@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -310,20 +311,39 @@ func (s *Service) ListWebhooks(ctx context.Context, p *Principal, appRef string,
 
 // UpdateWebhook applies a PATCH.
 func (s *Service) UpdateWebhook(ctx context.Context, p *Principal, appRef, id string, in *WebhookInput) (*WebhookView, error) {
-	app, w, err := s.webhook(ctx, p, appRef, id)
+	var w *hookd.Webhook
+	err := retryStale(func() error {
+		app, current, err := s.webhook(ctx, p, appRef, id)
+		if err != nil {
+			return err
+		}
+		if err := s.applyWebhook(ctx, app, current, in); err != nil {
+			return err
+		}
+		now := s.now()
+		current.UpdatedAt = now
+		w = current
+		return s.store.UpdateWebhook(ctx, current, now)
+	})
 	if err != nil {
-		return nil, err
-	}
-	if err := s.applyWebhook(ctx, app, w, in); err != nil {
-		return nil, err
-	}
-	now := s.now()
-	w.UpdatedAt = now
-	if err := s.store.UpdateWebhook(ctx, w, now); err != nil {
 		return nil, err
 	}
 	s.cfg.Wake()
 	return s.view(ctx, w)
+}
+
+// retryStale runs fn — a read, a change and a write of one row — again when
+// another request changed the row between fn's read and its write.
+func retryStale(fn func() error) error {
+	for try := 1; ; try++ {
+		err := fn()
+		if !errors.Is(err, store.ErrStale) {
+			return err
+		}
+		if try == 5 {
+			return hookd.Errorf(hookd.ECONFLICT, "another request kept changing it meanwhile; try again")
+		}
+	}
 }
 
 // DeleteWebhook deletes a webhook and its deliveries.
@@ -344,30 +364,35 @@ type RotateInput struct {
 // RotateWebhookSecret gives a webhook a new secret and returns it. During
 // the grace period the old secret signs beside the new one.
 func (s *Service) RotateWebhookSecret(ctx context.Context, p *Principal, appRef, id string, in *RotateInput) (*WebhookView, error) {
-	app, w, err := s.webhook(ctx, p, appRef, id)
-	if err != nil {
-		return nil, err
-	}
 	grace, err := graceOf(in)
 	if err != nil {
 		return nil, err
 	}
-	next := ""
-	if in.Secret != nil {
-		if err := checkSecret("secret", app.Profile.Signature.Scheme, *in.Secret); err != nil {
-			return nil, err
+	var w *hookd.Webhook
+	err = retryStale(func() error {
+		app, current, err := s.webhook(ctx, p, appRef, id)
+		if err != nil {
+			return err
 		}
-		next = *in.Secret
-	} else if next, err = webhook.NewSecret(); err != nil {
-		return nil, err
-	}
-	now := s.now()
-	w.PreviousSecret, w.PreviousSecretExpiresAt = "", time.Time{}
-	if grace > 0 {
-		w.PreviousSecret, w.PreviousSecretExpiresAt = w.Secret, now.Add(grace)
-	}
-	w.Secret, w.UpdatedAt = next, now
-	if err := s.store.UpdateWebhook(ctx, w, now); err != nil {
+		next := ""
+		if in.Secret != nil {
+			if err := checkSecret("secret", app.Profile.Signature.Scheme, *in.Secret); err != nil {
+				return err
+			}
+			next = *in.Secret
+		} else if next, err = webhook.NewSecret(); err != nil {
+			return err
+		}
+		now := s.now()
+		current.PreviousSecret, current.PreviousSecretExpiresAt = "", time.Time{}
+		if grace > 0 {
+			current.PreviousSecret, current.PreviousSecretExpiresAt = current.Secret, now.Add(grace)
+		}
+		current.Secret, current.UpdatedAt = next, now
+		w = current
+		return s.store.UpdateWebhook(ctx, current, now)
+	})
+	if err != nil {
 		return nil, err
 	}
 	return s.view(ctx, w)

@@ -12,10 +12,15 @@ package store
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/hookd/hookd"
 )
+
+// ErrStale is returned (wrapped) by an update made from a read that the
+// row has changed since; read again and retry.
+var ErrStale = errors.New("store: changed since it was read")
 
 // Page selects one page of a list that is ordered newest first.
 type Page struct {
@@ -58,7 +63,9 @@ type Store interface {
 	CreateWebhook(ctx context.Context, w *hookd.Webhook, maxWebhooks int) error
 	GetWebhook(ctx context.Context, appID, id string) (*hookd.Webhook, error)
 	ListWebhooks(ctx context.Context, appID string, page Page) ([]*hookd.Webhook, string, error)
-	// UpdateWebhook stores w's fields. A status change moves the
+	// UpdateWebhook stores w's fields, unless the row changed since w was
+	// read (ErrStale); its failure counters are the store's own, and are
+	// reset only when w re-activates the webhook. A status change moves the
 	// webhook's deliveries with it: pausing holds pending deliveries,
 	// re-activating releases held ones, disabling fails pending and held
 	// ones (they can be recovered).
@@ -74,7 +81,8 @@ type Store interface {
 	// alone (the public receive path).
 	GetSource(ctx context.Context, appID, id string) (*hookd.Source, error)
 	ListSources(ctx context.Context, appID string, page Page) ([]*hookd.Source, string, error)
-	// UpdateSource stores src's fields. A status change moves the
+	// UpdateSource stores src's fields, unless the row changed since src
+	// was read (ErrStale). A status change moves the
 	// source's forwarding deliveries as UpdateWebhook does.
 	UpdateSource(ctx context.Context, src *hookd.Source, now time.Time) error
 	// DeleteSource removes the source with its events and deliveries.

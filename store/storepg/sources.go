@@ -36,7 +36,7 @@ func (s *Store) scanSource(row pgx.Row) (*hookd.Source, error) {
 		created, upd int64
 	)
 	err := row.Scan(&src.ID, &src.AppID, &src.Name, &src.Provider, &src.Status, &src.ForwardURL, &events, &src.Description, &src.HeaderPrefix,
-		&src.ToleranceSeconds, &secret, &prev, &prevExpires, &created, &upd)
+		&src.ToleranceSeconds, &secret, &prev, &prevExpires, &created, &upd, &src.Version)
 	if err != nil {
 		return nil, err
 	}
@@ -70,7 +70,7 @@ func (s *Store) CreateSource(ctx context.Context, src *hookd.Source) error {
 
 // GetSource implements store.Store.
 func (s *Store) GetSource(ctx context.Context, appID, id string) (*hookd.Source, error) {
-	q, args := `SELECT `+sourceColumns+` FROM sources WHERE id = $1`, []any{id}
+	q, args := `SELECT `+sourceColumns+`, version FROM sources WHERE id = $1`, []any{id}
 	if appID != "" {
 		q, args = q+` AND app_id = $2`, append(args, appID)
 	}
@@ -87,7 +87,7 @@ func (s *Store) GetSource(ctx context.Context, appID, id string) (*hookd.Source,
 // ListSources implements store.Store.
 func (s *Store) ListSources(ctx context.Context, appID string, page store.Page) ([]*hookd.Source, string, error) {
 	where, a := pageClause("id", page, 2)
-	rows, err := s.pool.Query(ctx, fmt.Sprintf(`SELECT `+sourceColumns+` FROM sources WHERE app_id = $1`+where+` ORDER BY id DESC LIMIT $%d`, len(a)+2),
+	rows, err := s.pool.Query(ctx, fmt.Sprintf(`SELECT `+sourceColumns+`, version FROM sources WHERE app_id = $1`+where+` ORDER BY id DESC LIMIT $%d`, len(a)+2),
 		append(append([]any{appID}, a...), limitFor(page))...)
 	if err != nil {
 		return nil, "", fmt.Errorf("list sources: %w", err)
@@ -106,17 +106,21 @@ func (s *Store) UpdateSource(ctx context.Context, src *hookd.Source, now time.Ti
 	if err != nil {
 		return err
 	}
-	return s.tx(ctx, func(tx pgx.Tx) error {
+	err = s.tx(ctx, func(tx pgx.Tx) error {
 		var old string
-		err := tx.QueryRow(ctx, `SELECT status FROM sources WHERE id = $1 AND app_id = $2 FOR UPDATE`, src.ID, src.AppID).Scan(&old)
+		var version int64
+		err := tx.QueryRow(ctx, `SELECT status, version FROM sources WHERE id = $1 AND app_id = $2 FOR UPDATE`, src.ID, src.AppID).Scan(&old, &version)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return notFound("source", src.ID)
 		}
 		if err != nil {
 			return fmt.Errorf("update source: %w", err)
 		}
+		if version != src.Version {
+			return fmt.Errorf("update source %s: %w", src.ID, store.ErrStale)
+		}
 		_, err = tx.Exec(ctx, `UPDATE sources SET name = $1, provider = $2, status = $3, forward_url = $4, events = $5, description = $6,
-			header_prefix = $7, tolerance_seconds = $8, secret = $9, previous_secret = $10, previous_expires_at = $11, updated_at = $12 WHERE id = $13`,
+			header_prefix = $7, tolerance_seconds = $8, secret = $9, previous_secret = $10, previous_expires_at = $11, updated_at = $12, version = version + 1 WHERE id = $13`,
 			src.Name, src.Provider, src.Status, src.ForwardURL, events, src.Description, src.HeaderPrefix, src.ToleranceSeconds,
 			secret, prev, nullMs(src.PreviousSecretExpiresAt), ms(src.UpdatedAt), src.ID)
 		if err != nil {
@@ -127,6 +131,11 @@ func (s *Store) UpdateSource(ctx context.Context, src *hookd.Source, now time.Ti
 		}
 		return moveOpenDeliveries(ctx, tx, "source_id", src.ID, src.Status, now)
 	})
+	if err != nil {
+		return err
+	}
+	src.Version++
+	return nil
 }
 
 // DeleteSource implements store.Store.

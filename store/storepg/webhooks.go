@@ -66,7 +66,7 @@ func (s *Store) scanWebhook(row pgx.Row) (*hookd.Webhook, error) {
 		created, upd              int64
 	)
 	err := row.Scan(&w.ID, &w.AppID, &w.URL, &events, &w.Status, &w.Name, &w.Description, &headers, &w.RateLimit, &w.Ordered, &metadata,
-		&secret, &prevSecret, &prevExpires, &w.DisabledReason, &w.ConsecutiveFailures, &created, &upd)
+		&secret, &prevSecret, &prevExpires, &w.DisabledReason, &w.ConsecutiveFailures, &created, &upd, &w.Version)
 	if err != nil {
 		return nil, err
 	}
@@ -120,7 +120,7 @@ func (s *Store) GetWebhook(ctx context.Context, appID, id string) (*hookd.Webhoo
 }
 
 func (s *Store) getWebhook(ctx context.Context, q querier, appID, id, lock string) (*hookd.Webhook, error) {
-	w, err := s.scanWebhook(q.QueryRow(ctx, `SELECT `+webhookColumns+` FROM webhooks WHERE id = $1 AND app_id = $2 `+lock, id, appID))
+	w, err := s.scanWebhook(q.QueryRow(ctx, `SELECT `+webhookColumns+`, version FROM webhooks WHERE id = $1 AND app_id = $2 `+lock, id, appID))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, notFound("webhook", id)
 	}
@@ -133,7 +133,7 @@ func (s *Store) getWebhook(ctx context.Context, q querier, appID, id, lock strin
 // ListWebhooks implements store.Store.
 func (s *Store) ListWebhooks(ctx context.Context, appID string, page store.Page) ([]*hookd.Webhook, string, error) {
 	where, a := pageClause("id", page, 2)
-	rows, err := s.pool.Query(ctx, fmt.Sprintf(`SELECT `+webhookColumns+` FROM webhooks WHERE app_id = $1`+where+` ORDER BY id DESC LIMIT $%d`, len(a)+2),
+	rows, err := s.pool.Query(ctx, fmt.Sprintf(`SELECT `+webhookColumns+`, version FROM webhooks WHERE app_id = $1`+where+` ORDER BY id DESC LIMIT $%d`, len(a)+2),
 		append(append([]any{appID}, a...), limitFor(page))...)
 	if err != nil {
 		return nil, "", fmt.Errorf("list webhooks: %w", err)
@@ -152,24 +152,30 @@ func (s *Store) UpdateWebhook(ctx context.Context, w *hookd.Webhook, now time.Ti
 	if err != nil {
 		return err
 	}
-	return s.tx(ctx, func(tx pgx.Tx) error {
+	err = s.tx(ctx, func(tx pgx.Tx) error {
 		var old string
-		err := tx.QueryRow(ctx, `SELECT status FROM webhooks WHERE id = $1 AND app_id = $2 FOR UPDATE`, w.ID, w.AppID).Scan(&old)
+		var version int64
+		err := tx.QueryRow(ctx, `SELECT status, version FROM webhooks WHERE id = $1 AND app_id = $2 FOR UPDATE`, w.ID, w.AppID).Scan(&old, &version)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return notFound("webhook", w.ID)
 		}
 		if err != nil {
 			return fmt.Errorf("update webhook: %w", err)
 		}
-		if w.Status == hookd.WebhookActive && old != hookd.WebhookActive {
+		if version != w.Version {
+			return fmt.Errorf("update webhook %s: %w", w.ID, store.ErrStale)
+		}
+		reactivated := w.Status == hookd.WebhookActive && old != hookd.WebhookActive
+		if reactivated {
 			w.ConsecutiveFailures, w.DisabledReason = 0, ""
 		}
 		_, err = tx.Exec(ctx, `UPDATE webhooks SET url = $1, events = $2, status = $3, name = $4, description = $5, headers = $6, rate_limit = $7,
-			ordered = $8, metadata = $9, secret = $10, previous_secret = $11, previous_expires_at = $12, disabled_reason = $13, consecutive_failures = $14,
-			failing_since = CASE WHEN $3 = 'active' AND status <> 'active' THEN NULL ELSE failing_since END, updated_at = $15, version = version + 1
+			ordered = $8, metadata = $9, secret = $10, previous_secret = $11, previous_expires_at = $12, disabled_reason = $13,
+			consecutive_failures = CASE WHEN $14 THEN 0 ELSE consecutive_failures END,
+			failing_since = CASE WHEN $14 THEN NULL ELSE failing_since END, updated_at = $15, version = version + 1
 			WHERE id = $16`,
 			w.URL, r.events, w.Status, w.Name, w.Description, r.headers, w.RateLimit, w.Ordered, r.metadata, r.secret, r.prevSecret,
-			nullMs(w.PreviousSecretExpiresAt), w.DisabledReason, w.ConsecutiveFailures, ms(w.UpdatedAt), w.ID)
+			nullMs(w.PreviousSecretExpiresAt), w.DisabledReason, reactivated, ms(w.UpdatedAt), w.ID)
 		if err != nil {
 			return fmt.Errorf("update webhook: %w", err)
 		}
@@ -178,6 +184,11 @@ func (s *Store) UpdateWebhook(ctx context.Context, w *hookd.Webhook, now time.Ti
 		}
 		return moveDeliveries(ctx, tx, w.ID, w.Status, now)
 	})
+	if err != nil {
+		return err
+	}
+	w.Version++
+	return nil
 }
 
 // moveDeliveries makes a webhook's open deliveries follow its new status.

@@ -35,7 +35,7 @@ func (s *Store) scanSource(row interface{ Scan(...any) error }) (*hookd.Source, 
 		created, upd int64
 	)
 	err := row.Scan(&src.ID, &src.AppID, &src.Name, &src.Provider, &src.Status, &src.ForwardURL, &events, &src.Description, &src.HeaderPrefix,
-		&src.ToleranceSeconds, &secret, &prev, &prevExpires, &created, &upd)
+		&src.ToleranceSeconds, &secret, &prev, &prevExpires, &created, &upd, &src.Version)
 	if err != nil {
 		return nil, err
 	}
@@ -69,7 +69,7 @@ func (s *Store) CreateSource(ctx context.Context, src *hookd.Source) error {
 
 // GetSource implements store.Store.
 func (s *Store) GetSource(ctx context.Context, appID, id string) (*hookd.Source, error) {
-	q, args := `SELECT `+sourceColumns+` FROM sources WHERE id = ?`, []any{id}
+	q, args := `SELECT `+sourceColumns+`, version FROM sources WHERE id = ?`, []any{id}
 	if appID != "" {
 		q, args = q+` AND app_id = ?`, append(args, appID)
 	}
@@ -86,7 +86,7 @@ func (s *Store) GetSource(ctx context.Context, appID, id string) (*hookd.Source,
 // ListSources implements store.Store.
 func (s *Store) ListSources(ctx context.Context, appID string, page store.Page) ([]*hookd.Source, string, error) {
 	where, args := pageClause("id", page)
-	rows, err := s.r.QueryContext(ctx, `SELECT `+sourceColumns+` FROM sources WHERE app_id = ?`+where+` ORDER BY id DESC LIMIT ?`,
+	rows, err := s.r.QueryContext(ctx, `SELECT `+sourceColumns+`, version FROM sources WHERE app_id = ?`+where+` ORDER BY id DESC LIMIT ?`,
 		append(append([]any{appID}, args...), limitFor(page))...)
 	if err != nil {
 		return nil, "", fmt.Errorf("list sources: %w", err)
@@ -116,15 +116,19 @@ func (s *Store) UpdateSource(ctx context.Context, src *hookd.Source, now time.Ti
 	moved := 0
 	err = s.tx(ctx, func(tx *sql.Tx) error {
 		var old string
-		err := tx.QueryRowContext(ctx, `SELECT status FROM sources WHERE id = ? AND app_id = ?`, src.ID, src.AppID).Scan(&old)
+		var version int64
+		err := tx.QueryRowContext(ctx, `SELECT status, version FROM sources WHERE id = ? AND app_id = ?`, src.ID, src.AppID).Scan(&old, &version)
 		if errors.Is(err, sql.ErrNoRows) {
 			return notFound("source", src.ID)
 		}
 		if err != nil {
 			return fmt.Errorf("update source: %w", err)
 		}
+		if version != src.Version {
+			return fmt.Errorf("update source %s: %w", src.ID, store.ErrStale)
+		}
 		_, err = tx.ExecContext(ctx, `UPDATE sources SET name = ?, provider = ?, status = ?, forward_url = ?, events = ?, description = ?,
-			header_prefix = ?, tolerance_seconds = ?, secret = ?, previous_secret = ?, previous_expires_at = ?, updated_at = ? WHERE id = ?`,
+			header_prefix = ?, tolerance_seconds = ?, secret = ?, previous_secret = ?, previous_expires_at = ?, updated_at = ?, version = version + 1 WHERE id = ?`,
 			src.Name, src.Provider, src.Status, src.ForwardURL, events, src.Description, src.HeaderPrefix, src.ToleranceSeconds,
 			secret, prev, nullMs(src.PreviousSecretExpiresAt), ms(src.UpdatedAt), src.ID)
 		if err != nil {
@@ -136,8 +140,12 @@ func (s *Store) UpdateSource(ctx context.Context, src *hookd.Source, now time.Ti
 		moved, err = moveOpenDeliveries(ctx, tx, "source_id", src.ID, src.Status, now, moveChunk)
 		return err
 	})
-	if err != nil || moved < moveChunk {
+	if err != nil {
 		return err
+	}
+	src.Version++
+	if moved < moveChunk {
+		return nil
 	}
 	return s.moveRest(ctx, "source_id", src.ID, src.Status, now)
 }

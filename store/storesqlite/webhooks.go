@@ -63,7 +63,7 @@ func (s *Store) scanWebhook(row interface{ Scan(...any) error }) (*hookd.Webhook
 		created, upd              int64
 	)
 	err := row.Scan(&w.ID, &w.AppID, &w.URL, &events, &w.Status, &w.Name, &w.Description, &headers, &w.RateLimit, &ordered, &metadata,
-		&secret, &prevSecret, &prevExpires, &w.DisabledReason, &w.ConsecutiveFailures, &created, &upd)
+		&secret, &prevSecret, &prevExpires, &w.DisabledReason, &w.ConsecutiveFailures, &created, &upd, &w.Version)
 	if err != nil {
 		return nil, err
 	}
@@ -113,7 +113,7 @@ func (s *Store) GetWebhook(ctx context.Context, appID, id string) (*hookd.Webhoo
 }
 
 func (s *Store) getWebhook(ctx context.Context, q queryer, appID, id string) (*hookd.Webhook, error) {
-	w, err := s.scanWebhook(q.QueryRowContext(ctx, `SELECT `+webhookColumns+` FROM webhooks WHERE id = ? AND app_id = ?`, id, appID))
+	w, err := s.scanWebhook(q.QueryRowContext(ctx, `SELECT `+webhookColumns+`, version FROM webhooks WHERE id = ? AND app_id = ?`, id, appID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("webhook", id)
 	}
@@ -126,7 +126,7 @@ func (s *Store) getWebhook(ctx context.Context, q queryer, appID, id string) (*h
 // ListWebhooks implements store.Store.
 func (s *Store) ListWebhooks(ctx context.Context, appID string, page store.Page) ([]*hookd.Webhook, string, error) {
 	where, args := pageClause("id", page)
-	hooks, err := s.queryWebhooks(ctx, s.r, `SELECT `+webhookColumns+` FROM webhooks WHERE app_id = ?`+where+` ORDER BY id DESC LIMIT ?`,
+	hooks, err := s.queryWebhooks(ctx, s.r, `SELECT `+webhookColumns+`, version FROM webhooks WHERE app_id = ?`+where+` ORDER BY id DESC LIMIT ?`,
 		append(append([]any{appID}, args...), limitFor(page))...)
 	if err != nil {
 		return nil, "", err
@@ -164,23 +164,29 @@ func (s *Store) UpdateWebhook(ctx context.Context, w *hookd.Webhook, now time.Ti
 	moved := 0
 	err = s.tx(ctx, func(tx *sql.Tx) error {
 		var old string
-		err := tx.QueryRowContext(ctx, `SELECT status FROM webhooks WHERE id = ? AND app_id = ?`, w.ID, w.AppID).Scan(&old)
+		var version int64
+		err := tx.QueryRowContext(ctx, `SELECT status, version FROM webhooks WHERE id = ? AND app_id = ?`, w.ID, w.AppID).Scan(&old, &version)
 		if errors.Is(err, sql.ErrNoRows) {
 			return notFound("webhook", w.ID)
 		}
 		if err != nil {
 			return fmt.Errorf("update webhook: %w", err)
 		}
-		if w.Status == hookd.WebhookActive && old != hookd.WebhookActive {
+		if version != w.Version {
+			return fmt.Errorf("update webhook %s: %w", w.ID, store.ErrStale)
+		}
+		reactivated := w.Status == hookd.WebhookActive && old != hookd.WebhookActive
+		if reactivated {
 			// A webhook that is turned back on starts with a clean slate.
 			w.ConsecutiveFailures, w.DisabledReason = 0, ""
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE webhooks SET url = ?, events = ?, status = ?, name = ?, description = ?, headers = ?, rate_limit = ?,
-			ordered = ?, metadata = ?, secret = ?, previous_secret = ?, previous_expires_at = ?, disabled_reason = ?, consecutive_failures = ?,
-			failing_since = CASE WHEN ? = 'active' AND status <> 'active' THEN NULL ELSE failing_since END, updated_at = ?, version = version + 1
+			ordered = ?, metadata = ?, secret = ?, previous_secret = ?, previous_expires_at = ?, disabled_reason = ?,
+			consecutive_failures = CASE WHEN ? THEN 0 ELSE consecutive_failures END,
+			failing_since = CASE WHEN ? THEN NULL ELSE failing_since END, updated_at = ?, version = version + 1
 			WHERE id = ?`,
 			w.URL, r.events, w.Status, w.Name, w.Description, r.headers, w.RateLimit, w.Ordered, r.metadata, r.secret, r.prevSecret,
-			nullMs(w.PreviousSecretExpiresAt), w.DisabledReason, w.ConsecutiveFailures, w.Status, ms(w.UpdatedAt), w.ID)
+			nullMs(w.PreviousSecretExpiresAt), w.DisabledReason, reactivated, reactivated, ms(w.UpdatedAt), w.ID)
 		if err != nil {
 			return fmt.Errorf("update webhook: %w", err)
 		}
@@ -190,8 +196,12 @@ func (s *Store) UpdateWebhook(ctx context.Context, w *hookd.Webhook, now time.Ti
 		moved, err = moveOpenDeliveries(ctx, tx, "webhook_id", w.ID, w.Status, now, moveChunk)
 		return err
 	})
-	if err != nil || moved < moveChunk {
+	if err != nil {
 		return err
+	}
+	w.Version++
+	if moved < moveChunk {
+		return nil
 	}
 	return s.moveRest(ctx, "webhook_id", w.ID, w.Status, now)
 }

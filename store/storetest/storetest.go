@@ -47,6 +47,7 @@ func Exercise(t *testing.T, open Opener) {
 		{"Record", testRecord},
 		{"Queue", testQueue},
 		{"Prune", testPrune},
+		{"Stale", testStale},
 		{"Sources", testSources},
 	}
 	for _, g := range groups {

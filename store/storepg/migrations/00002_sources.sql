@@ -13,6 +13,7 @@ CREATE TABLE sources (
     secret              BYTEA NOT NULL,
     previous_secret     BYTEA,
     previous_expires_at BIGINT,
+    version             BIGINT NOT NULL DEFAULT 0,
     created_at          BIGINT NOT NULL,
     updated_at          BIGINT NOT NULL
 );

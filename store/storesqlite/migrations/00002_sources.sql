@@ -13,6 +13,7 @@ CREATE TABLE sources (
     secret              BLOB NOT NULL,
     previous_secret     BLOB,
     previous_expires_at INTEGER,
+    version             INTEGER NOT NULL DEFAULT 0,
     created_at          INTEGER NOT NULL,
     updated_at          INTEGER NOT NULL
 );
