@@ -171,6 +171,14 @@ func (e *Engine) Run(ctx context.Context) error {
 	for range e.cfg.Workers {
 		workers.Go(func() {
 			for j := range e.jobs {
+				// A claim that waited so long that its lease could run out
+				// during the attempt is handed back rather than risk a
+				// second holder attempting it at the same time.
+				if e.cfg.Now().Add(e.cfg.Timeout + leaseMargin).After(j.LeaseUntil) {
+					e.handBack(context.Background(), []store.Deferral{{DeliveryID: j.Delivery.ID, At: e.cfg.Now()}})
+					e.release([]string{webhookOf(j)})
+					continue
+				}
 				results <- e.attempt(j)
 			}
 		})
@@ -366,22 +374,31 @@ func (e *Engine) handBack(ctx context.Context, deferrals []store.Deferral) {
 	}
 }
 
-// release frees the slots of recorded jobs and starts jobs that waited for
-// them.
-func (e *Engine) release(results []*store.AttemptResult) {
+// leaseMargin is what an attempt must have left of its lease beyond the
+// request timeout, for recording it.
+const leaseMargin = 10 * time.Second
+
+func webhookOf(j *store.Job) string {
+	if j.Webhook == nil {
+		return ""
+	}
+	return j.Webhook.ID
+}
+
+// release frees the slots of finished jobs (their webhook ids, "" for
+// none) and starts jobs that waited for them.
+func (e *Engine) release(webhookIDs []string) {
 	now := e.cfg.Now()
 	var deferrals []store.Deferral
 	e.mu.Lock()
-	for _, r := range results {
+	for _, id := range webhookIDs {
 		e.held--
-		id := r.Attempt.WebhookID
 		if id == "" {
 			continue
 		}
 		if e.perHook[id]--; e.perHook[id] <= 0 {
 			delete(e.perHook, id)
 		}
-		e.pace[id] = (3*e.pace[id] + r.Attempt.Duration) / 4
 		queue := e.waiting[id]
 		if len(queue) == 0 {
 			if e.perHook[id] == 0 {
@@ -406,6 +423,21 @@ func (e *Engine) release(results []*store.AttemptResult) {
 	case e.freed <- struct{}{}:
 	default:
 	}
+}
+
+// releaseRecorded notes how long each webhook's attempts take and frees
+// their slots.
+func (e *Engine) releaseRecorded(batch []*store.AttemptResult) {
+	ids := make([]string, len(batch))
+	e.mu.Lock()
+	for i, r := range batch {
+		ids[i] = r.Attempt.WebhookID
+		if ids[i] != "" {
+			e.pace[ids[i]] = (3*e.pace[ids[i]] + r.Attempt.Duration) / 4
+		}
+	}
+	e.mu.Unlock()
+	e.release(ids)
 }
 
 // record writes finished attempts in batches until results is closed. A
@@ -437,7 +469,7 @@ func (e *Engine) flush(batch []*store.AttemptResult) {
 	for try := 1; ; try++ {
 		notices, err := e.store.RecordAttempts(context.Background(), batch)
 		if err == nil {
-			e.release(batch)
+			e.releaseRecorded(batch)
 			if len(notices) > 0 && e.notifier != nil {
 				e.notifier.Notify(context.Background(), notices)
 			}
@@ -447,7 +479,7 @@ func (e *Engine) flush(batch []*store.AttemptResult) {
 		if try >= 100 {
 			// Give the slots back; the leases will expire and the
 			// deliveries will be attempted again.
-			e.release(batch)
+			e.releaseRecorded(batch)
 			return
 		}
 		time.Sleep(backoff)

@@ -205,6 +205,8 @@ type Job struct {
 	Profile hookd.Profile
 	// DefaultSecret signs one-off destinations.
 	DefaultSecret string
+	// LeaseUntil is when the claim runs out.
+	LeaseUntil time.Time
 }
 
 // AttemptResult is one finished attempt, reported by the lease holder

@@ -47,8 +47,13 @@ func (s *Store) ClaimDue(ctx context.Context, p *store.ClaimParams) ([]*store.Jo
 		if len(ids) == 0 {
 			return nil
 		}
-		jobs, err = s.loadJobs(ctx, tx, ids)
-		return err
+		if jobs, err = s.loadJobs(ctx, tx, ids); err != nil {
+			return err
+		}
+		for _, j := range jobs {
+			j.LeaseUntil = p.Now.Add(p.LeaseFor)
+		}
+		return nil
 	})
 	return jobs, err
 }

@@ -47,7 +47,7 @@ func (s *Store) ClaimDue(ctx context.Context, p *store.ClaimParams) ([]*store.Jo
 				rows.Close()
 				return fmt.Errorf("claim: %w", err)
 			}
-			jobs = append(jobs, &store.Job{Delivery: d})
+			jobs = append(jobs, &store.Job{Delivery: d, LeaseUntil: p.Now.Add(p.LeaseFor)})
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
