@@ -397,6 +397,11 @@ func (s *Store) RetryDelivery(ctx context.Context, appID, id string, now time.Ti
 		var leaseUntil *int64
 		var webhookStatus string
 		var test bool
+		// Locking the event keeps retention (which skips locked events)
+		// from deleting it under the retry.
+		if _, err := tx.Exec(ctx, `SELECT 1 FROM events WHERE id = (SELECT event_id FROM deliveries WHERE id = $1) FOR SHARE`, id); err != nil {
+			return fmt.Errorf("retry delivery: %w", err)
+		}
 		err := tx.QueryRow(ctx, `SELECT d.lease_until, coalesce(w.status, ''), d.test FROM deliveries d LEFT JOIN webhooks w ON w.id = d.webhook_id
 			WHERE d.id = $1 AND d.app_id = $2 FOR UPDATE OF d`, id, appID).Scan(&leaseUntil, &webhookStatus, &test)
 		if errors.Is(err, pgx.ErrNoRows) {

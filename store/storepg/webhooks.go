@@ -270,6 +270,13 @@ func (s *Store) RecoverWebhook(ctx context.Context, appID, webhookID string, sin
 		if !until.IsZero() {
 			upper = ms(until)
 		}
+		// Locking the events keeps retention (which skips locked events)
+		// from deleting them under the recovery.
+		if _, err := tx.Exec(ctx, `SELECT 1 FROM events WHERE id IN (
+				SELECT event_id FROM deliveries WHERE webhook_id = $1 AND status = 'failed' AND created_at >= $2 AND created_at < $3)
+			ORDER BY id FOR SHARE`, webhookID, ms(since), upper); err != nil {
+			return fmt.Errorf("recover deliveries: %w", err)
+		}
 		tag, err := tx.Exec(ctx, `UPDATE deliveries SET
 				status = CASE (SELECT status FROM webhooks WHERE id = $1) WHEN 'paused' THEN 'held' ELSE 'pending' END,
 				next_attempt_at = $2, updated_at = $2
