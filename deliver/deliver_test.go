@@ -69,7 +69,7 @@ func TestEngineHandsBackClaimsWhoseLeaseIsNearlyOver(t *testing.T) {
 	defer rc.Close()
 	now := time.Now()
 	st := &fakeStore{jobs: []*store.Job{
-		job("dlv_stale", rc.URL, now.Add(time.Second)),  // less than the timeout left
+		job("dlv_stale", rc.URL, now.Add(time.Second)), // less than the timeout left
 		job("dlv_fresh", rc.URL, now.Add(time.Minute)), // plenty left
 	}}
 	e, err := New(st, rc.Client(), nil, nil, Config{Owner: "test", Workers: 2, Timeout: 5 * time.Second, PollInterval: 10 * time.Millisecond})
