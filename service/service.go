@@ -12,7 +12,6 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
-	"log/slog"
 	"net"
 	"strings"
 	"time"
@@ -37,8 +36,7 @@ type Config struct {
 	MaxDataBytes int
 	// Wake is called after something became due, so delivery starts at
 	// once instead of at the next poll. Optional.
-	Wake   func()
-	Logger *slog.Logger
+	Wake func()
 }
 
 // Service carries out the API's operations.
@@ -63,9 +61,6 @@ func New(st store.Store, cfg Config) (*Service, error) {
 	}
 	if cfg.Wake == nil {
 		cfg.Wake = func() {}
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	return &Service{store: st, cfg: cfg}, nil
 }

@@ -422,7 +422,6 @@ func (m *Main) Run(ctx context.Context) error {
 		NewID:          ids.New,
 		Wake:           wake,
 		MaxDataBytes:   m.Config.MaxEventBytes,
-		Logger:         log,
 	})
 	if err != nil {
 		return err
