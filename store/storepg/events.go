@@ -403,7 +403,7 @@ func (s *Store) RetryDelivery(ctx context.Context, appID, id string, now time.Ti
 			return fmt.Errorf("retry delivery: %w", err)
 		}
 		err := tx.QueryRow(ctx, `SELECT d.lease_until, coalesce(w.status, ''), d.test FROM deliveries d LEFT JOIN webhooks w ON w.id = d.webhook_id
-			WHERE d.id = $1 AND d.app_id = $2 FOR UPDATE OF d`, id, appID).Scan(&leaseUntil, &webhookStatus, &test)
+			WHERE d.id = $1 AND d.app_id = $2 FOR NO KEY UPDATE OF d`, id, appID).Scan(&leaseUntil, &webhookStatus, &test)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return notFound("delivery", id)
 		}

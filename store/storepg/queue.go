@@ -28,7 +28,7 @@ const claimQuery = `WITH due AS (
 		WHERE d2.webhook_id = d.webhook_id AND d2.status IN ('pending', 'held') AND NOT d2.test))
 	ORDER BY d.next_attempt_at
 	LIMIT $4
-	FOR UPDATE OF d SKIP LOCKED)
+	FOR NO KEY UPDATE OF d SKIP LOCKED)
 UPDATE deliveries SET lease_owner = $1, lease_until = $2 FROM due WHERE deliveries.id = due.id
 RETURNING deliveries.id`
 
@@ -174,7 +174,7 @@ func (s *Store) RecordAttempts(ctx context.Context, results []*store.AttemptResu
 	err := s.tx(ctx, func(tx pgx.Tx) error {
 		notices = notices[:0]
 		if len(hookIDs) > 0 {
-			if _, err := tx.Exec(ctx, `SELECT id FROM webhooks WHERE id = ANY($1) ORDER BY id FOR UPDATE`, hookIDs); err != nil {
+			if _, err := tx.Exec(ctx, `SELECT id FROM webhooks WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE`, hookIDs); err != nil {
 				return fmt.Errorf("lock webhooks: %w", err)
 			}
 		}
@@ -262,7 +262,7 @@ func recordInfos(ctx context.Context, tx pgx.Tx, ids []string) (map[string]*reco
 	rows, err := tx.Query(ctx, `SELECT d.id, d.app_id, d.event_id, coalesce(d.webhook_id, ''), coalesce(d.webhook_id, d.source_id, ''),
 		coalesce(d.lease_owner, ''), d.test, coalesce(w.status, sr.status, ''), coalesce(w.consecutive_failures, 0), w.failing_since
 		FROM deliveries d LEFT JOIN webhooks w ON w.id = d.webhook_id LEFT JOIN sources sr ON sr.id = d.source_id
-		WHERE d.id = ANY($1) ORDER BY d.id FOR UPDATE OF d`, ids)
+		WHERE d.id = ANY($1) ORDER BY d.id FOR NO KEY UPDATE OF d`, ids)
 	if err != nil {
 		return nil, fmt.Errorf("record attempts: %w", err)
 	}
@@ -375,7 +375,7 @@ func (s *Store) Defer(ctx context.Context, owner string, deferrals []store.Defer
 	}
 	return s.tx(ctx, func(tx pgx.Tx) error {
 		// Lock in id order first, as every multi-row writer does.
-		if _, err := tx.Exec(ctx, `SELECT id FROM deliveries WHERE id = ANY($1) AND lease_owner = $2 ORDER BY id FOR UPDATE`, ids, owner); err != nil {
+		if _, err := tx.Exec(ctx, `SELECT id FROM deliveries WHERE id = ANY($1) AND lease_owner = $2 ORDER BY id FOR NO KEY UPDATE`, ids, owner); err != nil {
 			return fmt.Errorf("defer deliveries: %w", err)
 		}
 		_, err := tx.Exec(ctx, `UPDATE deliveries d SET next_attempt_at = v.at, lease_owner = NULL, lease_until = NULL

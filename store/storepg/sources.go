@@ -109,7 +109,7 @@ func (s *Store) UpdateSource(ctx context.Context, src *hookd.Source, now time.Ti
 	err = s.tx(ctx, func(tx pgx.Tx) error {
 		var old string
 		var version int64
-		err := tx.QueryRow(ctx, `SELECT status, version FROM sources WHERE id = $1 AND app_id = $2 FOR UPDATE`, src.ID, src.AppID).Scan(&old, &version)
+		err := tx.QueryRow(ctx, `SELECT status, version FROM sources WHERE id = $1 AND app_id = $2 FOR NO KEY UPDATE`, src.ID, src.AppID).Scan(&old, &version)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return notFound("source", src.ID)
 		}

@@ -93,7 +93,7 @@ func (s *Store) CreateWebhook(ctx context.Context, w *hookd.Webhook, maxWebhooks
 	return s.tx(ctx, func(tx pgx.Tx) error {
 		if maxWebhooks > 0 {
 			// Lock the app row so that concurrent creates count in turn.
-			if _, err := tx.Exec(ctx, `SELECT 1 FROM apps WHERE id = $1 FOR UPDATE`, w.AppID); err != nil {
+			if _, err := tx.Exec(ctx, `SELECT 1 FROM apps WHERE id = $1 FOR NO KEY UPDATE`, w.AppID); err != nil {
 				return fmt.Errorf("lock app: %w", err)
 			}
 			var n int
@@ -155,7 +155,7 @@ func (s *Store) UpdateWebhook(ctx context.Context, w *hookd.Webhook, now time.Ti
 	err = s.tx(ctx, func(tx pgx.Tx) error {
 		var old string
 		var version int64
-		err := tx.QueryRow(ctx, `SELECT status, version FROM webhooks WHERE id = $1 AND app_id = $2 FOR UPDATE`, w.ID, w.AppID).Scan(&old, &version)
+		err := tx.QueryRow(ctx, `SELECT status, version FROM webhooks WHERE id = $1 AND app_id = $2 FOR NO KEY UPDATE`, w.ID, w.AppID).Scan(&old, &version)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return notFound("webhook", w.ID)
 		}
@@ -215,7 +215,7 @@ func moveOpenDeliveries(ctx context.Context, tx pgx.Tx, column, id, status strin
 		return nil
 	}
 	q := `UPDATE deliveries SET ` + set + ` WHERE id IN (
-		SELECT id FROM deliveries WHERE ` + column + ` = $2 AND ` + from + ` ORDER BY id FOR UPDATE)`
+		SELECT id FROM deliveries WHERE ` + column + ` = $2 AND ` + from + ` ORDER BY id FOR NO KEY UPDATE)`
 	if _, err := tx.Exec(ctx, q, ms(now), id); err != nil {
 		return fmt.Errorf("move deliveries to %s: %w", status, err)
 	}
