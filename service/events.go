@@ -63,10 +63,7 @@ func (s *Service) publish(ctx context.Context, p *Principal, appRef string, in [
 	if err != nil {
 		return nil, err
 	}
-	catalog, err := s.catalog(ctx)
-	if err != nil {
-		return nil, err
-	}
+	catalog := typeLookup{s: s, seen: map[string]*hookd.EventType{}}
 	now := s.now()
 	params := &store.PublishParams{AppID: app.ID, Now: now, Events: make([]*store.PublishEvent, len(in))}
 	for i, item := range in {
@@ -77,7 +74,7 @@ func (s *Service) publish(ctx context.Context, p *Principal, appRef string, in [
 		if item == nil {
 			return nil, hookd.Errorf(hookd.EINVALID, "%s must be an object", strings.TrimSuffix(prefix, "."))
 		}
-		pe, err := s.prepareEvent(ctx, app, catalog, item, prefix, now)
+		pe, err := s.prepareEvent(ctx, app, &catalog, item, prefix, now)
 		if err != nil {
 			return nil, err
 		}
@@ -95,27 +92,41 @@ func (s *Service) publish(ctx context.Context, p *Principal, appRef string, in [
 	return out, nil
 }
 
-func (s *Service) catalog(ctx context.Context) (map[string]*hookd.EventType, error) {
-	all, err := s.store.AllEventTypes(ctx)
+// typeLookup finds the catalog entries of the types one request publishes,
+// each once: a publish reads only the types it names, not the catalog.
+type typeLookup struct {
+	s    *Service
+	seen map[string]*hookd.EventType // nil value: not in the catalog
+}
+
+func (l *typeLookup) get(ctx context.Context, name string) (*hookd.EventType, error) {
+	if et, ok := l.seen[name]; ok {
+		return et, nil
+	}
+	et, err := l.s.store.GetEventType(ctx, name)
+	if hookd.IsNotFound(err) {
+		et, err = nil, nil
+	}
 	if err != nil {
 		return nil, err
 	}
-	m := make(map[string]*hookd.EventType, len(all))
-	for _, et := range all {
-		m[et.Name] = et
-	}
-	return m, nil
+	l.seen[name] = et
+	return et, nil
 }
 
 // prepareEvent validates one publish body and renders its payload.
-func (s *Service) prepareEvent(ctx context.Context, app *hookd.App, catalog map[string]*hookd.EventType, in *PublishInput, prefix string, now time.Time) (*store.PublishEvent, error) {
+func (s *Service) prepareEvent(ctx context.Context, app *hookd.App, catalog *typeLookup, in *PublishInput, prefix string, now time.Time) (*store.PublishEvent, error) {
 	if in.Type == nil || *in.Type == "" {
 		return nil, hookd.Errorf(hookd.EINVALID, "%stype is required", prefix)
 	}
 	if err := checkEventTypeName(prefix+"type", *in.Type); err != nil {
 		return nil, err
 	}
-	if et := catalog[*in.Type]; et != nil && et.Status == hookd.EventTypeReserved {
+	et, err := catalog.get(ctx, *in.Type)
+	if err != nil {
+		return nil, err
+	}
+	if et != nil && et.Status == hookd.EventTypeReserved {
 		return nil, hookd.Errorf(hookd.EINVALID, "%stype %q is reserved and cannot be published", prefix, *in.Type)
 	}
 	ev := &hookd.Event{ID: s.cfg.NewID("evt"), AppID: app.ID, Type: *in.Type, CreatedAt: now}
