@@ -2,13 +2,9 @@ package hookd
 
 import (
 	"encoding/json"
-	"errors"
 	"strings"
 	"time"
 )
-
-// asErr is errors.As under a short name for the switch statements here.
-func asErr(err error, target any) bool { return errors.As(err, target) }
 
 // JSONProblem describes a JSON decoding error in words fit for a user.
 func JSONProblem(err error) string { return jsonProblem(err) }

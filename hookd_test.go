@@ -171,3 +171,16 @@ func TestRetryStatus(t *testing.T) {
 		}
 	}
 }
+
+func TestRotateSecret(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	secret, prev, until := hookd.RotateSecret("old", "new", 0, now)
+	if secret != "new" || prev != "" || !until.IsZero() {
+		t.Errorf("no grace: %q %q %v, want new, no previous", secret, prev, until)
+	}
+	secret, prev, until = hookd.RotateSecret("old", "new", time.Hour, now)
+	if secret != "new" || prev != "old" || !until.Equal(now.Add(time.Hour)) {
+		t.Errorf("an hour's grace: %q %q %v, want new, old until %v", secret, prev, until, now.Add(time.Hour))
+	}
+}

@@ -3,6 +3,7 @@ package hookd
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"strings"
@@ -210,12 +211,12 @@ func jsonProblem(err error) string {
 	var typeErr *json.UnmarshalTypeError
 	var syntaxErr *json.SyntaxError
 	switch {
-	case asErr(err, &typeErr):
+	case errors.As(err, &typeErr):
 		if typeErr.Field != "" {
 			return fmt.Sprintf("%s must be %s", typeErr.Field, jsonTypeName(typeErr.Type.Kind().String()))
 		}
 		return "wrong JSON type"
-	case asErr(err, &syntaxErr):
+	case errors.As(err, &syntaxErr):
 		return fmt.Sprintf("invalid JSON at byte %d", syntaxErr.Offset)
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		return "unknown field " + strings.TrimPrefix(err.Error(), "json: unknown field ")

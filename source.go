@@ -84,3 +84,13 @@ type Inbound struct {
 	// allow-list: it is kept but not forwarded.
 	Filtered bool
 }
+
+// RotateSecret returns the secrets after replacing current with next: with
+// a grace period the old one keeps working until it ends, without one it
+// stops at once (previous is then "").
+func RotateSecret(current, next string, grace time.Duration, now time.Time) (secret, previous string, previousExpires time.Time) {
+	if grace <= 0 {
+		return next, "", time.Time{}
+	}
+	return next, current, now.Add(grace)
+}

@@ -351,11 +351,8 @@ func (s *Service) RotateSourceSecret(ctx context.Context, p *Principal, appRef, 
 			}
 		}
 		now := s.now()
-		current.PreviousSecret, current.PreviousSecretExpiresAt = "", time.Time{}
-		if grace > 0 {
-			current.PreviousSecret, current.PreviousSecretExpiresAt = current.Secret, now.Add(grace)
-		}
-		current.Secret, current.UpdatedAt = next, now
+		current.Secret, current.PreviousSecret, current.PreviousSecretExpiresAt = hookd.RotateSecret(current.Secret, next, grace, now)
+		current.UpdatedAt = now
 		src = current
 		return s.store.UpdateSource(ctx, current, now)
 	})

@@ -384,11 +384,8 @@ func (s *Service) RotateWebhookSecret(ctx context.Context, p *Principal, appRef,
 			return err
 		}
 		now := s.now()
-		current.PreviousSecret, current.PreviousSecretExpiresAt = "", time.Time{}
-		if grace > 0 {
-			current.PreviousSecret, current.PreviousSecretExpiresAt = current.Secret, now.Add(grace)
-		}
-		current.Secret, current.UpdatedAt = next, now
+		current.Secret, current.PreviousSecret, current.PreviousSecretExpiresAt = hookd.RotateSecret(current.Secret, next, grace, now)
+		current.UpdatedAt = now
 		w = current
 		return s.store.UpdateWebhook(ctx, current, now)
 	})

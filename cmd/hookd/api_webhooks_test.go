@@ -438,9 +438,9 @@ func TestAPIWebhookDelete(t *testing.T) {
 	if pub["deliveries"] != float64(1) {
 		t.Errorf("publish after deletes = %v deliveries, want 1", pub["deliveries"])
 	}
-	got := rc.waitFor(t, 1, 10*time.Second)
+	rc.waitFor(t, 1, 10*time.Second)
 	time.Sleep(200 * time.Millisecond)
-	if got = rc.Received(); len(got) != 1 {
+	if got := rc.Received(); len(got) != 1 {
 		t.Errorf("receiver got %d requests, want 1", len(got))
 	}
 }

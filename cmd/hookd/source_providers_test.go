@@ -459,9 +459,9 @@ func TestSourceAllowList(t *testing.T) {
 			t.Fatalf("event %s (%s) has deliveries %+v, forwarded %t", ev.ID, c.typ, ev.Deliveries, c.forwarded)
 		}
 	}
-	got := rc.waitFor(t, len(forwarded), srcE2EWait)
+	rc.waitFor(t, len(forwarded), srcE2EWait)
 	srcE2EQuietFor(t, srcE2EQuiet, "forwards of filtered events", func() int { return len(rc.Received()) })
-	got = rc.Received()
+	got := rc.Received()
 	if len(got) != len(forwarded) {
 		t.Fatalf("forwarded %d requests, want %d", len(got), len(forwarded))
 	}

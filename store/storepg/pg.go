@@ -12,7 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -270,12 +269,4 @@ type args []any
 func (a *args) add(v any) string {
 	*a = append(*a, v)
 	return fmt.Sprintf("$%d", len(*a))
-}
-
-func (a *args) list(vs []string) string {
-	ph := make([]string, len(vs))
-	for i, v := range vs {
-		ph[i] = a.add(v)
-	}
-	return strings.Join(ph, ",")
 }

@@ -145,7 +145,7 @@ func (s *Store) cachedWebhook(ctx context.Context, tx pgx.Tx, appID, id string) 
 	if w, ok := s.hooks.Get(id, version); ok {
 		return w, nil
 	}
-	w, err := s.getWebhook(ctx, tx, appID, id, "")
+	w, err := s.getWebhook(ctx, tx, appID, id)
 	if err != nil {
 		return nil, err
 	}

@@ -116,11 +116,11 @@ func (s *Store) CreateWebhook(ctx context.Context, w *hookd.Webhook, maxWebhooks
 
 // GetWebhook implements store.Store.
 func (s *Store) GetWebhook(ctx context.Context, appID, id string) (*hookd.Webhook, error) {
-	return s.getWebhook(ctx, s.pool, appID, id, "")
+	return s.getWebhook(ctx, s.pool, appID, id)
 }
 
-func (s *Store) getWebhook(ctx context.Context, q querier, appID, id, lock string) (*hookd.Webhook, error) {
-	w, err := s.scanWebhook(q.QueryRow(ctx, `SELECT `+webhookColumns+`, version FROM webhooks WHERE id = $1 AND app_id = $2 `+lock, id, appID))
+func (s *Store) getWebhook(ctx context.Context, q querier, appID, id string) (*hookd.Webhook, error) {
+	w, err := s.scanWebhook(q.QueryRow(ctx, `SELECT `+webhookColumns+`, version FROM webhooks WHERE id = $1 AND app_id = $2`, id, appID))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, notFound("webhook", id)
 	}
@@ -263,7 +263,7 @@ func (s *Store) WebhookHealth(ctx context.Context, webhookID string, now time.Ti
 func (s *Store) RecoverWebhook(ctx context.Context, appID, webhookID string, since, until, now time.Time) (int, error) {
 	var n int64
 	err := s.tx(ctx, func(tx pgx.Tx) error {
-		if _, err := s.getWebhook(ctx, tx, appID, webhookID, ""); err != nil {
+		if _, err := s.getWebhook(ctx, tx, appID, webhookID); err != nil {
 			return err
 		}
 		upper := int64(1 << 62)

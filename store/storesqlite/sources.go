@@ -144,10 +144,7 @@ func (s *Store) UpdateSource(ctx context.Context, src *hookd.Source, now time.Ti
 		return err
 	}
 	src.Version++
-	if moved < moveChunk {
-		return nil
-	}
-	return s.moveRest(ctx, "source_id", src.ID, src.Status, now)
+	return s.moveRest(ctx, moved, "source_id", src.ID, src.Status, now)
 }
 
 // DeleteSource implements store.Store.

@@ -200,10 +200,7 @@ func (s *Store) UpdateWebhook(ctx context.Context, w *hookd.Webhook, now time.Ti
 		return err
 	}
 	w.Version++
-	if moved < moveChunk {
-		return nil
-	}
-	return s.moveRest(ctx, "webhook_id", w.ID, w.Status, now)
+	return s.moveRest(ctx, moved, "webhook_id", w.ID, w.Status, now)
 }
 
 // moveDeliveries makes a webhook's open deliveries follow its new status.
@@ -243,9 +240,13 @@ func moveOpenDeliveries(ctx context.Context, tx *sql.Tx, column, id, status stri
 }
 
 // moveRest finishes, one chunk per transaction, what a status change
-// started. Should the process die first, ReleaseLeases completes it at the
-// next start.
-func (s *Store) moveRest(ctx context.Context, column, id, status string, now time.Time) error {
+// started by moving `moved` deliveries (nothing is left when that was less
+// than a chunk). Should the process die first, ReleaseLeases completes it
+// at the next start.
+func (s *Store) moveRest(ctx context.Context, moved int, column, id, status string, now time.Time) error {
+	if moved < moveChunk {
+		return nil
+	}
 	for {
 		var n int
 		err := s.tx(ctx, func(tx *sql.Tx) error {
