@@ -92,6 +92,7 @@ type Engine struct {
 	waiting  map[string][]*store.Job  // claimed, over the webhook's cap
 	limiters map[string]*limiter      // per webhook rate limits
 	pace     map[string]time.Duration // per webhook, a moving average of attempt durations
+	pushed   map[string]time.Time     // per webhook, when a claim last pushed its deliveries back
 }
 
 type limiter struct {
@@ -152,6 +153,7 @@ func New(st Store, client *http.Client, notifier Notifier, log *slog.Logger, cfg
 		waiting:  map[string][]*store.Job{},
 		limiters: map[string]*limiter{},
 		pace:     map[string]time.Duration{},
+		pushed:   map[string]time.Time{},
 	}, nil
 }
 
@@ -176,10 +178,13 @@ func (e *Engine) Run(ctx context.Context) error {
 				// second holder attempting it at the same time.
 				if e.cfg.Now().Add(e.cfg.Timeout + leaseMargin).After(j.LeaseUntil) {
 					e.handBack(context.Background(), []store.Deferral{{DeliveryID: j.Delivery.ID, At: e.cfg.Now()}})
-					e.release([]string{webhookOf(j)})
+					e.finish(webhookOf(j))
+					e.forget(1)
 					continue
 				}
-				results <- e.attempt(j)
+				r := e.attempt(j)
+				e.finish(webhookOf(j))
+				results <- r
 			}
 		})
 	}
@@ -290,7 +295,9 @@ func (e *Engine) room() int {
 // that may not go now are deferred. It returns how many it claimed.
 func (e *Engine) claim(ctx context.Context, limit int) (int, error) {
 	now := e.cfg.Now()
-	claimed, err := e.store.ClaimDue(ctx, &store.ClaimParams{Owner: e.cfg.Owner, Now: now, Limit: limit, LeaseFor: e.leaseFor})
+	p := &store.ClaimParams{Owner: e.cfg.Owner, Now: now, Limit: limit, LeaseFor: e.leaseFor, Scan: 2 * limit}
+	p.Full, p.Admit = e.admission(now)
+	claimed, err := e.store.ClaimDue(ctx, p)
 	if err != nil {
 		return 0, fmt.Errorf("claim: %w", err)
 	}
@@ -306,6 +313,48 @@ func (e *Engine) claim(ctx context.Context, limit int) (int, error) {
 	return len(claimed), nil
 }
 
+// hold is how many of one webhook's deliveries the engine holds at most:
+// its cap in flight, and as many again waiting for a slot as there are
+// workers, so that a busy webhook's workers find the next attempt ready.
+func (e *Engine) hold() int {
+	return e.cfg.PerWebhook + e.cfg.Workers
+}
+
+// admission returns what a claim must know of webhooks' room: the
+// webhooks that have none, and an Admit that takes a webhook's deliveries
+// while it has room for them. A full webhook's due deliveries are left in
+// place, but where they hide other webhooks' deliveries behind them a claim
+// that looks only so far would never reach those; so, once in a while, they
+// are pushed back for about as long as one of its attempts takes.
+func (e *Engine) admission(now time.Time) (map[string]time.Time, func(webhookID string) bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	full := map[string]time.Time{}
+	for id, n := range e.perHook {
+		if n+len(e.waiting[id]) < e.hold() {
+			continue
+		}
+		full[id] = time.Time{}
+		wait := min(max(e.pace[id], 100*time.Millisecond), 30*time.Second)
+		if now.Sub(e.pushed[id]) >= max(wait, time.Second) {
+			full[id], e.pushed[id] = now.Add(wait), now
+		}
+	}
+	taken := map[string]int{}
+	return full, func(id string) bool {
+		if id == "" {
+			return true
+		}
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		if e.perHook[id]+len(e.waiting[id])+taken[id] >= e.hold() {
+			return false
+		}
+		taken[id]++
+		return true
+	}
+}
+
 // admit starts a claimed job, queues it behind its webhook's attempts in
 // flight, or, when its webhook's queue is full or its rate limit says
 // later, returns the deferral that hands it back. e.mu is held.
@@ -316,7 +365,7 @@ func (e *Engine) admit(j *store.Job, now time.Time) (store.Deferral, bool) {
 		return store.Deferral{}, true
 	}
 	if e.perHook[w.ID] >= e.cfg.PerWebhook {
-		if len(e.waiting[w.ID]) < e.cfg.PerWebhook {
+		if len(e.waiting[w.ID]) < e.hold()-e.cfg.PerWebhook {
 			e.waiting[w.ID] = append(e.waiting[w.ID], j)
 			e.held++
 			return store.Deferral{}, true
@@ -385,32 +434,26 @@ func webhookOf(j *store.Job) string {
 	return j.Webhook.ID
 }
 
-// release frees the slots of finished jobs (their webhook ids, "" for
-// none) and starts jobs that waited for them.
-func (e *Engine) release(webhookIDs []string) {
+// finish frees a webhook's slot ("" for none) when an attempt to it has
+// ended or was handed back, and starts the attempt that waited longest for
+// it. The webhook's cap thus counts requests in flight, not attempts
+// waiting to be recorded.
+func (e *Engine) finish(webhookID string) {
+	if webhookID == "" {
+		return
+	}
 	now := e.cfg.Now()
 	var deferrals []store.Deferral
 	e.mu.Lock()
-	for _, id := range webhookIDs {
-		e.held--
-		if id == "" {
-			continue
-		}
-		if e.perHook[id]--; e.perHook[id] <= 0 {
-			delete(e.perHook, id)
-		}
-		queue := e.waiting[id]
-		if len(queue) == 0 {
-			if e.perHook[id] == 0 {
-				delete(e.pace, id) // idle: forget it, so the map stays small
-			}
-			continue
-		}
+	if e.perHook[webhookID]--; e.perHook[webhookID] <= 0 {
+		delete(e.perHook, webhookID)
+	}
+	if queue := e.waiting[webhookID]; len(queue) > 0 {
 		next := queue[0]
 		if len(queue) == 1 {
-			delete(e.waiting, id)
+			delete(e.waiting, webhookID)
 		} else {
-			e.waiting[id] = queue[1:]
+			e.waiting[webhookID] = queue[1:]
 		}
 		e.held-- // admit counts it again
 		if d, ok := e.admit(next, now); !ok {
@@ -419,25 +462,38 @@ func (e *Engine) release(webhookIDs []string) {
 	}
 	e.mu.Unlock()
 	e.handBack(context.Background(), deferrals)
+}
+
+// forget drops n jobs that are over, recorded or handed back, from what
+// the engine holds, making room for claims.
+func (e *Engine) forget(n int) {
+	e.mu.Lock()
+	e.held -= n
+	e.mu.Unlock()
 	select {
 	case e.freed <- struct{}{}:
 	default:
 	}
 }
 
-// releaseRecorded notes how long each webhook's attempts take and frees
-// their slots.
+// releaseRecorded notes how long each webhook's attempts take, and
+// forgets the recorded jobs.
 func (e *Engine) releaseRecorded(batch []*store.AttemptResult) {
-	ids := make([]string, len(batch))
 	e.mu.Lock()
-	for i, r := range batch {
-		ids[i] = r.Attempt.WebhookID
-		if ids[i] != "" {
-			e.pace[ids[i]] = (3*e.pace[ids[i]] + r.Attempt.Duration) / 4
+	for _, r := range batch {
+		id := r.Attempt.WebhookID
+		if id == "" {
+			continue
 		}
+		if e.perHook[id] == 0 && len(e.waiting[id]) == 0 {
+			delete(e.pace, id) // idle: forget it, so the maps stay small
+			delete(e.pushed, id)
+			continue
+		}
+		e.pace[id] = (3*e.pace[id] + r.Attempt.Duration) / 4
 	}
 	e.mu.Unlock()
-	e.release(ids)
+	e.forget(len(batch))
 }
 
 // record writes finished attempts in batches until results is closed. A

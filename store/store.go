@@ -192,8 +192,47 @@ type DeliveryFilter struct {
 type ClaimParams struct {
 	Owner    string // who holds the lease; results must name it
 	Now      time.Time
-	Limit    int
+	Limit    int // deliveries to lease at most
 	LeaseFor time.Duration
+	// Scan bounds how many due deliveries, in due order, a claim looks at;
+	// 0 means Limit.
+	Scan int
+	// Full lists webhooks that have no room for more deliveries: their due
+	// deliveries are left due, or, those looked at of a webhook mapped to a
+	// time, due again then, so that later claims look past them.
+	Full map[string]time.Time
+	// Admit, when set, is asked about each other due delivery looked at,
+	// given its webhook id ("" for none), and leases those it takes; it lets
+	// the caller take no more of a webhook's deliveries than it has room
+	// for. Nil takes all.
+	Admit func(webhookID string) bool
+}
+
+// Admits reports whether p takes a delivery to webhookID.
+func (p *ClaimParams) Admits(webhookID string) bool {
+	if webhookID != "" {
+		if _, full := p.Full[webhookID]; full {
+			return false
+		}
+	}
+	return p.Admit == nil || p.Admit(webhookID)
+}
+
+// ScanLimit is how many due deliveries a claim looks at.
+func (p *ClaimParams) ScanLimit() int {
+	if p.Scan <= 0 {
+		return p.Limit
+	}
+	return p.Scan
+}
+
+// FullIDs returns the ids of the webhooks in Full.
+func (p *ClaimParams) FullIDs() []string {
+	ids := make([]string, 0, len(p.Full))
+	for id := range p.Full {
+		ids = append(ids, id)
+	}
+	return ids
 }
 
 // Job is a claimed delivery with everything needed to attempt it.

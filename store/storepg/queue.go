@@ -14,40 +14,70 @@ import (
 	"github.com/hookd/hookd/store"
 )
 
-// claimQuery leases due deliveries; see storesqlite for the rules. Rows
-// another process is claiming right now are skipped, not waited for.
-const claimQuery = `WITH due AS (
-	SELECT d.id FROM deliveries d
+// dueQuery finds due deliveries to claim; see storesqlite for the rules.
+// Rows another process is claiming right now are skipped, not waited for;
+// the rows it returns stay locked until the claim commits.
+const dueQuery = `SELECT d.id, coalesce(d.webhook_id, '') FROM deliveries d
 	LEFT JOIN webhooks w ON w.id = d.webhook_id
 	LEFT JOIN sources sr ON sr.id = d.source_id
-	WHERE d.status = 'pending' AND d.next_attempt_at <= $3
-	  AND (d.lease_until IS NULL OR d.lease_until < $3)
+	WHERE d.status = 'pending' AND d.next_attempt_at <= $1
+	  AND (d.lease_until IS NULL OR d.lease_until < $1)
 	  AND (d.test OR coalesce(w.status, sr.status, 'active') = 'active')
 	  AND (w.ordered IS NULL OR NOT w.ordered OR d.test OR d.id = (
 		SELECT min(d2.id) FROM deliveries d2
 		WHERE d2.webhook_id = d.webhook_id AND d2.status IN ('pending', 'held') AND NOT d2.test))
 	ORDER BY d.next_attempt_at
-	LIMIT $4
-	FOR NO KEY UPDATE OF d SKIP LOCKED)
-UPDATE deliveries SET lease_owner = $1, lease_until = $2 FROM due WHERE deliveries.id = due.id
-RETURNING deliveries.id`
+	LIMIT $2
+	FOR NO KEY UPDATE OF d SKIP LOCKED`
 
-// ClaimDue implements store.Store.
+// ClaimDue implements store.Store: one statement finds and locks the
+// candidates, p.Admit picks among them, and the picked are leased and
+// full webhooks' deliveries pushed back, in one transaction.
 func (s *Store) ClaimDue(ctx context.Context, p *store.ClaimParams) ([]*store.Job, error) {
 	var jobs []*store.Job
 	err := s.tx(ctx, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, claimQuery, p.Owner, ms(p.Now.Add(p.LeaseFor)), ms(p.Now), p.Limit)
+		jobs = nil
+		rows, err := tx.Query(ctx, dueQuery, ms(p.Now), p.ScanLimit())
 		if err != nil {
 			return fmt.Errorf("claim: %w", err)
 		}
-		ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		type candidate struct{ id, webhookID string }
+		var candidates []candidate
+		var c candidate
+		_, err = pgx.ForEachRow(rows, []any{&c.id, &c.webhookID}, func() error {
+			candidates = append(candidates, c)
+			return nil
+		})
 		if err != nil {
 			return fmt.Errorf("claim: %w", err)
 		}
-		if len(ids) == 0 {
+		var take, later []string
+		var laterAt []int64
+		for _, c := range candidates {
+			if at, full := p.Full[c.webhookID]; full && c.webhookID != "" {
+				if !at.IsZero() {
+					later, laterAt = append(later, c.id), append(laterAt, ms(at))
+				}
+				continue
+			}
+			if len(take) < p.Limit && p.Admits(c.webhookID) {
+				take = append(take, c.id)
+			}
+		}
+		if len(later) > 0 {
+			if _, err := tx.Exec(ctx, `UPDATE deliveries SET next_attempt_at = v.at
+				FROM unnest($1::text[], $2::bigint[]) AS v(id, at) WHERE deliveries.id = v.id`, later, laterAt); err != nil {
+				return fmt.Errorf("claim: push back: %w", err)
+			}
+		}
+		if len(take) == 0 {
 			return nil
 		}
-		if jobs, err = s.loadJobs(ctx, tx, ids); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE deliveries SET lease_owner = $1, lease_until = $2 WHERE id = ANY($3)`,
+			p.Owner, ms(p.Now.Add(p.LeaseFor)), take); err != nil {
+			return fmt.Errorf("claim: %w", err)
+		}
+		if jobs, err = s.loadJobs(ctx, tx, take); err != nil {
 			return err
 		}
 		for _, j := range jobs {

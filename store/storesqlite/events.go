@@ -384,22 +384,21 @@ func (s *Store) GetDelivery(ctx context.Context, appID, id string) (*hookd.Deliv
 func (s *Store) RetryDelivery(ctx context.Context, appID, id string, now time.Time) (*hookd.Delivery, error) {
 	var d *hookd.Delivery
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		var leaseUntil sql.NullInt64
 		var webhookStatus string
 		var test bool
-		err := tx.QueryRowContext(ctx, `SELECT d.lease_until, coalesce(w.status, ''), d.test FROM deliveries d LEFT JOIN webhooks w ON w.id = d.webhook_id
-			WHERE d.id = ? AND d.app_id = ?`, id, appID).Scan(&leaseUntil, &webhookStatus, &test)
+		err := tx.QueryRowContext(ctx, `SELECT coalesce(w.status, ''), d.test FROM deliveries d LEFT JOIN webhooks w ON w.id = d.webhook_id
+			WHERE d.id = ? AND d.app_id = ?`, id, appID).Scan(&webhookStatus, &test)
 		if errors.Is(err, sql.ErrNoRows) {
 			return notFound("delivery", id)
 		}
 		if err != nil {
 			return fmt.Errorf("retry delivery: %w", err)
 		}
-		status, err := hookd.RetryStatus(leaseUntil.Valid && leaseUntil.Int64 > ms(now), webhookStatus, test, id)
+		status, err := hookd.RetryStatus(s.leases.held(id, now), webhookStatus, test, id)
 		if err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE deliveries SET status = ?1, next_attempt_at = ?2, lease_owner = NULL, lease_until = NULL, updated_at = ?2 WHERE id = ?3`,
+		_, err = tx.ExecContext(ctx, `UPDATE deliveries SET status = ?1, next_attempt_at = ?2, updated_at = ?2 WHERE id = ?3`,
 			status, ms(now), id)
 		if err != nil {
 			return fmt.Errorf("retry delivery: %w", err)
@@ -410,5 +409,9 @@ func (s *Store) RetryDelivery(ctx context.Context, appID, id string, now time.Ti
 		}
 		return nil
 	})
+	if err == nil {
+		// The holder of an expired lease no longer decides the outcome.
+		s.leases.clear(id, s.commits.Load())
+	}
 	return d, err
 }

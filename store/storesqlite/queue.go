@@ -12,58 +12,144 @@ import (
 	"github.com/hookd/hookd/store"
 )
 
-// claimQuery leases due deliveries. A delivery is due when it is pending,
-// its time has come, nobody holds a live lease on it, and its webhook or
-// source is active (test deliveries and one-off URLs go regardless). An
-// ordered webhook releases only its oldest open delivery.
-const claimQuery = `UPDATE deliveries SET lease_owner = ?1, lease_until = ?2
-WHERE id IN (
-	SELECT d.id FROM deliveries d
-	LEFT JOIN webhooks w ON w.id = d.webhook_id
-	LEFT JOIN sources sr ON sr.id = d.source_id
-	WHERE d.status = 'pending' AND d.next_attempt_at <= ?3
-	  AND (d.lease_until IS NULL OR d.lease_until < ?3)
-	  AND (d.test = 1 OR coalesce(w.status, sr.status, 'active') = 'active')
-	  AND (w.ordered IS NULL OR w.ordered = 0 OR d.test = 1 OR d.id = (
-		SELECT min(d2.id) FROM deliveries d2
-		WHERE d2.webhook_id = d.webhook_id AND d2.status IN ('pending', 'held') AND d2.test = 0))
-	ORDER BY d.next_attempt_at
-	LIMIT ?4)
-RETURNING id, app_id, event_id, coalesce(source_id, ''), coalesce(webhook_id, ''), coalesce(url, ''), status, attempt_count,
-	next_attempt_at, coalesce(last_status_code, 0), test, created_at, updated_at`
+// dueQuery finds claimable deliveries among the first ?2 due, in due
+// order. A delivery is due when it is pending, its time has come, and its
+// webhook or source is active (test deliveries and one-off URLs go
+// regardless); an ordered webhook releases only its oldest open delivery.
+// It is claimable unless it is in the JSON array ?3 (leased) or its
+// webhook is in ?4 (full).
+const dueQuery = `SELECT ` + deliveryColumns + ` FROM (
+		SELECT d.id FROM deliveries d
+		LEFT JOIN webhooks w ON w.id = d.webhook_id
+		LEFT JOIN sources sr ON sr.id = d.source_id
+		WHERE d.status = 'pending' AND d.next_attempt_at <= ?1
+		  AND (d.test = 1 OR coalesce(w.status, sr.status, 'active') = 'active')
+		  AND (w.ordered IS NULL OR w.ordered = 0 OR d.test = 1 OR d.id = (
+			SELECT min(d2.id) FROM deliveries d2
+			WHERE d2.webhook_id = d.webhook_id AND d2.status IN ('pending', 'held') AND d2.test = 0))
+		ORDER BY d.next_attempt_at
+		LIMIT ?2) AS due
+	JOIN deliveries d ON d.id = due.id
+	WHERE d.id NOT IN (SELECT value FROM json_each(?3))
+	  AND coalesce(d.webhook_id, '') NOT IN (SELECT value FROM json_each(?4))
+	ORDER BY d.next_attempt_at`
 
-// ClaimDue implements store.Store.
+// pushQuery makes the deliveries of webhook ?3 among the first ?4 due at
+// ?2 due again at ?1.
+const pushQuery = `UPDATE deliveries SET next_attempt_at = ?1 WHERE id IN (
+	SELECT id FROM (SELECT id, webhook_id FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ?2 ORDER BY next_attempt_at LIMIT ?4)
+	WHERE webhook_id = ?3)`
+
+// ClaimDue implements store.Store. It writes nothing, unless it pushes
+// full webhooks' deliveries back: the due rows, and what the attempts
+// need, are read in one read transaction on a reader connection, beside
+// the writer. Claims run one at a time (see leaseTable).
 func (s *Store) ClaimDue(ctx context.Context, p *store.ClaimParams) ([]*store.Job, error) {
+	s.claiming.Lock()
+	defer s.claiming.Unlock()
+	seen := s.commits.Load()
+	skip := s.leases.skip(p.Now, seen)
+	window := p.ScanLimit() + len(skip)
+	if err := s.push(ctx, p, window); err != nil {
+		return nil, fmt.Errorf("claim: %w", err)
+	}
+	skipJSON, err := json.Marshal(skip)
+	if err != nil {
+		return nil, err
+	}
+	fullJSON, err := json.Marshal(p.FullIDs())
+	if err != nil {
+		return nil, err
+	}
+	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, fmt.Errorf("claim: %w", err)
+	}
+	defer tx.Rollback()
+	rows, err := tx.StmtContext(ctx, s.read.due).QueryContext(ctx, ms(p.Now), window, string(skipJSON), string(fullJSON))
+	if err != nil {
+		return nil, fmt.Errorf("claim: %w", err)
+	}
+	until := p.Now.Add(p.LeaseFor)
 	var jobs []*store.Job
-	err := s.tx(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.StmtContext(ctx, s.stmt.claim).QueryContext(ctx, p.Owner, ms(p.Now.Add(p.LeaseFor)), ms(p.Now), p.Limit)
+	for len(jobs) < p.Limit && rows.Next() {
+		d, err := scanDelivery(rows)
 		if err != nil {
-			return fmt.Errorf("claim: %w", err)
+			rows.Close()
+			return nil, fmt.Errorf("claim: %w", err)
 		}
-		jobs = jobs[:0]
-		for rows.Next() {
-			d, err := scanDelivery(rows)
-			if err != nil {
-				rows.Close()
-				return fmt.Errorf("claim: %w", err)
-			}
-			jobs = append(jobs, &store.Job{Delivery: d, LeaseUntil: p.Now.Add(p.LeaseFor)})
+		if p.Admits(d.WebhookID) {
+			jobs = append(jobs, &store.Job{Delivery: d, LeaseUntil: until})
 		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("claim: %w", err)
-		}
-		return s.loadJobs(ctx, tx, jobs)
-	})
-	return jobs, err
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("claim: %w", err)
+	}
+	jobs, err = s.loadJobs(ctx, tx, jobs)
+	if err != nil {
+		return nil, err
+	}
+	for _, j := range jobs {
+		s.leases.take(j.Delivery.ID, p.Owner, until)
+	}
+	return jobs, nil
 }
 
-// loadJobs reads what attempting claimed deliveries needs: each event's
-// payload, and the apps and webhooks, decoded once and cached while their
-// version stays the same.
-func (s *Store) loadJobs(ctx context.Context, tx *sql.Tx, jobs []*store.Job) error {
-	if len(jobs) == 0 {
+// push moves the due deliveries of full webhooks, among the first window
+// due, to the times p.Full gives.
+func (s *Store) push(ctx context.Context, p *store.ClaimParams, window int) error {
+	var pushing bool
+	for _, at := range p.Full {
+		pushing = pushing || !at.IsZero()
+	}
+	if !pushing {
 		return nil
+	}
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		stmt := tx.StmtContext(ctx, s.stmt.push)
+		for id, at := range p.Full {
+			if at.IsZero() {
+				continue
+			}
+			if _, err := stmt.ExecContext(ctx, ms(at), ms(p.Now), id, window); err != nil {
+				return fmt.Errorf("push back deliveries of webhook %s: %w", id, err)
+			}
+		}
+		return nil
+	})
+}
+
+func jobIDs(jobs []*store.Job) []string {
+	ids := make([]string, len(jobs))
+	for i, j := range jobs {
+		ids[i] = j.Delivery.ID
+	}
+	return ids
+}
+
+// reschedule makes pending deliveries due at new times.
+func (s *Store) reschedule(ctx context.Context, deferrals []store.Deferral) error {
+	if len(deferrals) == 0 {
+		return nil
+	}
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		stmt := tx.StmtContext(ctx, s.stmt.reschedule)
+		for _, d := range deferrals {
+			if _, err := stmt.ExecContext(ctx, ms(d.At), d.DeliveryID); err != nil {
+				return fmt.Errorf("reschedule delivery: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+// loadJobs reads what claimed deliveries need: each event's payload, and
+// the apps and webhooks, decoded once and cached while their version stays
+// the same. Jobs whose app or webhook is gone are left out.
+func (s *Store) loadJobs(ctx context.Context, tx *sql.Tx, jobs []*store.Job) ([]*store.Job, error) {
+	if len(jobs) == 0 {
+		return nil, nil
 	}
 	byEvent := make(map[string][]*store.Job, len(jobs))
 	ids := make([]string, 0, len(jobs))
@@ -75,11 +161,11 @@ func (s *Store) loadJobs(ctx context.Context, tx *sql.Tx, jobs []*store.Job) err
 	}
 	idsJSON, err := json.Marshal(ids)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	rows, err := tx.StmtContext(ctx, s.stmt.jobEvents).QueryContext(ctx, string(idsJSON))
+	rows, err := tx.StmtContext(ctx, s.read.jobEvents).QueryContext(ctx, string(idsJSON))
 	if err != nil {
-		return fmt.Errorf("load events of claimed deliveries: %w", err)
+		return nil, fmt.Errorf("load events of claimed deliveries: %w", err)
 	}
 	for rows.Next() {
 		var id, typ, headers, contentType string
@@ -87,14 +173,14 @@ func (s *Store) loadJobs(ctx context.Context, tx *sql.Tx, jobs []*store.Job) err
 		var created int64
 		if err := rows.Scan(&id, &typ, &payload, &created, &headers, &contentType); err != nil {
 			rows.Close()
-			return fmt.Errorf("load events of claimed deliveries: %w", err)
+			return nil, fmt.Errorf("load events of claimed deliveries: %w", err)
 		}
 		var in *hookd.Inbound
 		if headers != "" {
 			in = &hookd.Inbound{ContentType: contentType}
 			if err := json.Unmarshal([]byte(headers), &in.Headers); err != nil {
 				rows.Close()
-				return fmt.Errorf("decode headers of event %s: %w", id, err)
+				return nil, fmt.Errorf("decode headers of event %s: %w", id, err)
 			}
 		}
 		for _, j := range byEvent[id] {
@@ -109,40 +195,48 @@ func (s *Store) loadJobs(ctx context.Context, tx *sql.Tx, jobs []*store.Job) err
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("load events of claimed deliveries: %w", err)
+		return nil, fmt.Errorf("load events of claimed deliveries: %w", err)
 	}
 	apps := map[string]*hookd.App{}
 	hooks := map[string]*hookd.Webhook{}
+	ready := jobs[:0:0]
 	for _, j := range jobs {
 		d := j.Delivery
 		if j.Event == nil {
-			return fmt.Errorf("load claimed delivery %s: its event %s is gone", d.ID, d.EventID)
+			continue
 		}
 		app, ok := apps[d.AppID]
 		if !ok {
-			if app, err = s.cachedApp(ctx, tx, d.AppID); err != nil {
-				return fmt.Errorf("load app of claimed delivery: %w", err)
+			if app, err = s.cachedApp(ctx, tx, d.AppID); err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return nil, fmt.Errorf("load app of claimed delivery: %w", err)
 			}
 			apps[d.AppID] = app
+		}
+		if app == nil {
+			continue
 		}
 		j.Profile, j.DefaultSecret = app.Profile, app.DefaultSecret
 		if id := d.WebhookID; id != "" {
 			w, ok := hooks[id]
 			if !ok {
-				if w, err = s.cachedWebhook(ctx, tx, app.ID, id); err != nil {
-					return fmt.Errorf("load webhook of claimed delivery: %w", err)
+				if w, err = s.cachedWebhook(ctx, tx, app.ID, id); err != nil && !hookd.IsNotFound(err) {
+					return nil, fmt.Errorf("load webhook of claimed delivery: %w", err)
 				}
 				hooks[id] = w
 			}
+			if w == nil {
+				continue
+			}
 			j.Webhook = w
 		}
+		ready = append(ready, j)
 	}
-	return nil
+	return ready, nil
 }
 
 func (s *Store) cachedApp(ctx context.Context, tx *sql.Tx, id string) (*hookd.App, error) {
 	var version int64
-	if err := tx.StmtContext(ctx, s.stmt.appVersion).QueryRowContext(ctx, id).Scan(&version); err != nil {
+	if err := tx.StmtContext(ctx, s.read.appVersion).QueryRowContext(ctx, id).Scan(&version); err != nil {
 		return nil, err
 	}
 	if app, ok := s.apps.Get(id, version); ok {
@@ -158,7 +252,11 @@ func (s *Store) cachedApp(ctx context.Context, tx *sql.Tx, id string) (*hookd.Ap
 
 func (s *Store) cachedWebhook(ctx context.Context, tx *sql.Tx, appID, id string) (*hookd.Webhook, error) {
 	var version int64
-	if err := tx.StmtContext(ctx, s.stmt.webhookVersion).QueryRowContext(ctx, id).Scan(&version); err != nil {
+	err := tx.StmtContext(ctx, s.read.webhookVersion).QueryRowContext(ctx, id).Scan(&version)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("webhook", id)
+	}
+	if err != nil {
 		return nil, err
 	}
 	if w, ok := s.hooks.Get(id, version); ok {
@@ -172,11 +270,10 @@ func (s *Store) cachedWebhook(ctx context.Context, tx *sql.Tx, appID, id string)
 	return w, nil
 }
 
-// RecordAttempts implements store.Store. A batch costs a fixed handful of
+// RecordAttempts implements store.Store. A batch costs a handful of
 // statements whatever its size: one reads what the outcomes depend on, one
-// inserts every attempt, one updates every delivery (rows passed as JSON and
-// unpacked with json_each), and one or two more per webhook whose counters
-// moved.
+// per hundred attempts inserts them, one per hundred updates their
+// deliveries, and one or two more per webhook whose counters moved.
 func (s *Store) RecordAttempts(ctx context.Context, results []*store.AttemptResult) ([]hookd.Notice, error) {
 	var notices []hookd.Notice
 	err := s.tx(ctx, func(tx *sql.Tx) error {
@@ -186,8 +283,8 @@ func (s *Store) RecordAttempts(ctx context.Context, results []*store.AttemptResu
 			return err
 		}
 		targets := map[string]*hookd.Target{} // by webhook or source id
-		attempts := make([]attemptRow, 0, len(results))
-		updates := make([]deliveryUpdate, 0, len(results))
+		attempts := make([]any, 0, 10*len(results))
+		outcomes := make([]any, 0, 6*len(results))
 		for _, r := range results {
 			a := r.Attempt
 			info, ok := infos[a.DeliveryID]
@@ -199,12 +296,13 @@ func (s *Store) RecordAttempts(ctx context.Context, results []*store.AttemptResu
 			if a.ID == "" {
 				a.ID = s.newID("att")
 			}
-			row, err := newAttemptRow(a)
+			headers, err := json.Marshal(a.RequestHeaders)
 			if err != nil {
-				return err
+				return fmt.Errorf("encode request headers: %w", err)
 			}
-			attempts = append(attempts, row)
-			if info.owner != r.Owner {
+			attempts = append(attempts, a.ID, a.DeliveryID, nullString(a.WebhookID), a.Attempt, ms(a.At), a.Duration.Milliseconds(),
+				nullCode(a.StatusCode), string(headers), a.ResponseBody, a.Error)
+			if s.leases.owner(a.DeliveryID) != r.Owner {
 				continue // the lease ran out: logged, but the new holder decides
 			}
 			key := info.targetID
@@ -217,8 +315,7 @@ func (s *Store) RecordAttempts(ctx context.Context, results []*store.AttemptResu
 				targets[key] = t
 			}
 			v := t.Record(&r.AttemptReport, info.test)
-			updates = append(updates, deliveryUpdate{ID: a.DeliveryID, Status: v.Status, Attempt: a.Attempt, Next: nullMs(v.NextAttemptAt),
-				Code: nullCode(a.StatusCode), At: ms(a.At)})
+			outcomes = append(outcomes, a.DeliveryID, v.Status, a.Attempt, nullMs(v.NextAttemptAt), nullCode(a.StatusCode), ms(a.At))
 			for _, kind := range v.Notices {
 				n := hookd.Notice{Kind: kind, AppID: info.appID, WebhookID: info.webhookID, DeliveryID: a.DeliveryID, EventID: info.eventID, At: a.At}
 				if kind == hookd.NoticeWebhookDisabled {
@@ -227,24 +324,30 @@ func (s *Store) RecordAttempts(ctx context.Context, results []*store.AttemptResu
 				notices = append(notices, n)
 			}
 		}
-		if err := execJSON(ctx, tx.StmtContext(ctx, s.stmt.insertAttempts), attempts); err != nil {
+		if err := s.stmt.attempts.exec(ctx, tx, attempts); err != nil {
 			return fmt.Errorf("insert attempts: %w", err)
 		}
-		if err := execJSON(ctx, tx.StmtContext(ctx, s.stmt.updateDeliveries), updates); err != nil {
+		if err := s.stmt.outcomes.exec(ctx, tx, outcomes); err != nil {
 			return fmt.Errorf("update deliveries: %w", err)
 		}
 		return s.saveTargets(ctx, tx, targets, results)
 	})
+	if err == nil {
+		seq := s.commits.Load()
+		for _, r := range results {
+			s.leases.end(r.Owner, []string{r.Attempt.DeliveryID}, seq)
+		}
+	}
 	return notices, err
 }
 
 // recordInfo is what recording an attempt of one delivery depends on.
 type recordInfo struct {
-	appID, eventID, webhookID, targetID, owner string
-	test                                       bool
-	status                                     string // of the webhook or source
-	failures                                   int
-	failingSince                               sql.NullInt64
+	appID, eventID, webhookID, targetID string
+	test                                bool
+	status                              string // of the webhook or source
+	failures                            int
+	failingSince                        sql.NullInt64
 }
 
 func (i *recordInfo) target() *hookd.Target {
@@ -273,7 +376,7 @@ func (s *Store) recordInfos(ctx context.Context, tx *sql.Tx, results []*store.At
 	for rows.Next() {
 		var id string
 		var in recordInfo
-		if err := rows.Scan(&id, &in.appID, &in.eventID, &in.webhookID, &in.targetID, &in.owner, &in.test, &in.status, &in.failures, &in.failingSince); err != nil {
+		if err := rows.Scan(&id, &in.appID, &in.eventID, &in.webhookID, &in.targetID, &in.test, &in.status, &in.failures, &in.failingSince); err != nil {
 			return nil, fmt.Errorf("record attempts: %w", err)
 		}
 		infos[id] = &in
@@ -313,42 +416,6 @@ func (s *Store) saveTargets(ctx context.Context, tx *sql.Tx, targets map[string]
 	return nil
 }
 
-// attemptRow and deliveryUpdate are rows passed to SQLite as JSON.
-type attemptRow struct {
-	ID         string          `json:"id"`
-	DeliveryID string          `json:"delivery_id"`
-	WebhookID  *string         `json:"webhook_id"`
-	Attempt    int             `json:"attempt"`
-	At         int64           `json:"at"`
-	DurationMs int64           `json:"duration_ms"`
-	StatusCode *int            `json:"status_code"`
-	Headers    json.RawMessage `json:"request_headers"`
-	Body       string          `json:"response_body"`
-	Error      string          `json:"error"`
-}
-
-func newAttemptRow(a *hookd.Attempt) (attemptRow, error) {
-	headers, err := json.Marshal(a.RequestHeaders)
-	if err != nil {
-		return attemptRow{}, fmt.Errorf("encode request headers: %w", err)
-	}
-	row := attemptRow{ID: a.ID, DeliveryID: a.DeliveryID, Attempt: a.Attempt, At: ms(a.At), DurationMs: a.Duration.Milliseconds(),
-		StatusCode: nullCode(a.StatusCode), Headers: headers, Body: a.ResponseBody, Error: a.Error}
-	if a.WebhookID != "" {
-		row.WebhookID = &a.WebhookID
-	}
-	return row, nil
-}
-
-type deliveryUpdate struct {
-	ID      string `json:"id"`
-	Status  string `json:"status"`
-	Attempt int    `json:"attempt"`
-	Next    any    `json:"next"`
-	Code    *int   `json:"code"`
-	At      int64  `json:"at"`
-}
-
 func nullCode(code int) *int {
 	if code == 0 {
 		return nil
@@ -356,56 +423,55 @@ func nullCode(code int) *int {
 	return &code
 }
 
-// execJSON runs stmt with rows encoded as one JSON array, unless there are
-// none.
-func execJSON[T any](ctx context.Context, stmt *sql.Stmt, rows []T) error {
-	if len(rows) == 0 {
-		return nil
+// Defer implements store.Store. A delivery handed back to be due now
+// only loses its lease; one due later is rescheduled first.
+func (s *Store) Defer(ctx context.Context, owner string, deferrals []store.Deferral) error {
+	now := time.Now()
+	var ids []string
+	var later []store.Deferral
+	for _, d := range deferrals {
+		if s.leases.owner(d.DeliveryID) != owner {
+			continue
+		}
+		ids = append(ids, d.DeliveryID)
+		if d.At.After(now) {
+			later = append(later, d)
+		}
 	}
-	b, err := json.Marshal(rows)
-	if err != nil {
+	if err := s.reschedule(ctx, later); err != nil {
 		return err
 	}
-	_, err = stmt.ExecContext(ctx, string(b))
-	return err
-}
-
-// Defer implements store.Store.
-func (s *Store) Defer(ctx context.Context, owner string, deferrals []store.Deferral) error {
-	if len(deferrals) == 0 {
-		return nil
-	}
-	return s.tx(ctx, func(tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, `UPDATE deliveries SET next_attempt_at = ?, lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ?`)
-		if err != nil {
-			return fmt.Errorf("prepare: %w", err)
-		}
-		defer stmt.Close()
-		for _, d := range deferrals {
-			if _, err := stmt.ExecContext(ctx, ms(d.At), d.DeliveryID, owner); err != nil {
-				return fmt.Errorf("defer delivery: %w", err)
-			}
-		}
-		return nil
-	})
+	s.leases.end(owner, ids, s.commits.Load())
+	return nil
 }
 
 // NextDue implements store.Store.
 func (s *Store) NextDue(ctx context.Context) (time.Time, bool, error) {
 	// Leased deliveries are skipped: their holder records them, or their
 	// lease runs out, which the dispatcher's poll interval covers.
-	var next int64
-	err := s.r.QueryRowContext(ctx, `SELECT d.next_attempt_at FROM deliveries d
+	now := time.Now()
+	rows, err := s.r.QueryContext(ctx, `SELECT d.id, d.next_attempt_at FROM deliveries d
 		LEFT JOIN webhooks w ON w.id = d.webhook_id LEFT JOIN sources sr ON sr.id = d.source_id
-		WHERE d.status = 'pending' AND d.lease_owner IS NULL AND (d.test OR coalesce(w.status, sr.status, 'active') = 'active')
-		ORDER BY d.next_attempt_at LIMIT 1`).Scan(&next)
-	if errors.Is(err, sql.ErrNoRows) {
-		return time.Time{}, false, nil
-	}
+		WHERE d.status = 'pending' AND (d.test OR coalesce(w.status, sr.status, 'active') = 'active')
+		ORDER BY d.next_attempt_at LIMIT ?`, s.leases.count(now)+1)
 	if err != nil {
 		return time.Time{}, false, fmt.Errorf("next due: %w", err)
 	}
-	return fromMs(next), true, nil
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var next int64
+		if err := rows.Scan(&id, &next); err != nil {
+			return time.Time{}, false, fmt.Errorf("next due: %w", err)
+		}
+		if !s.leases.held(id, now) {
+			return fromMs(next), true, nil
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return time.Time{}, false, fmt.Errorf("next due: %w", err)
+	}
+	return time.Time{}, false, nil
 }
 
 // Prune implements store.Store.

@@ -19,6 +19,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pressly/goose/v3"
@@ -46,13 +47,19 @@ type Config struct {
 
 // Store is the SQLite implementation of store.Store.
 type Store struct {
-	w      *sql.DB // one connection: SQLite's single writer
-	r      *sql.DB // readers
-	stmt   *stmts  // prepared on w
-	sealer store.Sealer
-	newID  func(string) string
-	apps   store.VersionCache[*hookd.App]
-	hooks  store.VersionCache[*hookd.Webhook]
+	w      *sql.DB    // one connection: SQLite's single writer
+	r      *sql.DB    // readers
+	stmt   *stmts     // prepared on w
+	read   *readStmts // prepared on r
+	leases *leaseTable
+	// commits counts the writer's commits; claiming serialises claims.
+	// Both serve leaseTable.
+	commits  atomic.Uint64
+	claiming sync.Mutex
+	sealer   store.Sealer
+	newID    func(string) string
+	apps     store.VersionCache[*hookd.App]
+	hooks    store.VersionCache[*hookd.Webhook]
 
 	publishes *store.GroupCommitter[*store.PublishParams, []store.PublishResult]
 	closeOnce sync.Once
@@ -106,7 +113,14 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		w.Close()
 		return nil, err
 	}
-	s := &Store{w: w, r: r, stmt: st, sealer: cfg.Sealer, newID: cfg.NewID}
+	rst, err := prepareReads(ctx, r)
+	if err != nil {
+		st.close()
+		r.Close()
+		w.Close()
+		return nil, err
+	}
+	s := &Store{w: w, r: r, stmt: st, read: rst, leases: newLeaseTable(), sealer: cfg.Sealer, newID: cfg.NewID}
 	s.publishes = store.NewGroupCommitter(1, maxGroup, s.commitPublishes)
 	return s, nil
 }
@@ -149,17 +163,19 @@ func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		s.publishes.Close()
 		s.stmt.close()
+		s.read.close()
 		s.closeErr = errors.Join(s.r.Close(), s.w.Close())
 	})
 	return s.closeErr
 }
 
-// ReleaseLeases clears every lease. Only one process uses an embedded
-// store, so at start-up any lease is a claim of a process that died, and
-// its deliveries are due again at once rather than when the lease expires.
-// It also finishes a pause or re-activation that moved a large backlog in
-// chunks and was cut short. (Pending deliveries of a disabled webhook are
-// left alone: they were recovered, and go once it is enabled.)
+// ReleaseLeases clears leases that versions of hookd before leases were
+// kept in memory wrote to the database (see leaseTable), so that their
+// deliveries are due at once rather than when those leases expire, and
+// returns how many it cleared. It also finishes a pause or re-activation
+// that moved a large backlog in chunks and was cut short. (Pending
+// deliveries of a disabled webhook are left alone: they were recovered,
+// and go once it is enabled.)
 func (s *Store) ReleaseLeases(ctx context.Context) (int, error) {
 	res, err := s.w.ExecContext(ctx, `UPDATE deliveries SET lease_owner = NULL, lease_until = NULL WHERE lease_owner IS NOT NULL`)
 	if err != nil {
@@ -192,6 +208,7 @@ func (s *Store) tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
+	s.commits.Add(1)
 	return nil
 }
 

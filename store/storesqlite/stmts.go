@@ -10,9 +10,45 @@ import (
 // stmts are the delivery path's statements, prepared once on the writer
 // connection: parsing SQL was a fifth of the CPU time before they were.
 type stmts struct {
-	claim, jobEvents, appVersion, webhookVersion *sql.Stmt
-	insertAttempts, recordInfo, updateDeliveries *sql.Stmt
-	insertEvent, insertDelivery                  *sql.Stmt
+	push, reschedule, recordInfo *sql.Stmt
+	insertEvent, insertDelivery  *sql.Stmt
+	attempts, outcomes           *multiRow // attempts to insert, deliveries to update with their outcome
+}
+
+// readStmts are the delivery path's statements on the reader pool.
+type readStmts struct {
+	due, jobEvents, appVersion, webhookVersion *sql.Stmt
+}
+
+func prepareReads(ctx context.Context, db *sql.DB) (*readStmts, error) {
+	var st readStmts
+	var errs []error
+	p := func(dst **sql.Stmt, query string) {
+		stmt, err := db.PrepareContext(ctx, query)
+		if err != nil {
+			errs = append(errs, err)
+			return
+		}
+		*dst = stmt
+	}
+	p(&st.due, dueQuery)
+	p(&st.jobEvents, `SELECT id, type, payload, created_at, coalesce(headers, ''), coalesce(content_type, '') FROM events
+		WHERE id IN (SELECT value FROM json_each(?))`)
+	p(&st.appVersion, `SELECT version FROM apps WHERE id = ?`)
+	p(&st.webhookVersion, `SELECT version FROM webhooks WHERE id = ?`)
+	if err := errors.Join(errs...); err != nil {
+		st.close()
+		return nil, fmt.Errorf("prepare statements: %w", err)
+	}
+	return &st, nil
+}
+
+func (st *readStmts) close() {
+	for _, s := range []*sql.Stmt{st.due, st.jobEvents, st.appVersion, st.webhookVersion} {
+		if s != nil {
+			s.Close()
+		}
+	}
 }
 
 func prepare(ctx context.Context, db *sql.DB) (*stmts, error) {
@@ -26,28 +62,26 @@ func prepare(ctx context.Context, db *sql.DB) (*stmts, error) {
 		}
 		*dst = stmt
 	}
-	p(&st.claim, claimQuery)
-	p(&st.jobEvents, `SELECT id, type, payload, created_at, coalesce(headers, ''), coalesce(content_type, '') FROM events
-		WHERE id IN (SELECT value FROM json_each(?))`)
-	p(&st.appVersion, `SELECT version FROM apps WHERE id = ?`)
-	p(&st.webhookVersion, `SELECT version FROM webhooks WHERE id = ?`)
+	p(&st.push, pushQuery)
+	p(&st.reschedule, `UPDATE deliveries SET next_attempt_at = ? WHERE id = ? AND status = 'pending'`)
 	p(&st.insertEvent, `INSERT INTO events (id, app_id, type, data, payload, idempotency_key, test, created_at) VALUES (?,?,?,?,?,?,?,?)`)
 	p(&st.insertDelivery, `INSERT INTO deliveries (id, app_id, event_id, webhook_id, url, status, next_attempt_at, test, created_at, updated_at)
 		VALUES (?,?,?,?,?,?,?,?,?,?)`)
-	// Batches arrive as one JSON array each, unpacked by json_each.
-	p(&st.insertAttempts, `INSERT INTO attempts (id, delivery_id, webhook_id, attempt, at, duration_ms, status_code, request_headers, response_body, error)
-		SELECT value->>'id', value->>'delivery_id', value->>'webhook_id', value->>'attempt', value->>'at', value->>'duration_ms',
-			value->>'status_code', value->'request_headers', value->>'response_body', value->>'error'
-		FROM json_each(?)`)
-	p(&st.recordInfo, `SELECT d.id, d.app_id, d.event_id, coalesce(d.webhook_id, ''), coalesce(d.webhook_id, d.source_id, ''), coalesce(d.lease_owner, ''),
+	p(&st.recordInfo, `SELECT d.id, d.app_id, d.event_id, coalesce(d.webhook_id, ''), coalesce(d.webhook_id, d.source_id, ''),
 		d.test, coalesce(w.status, sr.status, ''), coalesce(w.consecutive_failures, 0), w.failing_since
 		FROM deliveries d LEFT JOIN webhooks w ON w.id = d.webhook_id LEFT JOIN sources sr ON sr.id = d.source_id
 		WHERE d.id IN (SELECT value FROM json_each(?))`)
-	p(&st.updateDeliveries, `UPDATE deliveries SET status = v.status, attempt_count = max(attempt_count, v.attempt), next_attempt_at = v.next,
-			last_status_code = v.code, lease_owner = NULL, lease_until = NULL, updated_at = v.at
-		FROM (SELECT value->>'id' AS id, value->>'status' AS status, value->>'attempt' AS attempt, value->>'next' AS next,
-			value->>'code' AS code, value->>'at' AS at FROM json_each(?)) AS v
-		WHERE deliveries.id = v.id`)
+	var err error
+	st.attempts, err = prepareMultiRow(ctx, db, 10, func(values string) string {
+		return `INSERT INTO attempts (id, delivery_id, webhook_id, attempt, at, duration_ms, status_code, request_headers, response_body, error) ` + values
+	})
+	errs = append(errs, err)
+	st.outcomes, err = prepareMultiRow(ctx, db, 6, func(values string) string {
+		return `UPDATE deliveries SET status = v.column2, attempt_count = max(attempt_count, v.column3), next_attempt_at = v.column4,
+			last_status_code = v.column5, updated_at = v.column6
+		FROM (` + values + `) AS v WHERE deliveries.id = v.column1`
+	})
+	errs = append(errs, err)
 	if err := errors.Join(errs...); err != nil {
 		st.close()
 		return nil, fmt.Errorf("prepare statements: %w", err)
@@ -56,9 +90,14 @@ func prepare(ctx context.Context, db *sql.DB) (*stmts, error) {
 }
 
 func (st *stmts) close() {
-	for _, s := range []*sql.Stmt{st.claim, st.jobEvents, st.appVersion, st.webhookVersion, st.insertAttempts, st.recordInfo, st.updateDeliveries, st.insertEvent, st.insertDelivery} {
+	for _, s := range []*sql.Stmt{st.push, st.reschedule, st.recordInfo, st.insertEvent, st.insertDelivery} {
 		if s != nil {
 			s.Close()
+		}
+	}
+	for _, m := range []*multiRow{st.attempts, st.outcomes} {
+		if m != nil {
+			m.close()
 		}
 	}
 }

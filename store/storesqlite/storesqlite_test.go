@@ -85,31 +85,35 @@ func seed(tb testing.TB, st store.Store) (*hookd.App, *hookd.Webhook, *hookd.Eve
 	return app, w, ev
 }
 
-func TestReleaseLeases(t *testing.T) {
+func TestRestartForgetsLeases(t *testing.T) {
 	t.Parallel()
-	st := openStore(t, filepath.Join(t.TempDir(), "hookd.db"), newKey(t))
+	path, key := filepath.Join(t.TempDir(), "hookd.db"), newKey(t)
+	st := openStore(t, path, key)
 	ctx := t.Context()
 	seed(t, st)
 
-	n, err := st.ReleaseLeases(ctx)
-	if err != nil || n != 0 {
-		t.Fatalf("release with no leases: %d, %v", n, err)
-	}
 	jobs, err := st.ClaimDue(ctx, &store.ClaimParams{Owner: "dead", Now: t0, Limit: 10, LeaseFor: time.Hour})
 	if err != nil || len(jobs) != 1 {
 		t.Fatalf("claim: %d jobs, %v", len(jobs), err)
 	}
-	// A process that starts up clears the dead one's leases: the delivery
-	// is due again at once, not an hour later.
-	n, err = st.ReleaseLeases(ctx)
-	if err != nil || n != 1 {
-		t.Fatalf("release: %d, %v; want 1", n, err)
+	if again, err := st.ClaimDue(ctx, &store.ClaimParams{Owner: "other", Now: t0.Add(time.Second), Limit: 10, LeaseFor: time.Minute}); err != nil || len(again) != 0 {
+		t.Fatalf("claim of a leased delivery: %d jobs, %v", len(again), err)
+	}
+	// The process dies holding the lease. The one that starts next finds
+	// the delivery due at once, not an hour later.
+	if err := st.Close(); err != nil {
+		t.Fatalf("close: %v", err)
+	}
+	st = openStore(t, path, key)
+	n, err := st.ReleaseLeases(ctx)
+	if err != nil || n != 0 {
+		t.Fatalf("release: %d, %v; want none written to the database", n, err)
 	}
 	again, err := st.ClaimDue(ctx, &store.ClaimParams{Owner: "alive", Now: t0.Add(time.Second), Limit: 10, LeaseFor: time.Minute})
 	if err != nil || len(again) != 1 || again[0].Delivery.ID != jobs[0].Delivery.ID {
-		t.Fatalf("claim after release: %v, %v", again, err)
+		t.Fatalf("claim after restart: %v, %v", again, err)
 	}
-	// The dead owner's late result no longer applies.
+	// The dead owner's late result does not apply.
 	a := &hookd.Attempt{DeliveryID: jobs[0].Delivery.ID, WebhookID: jobs[0].Webhook.ID, Attempt: 1, At: t0.Add(2 * time.Second), StatusCode: 200}
 	if _, err := st.RecordAttempts(ctx, []*store.AttemptResult{{Owner: "dead", AttemptReport: hookd.AttemptReport{Attempt: a}}}); err != nil {
 		t.Fatalf("record: %v", err)

@@ -22,6 +22,60 @@ func testClaim(t *testing.T, open opener) {
 		sameIDs(f, "claimed when due", f.claimIDs("worker", t0, 10), []string{f.deliveryTo(app.ID, ev.ID, w.ID).ID})
 	})
 
+	run(t, open, "Admit", func(f *fixture) {
+		app := f.newApp()
+		busy := f.newWebhook(app, func(w *hookd.Webhook) { w.Events = []string{"user.created"} })
+		for i := range 3 {
+			f.publishType(app, "user.created", at(time.Duration(i)*time.Millisecond))
+		}
+		open := f.newWebhook(app, func(w *hookd.Webhook) { w.Events = []string{"order.paid"} })
+		ev := f.publishType(app, "order.paid", at(time.Second))
+		want := f.deliveryTo(app.ID, ev.ID, open.ID).ID
+
+		// Admit turns the open webhook's delivery down: it stays due.
+		var asked []string
+		jobs, err := f.st.ClaimDue(f.ctx, &store.ClaimParams{Owner: "worker", Now: at(time.Minute), Limit: 10, LeaseFor: 3 * time.Hour,
+			Full: map[string]time.Time{busy.ID: {}},
+			Admit: func(webhookID string) bool {
+				asked = append(asked, webhookID)
+				return false
+			}})
+		f.must(err, "claim with admit")
+		equal(f, "leased when admit says no", len(jobs), 0)
+		equal(f, "asked about", fmt.Sprint(asked), fmt.Sprint([]string{open.ID}))
+
+		// A full webhook's deliveries are left due, and looked past.
+		jobs, err = f.st.ClaimDue(f.ctx, &store.ClaimParams{Owner: "worker", Now: at(time.Minute), Limit: 10, LeaseFor: 3 * time.Hour,
+			Full: map[string]time.Time{busy.ID: {}}})
+		f.must(err, "claim with a full webhook")
+		sameIDs(f, "leased beside a full webhook", jobIDs(jobs), []string{want})
+		// Or pushed back to the time given.
+		jobs, err = f.st.ClaimDue(f.ctx, &store.ClaimParams{Owner: "worker", Now: at(2 * time.Minute), Limit: 10, LeaseFor: 3 * time.Hour,
+			Full: map[string]time.Time{busy.ID: at(time.Hour)}})
+		f.must(err, "claim pushing a full webhook back")
+		equal(f, "leased when all else is full", len(jobs), 0)
+		if ids := f.claimIDs("worker", at(time.Hour-time.Second), 10); len(ids) != 0 {
+			f.Errorf("claimed %q before the hour they were pushed back to", ids)
+		}
+		if ids := f.claimIDs("worker", at(time.Hour), 10); len(ids) != 3 {
+			f.Errorf("due at the hour: %q, want the three pushed back", ids)
+		}
+
+		// Scan bounds how many are looked at.
+		for range 2 {
+			f.publishType(app, "order.paid", at(2*time.Hour))
+		}
+		asked = nil
+		jobs, err = f.st.ClaimDue(f.ctx, &store.ClaimParams{Owner: "worker", Now: at(2 * time.Hour), Limit: 10, Scan: 1, LeaseFor: lease,
+			Admit: func(webhookID string) bool {
+				asked = append(asked, webhookID)
+				return true
+			}})
+		f.must(err, "claim with a scan of 1")
+		equal(f, "leased with a scan of 1", len(jobs), 1)
+		equal(f, "asked with a scan of 1", len(asked), 1)
+	})
+
 	run(t, open, "Job", func(f *fixture) {
 		app := f.newApp(func(a *hookd.App) { a.Profile = alloyProfile() })
 		w := f.newWebhook(app, fullWebhook)
