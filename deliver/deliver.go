@@ -28,7 +28,7 @@ import (
 )
 
 // DefaultWorkers is how many attempts an engine runs at once unless told.
-const DefaultWorkers = 128
+const DefaultWorkers = 256
 
 // Store is what the engine needs of the storage seam.
 type Store interface {
@@ -52,7 +52,7 @@ type Config struct {
 	// Workers is how many attempts run at once; 0 means DefaultWorkers.
 	Workers int
 	// PerWebhook caps the attempts in flight to one webhook, so a slow
-	// endpoint cannot take every worker; 0 means 64.
+	// endpoint cannot take every worker; 0 means half the workers.
 	PerWebhook int
 	// Timeout is the client's request timeout, used to size leases;
 	// 0 means 15s.
@@ -87,12 +87,13 @@ type Engine struct {
 	freed chan struct{}   // signalled when claimed work is recorded
 
 	mu       sync.Mutex
-	held     int                      // claimed and not yet recorded
+	held     int                      // claimed and not yet attempted
 	perHook  map[string]int           // attempts handed to workers, per webhook
 	waiting  map[string][]*store.Job  // claimed, over the webhook's cap
 	limiters map[string]*limiter      // per webhook rate limits
 	pace     map[string]time.Duration // per webhook, a moving average of attempt durations
 	pushed   map[string]time.Time     // per webhook, when a claim last pushed its deliveries back
+	full     map[string]bool          // webhooks that claims leave alone (see admission)
 }
 
 type limiter struct {
@@ -112,7 +113,7 @@ func New(st Store, client *http.Client, notifier Notifier, log *slog.Logger, cfg
 		cfg.Workers = DefaultWorkers
 	}
 	if cfg.PerWebhook <= 0 {
-		cfg.PerWebhook = 64
+		cfg.PerWebhook = cfg.Workers / 2
 	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 15 * time.Second
@@ -154,6 +155,7 @@ func New(st Store, client *http.Client, notifier Notifier, log *slog.Logger, cfg
 		limiters: map[string]*limiter{},
 		pace:     map[string]time.Duration{},
 		pushed:   map[string]time.Time{},
+		full:     map[string]bool{},
 	}, nil
 }
 
@@ -184,6 +186,10 @@ func (e *Engine) Run(ctx context.Context) error {
 				}
 				r := e.attempt(j)
 				e.finish(webhookOf(j))
+				// What waits to be recorded no longer counts against
+				// claiming: the results channel holds it back when
+				// recording falls behind.
+				e.forget(1)
 				results <- r
 			}
 		})
@@ -252,6 +258,11 @@ func (e *Engine) dispatch(ctx context.Context) {
 		if room > 0 && claimed == room {
 			continue // more may be due right away
 		}
+		if claimed == 0 && e.anyFull() {
+			// Due deliveries there may be, of full webhooks: wait a
+			// little rather than claim again as each attempt ends.
+			sleep(ctx, 5*time.Millisecond)
+		}
 		e.idle(ctx, room == 0, claimed > 0)
 	}
 }
@@ -282,6 +293,13 @@ func (e *Engine) idle(ctx context.Context, full, claimedSome bool) {
 	case <-e.freed:
 	case <-t.C:
 	}
+}
+
+// anyFull reports whether some webhook has no room (see admission).
+func (e *Engine) anyFull() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return len(e.full) > 0
 }
 
 // room is how many more deliveries the engine may claim.
@@ -331,7 +349,16 @@ func (e *Engine) admission(now time.Time) (map[string]time.Time, func(webhookID 
 	defer e.mu.Unlock()
 	full := map[string]time.Time{}
 	for id, n := range e.perHook {
-		if n+len(e.waiting[id]) < e.hold() {
+		// A webhook is full from when it holds all it may until it has
+		// shed half of that, so that claims come for many of its
+		// deliveries at a time, not for each one as a slot frees.
+		switch n += len(e.waiting[id]); {
+		case n >= e.hold():
+			e.full[id] = true
+		case n <= e.hold()/2:
+			delete(e.full, id)
+		}
+		if !e.full[id] {
 			continue
 		}
 		full[id] = time.Time{}
@@ -447,6 +474,7 @@ func (e *Engine) finish(webhookID string) {
 	e.mu.Lock()
 	if e.perHook[webhookID]--; e.perHook[webhookID] <= 0 {
 		delete(e.perHook, webhookID)
+		delete(e.full, webhookID)
 	}
 	if queue := e.waiting[webhookID]; len(queue) > 0 {
 		next := queue[0]
@@ -476,8 +504,7 @@ func (e *Engine) forget(n int) {
 	}
 }
 
-// releaseRecorded notes how long each webhook's attempts take, and
-// forgets the recorded jobs.
+// releaseRecorded notes how long each webhook's attempts take.
 func (e *Engine) releaseRecorded(batch []*store.AttemptResult) {
 	e.mu.Lock()
 	for _, r := range batch {
@@ -493,7 +520,6 @@ func (e *Engine) releaseRecorded(batch []*store.AttemptResult) {
 		e.pace[id] = (3*e.pace[id] + r.Attempt.Duration) / 4
 	}
 	e.mu.Unlock()
-	e.forget(len(batch))
 }
 
 // record writes finished attempts in batches until results is closed. A

@@ -109,7 +109,7 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.BoolVar(&c.AllowPrivateNetworks, "allow-private-networks", false, "allow deliveries to private and loopback addresses and plain http:// (env: HOOKD_ALLOW_PRIVATE_NETWORKS=1)")
 	fs.StringVar(&c.PublicURL, "public-url", "", "base URL for links and receive URLs (env: HOOKD_PUBLIC_URL)")
 	fs.DurationVar(&c.Timeout, "timeout", 0, "delivery request timeout (env: HOOKD_TIMEOUT; default 15s)")
-	fs.IntVar(&c.Workers, "workers", 0, "concurrent delivery attempts (env: HOOKD_WORKERS; default 128)")
+	fs.IntVar(&c.Workers, "workers", 0, "concurrent delivery attempts (env: HOOKD_WORKERS; default 256)")
 	fs.IntVar(&c.MaxEventBytes, "max-event-bytes", 0, "largest event data and received body in bytes (env: HOOKD_MAX_EVENT_BYTES; default 262144)")
 	fs.StringVar(&c.Role, "role", "", "what this process runs: api, worker or all (env: HOOKD_ROLE; default all)")
 	fs.DurationVar(&c.Retention, "retention", 0, "how long finished events are kept, e.g. 720h (env: HOOKD_RETENTION; default 30 days; -1s keeps them forever)")
