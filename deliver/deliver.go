@@ -84,7 +84,7 @@ type Engine struct {
 
 	wake  chan struct{}
 	jobs  chan *store.Job // to the workers; never blocks a sender
-	freed chan struct{}   // signalled when claimed work is recorded
+	freed chan struct{}   // signalled when an attempt ends
 
 	mu       sync.Mutex
 	held     int                      // claimed and not yet attempted

@@ -12,27 +12,34 @@ import (
 	"github.com/hookd/hookd/store"
 )
 
-// dueQuery finds claimable deliveries among the first ?2 due, in due
-// order. A delivery is due when it is pending, its time has come, and its
-// webhook or source is active (test deliveries and one-off URLs go
-// regardless); an ordered webhook releases only its oldest open delivery.
-// It is claimable unless it is in the JSON array ?3 (leased) or its
-// webhook is in ?4 (full).
+// dueQuery finds up to ?2 claimable deliveries among the first ?5 due,
+// in due order. A delivery is due when it is pending and its time has
+// come; it is claimable unless its webhook is in the JSON array ?4 (full;
+// the due index holds the webhook, so skipping those costs no row reads),
+// it is in ?3 (leased), or its webhook or source is not active (test
+// deliveries and one-off URLs go regardless). An ordered webhook releases
+// only its oldest open delivery.
 const dueQuery = `SELECT ` + deliveryColumns + ` FROM (
-		SELECT d.id FROM deliveries d
+		SELECT d.id FROM (
+			SELECT rowid, webhook_id FROM deliveries INDEXED BY deliveries_due
+			WHERE status = 'pending' AND next_attempt_at <= ?1 ORDER BY next_attempt_at LIMIT ?5) AS raw
+		JOIN deliveries d ON d.rowid = raw.rowid
 		LEFT JOIN webhooks w ON w.id = d.webhook_id
 		LEFT JOIN sources sr ON sr.id = d.source_id
-		WHERE d.status = 'pending' AND d.next_attempt_at <= ?1
+		WHERE coalesce(raw.webhook_id, '') NOT IN (SELECT value FROM json_each(?4))
+		  AND d.id NOT IN (SELECT value FROM json_each(?3))
 		  AND (d.test = 1 OR coalesce(w.status, sr.status, 'active') = 'active')
 		  AND (w.ordered IS NULL OR w.ordered = 0 OR d.test = 1 OR d.id = (
 			SELECT min(d2.id) FROM deliveries d2
 			WHERE d2.webhook_id = d.webhook_id AND d2.status IN ('pending', 'held') AND d2.test = 0))
-		ORDER BY d.next_attempt_at
 		LIMIT ?2) AS due
 	JOIN deliveries d ON d.id = due.id
-	WHERE d.id NOT IN (SELECT value FROM json_each(?3))
-	  AND coalesce(d.webhook_id, '') NOT IN (SELECT value FROM json_each(?4))
 	ORDER BY d.next_attempt_at`
+
+// claimReach is how many due deliveries a claim passes over at most, in
+// the due index alone, looking past those of full webhooks and leased ones;
+// beyond it, pushing full webhooks' deliveries back uncovers the rest.
+const claimReach = 20000
 
 // pushQuery makes the deliveries of webhook ?3 among the first ?4 due at
 // ?2 due again at ?1.
@@ -66,13 +73,13 @@ func (s *Store) ClaimDue(ctx context.Context, p *store.ClaimParams) ([]*store.Jo
 		return nil, fmt.Errorf("claim: %w", err)
 	}
 	defer tx.Rollback()
-	rows, err := tx.StmtContext(ctx, s.read.due).QueryContext(ctx, ms(p.Now), window, string(skipJSON), string(fullJSON))
+	rows, err := tx.StmtContext(ctx, s.read.due).QueryContext(ctx, ms(p.Now), window, string(skipJSON), string(fullJSON), max(window, claimReach))
 	if err != nil {
 		return nil, fmt.Errorf("claim: %w", err)
 	}
 	until := p.Now.Add(p.LeaseFor)
 	var jobs []*store.Job
-	for len(jobs) < p.Limit && rows.Next() {
+	for seen := 0; len(jobs) < p.Limit && seen < p.ScanLimit() && rows.Next(); seen++ {
 		d, err := scanDelivery(rows)
 		if err != nil {
 			rows.Close()
