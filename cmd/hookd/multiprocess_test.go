@@ -55,7 +55,8 @@ func TestProcessesShareOnePostgres(t *testing.T) {
 
 	// A short request timeout keeps the victim's leases short.
 	db := []string{"--database", dbURL, "--data-dir", t.TempDir(), "--timeout", "1s"}
-	victim, victimURL := startHookdProcess(t, bin, db...)
+	// Few workers keep the victim from delivering everything at once.
+	victim, victimURL := startHookdProcess(t, bin, append(db, "--workers", "16")...)
 	_, apiURL := startHookdProcess(t, bin, append(db, "--role", "api")...)
 
 	ctx := context.Background()
@@ -89,9 +90,9 @@ func TestProcessesShareOnePostgres(t *testing.T) {
 	}
 	// The victim is the only worker so far, so it holds claims when it dies.
 	eventually(t, 60*time.Second, "deliveries under way", func() bool { n, _ := count(); return n >= 300 })
+	stall.Store(true) // the victim's attempts now pile up
 	startHookdProcess(t, bin, append(db, "--role", "worker")...)
-	stall.Store(true)
-	time.Sleep(200 * time.Millisecond) // let the victim's attempts pile up
+	time.Sleep(200 * time.Millisecond)
 	if err := victim.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
