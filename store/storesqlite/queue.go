@@ -79,7 +79,7 @@ func (s *Store) ClaimDue(ctx context.Context, p *store.ClaimParams) ([]*store.Jo
 	}
 	until := p.Now.Add(p.LeaseFor)
 	var jobs []*store.Job
-	for seen := 0; len(jobs) < p.Limit && seen < p.ScanLimit() && rows.Next(); seen++ {
+	for looked := 0; len(jobs) < p.Limit && looked < p.ScanLimit() && rows.Next(); looked++ {
 		d, err := scanDelivery(rows)
 		if err != nil {
 			rows.Close()
