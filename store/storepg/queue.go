@@ -14,7 +14,8 @@ import (
 	"github.com/hookd/hookd/store"
 )
 
-// dueQuery finds due deliveries to claim; see storesqlite for the rules.
+// dueQuery finds due deliveries to claim, passing over those of the
+// webhooks in $3 (full); see storesqlite for the rules.
 // Rows another process is claiming right now are skipped, not waited for;
 // the rows it returns stay locked until the claim commits.
 const dueQuery = `SELECT d.id, coalesce(d.webhook_id, '') FROM deliveries d
@@ -22,6 +23,7 @@ const dueQuery = `SELECT d.id, coalesce(d.webhook_id, '') FROM deliveries d
 	LEFT JOIN sources sr ON sr.id = d.source_id
 	WHERE d.status = 'pending' AND d.next_attempt_at <= $1
 	  AND (d.lease_until IS NULL OR d.lease_until < $1)
+	  AND coalesce(d.webhook_id, '') <> ALL($3)
 	  AND (d.test OR coalesce(w.status, sr.status, 'active') = 'active')
 	  AND (w.ordered IS NULL OR NOT w.ordered OR d.test OR d.id = (
 		SELECT min(d2.id) FROM deliveries d2
@@ -30,14 +32,18 @@ const dueQuery = `SELECT d.id, coalesce(d.webhook_id, '') FROM deliveries d
 	LIMIT $2
 	FOR NO KEY UPDATE OF d SKIP LOCKED`
 
-// ClaimDue implements store.Store: one statement finds and locks the
-// candidates, p.Admit picks among them, and the picked are leased and
-// full webhooks' deliveries pushed back, in one transaction.
+// ClaimDue implements store.Store, in one transaction: full webhooks'
+// deliveries are pushed back when asked, one statement finds and locks the
+// candidates (passing over full webhooks'), p.Admit picks among them, and
+// the picked are leased.
 func (s *Store) ClaimDue(ctx context.Context, p *store.ClaimParams) ([]*store.Job, error) {
 	var jobs []*store.Job
 	err := s.tx(ctx, func(tx pgx.Tx) error {
 		jobs = nil
-		rows, err := tx.Query(ctx, dueQuery, ms(p.Now), p.ScanLimit())
+		if err := s.push(ctx, tx, p); err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, dueQuery, ms(p.Now), p.ScanLimit(), p.FullIDs())
 		if err != nil {
 			return fmt.Errorf("claim: %w", err)
 		}
@@ -51,23 +57,10 @@ func (s *Store) ClaimDue(ctx context.Context, p *store.ClaimParams) ([]*store.Jo
 		if err != nil {
 			return fmt.Errorf("claim: %w", err)
 		}
-		var take, later []string
-		var laterAt []int64
+		var take []string
 		for _, c := range candidates {
-			if at, full := p.Full[c.webhookID]; full && c.webhookID != "" {
-				if !at.IsZero() {
-					later, laterAt = append(later, c.id), append(laterAt, ms(at))
-				}
-				continue
-			}
 			if len(take) < p.Limit && p.Admits(c.webhookID) {
 				take = append(take, c.id)
-			}
-		}
-		if len(later) > 0 {
-			if _, err := tx.Exec(ctx, `UPDATE deliveries SET next_attempt_at = v.at
-				FROM unnest($1::text[], $2::bigint[]) AS v(id, at) WHERE deliveries.id = v.id`, later, laterAt); err != nil {
-				return fmt.Errorf("claim: push back: %w", err)
 			}
 		}
 		if len(take) == 0 {
@@ -86,6 +79,25 @@ func (s *Store) ClaimDue(ctx context.Context, p *store.ClaimParams) ([]*store.Jo
 		return nil
 	})
 	return jobs, err
+}
+
+// push moves the due, unleased deliveries of full webhooks, among the
+// first ScanLimit due, to the times p.Full gives; rows another claim holds
+// are skipped.
+func (s *Store) push(ctx context.Context, tx pgx.Tx, p *store.ClaimParams) error {
+	for id, at := range p.Full {
+		if at.IsZero() {
+			continue
+		}
+		_, err := tx.Exec(ctx, `UPDATE deliveries SET next_attempt_at = $1 WHERE id IN (
+			SELECT id FROM deliveries WHERE status = 'pending' AND next_attempt_at <= $2 AND webhook_id = $3
+			  AND (lease_until IS NULL OR lease_until < $2)
+			ORDER BY next_attempt_at LIMIT $4 FOR NO KEY UPDATE SKIP LOCKED)`, ms(at), ms(p.Now), id, p.ScanLimit())
+		if err != nil {
+			return fmt.Errorf("claim: push back deliveries of webhook %s: %w", id, err)
+		}
+	}
+	return nil
 }
 
 func (s *Store) loadJobs(ctx context.Context, tx pgx.Tx, ids []string) ([]*store.Job, error) {
