@@ -45,3 +45,17 @@ func (c *VersionCache[V]) Put(id string, version int64, value V) {
 	}
 	c.entries[id] = versioned[V]{version: version, value: value}
 }
+
+// Load returns the value cached for id at version, or decodes it with
+// decode and caches it.
+func (c *VersionCache[V]) Load(id string, version int64, decode func() (V, error)) (V, error) {
+	if v, ok := c.Get(id, version); ok {
+		return v, nil
+	}
+	v, err := decode()
+	if err != nil {
+		return v, err
+	}
+	c.Put(id, version, v)
+	return v, nil
+}

@@ -96,3 +96,30 @@ func TestVersionCache(t *testing.T) {
 		t.Errorf("newest entry lost: %d, %t", v, ok)
 	}
 }
+
+func TestVersionCacheLoad(t *testing.T) {
+	t.Parallel()
+	var c store.VersionCache[string]
+	decoded := 0
+	decode := func(v string) func() (string, error) {
+		return func() (string, error) { decoded++; return v, nil }
+	}
+	for range 2 {
+		if v, err := c.Load("a", 1, decode("one")); err != nil || v != "one" {
+			t.Fatalf("Load(a, 1) = %q, %v", v, err)
+		}
+	}
+	if decoded != 1 {
+		t.Errorf("decoded %d times for one version, want 1", decoded)
+	}
+	if v, _ := c.Load("a", 2, decode("two")); v != "two" || decoded != 2 {
+		t.Errorf("a new version gave %q after %d decodes", v, decoded)
+	}
+	failed := errors.New("no such row")
+	if _, err := c.Load("b", 1, func() (string, error) { return "", failed }); !errors.Is(err, failed) {
+		t.Errorf("a failed decode answered %v", err)
+	}
+	if _, ok := c.Get("b", 1); ok {
+		t.Error("a failed decode was cached")
+	}
+}

@@ -208,13 +208,9 @@ type ClaimParams struct {
 	Admit func(webhookID string) bool
 }
 
-// Admits reports whether p takes a delivery to webhookID.
+// Admits reports whether p takes a delivery to webhookID of a webhook
+// that is not full.
 func (p *ClaimParams) Admits(webhookID string) bool {
-	if webhookID != "" {
-		if _, full := p.Full[webhookID]; full {
-			return false
-		}
-	}
 	return p.Admit == nil || p.Admit(webhookID)
 }
 

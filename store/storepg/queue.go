@@ -166,15 +166,9 @@ func (s *Store) cachedApp(ctx context.Context, tx pgx.Tx, id string) (*hookd.App
 	if err := tx.QueryRow(ctx, `SELECT version FROM apps WHERE id = $1`, id).Scan(&version); err != nil {
 		return nil, err
 	}
-	if app, ok := s.apps.Get(id, version); ok {
-		return app, nil
-	}
-	app, err := s.scanApp(tx.QueryRow(ctx, `SELECT `+appColumns+` FROM apps WHERE id = $1`, id))
-	if err != nil {
-		return nil, err
-	}
-	s.apps.Put(id, version, app)
-	return app, nil
+	return s.apps.Load(id, version, func() (*hookd.App, error) {
+		return s.scanApp(tx.QueryRow(ctx, `SELECT `+appColumns+` FROM apps WHERE id = $1`, id))
+	})
 }
 
 // cachedWebhook returns a webhook, decoded anew only when its version
@@ -184,15 +178,7 @@ func (s *Store) cachedWebhook(ctx context.Context, tx pgx.Tx, appID, id string) 
 	if err := tx.QueryRow(ctx, `SELECT version FROM webhooks WHERE id = $1`, id).Scan(&version); err != nil {
 		return nil, err
 	}
-	if w, ok := s.hooks.Get(id, version); ok {
-		return w, nil
-	}
-	w, err := s.getWebhook(ctx, tx, appID, id)
-	if err != nil {
-		return nil, err
-	}
-	s.hooks.Put(id, version, w)
-	return w, nil
+	return s.hooks.Load(id, version, func() (*hookd.Webhook, error) { return s.getWebhook(ctx, tx, appID, id) })
 }
 
 // RecordAttempts implements store.Store. A batch costs a fixed handful of

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
@@ -56,8 +55,8 @@ func (s *Store) ClaimDue(ctx context.Context, p *store.ClaimParams) ([]*store.Jo
 	defer s.claiming.Unlock()
 	seen := s.commits.Load()
 	skip := s.leases.skip(p.Now, seen)
-	window := p.ScanLimit() + len(skip)
-	if err := s.push(ctx, p, window); err != nil {
+	// Pushing back looks at the due index itself, leased rows and all.
+	if err := s.push(ctx, p, p.ScanLimit()+len(skip)); err != nil {
 		return nil, fmt.Errorf("claim: %w", err)
 	}
 	skipJSON, err := json.Marshal(skip)
@@ -73,7 +72,7 @@ func (s *Store) ClaimDue(ctx context.Context, p *store.ClaimParams) ([]*store.Jo
 		return nil, fmt.Errorf("claim: %w", err)
 	}
 	defer tx.Rollback()
-	rows, err := tx.StmtContext(ctx, s.read.due).QueryContext(ctx, ms(p.Now), window, string(skipJSON), string(fullJSON), max(window, claimReach))
+	rows, err := tx.StmtContext(ctx, s.read.due).QueryContext(ctx, ms(p.Now), p.ScanLimit(), string(skipJSON), string(fullJSON), max(p.ScanLimit()+len(skip), claimReach))
 	if err != nil {
 		return nil, fmt.Errorf("claim: %w", err)
 	}
@@ -153,7 +152,8 @@ func (s *Store) reschedule(ctx context.Context, deferrals []store.Deferral) erro
 
 // loadJobs reads what claimed deliveries need: each event's payload, and
 // the apps and webhooks, decoded once and cached while their version stays
-// the same. Jobs whose app or webhook is gone are left out.
+// the same. It reads in the snapshot the deliveries were found in, where
+// all of these exist.
 func (s *Store) loadJobs(ctx context.Context, tx *sql.Tx, jobs []*store.Job) ([]*store.Job, error) {
 	if len(jobs) == 0 {
 		return nil, nil
@@ -206,39 +206,31 @@ func (s *Store) loadJobs(ctx context.Context, tx *sql.Tx, jobs []*store.Job) ([]
 	}
 	apps := map[string]*hookd.App{}
 	hooks := map[string]*hookd.Webhook{}
-	ready := jobs[:0:0]
 	for _, j := range jobs {
 		d := j.Delivery
 		if j.Event == nil {
-			continue
+			return nil, fmt.Errorf("load claimed delivery %s: its event %s is gone", d.ID, d.EventID)
 		}
 		app, ok := apps[d.AppID]
 		if !ok {
-			if app, err = s.cachedApp(ctx, tx, d.AppID); err != nil && !errors.Is(err, sql.ErrNoRows) {
+			if app, err = s.cachedApp(ctx, tx, d.AppID); err != nil {
 				return nil, fmt.Errorf("load app of claimed delivery: %w", err)
 			}
 			apps[d.AppID] = app
-		}
-		if app == nil {
-			continue
 		}
 		j.Profile, j.DefaultSecret = app.Profile, app.DefaultSecret
 		if id := d.WebhookID; id != "" {
 			w, ok := hooks[id]
 			if !ok {
-				if w, err = s.cachedWebhook(ctx, tx, app.ID, id); err != nil && !hookd.IsNotFound(err) {
+				if w, err = s.cachedWebhook(ctx, tx, app.ID, id); err != nil {
 					return nil, fmt.Errorf("load webhook of claimed delivery: %w", err)
 				}
 				hooks[id] = w
 			}
-			if w == nil {
-				continue
-			}
 			j.Webhook = w
 		}
-		ready = append(ready, j)
 	}
-	return ready, nil
+	return jobs, nil
 }
 
 func (s *Store) cachedApp(ctx context.Context, tx *sql.Tx, id string) (*hookd.App, error) {
@@ -246,41 +238,23 @@ func (s *Store) cachedApp(ctx context.Context, tx *sql.Tx, id string) (*hookd.Ap
 	if err := tx.StmtContext(ctx, s.read.appVersion).QueryRowContext(ctx, id).Scan(&version); err != nil {
 		return nil, err
 	}
-	if app, ok := s.apps.Get(id, version); ok {
-		return app, nil
-	}
-	app, err := s.scanApp(tx.QueryRowContext(ctx, `SELECT `+appColumns+` FROM apps WHERE id = ?`, id))
-	if err != nil {
-		return nil, err
-	}
-	s.apps.Put(id, version, app)
-	return app, nil
+	return s.apps.Load(id, version, func() (*hookd.App, error) {
+		return s.scanApp(tx.QueryRowContext(ctx, `SELECT `+appColumns+` FROM apps WHERE id = ?`, id))
+	})
 }
 
 func (s *Store) cachedWebhook(ctx context.Context, tx *sql.Tx, appID, id string) (*hookd.Webhook, error) {
 	var version int64
-	err := tx.StmtContext(ctx, s.read.webhookVersion).QueryRowContext(ctx, id).Scan(&version)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound("webhook", id)
-	}
-	if err != nil {
+	if err := tx.StmtContext(ctx, s.read.webhookVersion).QueryRowContext(ctx, id).Scan(&version); err != nil {
 		return nil, err
 	}
-	if w, ok := s.hooks.Get(id, version); ok {
-		return w, nil
-	}
-	w, err := s.getWebhook(ctx, tx, appID, id)
-	if err != nil {
-		return nil, err
-	}
-	s.hooks.Put(id, version, w)
-	return w, nil
+	return s.hooks.Load(id, version, func() (*hookd.Webhook, error) { return s.getWebhook(ctx, tx, appID, id) })
 }
 
 // RecordAttempts implements store.Store. A batch costs a handful of
-// statements whatever its size: one reads what the outcomes depend on, one
-// per hundred attempts inserts them, one per hundred updates their
-// deliveries, and one or two more per webhook whose counters moved.
+// statements whatever its size: one reads what the outcomes depend on, a
+// few multi-row ones insert the attempts and update their deliveries (see
+// multiRow), and one or two more per webhook whose counters moved.
 func (s *Store) RecordAttempts(ctx context.Context, results []*store.AttemptResult) ([]hookd.Notice, error) {
 	var notices []hookd.Notice
 	err := s.tx(ctx, func(tx *sql.Tx) error {
