@@ -28,16 +28,97 @@ const maxGroup = 64
 type publishGroup = []*store.GroupRequest[*store.PublishParams, []store.PublishResult]
 
 // commitPublishes commits a group of publish requests in one transaction.
+// It first tries them all at once, with one COPY of events and one of
+// deliveries for the whole group; if that fails, it commits them again
+// one savepoint each, so that one request's failure is its own.
 func (s *Store) commitPublishes(group publishGroup) {
+	var live publishGroup
+	for _, r := range group {
+		// A caller that hung up is answered without work; one that
+		// hangs up now must not interrupt the shared transaction.
+		if err := r.Ctx.Err(); err != nil {
+			r.Err = err
+			continue
+		}
+		live = append(live, r)
+	}
+	if len(live) == 0 {
+		return
+	}
+	if len(live) > 1 && distinctKeys(live) && s.commitTogether(live) == nil {
+		return
+	}
+	s.commitEach(live)
+}
+
+// commitTogether stores every request of group in one transaction, as
+// committing them one after another would, in a few round trips: webhooks
+// are read once per app and the rows are copied once. Any error undoes
+// the whole group and is returned without answering the requests.
+func (s *Store) commitTogether(group publishGroup) error {
+	results := make([][]store.PublishResult, len(group))
+	err := s.tx(context.Background(), func(tx pgx.Tx) error {
+		var rows publishRows
+		hooks := map[string][]*hookd.Webhook{}
+		for i, r := range group {
+			ctx := context.WithoutCancel(r.Ctx)
+			appHooks, ok := hooks[r.Params.AppID]
+			if !ok {
+				var err error
+				if appHooks, err = routingWebhooks(ctx, tx, r.Params.AppID); err != nil {
+					return err
+				}
+				hooks[r.Params.AppID] = appHooks
+			}
+			res, err := s.stagePublish(ctx, tx, r.Params, appHooks, &rows)
+			if err != nil {
+				return err
+			}
+			results[i] = res
+		}
+		if err := rows.copy(context.Background(), tx); err != nil {
+			return err
+		}
+		if rows.due() {
+			return notifyDue(context.Background(), tx)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for i, r := range group {
+		r.Result = results[i]
+	}
+	return nil
+}
+
+// distinctKeys reports whether no idempotency key appears in two requests
+// of group: a key's first publish must be in the table before its second
+// looks, which commitTogether's single copy at the end does not give.
+func distinctKeys(group publishGroup) bool {
+	owner := map[string]int{}
+	for i, r := range group {
+		for _, pe := range r.Params.Events {
+			k := pe.Event.IdempotencyKey
+			if k == "" {
+				continue
+			}
+			k = r.Params.AppID + "\x00" + k
+			if j, ok := owner[k]; ok && j != i {
+				return false
+			}
+			owner[k] = i
+		}
+	}
+	return true
+}
+
+// commitEach stores each request of group in a savepoint of its own.
+func (s *Store) commitEach(group publishGroup) {
 	due := false
 	err := s.tx(context.Background(), func(tx pgx.Tx) error {
 		for _, r := range group {
-			// A caller that hung up is answered without work; one that
-			// hangs up now must not interrupt the shared transaction.
-			if err := r.Ctx.Err(); err != nil {
-				r.Err = err
-				continue
-			}
 			ctx := context.WithoutCancel(r.Ctx)
 			if _, err := tx.Exec(ctx, `SAVEPOINT publish`); err != nil {
 				r.Err = fmt.Errorf("savepoint: %w", err)
@@ -69,9 +150,33 @@ func (s *Store) commitPublishes(group publishGroup) {
 	}
 }
 
+// publishRows gathers the rows that publishes insert, to copy at once.
+type publishRows struct {
+	events, deliveries [][]any
+}
+
+// due reports whether the rows hold a delivery that a claim could take.
+func (pr *publishRows) due() bool { return len(pr.deliveries) > 0 }
+
+func (pr *publishRows) copy(ctx context.Context, tx pgx.Tx) error {
+	if len(pr.events) > 0 {
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"events"},
+			[]string{"id", "app_id", "type", "data", "payload", "idempotency_key", "test", "created_at"}, pgx.CopyFromRows(pr.events)); err != nil {
+			return fmt.Errorf("insert events: %w", err)
+		}
+	}
+	if len(pr.deliveries) > 0 {
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"deliveries"},
+			[]string{"id", "app_id", "event_id", "webhook_id", "url", "status", "next_attempt_at", "test", "created_at", "updated_at"},
+			pgx.CopyFromRows(pr.deliveries)); err != nil {
+			return fmt.Errorf("insert deliveries: %w", err)
+		}
+	}
+	return nil
+}
+
 // publishTx stores one publish request's events and deliveries in tx.
 func (s *Store) publishTx(ctx context.Context, tx pgx.Tx, p *store.PublishParams) ([]store.PublishResult, error) {
-	results := make([]store.PublishResult, len(p.Events))
 	// Routing reads the app's webhooks as of this transaction; a
 	// concurrent status change commits either before (and is seen)
 	// or after (and moves the rows created here).
@@ -79,8 +184,22 @@ func (s *Store) publishTx(ctx context.Context, tx pgx.Tx, p *store.PublishParams
 	if err != nil {
 		return nil, err
 	}
+	var rows publishRows
+	results, err := s.stagePublish(ctx, tx, p, hooks, &rows)
+	if err != nil {
+		return nil, err
+	}
+	if err := rows.copy(ctx, tx); err != nil {
+		return nil, err
+	}
+	return results, nil
+}
+
+// stagePublish claims the idempotency keys of one publish request in tx
+// and adds the rows of its new events and their deliveries to rows.
+func (s *Store) stagePublish(ctx context.Context, tx pgx.Tx, p *store.PublishParams, hooks []*hookd.Webhook, rows *publishRows) ([]store.PublishResult, error) {
+	results := make([]store.PublishResult, len(p.Events))
 	now := ms(p.Now)
-	var eventRows, deliveryRows [][]any
 	keyed := map[string]int{} // idempotency key → index of its event in this batch
 	for i, pe := range p.Events {
 		ev := pe.Event
@@ -102,23 +221,14 @@ func (s *Store) publishTx(ctx context.Context, tx pgx.Tx, p *store.PublishParams
 		if pe.OnlyWebhookID != "" && !hasWebhook(hooks, pe.OnlyWebhookID) {
 			return nil, notFound("webhook", pe.OnlyWebhookID)
 		}
-		eventRows = append(eventRows, []any{ev.ID, p.AppID, ev.Type, []byte(ev.Data), ev.Payload, nullString(ev.IdempotencyKey), ev.Test, ms(ev.CreatedAt)})
+		rows.events = append(rows.events, []any{ev.ID, p.AppID, ev.Type, []byte(ev.Data), ev.Payload, nullString(ev.IdempotencyKey), ev.Test, ms(ev.CreatedAt)})
 		routes := hookd.RouteEvent(hooks, hookd.RouteParams{
 			Type: ev.Type, OnlyWebhookID: pe.OnlyWebhookID, OneOffURL: pe.OneOffURL, OneOffEvents: pe.OneOffEvents,
 		})
 		for _, r := range routes {
-			deliveryRows = append(deliveryRows, []any{s.newID("dlv"), p.AppID, ev.ID, nullString(r.WebhookID), nullString(r.URL), r.Status, now, ev.Test, now, now})
+			rows.deliveries = append(rows.deliveries, []any{s.newID("dlv"), p.AppID, ev.ID, nullString(r.WebhookID), nullString(r.URL), r.Status, now, ev.Test, now, now})
 		}
 		results[i] = store.PublishResult{Event: ev, Deliveries: len(routes)}
-	}
-	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"events"},
-		[]string{"id", "app_id", "type", "data", "payload", "idempotency_key", "test", "created_at"}, pgx.CopyFromRows(eventRows)); err != nil {
-		return nil, fmt.Errorf("insert events: %w", err)
-	}
-	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"deliveries"},
-		[]string{"id", "app_id", "event_id", "webhook_id", "url", "status", "next_attempt_at", "test", "created_at", "updated_at"},
-		pgx.CopyFromRows(deliveryRows)); err != nil {
-		return nil, fmt.Errorf("insert deliveries: %w", err)
 	}
 	return results, nil
 }

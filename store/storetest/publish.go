@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -259,6 +260,14 @@ func testPublish(t *testing.T, open opener) {
 		equal(f, "publishes that were not duplicates", firsts, 1)
 		equal(f, "deliveries", len(f.deliveries(store.DeliveryFilter{AppID: app.ID})), 1)
 	})
+
+	// Concurrent publishes share commits: those that all succeed land
+	// whole, and those that fail fail alone, across apps.
+	for _, failEvery := range []int{0, 7} {
+		run(t, open, fmt.Sprintf("Concurrent/FailEvery%d", failEvery), func(f *fixture) {
+			testConcurrentPublishes(f, failEvery)
+		})
+	}
 
 	run(t, open, "IdempotencyInBatch", func(f *fixture) {
 		app := f.newApp()
@@ -550,4 +559,62 @@ func testReads(t *testing.T, open opener) {
 		_, err = f.st.GetDelivery(f.ctx, app.ID, "dlv_missing")
 		wantCode(f, err, hookd.ENOTFOUND, "get unknown delivery")
 	})
+}
+
+// testConcurrentPublishes publishes events one per call from many
+// goroutines to two apps, every failEvery-th (if not 0) to an unknown
+// webhook, and checks that each call's outcome is its own.
+func testConcurrentPublishes(f *fixture, failEvery int) {
+	apps := []*hookd.App{f.newApp(), f.newApp()}
+	hooks := map[string]int{}
+	for i, app := range apps {
+		for range i + 1 {
+			f.newWebhook(app)
+		}
+		hooks[app.ID] = i + 1
+	}
+	fails := func(i int) bool { return failEvery > 0 && i%failEvery == 0 }
+	const n = 48
+	pes := make([]*store.PublishEvent, n)
+	errs := make([]error, n)
+	results := make([][]store.PublishResult, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		app := apps[i%2]
+		pe := f.newEvent(app, "user.created")
+		pe.Event.CreatedAt = t0
+		if i%3 == 0 {
+			pe.Event.IdempotencyKey = fmt.Sprintf("k%d", i)
+		}
+		if fails(i) {
+			pe.OnlyWebhookID = "wh_missing"
+		}
+		pes[i] = pe
+		wg.Go(func() {
+			results[i], errs[i] = f.st.Publish(f.ctx, &store.PublishParams{AppID: app.ID, Now: t0, Events: []*store.PublishEvent{pe}})
+		})
+	}
+	wg.Wait()
+	for i, pe := range pes {
+		appID := apps[i%2].ID
+		_, err := f.st.GetEvent(f.ctx, appID, pe.Event.ID)
+		got := len(f.deliveries(store.DeliveryFilter{AppID: appID, EventID: pe.Event.ID}))
+		if fails(i) {
+			if errs[i] == nil {
+				f.Errorf("publish %d to an unknown webhook: no error", i)
+			}
+			wantCode(f, err, hookd.ENOTFOUND, fmt.Sprintf("failed publish %d's event", i))
+			equal(f, fmt.Sprintf("failed publish %d's deliveries", i), got, 0)
+			continue
+		}
+		f.must(errs[i], fmt.Sprintf("publish %d", i))
+		f.must(err, fmt.Sprintf("event of publish %d", i))
+		if len(results[i]) != 1 || results[i][0].Event == nil {
+			f.Fatalf("publish %d answered %+v", i, results[i])
+		}
+		equal(f, fmt.Sprintf("publish %d's answered event", i), results[i][0].Event.ID, pe.Event.ID)
+		equal(f, fmt.Sprintf("publish %d's answered deliveries", i), results[i][0].Deliveries, hooks[appID])
+		equal(f, fmt.Sprintf("publish %d's answered duplicate", i), results[i][0].Duplicate, false)
+		equal(f, fmt.Sprintf("publish %d's deliveries", i), got, hooks[appID])
+	}
 }
