@@ -45,7 +45,12 @@ func (s *Store) commitPublishes(group publishGroup) {
 	if len(live) == 0 {
 		return
 	}
-	if len(live) > 1 && distinctKeys(live) && s.commitTogether(live) == nil {
+	if len(live) == 1 {
+		// Alone, a publish's failure is its own without a savepoint.
+		live[0].Err = s.commitTogether(live)
+		return
+	}
+	if distinctKeys(live) && s.commitTogether(live) == nil {
 		return
 	}
 	s.commitEach(live)
