@@ -607,8 +607,8 @@ func testConcurrentPublishes(f *fixture, failEvery int) {
 			equal(f, fmt.Sprintf("failed publish %d's deliveries", i), got, 0)
 			continue
 		}
-		f.must(errs[i], fmt.Sprintf("publish %d", i))
-		f.must(err, fmt.Sprintf("event of publish %d", i))
+		f.must(errs[i], "publish %d", i)
+		f.must(err, "event of publish %d", i)
 		if len(results[i]) != 1 || results[i][0].Event == nil {
 			f.Fatalf("publish %d answered %+v", i, results[i])
 		}
