@@ -61,33 +61,16 @@ func (s *Store) commitPublishes(group publishGroup) {
 // are read once per app and the rows are copied once. Any error undoes
 // the whole group and is returned without answering the requests.
 func (s *Store) commitTogether(group publishGroup) error {
-	results := make([][]store.PublishResult, len(group))
+	params := make([]*store.PublishParams, len(group))
+	for i, r := range group {
+		params[i] = r.Params
+	}
+	var results [][]store.PublishResult
 	err := s.tx(context.Background(), func(tx pgx.Tx) error {
-		var rows publishRows
-		hooks := map[string][]*hookd.Webhook{}
-		for i, r := range group {
-			ctx := context.WithoutCancel(r.Ctx)
-			appHooks, ok := hooks[r.Params.AppID]
-			if !ok {
-				var err error
-				if appHooks, err = routingWebhooks(ctx, tx, r.Params.AppID); err != nil {
-					return err
-				}
-				hooks[r.Params.AppID] = appHooks
-			}
-			res, err := s.stagePublish(ctx, tx, r.Params, appHooks, &rows)
-			if err != nil {
-				return err
-			}
-			results[i] = res
-		}
-		if err := rows.copy(context.Background(), tx); err != nil {
-			return err
-		}
-		if rows.due() {
-			return notifyDue(context.Background(), tx)
-		}
-		return nil
+		var err error
+		// The callers' deadlines must not interrupt a shared transaction.
+		results, err = s.publishTx(context.Background(), tx, params...)
+		return err
 	})
 	if err != nil {
 		return err
@@ -121,7 +104,6 @@ func distinctKeys(group publishGroup) bool {
 
 // commitEach stores each request of group in a savepoint of its own.
 func (s *Store) commitEach(group publishGroup) {
-	due := false
 	err := s.tx(context.Background(), func(tx pgx.Tx) error {
 		for _, r := range group {
 			ctx := context.WithoutCancel(r.Ctx)
@@ -129,9 +111,11 @@ func (s *Store) commitEach(group publishGroup) {
 				r.Err = fmt.Errorf("savepoint: %w", err)
 				continue
 			}
-			r.Result, r.Err = s.publishTx(ctx, tx, r.Params)
-			if r.Err != nil {
-				r.Result = nil
+			results, err := s.publishTx(ctx, tx, r.Params)
+			if err == nil {
+				r.Result = results[0]
+			} else {
+				r.Err = err
 				if _, err := tx.Exec(context.Background(), `ROLLBACK TO SAVEPOINT publish`); err != nil {
 					return fmt.Errorf("rollback to savepoint: %w", err)
 				}
@@ -139,12 +123,6 @@ func (s *Store) commitEach(group publishGroup) {
 			if _, err := tx.Exec(context.Background(), `RELEASE SAVEPOINT publish`); err != nil {
 				return fmt.Errorf("release savepoint: %w", err)
 			}
-			for _, res := range r.Result {
-				due = due || (res.Deliveries > 0 && !res.Duplicate)
-			}
-		}
-		if due {
-			return notifyDue(context.Background(), tx)
 		}
 		return nil
 	})
@@ -180,22 +158,38 @@ func (pr *publishRows) copy(ctx context.Context, tx pgx.Tx) error {
 	return nil
 }
 
-// publishTx stores one publish request's events and deliveries in tx.
-func (s *Store) publishTx(ctx context.Context, tx pgx.Tx, p *store.PublishParams) ([]store.PublishResult, error) {
-	// Routing reads the app's webhooks as of this transaction; a
-	// concurrent status change commits either before (and is seen)
-	// or after (and moves the rows created here).
-	hooks, err := routingWebhooks(ctx, tx, p.AppID)
-	if err != nil {
-		return nil, err
-	}
+// publishTx stores the events and deliveries of publish requests in tx,
+// reading each app's webhooks once and copying all rows at the end. It
+// notifies waiting claimers if it made deliveries due.
+func (s *Store) publishTx(ctx context.Context, tx pgx.Tx, ps ...*store.PublishParams) ([][]store.PublishResult, error) {
 	var rows publishRows
-	results, err := s.stagePublish(ctx, tx, p, hooks, &rows)
-	if err != nil {
-		return nil, err
+	hooks := map[string][]*hookd.Webhook{}
+	results := make([][]store.PublishResult, len(ps))
+	for i, p := range ps {
+		// Routing reads the app's webhooks as of this transaction; a
+		// concurrent status change commits either before (and is seen)
+		// or after (and moves the rows created here).
+		appHooks, ok := hooks[p.AppID]
+		if !ok {
+			var err error
+			if appHooks, err = routingWebhooks(ctx, tx, p.AppID); err != nil {
+				return nil, err
+			}
+			hooks[p.AppID] = appHooks
+		}
+		res, err := s.stagePublish(ctx, tx, p, appHooks, &rows)
+		if err != nil {
+			return nil, err
+		}
+		results[i] = res
 	}
 	if err := rows.copy(ctx, tx); err != nil {
 		return nil, err
+	}
+	if rows.due() {
+		if err := notifyDue(ctx, tx); err != nil {
+			return nil, err
+		}
 	}
 	return results, nil
 }
