@@ -82,9 +82,10 @@ type Engine struct {
 	cfg      Config
 	leaseFor time.Duration
 
-	wake  chan struct{}
-	jobs  chan *store.Job // to the workers; never blocks a sender
-	freed chan struct{}   // signalled when an attempt ends
+	wake   chan struct{}
+	jobs   chan *store.Job // to the workers; never blocks a sender
+	freed  chan struct{}   // signalled when an attempt ends
+	opened chan struct{}   // signalled when a full webhook has room again
 
 	mu       sync.Mutex
 	held     int                      // claimed and not yet attempted
@@ -150,6 +151,7 @@ func New(st Store, client *http.Client, notifier Notifier, log *slog.Logger, cfg
 		wake:     make(chan struct{}, 1),
 		jobs:     make(chan *store.Job, 2*cfg.Workers),
 		freed:    make(chan struct{}, 1),
+		opened:   make(chan struct{}, 1),
 		perHook:  map[string]int{},
 		waiting:  map[string][]*store.Job{},
 		limiters: map[string]*limiter{},
@@ -258,31 +260,33 @@ func (e *Engine) dispatch(ctx context.Context) {
 		if room > 0 && claimed == room {
 			continue // more may be due right away
 		}
-		if claimed == 0 && e.anyFull() {
-			// Due deliveries there may be, of full webhooks: wait a
-			// little rather than claim again as each attempt ends.
-			sleep(ctx, 5*time.Millisecond)
-		}
-		e.idle(ctx, room == 0, claimed > 0)
+		e.idle(ctx, room == 0)
 	}
 }
 
-// idle waits for a reason to claim again: a wake-up, recorded work, or the
-// next delivery coming due.
-func (e *Engine) idle(ctx context.Context, full, claimedSome bool) {
+// idle waits, after a claim that took less than it could, for a reason to
+// claim again: a wake-up, the next delivery coming due, a full webhook
+// having room again, and, when the engine holds all it may, room for more.
+func (e *Engine) idle(ctx context.Context, full bool) {
 	wait := e.cfg.PollInterval
+	freed := e.freed
 	if !full {
+		// There is room: an attempt ending changes nothing, unless it
+		// gives a full webhook room again (opened).
+		freed = nil
 		next, ok, err := e.store.NextDue(ctx)
 		if err == nil && ok {
 			wait = min(wait, max(time.Until(next), 0))
 		}
-		if wait == 0 && !claimedSome {
-			// Due deliveries that could not be claimed (an ordered
-			// webhook's queue behind its head): do not spin.
-			wait = 20 * time.Millisecond
-		}
 		if wait == 0 {
-			return
+			// Due deliveries that the claim left: a full webhook's, or an
+			// ordered webhook's queue behind its head. Claiming again at
+			// once would find the same, so do not spin; an ordered queue
+			// moves on once its head is recorded.
+			wait = 20 * time.Millisecond
+			if e.anyFull() {
+				wait = 100 * time.Millisecond
+			}
 		}
 	}
 	t := time.NewTimer(wait)
@@ -290,7 +294,8 @@ func (e *Engine) idle(ctx context.Context, full, claimedSome bool) {
 	select {
 	case <-ctx.Done():
 	case <-e.wake:
-	case <-e.freed:
+	case <-freed:
+	case <-e.opened:
 	case <-t.C:
 	}
 }
@@ -395,6 +400,7 @@ func (e *Engine) admit(j *store.Job, now time.Time) (store.Deferral, bool) {
 		if len(e.waiting[w.ID]) < e.hold()-e.cfg.PerWebhook {
 			e.waiting[w.ID] = append(e.waiting[w.ID], j)
 			e.held++
+			e.markFull(w.ID)
 			return store.Deferral{}, true
 		}
 		// Hand it back for about as long as one of the webhook's
@@ -416,8 +422,17 @@ func (e *Engine) start(j *store.Job) {
 	e.held++
 	if j.Webhook != nil {
 		e.perHook[j.Webhook.ID]++
+		e.markFull(j.Webhook.ID)
 	}
 	e.jobs <- j
+}
+
+// markFull notes that a webhook holding all it may is full (see
+// admission). e.mu is held.
+func (e *Engine) markFull(id string) {
+	if e.perHook[id]+len(e.waiting[id]) >= e.hold() {
+		e.full[id] = true
+	}
 }
 
 // allow applies a webhook's rate limit. e.mu is held.
@@ -474,7 +489,14 @@ func (e *Engine) finish(webhookID string) {
 	e.mu.Lock()
 	if e.perHook[webhookID]--; e.perHook[webhookID] <= 0 {
 		delete(e.perHook, webhookID)
+	}
+	if e.full[webhookID] && e.perHook[webhookID]+len(e.waiting[webhookID]) <= e.hold()/2 {
+		// Half empty: claims may come for its deliveries again.
 		delete(e.full, webhookID)
+		select {
+		case e.opened <- struct{}{}:
+		default:
+		}
 	}
 	if queue := e.waiting[webhookID]; len(queue) > 0 {
 		next := queue[0]

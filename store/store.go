@@ -199,7 +199,9 @@ type ClaimParams struct {
 	Scan int
 	// Full lists webhooks that have no room for more deliveries: their due
 	// deliveries are left due, or, those looked at of a webhook mapped to a
-	// time, due again then, so that later claims look past them.
+	// time, due again then, so that later claims look past them. A store
+	// may push deliveries back only when the claim takes none (when they
+	// may be hiding others).
 	Full map[string]time.Time
 	// Admit, when set, is asked about each other due delivery looked at,
 	// given its webhook id ("" for none), and leases those it takes; it lets

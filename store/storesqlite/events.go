@@ -27,8 +27,13 @@ const maxGroup = 64
 type publishGroup = []*store.GroupRequest[*store.PublishParams, []store.PublishResult]
 
 // commitPublishes commits a group of publish requests in one transaction.
+//
+// The deliveries it writes are due at their publish's time, which may fall
+// a little before where claims start looking (see ClaimDue) if a claim ran
+// while the group waited; they go with the next claim that looks from the
+// first, within fullScanEvery.
 func (s *Store) commitPublishes(group publishGroup) {
-	err := s.tx(context.Background(), func(tx *sql.Tx) error {
+	err := s.write(context.Background(), func(tx *sql.Tx) error {
 		for _, r := range group {
 			// A caller that hung up is answered without work; one that
 			// hangs up now must not interrupt the shared transaction.
@@ -294,11 +299,13 @@ func attachDeliveries(ctx context.Context, q queryer, events []*hookd.Event, web
 const deliveryColumns = `d.id, d.app_id, d.event_id, coalesce(d.source_id, ''), coalesce(d.webhook_id, ''), coalesce(d.url, ''), d.status, d.attempt_count,
 	d.next_attempt_at, coalesce(d.last_status_code, 0), d.test, d.created_at, d.updated_at`
 
-func scanDelivery(row interface{ Scan(...any) error }) (*hookd.Delivery, error) {
+// scanDelivery scans deliveryColumns, then any columns after them into
+// extra.
+func scanDelivery(row interface{ Scan(...any) error }, extra ...any) (*hookd.Delivery, error) {
 	var d hookd.Delivery
 	var next sql.NullInt64
 	var created, upd int64
-	err := row.Scan(&d.ID, &d.AppID, &d.EventID, &d.SourceID, &d.WebhookID, &d.URL, &d.Status, &d.AttemptCount, &next, &d.LastStatusCode, &d.Test, &created, &upd)
+	err := row.Scan(append([]any{&d.ID, &d.AppID, &d.EventID, &d.SourceID, &d.WebhookID, &d.URL, &d.Status, &d.AttemptCount, &next, &d.LastStatusCode, &d.Test, &created, &upd}, extra...)...)
 	if err != nil {
 		return nil, err
 	}

@@ -16,19 +16,34 @@ import (
 // retry). So an ended lease is kept, with the number of the commit that
 // ended it, until a claim starts whose snapshot is sure to hold that
 // commit; until then claims skip the delivery as if it were still leased.
+//
+// A lease also keeps its delivery's rowid and due time as the claim found
+// them, so that claims can pass over leased deliveries in the due index
+// without reading their rows, and leave out those due before where they
+// start looking.
 type leaseTable struct {
 	mu    sync.Mutex
-	live  map[string]lease  // by delivery id
-	ended map[string]uint64 // by delivery id: the commit after which the lease ended
+	live  map[string]lease      // by delivery id
+	ended map[string]endedLease // by delivery id
 }
 
 type lease struct {
 	owner string
 	until time.Time
+	rowid int64
+	due   int64 // Unix ms
+	// ordered tells that the delivery's webhook is ordered: ending the
+	// lease may release the webhook's next delivery.
+	ordered bool
+}
+
+type endedLease struct {
+	seq uint64 // the commit after which the lease ended
+	lease
 }
 
 func newLeaseTable() *leaseTable {
-	return &leaseTable{live: map[string]lease{}, ended: map[string]uint64{}}
+	return &leaseTable{live: map[string]lease{}, ended: map[string]endedLease{}}
 }
 
 // held reports whether a live lease covers the delivery at now; a lease
@@ -48,29 +63,41 @@ func (t *leaseTable) owner(id string) string {
 	return t.live[id].owner
 }
 
-// skip returns the deliveries a claim must leave alone: those under a live
-// lease at now, and those whose lease ended after commit number seen, the
-// last the claim's snapshot is sure to hold. Expired leases and ended
-// leases the snapshot covers are forgotten.
-func (t *leaseTable) skip(now time.Time, seen uint64) []string {
+// skip returns the rowids of the deliveries due at or after from (Unix ms)
+// that a claim must leave alone: those under a live lease at now, and
+// those whose lease ended after commit number seen, the last the claim's
+// snapshot is sure to hold. Expired leases and ended leases the snapshot
+// covers are forgotten.
+func (t *leaseTable) skip(now time.Time, seen uint64, from int64) []int64 {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	ids := make([]string, 0, len(t.live)+len(t.ended))
+	rowids := make([]int64, 0, len(t.live)+len(t.ended))
 	for id, l := range t.live {
 		if now.After(l.until) {
 			delete(t.live, id)
 			continue
 		}
-		ids = append(ids, id)
+		if l.due >= from {
+			rowids = append(rowids, l.rowid)
+		}
 	}
-	for id, seq := range t.ended {
-		if seq <= seen {
+	for id, e := range t.ended {
+		if e.seq <= seen {
 			delete(t.ended, id)
 			continue
 		}
-		ids = append(ids, id)
+		if e.due >= from {
+			rowids = append(rowids, e.rowid)
+		}
 	}
-	return ids
+	return rowids
+}
+
+// len returns how many leases the table holds, live or ended.
+func (t *leaseTable) len() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.live) + len(t.ended)
 }
 
 // count returns how many leases are live at now.
@@ -86,24 +113,27 @@ func (t *leaseTable) count(now time.Time) int {
 	return n
 }
 
-// take leases the delivery to owner.
-func (t *leaseTable) take(id, owner string, until time.Time) {
+// take records the lease of a delivery.
+func (t *leaseTable) take(id string, l lease) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.live[id] = lease{owner: owner, until: until}
+	t.live[id] = l
 	delete(t.ended, id)
 }
 
-// end ends the leases of ids that owner holds, as of commit number seq.
-func (t *leaseTable) end(owner string, ids []string, seq uint64) {
+// end ends the leases of ids that owner holds, as of commit number seq,
+// and reports whether one of them was of an ordered webhook's delivery.
+func (t *leaseTable) end(owner string, ids []string, seq uint64) (ordered bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for _, id := range ids {
 		if l, ok := t.live[id]; ok && l.owner == owner {
 			delete(t.live, id)
-			t.ended[id] = seq
+			t.ended[id] = endedLease{seq: seq, lease: l}
+			ordered = ordered || l.ordered
 		}
 	}
+	return ordered
 }
 
 // clear ends the delivery's lease, whoever holds it, as of commit number
@@ -111,8 +141,8 @@ func (t *leaseTable) end(owner string, ids []string, seq uint64) {
 func (t *leaseTable) clear(id string, seq uint64) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if _, ok := t.live[id]; ok {
+	if l, ok := t.live[id]; ok {
 		delete(t.live, id)
-		t.ended[id] = seq
+		t.ended[id] = endedLease{seq: seq, lease: l}
 	}
 }

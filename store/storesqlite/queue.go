@@ -11,28 +11,30 @@ import (
 	"github.com/hookd/hookd/store"
 )
 
-// dueQuery finds up to ?2 claimable deliveries among the first ?5 due,
-// in due order. A delivery is due when it is pending and its time has
-// come; it is claimable unless its webhook is in the JSON array ?4 (full;
-// the due index holds the webhook, so skipping those costs no row reads),
-// it is in ?3 (leased), or its webhook or source is not active (test
-// deliveries and one-off URLs go regardless). An ordered webhook releases
-// only its oldest open delivery.
-const dueQuery = `SELECT ` + deliveryColumns + ` FROM (
-		SELECT d.id FROM (
+// dueQuery finds up to ?2 claimable deliveries among the first ?5 due at
+// or after ?6, in due order, with their rowids. A delivery is due when it
+// is pending and its time has come; it is claimable unless its webhook is in the JSON
+// array ?4 (full), its rowid is in ?3 (leased), or its webhook or source is
+// not active (test deliveries and one-off URLs go regardless). The due
+// index holds the webhook and the rowid, so passing over full webhooks'
+// and leased deliveries reads no rows. An ordered webhook releases only
+// its oldest open delivery.
+const dueQuery = `SELECT ` + deliveryColumns + `, d.rowid FROM (
+		SELECT d.rowid AS rid FROM (
 			SELECT rowid, webhook_id FROM deliveries INDEXED BY deliveries_due
-			WHERE status = 'pending' AND next_attempt_at <= ?1 ORDER BY next_attempt_at LIMIT ?5) AS raw
+			WHERE status = 'pending' AND next_attempt_at <= ?1 AND next_attempt_at >= ?6
+			  AND rowid NOT IN (SELECT value FROM json_each(?3))
+			  AND coalesce(webhook_id, '') NOT IN (SELECT value FROM json_each(?4))
+			ORDER BY next_attempt_at LIMIT ?5) AS raw
 		JOIN deliveries d ON d.rowid = raw.rowid
 		LEFT JOIN webhooks w ON w.id = d.webhook_id
 		LEFT JOIN sources sr ON sr.id = d.source_id
-		WHERE coalesce(raw.webhook_id, '') NOT IN (SELECT value FROM json_each(?4))
-		  AND d.id NOT IN (SELECT value FROM json_each(?3))
-		  AND (d.test = 1 OR coalesce(w.status, sr.status, 'active') = 'active')
+		WHERE (d.test = 1 OR coalesce(w.status, sr.status, 'active') = 'active')
 		  AND (w.ordered IS NULL OR w.ordered = 0 OR d.test = 1 OR d.id = (
 			SELECT min(d2.id) FROM deliveries d2
 			WHERE d2.webhook_id = d.webhook_id AND d2.status IN ('pending', 'held') AND d2.test = 0))
 		LIMIT ?2) AS due
-	JOIN deliveries d ON d.id = due.id
+	JOIN deliveries d ON d.rowid = due.rid
 	ORDER BY d.next_attempt_at`
 
 // claimReach is how many due deliveries a claim passes over at most, in
@@ -46,19 +48,35 @@ const pushQuery = `UPDATE deliveries SET next_attempt_at = ?1 WHERE id IN (
 	SELECT id FROM (SELECT id, webhook_id FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ?2 ORDER BY next_attempt_at LIMIT ?4)
 	WHERE webhook_id = ?3)`
 
-// ClaimDue implements store.Store. It writes nothing, unless it pushes
-// full webhooks' deliveries back: the due rows, and what the attempts
+// fullScanEvery is how often at least a claim looks at the due
+// deliveries from the first, not from where the last claim ended.
+const fullScanEvery = time.Second
+
+// ClaimDue implements store.Store. It writes nothing, unless it finds
+// nothing to take and pushes full webhooks' deliveries back: the due rows, and what the attempts
 // need, are read in one read transaction on a reader connection, beside
 // the writer. Claims run one at a time (see leaseTable).
+//
+// Under a backlog, the head of the due index is the deliveries in flight,
+// all leased. So a claim starts where the last one ended, at the due time
+// of the last delivery it took, and passes over no more leases than those
+// due at that time or later. Deliveries it passes over before that point
+// (a full webhook's, say) wait for a claim that starts from the first:
+// the next one after a claim that found fewer than it could take, and at
+// least one every fullScanEvery, and the next one after a write that may
+// have made deliveries due before that point (see rescan).
 func (s *Store) ClaimDue(ctx context.Context, p *store.ClaimParams) ([]*store.Job, error) {
 	s.claiming.Lock()
 	defer s.claiming.Unlock()
-	seen := s.commits.Load()
-	skip := s.leases.skip(p.Now, seen)
-	// Pushing back looks at the due index itself, leased rows and all.
-	if err := s.push(ctx, p, p.ScanLimit()+len(skip)); err != nil {
-		return nil, fmt.Errorf("claim: %w", err)
+	from := s.cursor
+	if s.rescan.Swap(false) || p.Now.Sub(s.fullScan) >= fullScanEvery || p.Now.Before(s.fullScan) {
+		from = 0
 	}
+	if from == 0 {
+		s.fullScan = p.Now
+	}
+	seen := s.commits.Load()
+	skip := s.leases.skip(p.Now, seen, from)
 	skipJSON, err := json.Marshal(skip)
 	if err != nil {
 		return nil, err
@@ -72,20 +90,29 @@ func (s *Store) ClaimDue(ctx context.Context, p *store.ClaimParams) ([]*store.Jo
 		return nil, fmt.Errorf("claim: %w", err)
 	}
 	defer tx.Rollback()
-	rows, err := tx.StmtContext(ctx, s.read.due).QueryContext(ctx, ms(p.Now), p.ScanLimit(), string(skipJSON), string(fullJSON), max(p.ScanLimit()+len(skip), claimReach))
+	rows, err := tx.StmtContext(ctx, s.read.due).QueryContext(ctx, ms(p.Now), p.ScanLimit(), string(skipJSON), string(fullJSON), max(p.ScanLimit()+len(skip), claimReach), from)
 	if err != nil {
 		return nil, fmt.Errorf("claim: %w", err)
 	}
 	until := p.Now.Add(p.LeaseFor)
 	var jobs []*store.Job
-	for looked := 0; len(jobs) < p.Limit && looked < p.ScanLimit() && rows.Next(); looked++ {
-		d, err := scanDelivery(rows)
+	var rowids, due []int64
+	exhausted := false
+	for looked := 0; len(jobs) < p.Limit && looked < p.ScanLimit(); looked++ {
+		if !rows.Next() {
+			exhausted = true
+			break
+		}
+		var rowid int64
+		d, err := scanDelivery(rows, &rowid)
 		if err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("claim: %w", err)
 		}
 		if p.Admits(d.WebhookID) {
 			jobs = append(jobs, &store.Job{Delivery: d, LeaseUntil: until})
+			rowids = append(rowids, rowid)
+			due = append(due, ms(*d.NextAttemptAt))
 		}
 	}
 	rows.Close()
@@ -96,8 +123,22 @@ func (s *Store) ClaimDue(ctx context.Context, p *store.ClaimParams) ([]*store.Jo
 	if err != nil {
 		return nil, err
 	}
-	for _, j := range jobs {
-		s.leases.take(j.Delivery.ID, p.Owner, until)
+	for i, j := range jobs {
+		ordered := j.Webhook != nil && j.Webhook.Ordered
+		s.leases.take(j.Delivery.ID, lease{owner: p.Owner, until: until, rowid: rowids[i], due: due[i], ordered: ordered})
+	}
+	s.cursor = 0
+	if !exhausted && len(jobs) > 0 {
+		s.cursor = due[len(due)-1]
+	}
+	if len(jobs) == 0 {
+		// Only a claim that found nothing to take pushes full webhooks'
+		// deliveries back: then they may hide others. Otherwise it would
+		// wait for the writer, and hold up the claims after it, for
+		// nothing. Pushing back looks at the due index from the first.
+		if err := s.push(ctx, p, p.ScanLimit()+s.leases.len()); err != nil {
+			return nil, fmt.Errorf("claim: %w", err)
+		}
 	}
 	return jobs, nil
 }
@@ -257,7 +298,7 @@ func (s *Store) cachedWebhook(ctx context.Context, tx *sql.Tx, appID, id string)
 // multiRow), and one or two more per webhook whose counters moved.
 func (s *Store) RecordAttempts(ctx context.Context, results []*store.AttemptResult) ([]hookd.Notice, error) {
 	var notices []hookd.Notice
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(tx *sql.Tx) error {
 		notices = notices[:0]
 		infos, err := s.recordInfos(ctx, tx, results)
 		if err != nil {
@@ -316,7 +357,11 @@ func (s *Store) RecordAttempts(ctx context.Context, results []*store.AttemptResu
 	if err == nil {
 		seq := s.commits.Load()
 		for _, r := range results {
-			s.leases.end(r.Owner, []string{r.Attempt.DeliveryID}, seq)
+			if s.leases.end(r.Owner, []string{r.Attempt.DeliveryID}, seq) {
+				// The next of the ordered webhook's deliveries may go
+				// now, and it was due before this one.
+				s.rescan.Store(true)
+			}
 		}
 	}
 	return notices, err

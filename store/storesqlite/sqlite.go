@@ -56,10 +56,17 @@ type Store struct {
 	// Both serve leaseTable.
 	commits  atomic.Uint64
 	claiming sync.Mutex
-	sealer   store.Sealer
-	newID    func(string) string
-	apps     store.VersionCache[*hookd.App]
-	hooks    store.VersionCache[*hookd.Webhook]
+	// cursor is the due time (Unix ms) at which the next claim starts
+	// looking, 0 for the first due; fullScan is when a claim last looked
+	// from the first. Both are guarded by claiming.
+	cursor   int64
+	fullScan time.Time
+	// rescan tells the next claim to look from the first due delivery.
+	rescan atomic.Bool
+	sealer store.Sealer
+	newID  func(string) string
+	apps   store.VersionCache[*hookd.App]
+	hooks  store.VersionCache[*hookd.Webhook]
 
 	publishes *store.GroupCommitter[*store.PublishParams, []store.PublishResult]
 	closeOnce sync.Once
@@ -197,6 +204,18 @@ func (s *Store) ReleaseLeases(ctx context.Context) (int, error) {
 
 // tx runs fn in a write transaction.
 func (s *Store) tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	if err := s.write(ctx, fn); err != nil {
+		return err
+	}
+	// A write may make deliveries due before where claims start looking
+	// (a webhook resumed, say): the next claim looks from the first.
+	s.rescan.Store(true)
+	return nil
+}
+
+// write runs fn in a write transaction that leaves claims' cursor alone:
+// it makes no delivery due before the deliveries now due.
+func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)

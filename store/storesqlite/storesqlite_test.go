@@ -299,3 +299,9 @@ func TestStatusChangesMoveLargeBacklogsInChunks(t *testing.T) {
 		t.Fatalf("pending after the start-up reconciliation: %d, want %d", n, events)
 	}
 }
+
+func BenchmarkBacklogDrain(b *testing.B) {
+	storetest.BenchmarkBacklogDrain(b, func(b *testing.B, sealer store.Sealer) store.Store {
+		return openWith(b, filepath.Join(b.TempDir(), "hookd.db"), sealer)
+	}, 384, 192)
+}

@@ -3,6 +3,7 @@ package storetest
 import (
 	"fmt"
 	"reflect"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -295,6 +296,48 @@ func testClaim(t *testing.T, open opener) {
 		f.record(result(next, "c", at(time.Hour), 500))
 		f.wantStatus(app.ID, head(1), hookd.DeliveryFailed)
 		sameIDs(f, "head after the second failed", f.claimIDs("c", at(time.Hour), 100), []string{head(2)})
+	})
+
+	run(t, open, "PassedOver", func(f *fixture) {
+		// Under a backlog a claim may start looking where the last one
+		// ended; what it passed over still goes within a second, and
+		// what a resumed webhook releases goes at once.
+		app := f.newApp()
+		busy := f.newWebhook(app, func(w *hookd.Webhook) { w.Events = []string{"user.created"} })
+		other := f.newWebhook(app, func(w *hookd.Webhook) { w.Events = []string{"order.paid"} })
+		paused := f.newWebhook(app, func(w *hookd.Webhook) { w.Events = []string{"invoice.sent"} })
+		paused.Status = hookd.WebhookPaused
+		f.must(f.st.UpdateWebhook(f.ctx, paused, t0), "pause webhook")
+		for i := range 8 {
+			f.publishType(app, "user.created", at(time.Duration(i)*time.Millisecond))
+		}
+		passed := f.deliveryTo(app.ID, f.publishType(app, "order.paid", at(2*time.Millisecond)).ID, other.ID).ID
+		held := f.deliveryTo(app.ID, f.publishType(app, "invoice.sent", at(time.Millisecond)).ID, paused.ID).ID
+
+		jobs, err := f.st.ClaimDue(f.ctx, &store.ClaimParams{Owner: "a", Now: at(time.Minute), Limit: 3, LeaseFor: lease,
+			Admit: func(webhookID string) bool { return webhookID == busy.ID }})
+		f.must(err, "claim passing over a webhook")
+		equal(f, "claimed of the busy webhook", len(jobs), 3)
+		for _, j := range jobs {
+			equal(f, "claimed webhook", j.Delivery.WebhookID, busy.ID)
+		}
+		got := f.claimIDs("a", at(time.Minute), 1)
+		got = append(got, f.claimIDs("a", at(time.Minute+time.Second), 100)...)
+		if !slices.Contains(got, passed) {
+			f.Errorf("the delivery passed over was not claimed within a second: got %q", got)
+		}
+
+		// Claim some of a later backlog, then resume the webhook whose
+		// delivery was due before it.
+		for i := range 4 {
+			f.publishType(app, "user.created", at(10*time.Millisecond+time.Duration(i)*time.Millisecond))
+		}
+		equal(f, "claimed of the later backlog", len(f.claimIDs("a", at(time.Minute+time.Second), 2)), 2)
+		paused.Status = hookd.WebhookActive
+		f.must(f.st.UpdateWebhook(f.ctx, paused, at(time.Minute)), "resume webhook")
+		if got := f.claimIDs("a", at(time.Minute+time.Second), 100); !slices.Contains(got, held) {
+			f.Errorf("the resumed webhook's delivery was not claimed at once: got %q", got)
+		}
 	})
 
 	run(t, open, "Defer", func(f *fixture) {
