@@ -27,11 +27,9 @@ const maxGroup = 64
 type publishGroup = []*store.GroupRequest[*store.PublishParams, []store.PublishResult]
 
 // commitPublishes commits a group of publish requests in one transaction.
-//
-// The deliveries it writes are due at their publish's time, which may fall
-// a little before where claims start looking (see ClaimDue) if a claim ran
-// while the group waited; they go with the next claim that looks from the
-// first, within fullScanEvery.
+// The deliveries it writes are due at their publish's time, which falls
+// before where claims start looking (see ClaimDue) if a claim ran while
+// the group waited; the next claim then looks from the first.
 func (s *Store) commitPublishes(group publishGroup) {
 	err := s.write(context.Background(), func(tx *sql.Tx) error {
 		for _, r := range group {
@@ -59,9 +57,13 @@ func (s *Store) commitPublishes(group publishGroup) {
 		}
 		return nil
 	})
+	cursor := s.cursor.Load()
 	for _, r := range group {
 		if err != nil && r.Err == nil {
 			r.Result, r.Err = nil, err
+		}
+		if r.Err == nil && ms(r.Params.Now) < cursor {
+			s.rescan.Store(true)
 		}
 	}
 }

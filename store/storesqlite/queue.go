@@ -43,10 +43,12 @@ const dueQuery = `SELECT ` + deliveryColumns + `, d.rowid FROM (
 const claimReach = 20000
 
 // pushQuery makes the deliveries of webhook ?3 among the first ?4 due at
-// ?2 due again at ?1.
-const pushQuery = `UPDATE deliveries SET next_attempt_at = ?1 WHERE id IN (
-	SELECT id FROM (SELECT id, webhook_id FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ?2 ORDER BY next_attempt_at LIMIT ?4)
-	WHERE webhook_id = ?3)`
+// ?2 due again at ?1, but for those whose rowids are in the JSON array ?5
+// (leased: a lease keeps the due time its claim found).
+const pushQuery = `UPDATE deliveries SET next_attempt_at = ?1 WHERE rowid IN (
+	SELECT rowid FROM (SELECT rowid, webhook_id FROM deliveries INDEXED BY deliveries_due
+		WHERE status = 'pending' AND next_attempt_at <= ?2 ORDER BY next_attempt_at LIMIT ?4)
+	WHERE webhook_id = ?3 AND rowid NOT IN (SELECT value FROM json_each(?5)))`
 
 // fullScanEvery is how often at least a claim looks at the due
 // deliveries from the first, not from where the last claim ended.
@@ -68,8 +70,8 @@ const fullScanEvery = time.Second
 func (s *Store) ClaimDue(ctx context.Context, p *store.ClaimParams) ([]*store.Job, error) {
 	s.claiming.Lock()
 	defer s.claiming.Unlock()
-	from := s.cursor
-	if s.rescan.Swap(false) || p.Now.Sub(s.fullScan) >= fullScanEvery || p.Now.Before(s.fullScan) {
+	from := s.cursor.Load()
+	if s.rescan.Swap(false) || s.opened(p) || p.Now.Sub(s.fullScan) >= fullScanEvery || p.Now.Before(s.fullScan) {
 		from = 0
 	}
 	if from == 0 {
@@ -97,6 +99,7 @@ func (s *Store) ClaimDue(ctx context.Context, p *store.ClaimParams) ([]*store.Jo
 	until := p.Now.Add(p.LeaseFor)
 	var jobs []*store.Job
 	var rowids, due []int64
+	var refused int64 // the due time of the first delivery Admit turned down
 	exhausted := false
 	for looked := 0; len(jobs) < p.Limit && looked < p.ScanLimit(); looked++ {
 		if !rows.Next() {
@@ -113,6 +116,8 @@ func (s *Store) ClaimDue(ctx context.Context, p *store.ClaimParams) ([]*store.Jo
 			jobs = append(jobs, &store.Job{Delivery: d, LeaseUntil: until})
 			rowids = append(rowids, rowid)
 			due = append(due, ms(*d.NextAttemptAt))
+		} else if refused == 0 {
+			refused = ms(*d.NextAttemptAt)
 		}
 	}
 	rows.Close()
@@ -127,25 +132,51 @@ func (s *Store) ClaimDue(ctx context.Context, p *store.ClaimParams) ([]*store.Jo
 		ordered := j.Webhook != nil && j.Webhook.Ordered
 		s.leases.take(j.Delivery.ID, lease{owner: p.Owner, until: until, rowid: rowids[i], due: due[i], ordered: ordered})
 	}
-	s.cursor = 0
-	if !exhausted && len(jobs) > 0 {
-		s.cursor = due[len(due)-1]
+	// The next claim starts at the first delivery turned down, or after
+	// the last one taken; from the first if this one ran out of due
+	// deliveries.
+	switch {
+	case exhausted || len(jobs) == 0 && refused == 0:
+		s.cursor.Store(0)
+	case refused != 0:
+		s.cursor.Store(refused)
+	default:
+		s.cursor.Store(due[len(due)-1])
 	}
 	if len(jobs) == 0 {
 		// Only a claim that found nothing to take pushes full webhooks'
 		// deliveries back: then they may hide others. Otherwise it would
 		// wait for the writer, and hold up the claims after it, for
-		// nothing. Pushing back looks at the due index from the first.
-		if err := s.push(ctx, p, p.ScanLimit()+s.leases.len()); err != nil {
+		// nothing.
+		if err := s.push(ctx, p); err != nil {
 			return nil, fmt.Errorf("claim: %w", err)
 		}
 	}
 	return jobs, nil
 }
 
-// push moves the due deliveries of full webhooks, among the first window
-// due, to the times p.Full gives.
-func (s *Store) push(ctx context.Context, p *store.ClaimParams, window int) error {
+// opened reports whether a webhook that was full at the last claim no
+// longer is: the claims since may have passed its deliveries over. It
+// remembers p's full webhooks for the next claim. s.claiming is held.
+func (s *Store) opened(p *store.ClaimParams) bool {
+	opened := false
+	for id := range s.lastFull {
+		if _, ok := p.Full[id]; !ok {
+			opened = true
+			delete(s.lastFull, id)
+		}
+	}
+	for id := range p.Full {
+		s.lastFull[id] = true
+	}
+	return opened
+}
+
+// push moves the due deliveries of full webhooks that are not leased,
+// among as many due as a claim looks at from the first, to the times
+// p.Full gives. They move later, past where claims start: the cursor
+// stays.
+func (s *Store) push(ctx context.Context, p *store.ClaimParams) error {
 	var pushing bool
 	for _, at := range p.Full {
 		pushing = pushing || !at.IsZero()
@@ -153,13 +184,19 @@ func (s *Store) push(ctx context.Context, p *store.ClaimParams, window int) erro
 	if !pushing {
 		return nil
 	}
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	leased := s.leases.skip(p.Now, 0, 0)
+	leasedJSON, err := json.Marshal(leased)
+	if err != nil {
+		return err
+	}
+	window := p.ScanLimit() + len(leased)
+	return s.write(ctx, func(tx *sql.Tx) error {
 		stmt := tx.StmtContext(ctx, s.stmt.push)
 		for id, at := range p.Full {
 			if at.IsZero() {
 				continue
 			}
-			if _, err := stmt.ExecContext(ctx, ms(at), ms(p.Now), id, window); err != nil {
+			if _, err := stmt.ExecContext(ctx, ms(at), ms(p.Now), id, window, string(leasedJSON)); err != nil {
 				return fmt.Errorf("push back deliveries of webhook %s: %w", id, err)
 			}
 		}
@@ -180,7 +217,8 @@ func (s *Store) reschedule(ctx context.Context, deferrals []store.Deferral) erro
 	if len(deferrals) == 0 {
 		return nil
 	}
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	// They move to later than now, past where claims start.
+	return s.write(ctx, func(tx *sql.Tx) error {
 		stmt := tx.StmtContext(ctx, s.stmt.reschedule)
 		for _, d := range deferrals {
 			if _, err := stmt.ExecContext(ctx, ms(d.At), d.DeliveryID); err != nil {
@@ -356,11 +394,15 @@ func (s *Store) RecordAttempts(ctx context.Context, results []*store.AttemptResu
 	})
 	if err == nil {
 		seq := s.commits.Load()
+		cursor := s.cursor.Load()
 		for _, r := range results {
 			if s.leases.end(r.Owner, []string{r.Attempt.DeliveryID}, seq) {
 				// The next of the ordered webhook's deliveries may go
 				// now, and it was due before this one.
 				s.rescan.Store(true)
+			}
+			if !r.NextAttemptAt.IsZero() && ms(r.NextAttemptAt) < cursor {
+				s.rescan.Store(true) // a retry due at once
 			}
 		}
 	}
@@ -468,6 +510,11 @@ func (s *Store) Defer(ctx context.Context, owner string, deferrals []store.Defer
 		return err
 	}
 	s.leases.end(owner, ids, s.commits.Load())
+	if len(later) < len(ids) {
+		// Handed back due at once, at the time a claim found them,
+		// which may be before where claims start.
+		s.rescan.Store(true)
+	}
 	return nil
 }
 

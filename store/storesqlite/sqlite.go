@@ -57,10 +57,12 @@ type Store struct {
 	commits  atomic.Uint64
 	claiming sync.Mutex
 	// cursor is the due time (Unix ms) at which the next claim starts
-	// looking, 0 for the first due; fullScan is when a claim last looked
-	// from the first. Both are guarded by claiming.
-	cursor   int64
+	// looking, 0 for the first due; it is written under claiming.
+	// fullScan is when a claim last looked from the first, lastFull the
+	// full webhooks of the last claim; both are guarded by claiming.
+	cursor   atomic.Int64
 	fullScan time.Time
+	lastFull map[string]bool
 	// rescan tells the next claim to look from the first due delivery.
 	rescan atomic.Bool
 	sealer store.Sealer
@@ -127,7 +129,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		w.Close()
 		return nil, err
 	}
-	s := &Store{w: w, r: r, stmt: st, read: rst, leases: newLeaseTable(), sealer: cfg.Sealer, newID: cfg.NewID}
+	s := &Store{w: w, r: r, stmt: st, read: rst, leases: newLeaseTable(), lastFull: map[string]bool{}, sealer: cfg.Sealer, newID: cfg.NewID}
 	s.publishes = store.NewGroupCommitter(1, maxGroup, s.commitPublishes)
 	return s, nil
 }
@@ -214,7 +216,7 @@ func (s *Store) tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 }
 
 // write runs fn in a write transaction that leaves claims' cursor alone:
-// it makes no delivery due before the deliveries now due.
+// the caller sets rescan if it makes a delivery due before the cursor.
 func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {

@@ -340,6 +340,29 @@ func testClaim(t *testing.T, open opener) {
 		}
 	})
 
+	run(t, open, "PushSparesLeases", func(f *fixture) {
+		// Pushing a full webhook's deliveries back leaves those in flight
+		// alone: they are never claimed twice.
+		app := f.newApp()
+		w := f.newWebhook(app)
+		for i := range 3 {
+			f.publishType(app, "user.created", at(time.Duration(i)*time.Millisecond))
+		}
+		first := f.claimOne("a", at(time.Minute))
+		jobs, err := f.st.ClaimDue(f.ctx, &store.ClaimParams{Owner: "a", Now: at(time.Minute), Limit: 10, LeaseFor: lease,
+			Full: map[string]time.Time{w.ID: at(90 * time.Second)}})
+		f.must(err, "claim pushing the webhook back")
+		equal(f, "claimed while the webhook is full", len(jobs), 0)
+		var got []string
+		for range 3 {
+			got = append(got, f.claimIDs("b", at(90*time.Second), 1)...)
+		}
+		if slices.Contains(got, first.Delivery.ID) {
+			f.Errorf("the delivery in flight was claimed again after a push: %q", got)
+		}
+		equal(f, "claimed after the push", len(got), 2)
+	})
+
 	run(t, open, "Defer", func(f *fixture) {
 		app := f.newApp()
 		f.newWebhook(app)
