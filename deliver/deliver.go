@@ -281,11 +281,12 @@ func (e *Engine) idle(ctx context.Context, full bool) {
 		if wait == 0 {
 			// Due deliveries that the claim left: a full webhook's, or an
 			// ordered webhook's queue behind its head. Claiming again at
-			// once would find the same, so do not spin; an ordered queue
-			// moves on once its head is recorded.
+			// once would find the same, so do not spin: a full webhook
+			// signals when it has room again (opened), and an ordered
+			// queue moves on once its head is recorded.
 			wait = 20 * time.Millisecond
 			if e.anyFull() {
-				wait = 100 * time.Millisecond
+				wait = e.cfg.PollInterval
 			}
 		}
 	}

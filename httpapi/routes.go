@@ -428,9 +428,9 @@ func (s *Server) publishBatch(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	views := make([]*publishedJSON, len(out))
+	views := make([]*batchItemJSON, len(out))
 	for i, p := range out {
-		views[i] = publishedView(p)
+		views[i] = batchItemView(p)
 	}
 	writeJSON(w, http.StatusAccepted, map[string]any{"events": views})
 }

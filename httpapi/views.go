@@ -195,6 +195,25 @@ type publishedJSON struct {
 	Deliveries     int             `json:"deliveries"`
 }
 
+// batchItemJSON is one event of a batch's answer: the event without its
+// data, which the caller has just sent (echoing a thousand of them would
+// cost more than storing them).
+type batchItemJSON struct {
+	ID             string    `json:"id"`
+	AppID          string    `json:"app_id"`
+	Type           string    `json:"type"`
+	IdempotencyKey *string   `json:"idempotency_key"`
+	CreatedAt      *jsonTime `json:"created_at"`
+	Test           bool      `json:"test"`
+	Deliveries     int       `json:"deliveries"`
+}
+
+func batchItemView(p *service.Published) *batchItemJSON {
+	e := p.Event
+	return &batchItemJSON{ID: e.ID, AppID: e.AppID, Type: e.Type, IdempotencyKey: str(e.IdempotencyKey),
+		CreatedAt: ts(e.CreatedAt), Test: e.Test, Deliveries: p.Deliveries}
+}
+
 func publishedView(p *service.Published) *publishedJSON {
 	e := p.Event
 	return &publishedJSON{ID: e.ID, AppID: e.AppID, Type: e.Type, Data: e.Data, IdempotencyKey: str(e.IdempotencyKey),

@@ -127,6 +127,7 @@ func (s *Store) DeleteApp(ctx context.Context, id string) error {
 	if n, _ := res.RowsAffected(); n == 0 {
 		return notFound("app", id)
 	}
+	s.deletedDeliveries()
 	return nil
 }
 

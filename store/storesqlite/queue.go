@@ -11,21 +11,16 @@ import (
 	"github.com/hookd/hookd/store"
 )
 
-// dueQuery finds up to ?2 claimable deliveries among the first ?5 due at
-// or after ?6, in due order, with their rowids. A delivery is due when it
-// is pending and its time has come; it is claimable unless its webhook is in the JSON
-// array ?4 (full), its rowid is in ?3 (leased), or its webhook or source is
-// not active (test deliveries and one-off URLs go regardless). The due
-// index holds the webhook and the rowid, so passing over full webhooks'
-// and leased deliveries reads no rows. An ordered webhook releases only
-// its oldest open delivery.
-const dueQuery = `SELECT ` + deliveryColumns + `, d.rowid FROM (
-		SELECT d.rowid AS rid FROM (
-			SELECT rowid, webhook_id FROM deliveries INDEXED BY deliveries_due
-			WHERE status = 'pending' AND next_attempt_at <= ?1 AND next_attempt_at >= ?6
-			  AND rowid NOT IN (SELECT value FROM json_each(?3))
-			  AND coalesce(webhook_id, '') NOT IN (SELECT value FROM json_each(?4))
-			ORDER BY next_attempt_at LIMIT ?5) AS raw
+// claimQuery finds up to ?2 claimable deliveries among the due ones that
+// raw selects (rowid and webhook_id), in due order, with their rowids. A
+// delivery is due when it is pending and its time (?1) has come; it is
+// claimable unless its webhook is in the JSON array ?4 (full), its rowid is
+// in ?3 (leased), or its webhook or source is not active (test deliveries
+// and one-off URLs go regardless). An ordered webhook releases only its
+// oldest open delivery.
+func claimQuery(raw string) string {
+	return `SELECT ` + deliveryColumns + `, d.rowid FROM (
+		SELECT d.rowid AS rid FROM (` + raw + `) AS raw
 		JOIN deliveries d ON d.rowid = raw.rowid
 		LEFT JOIN webhooks w ON w.id = d.webhook_id
 		LEFT JOIN sources sr ON sr.id = d.source_id
@@ -36,6 +31,40 @@ const dueQuery = `SELECT ` + deliveryColumns + `, d.rowid FROM (
 		LIMIT ?2) AS due
 	JOIN deliveries d ON d.rowid = due.rid
 	ORDER BY d.next_attempt_at`
+}
+
+// dueQuery looks at the first ?5 due at or after ?6. The due index holds
+// the webhook and the rowid, so passing over full webhooks' and leased
+// deliveries reads no rows.
+var dueQuery = claimQuery(`SELECT rowid, webhook_id FROM deliveries INDEXED BY deliveries_due
+	WHERE status = 'pending' AND next_attempt_at <= ?1 AND next_attempt_at >= ?6
+	  AND rowid NOT IN (SELECT value FROM json_each(?3))
+	  AND coalesce(webhook_id, '') NOT IN (SELECT value FROM json_each(?4))
+	ORDER BY next_attempt_at LIMIT ?5`)
+
+// newDueQuery looks only at what is new since a quiet claim (see
+// quietMark): deliveries written since, with rowids above ?5, and
+// deliveries that came due since, after ?6.
+var newDueQuery = claimQuery(`SELECT rowid, webhook_id FROM (
+		SELECT rowid, webhook_id FROM deliveries
+		WHERE rowid > ?5 AND status = 'pending' AND next_attempt_at <= ?1
+		UNION
+		SELECT rowid, webhook_id FROM deliveries INDEXED BY deliveries_due
+		WHERE status = 'pending' AND next_attempt_at <= ?1 AND next_attempt_at > ?6)
+	WHERE rowid NOT IN (SELECT value FROM json_each(?3))
+	  AND coalesce(webhook_id, '') NOT IN (SELECT value FROM json_each(?4))`)
+
+// quietMark remembers a claim that found nothing it could take: every
+// due delivery it looked at was leased or a full webhook's. Until a full
+// webhook has room again or a write makes deliveries due that were not
+// (see rescan), the claims after it need look only at what is new: the
+// deliveries written since, and those that came due since. Deliveries
+// that a claim with a reach could not see wait for the next claim that
+// looks from the first, within fullScanEvery.
+type quietMark struct {
+	at    int64 // the claim's now, in Unix ms
+	rowid int64 // the largest rowid of deliveries in its snapshot
+}
 
 // claimReach is how many due deliveries a claim passes over at most, in
 // the due index alone, looking past those of full webhooks and leased ones;
@@ -72,10 +101,14 @@ func (s *Store) ClaimDue(ctx context.Context, p *store.ClaimParams) ([]*store.Jo
 	defer s.claiming.Unlock()
 	from := s.cursor.Load()
 	if s.rescan.Swap(false) || s.opened(p) || p.Now.Sub(s.fullScan) >= fullScanEvery || p.Now.Before(s.fullScan) {
-		from = 0
+		from, s.quiet = 0, nil
 	}
-	if from == 0 {
+	if from == 0 && s.quiet == nil {
 		s.fullScan = p.Now
+	}
+	quiet := s.quiet
+	if quiet != nil {
+		from = quiet.at
 	}
 	seen := s.commits.Load()
 	skip := s.leases.skip(p.Now, seen, from)
@@ -92,7 +125,16 @@ func (s *Store) ClaimDue(ctx context.Context, p *store.ClaimParams) ([]*store.Jo
 		return nil, fmt.Errorf("claim: %w", err)
 	}
 	defer tx.Rollback()
-	rows, err := tx.StmtContext(ctx, s.read.due).QueryContext(ctx, ms(p.Now), p.ScanLimit(), string(skipJSON), string(fullJSON), max(p.ScanLimit()+len(skip), claimReach), from)
+	var newest int64
+	if err := tx.StmtContext(ctx, s.read.lastDelivery).QueryRowContext(ctx).Scan(&newest); err != nil {
+		return nil, fmt.Errorf("claim: %w", err)
+	}
+	var rows *sql.Rows
+	if quiet != nil {
+		rows, err = tx.StmtContext(ctx, s.read.newDue).QueryContext(ctx, ms(p.Now), p.ScanLimit(), string(skipJSON), string(fullJSON), quiet.rowid, quiet.at)
+	} else {
+		rows, err = tx.StmtContext(ctx, s.read.due).QueryContext(ctx, ms(p.Now), p.ScanLimit(), string(skipJSON), string(fullJSON), max(p.ScanLimit()+len(skip), claimReach), from)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("claim: %w", err)
 	}
@@ -134,9 +176,18 @@ func (s *Store) ClaimDue(ctx context.Context, p *store.ClaimParams) ([]*store.Jo
 	}
 	// The next claim starts at the first delivery turned down, or after
 	// the last one taken; from the first if this one ran out of due
-	// deliveries.
+	// deliveries; with what is new if it found nothing it could take.
+	s.quiet = nil
+	s.quietAt.Store(0)
 	switch {
-	case exhausted || len(jobs) == 0 && refused == 0:
+	case len(jobs) == 0 && refused == 0:
+		s.cursor.Store(0)
+		s.quiet = &quietMark{at: ms(p.Now), rowid: newest}
+		if quiet != nil {
+			s.quiet.rowid = max(newest, quiet.rowid)
+		}
+		s.quietAt.Store(s.quiet.at)
+	case exhausted:
 		s.cursor.Store(0)
 	case refused != 0:
 		s.cursor.Store(refused)
@@ -153,6 +204,14 @@ func (s *Store) ClaimDue(ctx context.Context, p *store.ClaimParams) ([]*store.Jo
 		}
 	}
 	return jobs, nil
+}
+
+// horizon is the due time before which the next claim may not look
+// (Unix ms; 0 if it looks from the first), but for deliveries written
+// since the last: a write that makes a delivery due before it sets
+// rescan.
+func (s *Store) horizon() int64 {
+	return max(s.cursor.Load(), s.quietAt.Load())
 }
 
 // opened reports whether a webhook that was full at the last claim no
@@ -394,14 +453,14 @@ func (s *Store) RecordAttempts(ctx context.Context, results []*store.AttemptResu
 	})
 	if err == nil {
 		seq := s.commits.Load()
-		cursor := s.cursor.Load()
+		horizon := s.horizon()
 		for _, r := range results {
 			if s.leases.end(r.Owner, []string{r.Attempt.DeliveryID}, seq) {
 				// The next of the ordered webhook's deliveries may go
 				// now, and it was due before this one.
 				s.rescan.Store(true)
 			}
-			if !r.NextAttemptAt.IsZero() && ms(r.NextAttemptAt) < cursor {
+			if !r.NextAttemptAt.IsZero() && ms(r.NextAttemptAt) < horizon {
 				s.rescan.Store(true) // a retry due at once
 			}
 		}

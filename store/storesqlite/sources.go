@@ -156,6 +156,7 @@ func (s *Store) DeleteSource(ctx context.Context, appID, id string) error {
 	if n, _ := res.RowsAffected(); n == 0 {
 		return notFound("source", id)
 	}
+	s.deletedDeliveries()
 	return nil
 }
 

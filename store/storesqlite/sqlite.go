@@ -63,6 +63,8 @@ type Store struct {
 	cursor   atomic.Int64
 	fullScan time.Time
 	lastFull map[string]bool
+	quiet    *quietMark   // guarded by claiming
+	quietAt  atomic.Int64 // quiet's at, 0 if none
 	// rescan tells the next claim to look from the first due delivery.
 	rescan atomic.Bool
 	sealer store.Sealer
@@ -213,6 +215,13 @@ func (s *Store) tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	// (a webhook resumed, say): the next claim looks from the first.
 	s.rescan.Store(true)
 	return nil
+}
+
+// deletedDeliveries notes that deliveries may have been deleted: the
+// newest one's rowid may be given again, which claims that look only at
+// what is new (see quietMark) would not see.
+func (s *Store) deletedDeliveries() {
+	s.rescan.Store(true)
 }
 
 // write runs fn in a write transaction that leaves claims' cursor alone:

@@ -17,7 +17,7 @@ type stmts struct {
 
 // readStmts are the delivery path's statements on the reader pool.
 type readStmts struct {
-	due, jobEvents, appVersion, webhookVersion *sql.Stmt
+	due, newDue, lastDelivery, jobEvents, appVersion, webhookVersion *sql.Stmt
 }
 
 func prepareReads(ctx context.Context, db *sql.DB) (*readStmts, error) {
@@ -32,6 +32,8 @@ func prepareReads(ctx context.Context, db *sql.DB) (*readStmts, error) {
 		*dst = stmt
 	}
 	p(&st.due, dueQuery)
+	p(&st.newDue, newDueQuery)
+	p(&st.lastDelivery, `SELECT coalesce(max(rowid), 0) FROM deliveries`)
 	p(&st.jobEvents, `SELECT id, type, payload, created_at, coalesce(headers, ''), coalesce(content_type, '') FROM events
 		WHERE id IN (SELECT value FROM json_each(?))`)
 	p(&st.appVersion, `SELECT version FROM apps WHERE id = ?`)
@@ -44,7 +46,7 @@ func prepareReads(ctx context.Context, db *sql.DB) (*readStmts, error) {
 }
 
 func (st *readStmts) close() {
-	for _, s := range []*sql.Stmt{st.due, st.jobEvents, st.appVersion, st.webhookVersion} {
+	for _, s := range []*sql.Stmt{st.due, st.newDue, st.lastDelivery, st.jobEvents, st.appVersion, st.webhookVersion} {
 		if s != nil {
 			s.Close()
 		}

@@ -283,6 +283,7 @@ func (s *Store) DeleteWebhook(ctx context.Context, appID, id string) error {
 	if n, _ := res.RowsAffected(); n == 0 {
 		return notFound("webhook", id)
 	}
+	s.deletedDeliveries()
 	return nil
 }
 

@@ -363,6 +363,44 @@ func testClaim(t *testing.T, open opener) {
 		equal(f, "claimed after the push", len(got), 2)
 	})
 
+	run(t, open, "AfterNothingToTake", func(f *fixture) {
+		// A claim that finds only a full webhook's deliveries may make the
+		// next ones look only at what is new; what is new still goes at
+		// once, even when it is due before that claim's time.
+		app := f.newApp()
+		busy := f.newWebhook(app, func(w *hookd.Webhook) { w.Events = []string{"user.created"} })
+		other := f.newWebhook(app, func(w *hookd.Webhook) { w.Events = []string{"order.paid"} })
+		full := map[string]time.Time{busy.ID: {}}
+		claimBeside := func(now time.Time) []string {
+			f.Helper()
+			jobs, err := f.st.ClaimDue(f.ctx, &store.ClaimParams{Owner: "a", Now: now, Limit: 10, LeaseFor: lease, Full: full})
+			f.must(err, "claim beside a full webhook at %v", now)
+			return jobIDs(jobs)
+		}
+		for i := range 5 {
+			f.publishType(app, "user.created", at(time.Duration(i)*time.Millisecond))
+		}
+		sameIDs(f, "claimed beside the full webhook", claimBeside(at(time.Minute)), nil)
+
+		// Published with a time before that claim's.
+		late := f.deliveryTo(app.ID, f.publishType(app, "order.paid", at(time.Second)).ID, other.ID).ID
+		sameIDs(f, "claimed after a late publish", claimBeside(at(time.Minute)), []string{late})
+
+		// A retry due before an empty claim's time.
+		retried := f.deliveryTo(app.ID, f.publishType(app, "order.paid", at(2*time.Second)).ID, other.ID).ID
+		jobs, err := f.st.ClaimDue(f.ctx, &store.ClaimParams{Owner: "a", Now: at(time.Minute), Limit: 10, LeaseFor: lease, Full: full})
+		f.must(err, "claim the other webhook's delivery")
+		sameIDs(f, "claimed to be retried", jobIDs(jobs), []string{retried})
+		sameIDs(f, "claimed with the other in flight", claimBeside(at(time.Minute)), nil)
+		f.record(retryAt(result(jobs[0], "a", at(time.Minute), 500), at(30*time.Second)))
+		sameIDs(f, "claimed after the retry", claimBeside(at(time.Minute)), []string{retried})
+
+		// What comes due later goes when it is due.
+		soon := f.deliveryTo(app.ID, f.publishType(app, "order.paid", at(time.Minute+time.Second)).ID, other.ID).ID
+		sameIDs(f, "claimed before it is due", claimBeside(at(time.Minute)), nil)
+		sameIDs(f, "claimed when due", claimBeside(at(time.Minute+time.Second)), []string{soon})
+	})
+
 	run(t, open, "Defer", func(f *fixture) {
 		app := f.newApp()
 		f.newWebhook(app)
