@@ -23,12 +23,18 @@ func TestConformance(t *testing.T) {
 }
 
 func BenchmarkDeliveryPath(b *testing.B) {
-	storetest.BenchmarkDeliveryPath(b, func(b *testing.B, sealer store.Sealer) store.Store {
-		st, err := storepg.Open(b.Context(), storepg.Config{URL: pgtest.URL(b), Sealer: sealer, NewID: ident.New(nil).New})
-		if err != nil {
-			b.Fatalf("open store: %v", err)
-		}
-		b.Cleanup(func() { st.Close() })
-		return st
-	}, 256)
+	storetest.BenchmarkDeliveryPath(b, openBench, 256)
+}
+
+func BenchmarkBacklogDrain(b *testing.B) {
+	storetest.BenchmarkBacklogDrain(b, openBench, 384, 192)
+}
+
+func openBench(b *testing.B, sealer store.Sealer) store.Store {
+	st, err := storepg.Open(b.Context(), storepg.Config{URL: pgtest.URL(b), Sealer: sealer, NewID: ident.New(nil).New})
+	if err != nil {
+		b.Fatalf("open store: %v", err)
+	}
+	b.Cleanup(func() { st.Close() })
+	return st
 }

@@ -84,18 +84,20 @@ const pushQuery = `UPDATE deliveries SET next_attempt_at = ?1 WHERE rowid IN (
 const fullScanEvery = time.Second
 
 // ClaimDue implements store.Store. It writes nothing, unless it finds
-// nothing to take and pushes full webhooks' deliveries back: the due rows, and what the attempts
-// need, are read in one read transaction on a reader connection, beside
-// the writer. Claims run one at a time (see leaseTable).
+// nothing to take and pushes full webhooks' deliveries back: the due rows,
+// and what the attempts need, are read in one read transaction on a reader
+// connection, beside the writer. Claims run one at a time (see
+// leaseTable).
 //
 // Under a backlog, the head of the due index is the deliveries in flight,
-// all leased. So a claim starts where the last one ended, at the due time
-// of the last delivery it took, and passes over no more leases than those
-// due at that time or later. Deliveries it passes over before that point
-// (a full webhook's, say) wait for a claim that starts from the first:
-// the next one after a claim that found fewer than it could take, and at
-// least one every fullScanEvery, and the next one after a write that may
-// have made deliveries due before that point (see rescan).
+// all leased. So a claim starts at a cursor: the due time of the first
+// delivery the last claim turned down, or of the last one it took; and it
+// passes over only the leases due from there on. It starts from the first
+// after a claim that ran out of due deliveries, when a webhook that was
+// full has room again (opened), after a write that may have made a
+// delivery due before the cursor (rescan), and at least once every
+// fullScanEvery. After a claim that found nothing it could take, claims
+// look only at what is new (see quietMark).
 func (s *Store) ClaimDue(ctx context.Context, p *store.ClaimParams) ([]*store.Job, error) {
 	s.claiming.Lock()
 	defer s.claiming.Unlock()

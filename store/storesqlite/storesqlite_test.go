@@ -218,9 +218,7 @@ func TestOpenValidates(t *testing.T) {
 }
 
 func BenchmarkDeliveryPath(b *testing.B) {
-	storetest.BenchmarkDeliveryPath(b, func(b *testing.B, sealer store.Sealer) store.Store {
-		return openWith(b, filepath.Join(b.TempDir(), "hookd.db"), sealer)
-	}, 256)
+	storetest.BenchmarkDeliveryPath(b, openBench, 256)
 }
 
 // countStatus counts the webhook's deliveries of one status.
@@ -301,7 +299,9 @@ func TestStatusChangesMoveLargeBacklogsInChunks(t *testing.T) {
 }
 
 func BenchmarkBacklogDrain(b *testing.B) {
-	storetest.BenchmarkBacklogDrain(b, func(b *testing.B, sealer store.Sealer) store.Store {
-		return openWith(b, filepath.Join(b.TempDir(), "hookd.db"), sealer)
-	}, 384, 192)
+	storetest.BenchmarkBacklogDrain(b, openBench, 384, 192)
+}
+
+func openBench(b *testing.B, sealer store.Sealer) store.Store {
+	return openWith(b, filepath.Join(b.TempDir(), "hookd.db"), sealer)
 }
