@@ -123,6 +123,7 @@ func (s *Service) UpdateApp(ctx context.Context, p *Principal, ref string, in *A
 	if err := s.store.UpdateApp(ctx, app); err != nil {
 		return nil, err
 	}
+	s.apps.clear()
 	return app, nil
 }
 
@@ -135,7 +136,11 @@ func (s *Service) DeleteApp(ctx context.Context, p *Principal, ref string) error
 	if err != nil {
 		return err
 	}
-	return s.store.DeleteApp(ctx, app.ID)
+	if err := s.store.DeleteApp(ctx, app.ID); err != nil {
+		return err
+	}
+	s.apps.clear()
+	return nil
 }
 
 // RotateAppSecret gives the app a new default secret and returns the app
@@ -156,6 +161,7 @@ func (s *Service) RotateAppSecret(ctx context.Context, p *Principal, ref string)
 	if err := s.store.UpdateApp(ctx, app); err != nil {
 		return nil, err
 	}
+	s.apps.clear()
 	return app, nil
 }
 

@@ -59,7 +59,7 @@ func (s *Service) PublishBatch(ctx context.Context, p *Principal, appRef string,
 }
 
 func (s *Service) publish(ctx context.Context, p *Principal, appRef string, in []*PublishInput, field string) ([]*Published, error) {
-	app, err := s.app(ctx, p, appRef)
+	app, err := s.publishApp(ctx, p, appRef)
 	if err != nil {
 		return nil, err
 	}
@@ -93,7 +93,8 @@ func (s *Service) publish(ctx context.Context, p *Principal, appRef string, in [
 }
 
 // typeLookup finds the catalog entries of the types one request publishes,
-// each once: a publish reads only the types it names, not the catalog.
+// each once: a publish reads only the types it names, not the catalog,
+// and those through the short cache.
 type typeLookup struct {
 	s    *Service
 	seen map[string]*hookd.EventType // nil value: not in the catalog
@@ -103,10 +104,13 @@ func (l *typeLookup) get(ctx context.Context, name string) (*hookd.EventType, er
 	if et, ok := l.seen[name]; ok {
 		return et, nil
 	}
-	et, err := l.s.store.GetEventType(ctx, name)
-	if hookd.IsNotFound(err) {
-		et, err = nil, nil
-	}
+	et, err := l.s.eventTypes.get(name, time.Now(), func() (*hookd.EventType, error) {
+		et, err := l.s.store.GetEventType(ctx, name)
+		if hookd.IsNotFound(err) {
+			return nil, nil
+		}
+		return et, err
+	})
 	if err != nil {
 		return nil, err
 	}

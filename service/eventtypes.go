@@ -47,6 +47,7 @@ func (s *Service) CreateEventType(ctx context.Context, p *Principal, in *EventTy
 	if err := s.store.CreateEventType(ctx, et); err != nil {
 		return nil, err
 	}
+	s.eventTypes.clear() // publishing may have cached its absence
 	return et, nil
 }
 
@@ -112,5 +113,6 @@ func (s *Service) UpdateEventType(ctx context.Context, p *Principal, name string
 	if err := s.store.UpdateEventType(ctx, et); err != nil {
 		return nil, err
 	}
+	s.eventTypes.clear()
 	return et, nil
 }

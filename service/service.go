@@ -43,6 +43,10 @@ type Config struct {
 type Service struct {
 	store store.Store
 	cfg   Config
+	// apps and eventTypes serve publishing (see shortCache); every
+	// change to apps or event types made here clears them.
+	apps       *shortCache[*hookd.App]
+	eventTypes *shortCache[*hookd.EventType]
 }
 
 // New returns a Service over st.
@@ -62,7 +66,8 @@ func New(st store.Store, cfg Config) (*Service, error) {
 	if cfg.Wake == nil {
 		cfg.Wake = func() {}
 	}
-	return &Service{store: st, cfg: cfg}, nil
+	return &Service{store: st, cfg: cfg,
+		apps: newShortCache[*hookd.App](publishCacheTTL), eventTypes: newShortCache[*hookd.EventType](publishCacheTTL)}, nil
 }
 
 func (s *Service) now() time.Time { return s.cfg.Now().UTC().Truncate(time.Millisecond) }
@@ -105,6 +110,19 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Principal, e
 // holder only its own, and anything else is NOT_FOUND.
 func (s *Service) app(ctx context.Context, p *Principal, ref string) (*hookd.App, error) {
 	app, err := s.store.GetApp(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	if !p.Admin && app.ID != p.AppID {
+		return nil, hookd.Errorf(hookd.ENOTFOUND, "app %q not found", ref)
+	}
+	return app, nil
+}
+
+// publishApp is app for publishing: it may answer from the short cache.
+// The cached app is shared: it must not be changed.
+func (s *Service) publishApp(ctx context.Context, p *Principal, ref string) (*hookd.App, error) {
+	app, err := s.apps.get(ref, time.Now(), func() (*hookd.App, error) { return s.store.GetApp(ctx, ref) })
 	if err != nil {
 		return nil, err
 	}
