@@ -283,10 +283,12 @@ func (e *Engine) idle(ctx context.Context, full bool) {
 			// ordered webhook's queue behind its head. Claiming again at
 			// once would find the same, so do not spin: a full webhook
 			// signals when it has room again (opened), and an ordered
-			// queue moves on once its head is recorded.
+			// queue moves on once its head is recorded. Other webhooks'
+			// deliveries beyond what the claim looked at wait at most
+			// this long.
 			wait = 20 * time.Millisecond
 			if e.anyFull() {
-				wait = e.cfg.PollInterval
+				wait = min(e.cfg.PollInterval, 100*time.Millisecond)
 			}
 		}
 	}
