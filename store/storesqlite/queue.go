@@ -102,7 +102,8 @@ func (s *Store) ClaimDue(ctx context.Context, p *store.ClaimParams) ([]*store.Jo
 	s.claiming.Lock()
 	defer s.claiming.Unlock()
 	from := s.cursor.Load()
-	if s.rescan.Swap(false) || s.opened(p) || p.Now.Sub(s.fullScan) >= fullScanEvery || p.Now.Before(s.fullScan) {
+	opened := s.opened(p) // first: it also remembers p's full webhooks
+	if s.rescan.Swap(false) || opened || p.Now.Sub(s.fullScan) >= fullScanEvery || p.Now.Before(s.fullScan) {
 		from, s.quiet = 0, nil
 	}
 	if from == 0 && s.quiet == nil {
