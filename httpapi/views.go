@@ -184,15 +184,10 @@ func summaries(ds []*hookd.DeliverySummary) []*deliverySummaryJSON {
 }
 
 // publishedJSON answers a publish: the event and how many deliveries it got.
+// publishedJSON answers a publish: the event with its data.
 type publishedJSON struct {
-	ID             string          `json:"id"`
-	AppID          string          `json:"app_id"`
-	Type           string          `json:"type"`
-	Data           json.RawMessage `json:"data"`
-	IdempotencyKey *string         `json:"idempotency_key"`
-	CreatedAt      *jsonTime       `json:"created_at"`
-	Test           bool            `json:"test"`
-	Deliveries     int             `json:"deliveries"`
+	*batchItemJSON
+	Data json.RawMessage `json:"data"`
 }
 
 // batchItemJSON is one event of a batch's answer: the event without its
@@ -215,9 +210,7 @@ func batchItemView(p *service.Published) *batchItemJSON {
 }
 
 func publishedView(p *service.Published) *publishedJSON {
-	e := p.Event
-	return &publishedJSON{ID: e.ID, AppID: e.AppID, Type: e.Type, Data: e.Data, IdempotencyKey: str(e.IdempotencyKey),
-		CreatedAt: ts(e.CreatedAt), Test: e.Test, Deliveries: p.Deliveries}
+	return &publishedJSON{batchItemJSON: batchItemView(p), Data: p.Event.Data}
 }
 
 type attemptJSON struct {

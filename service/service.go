@@ -110,6 +110,12 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Principal, e
 // holder only its own, and anything else is NOT_FOUND.
 func (s *Service) app(ctx context.Context, p *Principal, ref string) (*hookd.App, error) {
 	app, err := s.store.GetApp(ctx, ref)
+	return visibleApp(p, ref, app, err)
+}
+
+// visibleApp returns what reading app ref gave, as p may see it: another
+// app's key finds no app.
+func visibleApp(p *Principal, ref string, app *hookd.App, err error) (*hookd.App, error) {
 	if err != nil {
 		return nil, err
 	}
@@ -123,13 +129,7 @@ func (s *Service) app(ctx context.Context, p *Principal, ref string) (*hookd.App
 // The cached app is shared: it must not be changed.
 func (s *Service) publishApp(ctx context.Context, p *Principal, ref string) (*hookd.App, error) {
 	app, err := s.apps.get(ref, time.Now(), func() (*hookd.App, error) { return s.store.GetApp(ctx, ref) })
-	if err != nil {
-		return nil, err
-	}
-	if !p.Admin && app.ID != p.AppID {
-		return nil, hookd.Errorf(hookd.ENOTFOUND, "app %q not found", ref)
-	}
-	return app, nil
+	return visibleApp(p, ref, app, err)
 }
 
 func requireAdmin(p *Principal) error {

@@ -138,7 +138,8 @@ type publishRows struct {
 	events, deliveries [][]any
 }
 
-// due reports whether the rows hold a delivery that a claim could take.
+// due reports whether the rows hold deliveries, of which waiting claimers
+// are told (a held one wakes them for nothing, which costs a claim).
 func (pr *publishRows) due() bool { return len(pr.deliveries) > 0 }
 
 func (pr *publishRows) copy(ctx context.Context, tx pgx.Tx) error {

@@ -101,17 +101,16 @@ const fullScanEvery = time.Second
 func (s *Store) ClaimDue(ctx context.Context, p *store.ClaimParams) ([]*store.Job, error) {
 	s.claiming.Lock()
 	defer s.claiming.Unlock()
-	from := s.cursor.Load()
+	from, quiet := s.cursor.Load(), s.quiet.Load()
 	opened := s.opened(p) // first: it also remembers p's full webhooks
 	if s.rescan.Swap(false) || opened || p.Now.Sub(s.fullScan) >= fullScanEvery || p.Now.Before(s.fullScan) {
-		from, s.quiet = 0, nil
+		from, quiet = 0, nil
 	}
-	if from == 0 && s.quiet == nil {
-		s.fullScan = p.Now
-	}
-	quiet := s.quiet
-	if quiet != nil {
+	switch {
+	case quiet != nil:
 		from = quiet.at
+	case from == 0:
+		s.fullScan = p.Now
 	}
 	seen := s.commits.Load()
 	skip := s.leases.skip(p.Now, seen, from)
@@ -128,10 +127,6 @@ func (s *Store) ClaimDue(ctx context.Context, p *store.ClaimParams) ([]*store.Jo
 		return nil, fmt.Errorf("claim: %w", err)
 	}
 	defer tx.Rollback()
-	var newest int64
-	if err := tx.StmtContext(ctx, s.read.lastDelivery).QueryRowContext(ctx).Scan(&newest); err != nil {
-		return nil, fmt.Errorf("claim: %w", err)
-	}
 	var rows *sql.Rows
 	if quiet != nil {
 		rows, err = tx.StmtContext(ctx, s.read.newDue).QueryContext(ctx, ms(p.Now), p.ScanLimit(), string(skipJSON), string(fullJSON), quiet.rowid, quiet.at)
@@ -180,23 +175,23 @@ func (s *Store) ClaimDue(ctx context.Context, p *store.ClaimParams) ([]*store.Jo
 	// The next claim starts at the first delivery turned down, or after
 	// the last one taken; from the first if this one ran out of due
 	// deliveries; with what is new if it found nothing it could take.
-	s.quiet = nil
-	s.quietAt.Store(0)
+	var next *quietMark
+	cursor := int64(0)
 	switch {
 	case len(jobs) == 0 && refused == 0:
-		s.cursor.Store(0)
-		s.quiet = &quietMark{at: ms(p.Now), rowid: newest}
-		if quiet != nil {
-			s.quiet.rowid = max(newest, quiet.rowid)
+		next = &quietMark{at: ms(p.Now)}
+		// Read in the claim's snapshot: later rows are new to the next.
+		if err := tx.StmtContext(ctx, s.read.lastDelivery).QueryRowContext(ctx).Scan(&next.rowid); err != nil {
+			return nil, fmt.Errorf("claim: %w", err)
 		}
-		s.quietAt.Store(s.quiet.at)
 	case exhausted:
-		s.cursor.Store(0)
 	case refused != 0:
-		s.cursor.Store(refused)
+		cursor = refused
 	default:
-		s.cursor.Store(due[len(due)-1])
+		cursor = due[len(due)-1]
 	}
+	s.cursor.Store(cursor)
+	s.quiet.Store(next)
 	if len(jobs) == 0 {
 		// Only a claim that found nothing to take pushes full webhooks'
 		// deliveries back: then they may hide others. Otherwise it would
@@ -214,7 +209,10 @@ func (s *Store) ClaimDue(ctx context.Context, p *store.ClaimParams) ([]*store.Jo
 // since the last: a write that makes a delivery due before it sets
 // rescan.
 func (s *Store) horizon() int64 {
-	return max(s.cursor.Load(), s.quietAt.Load())
+	if q := s.quiet.Load(); q != nil {
+		return max(s.cursor.Load(), q.at)
+	}
+	return s.cursor.Load()
 }
 
 // opened reports whether a webhook that was full at the last claim no

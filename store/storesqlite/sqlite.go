@@ -63,8 +63,7 @@ type Store struct {
 	cursor   atomic.Int64
 	fullScan time.Time
 	lastFull map[string]bool
-	quiet    *quietMark   // guarded by claiming
-	quietAt  atomic.Int64 // quiet's at, 0 if none
+	quiet    atomic.Pointer[quietMark] // written under claiming; nil if none
 	// rescan tells the next claim to look from the first due delivery.
 	rescan atomic.Bool
 	sealer store.Sealer

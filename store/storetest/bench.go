@@ -22,7 +22,7 @@ func BenchmarkDeliveryPath(b *testing.B, open func(b *testing.B, sealer store.Se
 	ctx := context.Background()
 	ids := ident.New(nil)
 	now := time.Now().UTC().Truncate(time.Millisecond)
-	payload := []byte(fmt.Sprintf(`{"type":"bench","data":{"pad":%q}}`, make([]byte, 1000)))
+	payload := benchPayload()
 	b.ReportAllocs()
 	b.ResetTimer()
 	delivered := 0
@@ -41,9 +41,7 @@ func BenchmarkDeliveryPath(b *testing.B, open func(b *testing.B, sealer store.Se
 		}
 		results := make([]*store.AttemptResult, len(jobs))
 		for i, j := range jobs {
-			results[i] = &store.AttemptResult{Owner: "bench", AttemptReport: hookd.AttemptReport{Attempt: &hookd.Attempt{
-				DeliveryID: j.Delivery.ID, WebhookID: hook.ID, Attempt: 1, At: now, Duration: time.Millisecond, StatusCode: 200,
-				RequestHeaders: map[string]string{"webhook-id": j.Event.ID}, ResponseBody: "ok"}}}
+			results[i] = benchSuccess(j, hook.ID, now)
 		}
 		if _, err := st.RecordAttempts(ctx, results); err != nil {
 			b.Fatal(err)
@@ -62,7 +60,7 @@ func BenchmarkBacklogDrain(b *testing.B, open func(b *testing.B, sealer store.Se
 	ctx := context.Background()
 	ids := ident.New(nil)
 	now := time.Now().UTC().Truncate(time.Millisecond)
-	payload := []byte(fmt.Sprintf(`{"type":"bench","data":{"pad":%q}}`, make([]byte, 1000)))
+	payload := benchPayload()
 	publish := func(n int) {
 		for n > 0 {
 			p := &store.PublishParams{AppID: app.ID, Now: now}
@@ -93,9 +91,7 @@ func BenchmarkBacklogDrain(b *testing.B, open func(b *testing.B, sealer store.Se
 		held = append(held, claim(batchSize)...)
 		results := make([]*store.AttemptResult, batchSize)
 		for i, j := range held[:batchSize] {
-			results[i] = &store.AttemptResult{Owner: "bench", AttemptReport: hookd.AttemptReport{Attempt: &hookd.Attempt{
-				DeliveryID: j.Delivery.ID, WebhookID: hook.ID, Attempt: 1, At: now, Duration: time.Millisecond, StatusCode: 200,
-				RequestHeaders: map[string]string{"webhook-id": j.Event.ID}, ResponseBody: "ok"}}}
+			results[i] = benchSuccess(j, hook.ID, now)
 		}
 		if _, err := st.RecordAttempts(ctx, results); err != nil {
 			b.Fatal(err)
@@ -127,4 +123,16 @@ func benchStore(b *testing.B, open func(b *testing.B, sealer store.Sealer) store
 		b.Fatal(err)
 	}
 	return st, app, hook
+}
+
+// benchPayload is an envelope of about 1 KiB.
+func benchPayload() []byte {
+	return []byte(fmt.Sprintf(`{"type":"bench","data":{"pad":%q}}`, make([]byte, 1000)))
+}
+
+// benchSuccess is the first attempt of j, answered 200.
+func benchSuccess(j *store.Job, hookID string, now time.Time) *store.AttemptResult {
+	return &store.AttemptResult{Owner: "bench", AttemptReport: hookd.AttemptReport{Attempt: &hookd.Attempt{
+		DeliveryID: j.Delivery.ID, WebhookID: hookID, Attempt: 1, At: now, Duration: time.Millisecond, StatusCode: 200,
+		RequestHeaders: map[string]string{"webhook-id": j.Event.ID}, ResponseBody: "ok"}}}
 }

@@ -300,8 +300,9 @@ func testClaim(t *testing.T, open opener) {
 
 	run(t, open, "PassedOver", func(f *fixture) {
 		// Under a backlog a claim may start looking where the last one
-		// ended; what it passed over still goes within a second, and
-		// what a resumed webhook releases goes at once.
+		// ended; what it turned down goes with a later claim, what a
+		// resumed webhook releases goes at once, and a lease that ran
+		// out behind where claims start is found again.
 		app := f.newApp()
 		busy := f.newWebhook(app, func(w *hookd.Webhook) { w.Events = []string{"user.created"} })
 		other := f.newWebhook(app, func(w *hookd.Webhook) { w.Events = []string{"order.paid"} })
@@ -324,7 +325,7 @@ func testClaim(t *testing.T, open opener) {
 		got := f.claimIDs("a", at(time.Minute), 1)
 		got = append(got, f.claimIDs("a", at(time.Minute+time.Second), 100)...)
 		if !slices.Contains(got, passed) {
-			f.Errorf("the delivery passed over was not claimed within a second: got %q", got)
+			f.Errorf("the delivery turned down was not claimed later: got %q", got)
 		}
 
 		// Claim some of a later backlog, then resume the webhook whose
@@ -337,6 +338,15 @@ func testClaim(t *testing.T, open opener) {
 		f.must(f.st.UpdateWebhook(f.ctx, paused, at(time.Minute)), "resume webhook")
 		if got := f.claimIDs("a", at(time.Minute+time.Second), 100); !slices.Contains(got, held) {
 			f.Errorf("the resumed webhook's delivery was not claimed at once: got %q", got)
+		}
+
+		for i := range 3 {
+			f.publishType(app, "user.created", at(20*time.Millisecond+time.Duration(i)*time.Millisecond))
+		}
+		lapsed := f.claimOne("a", at(2*time.Minute))
+		f.claimOne("a", at(2*time.Minute)) // the next claim starts after this one
+		if got := f.claimIDs("a", at(2*time.Minute+lease+time.Second), 100); !slices.Contains(got, lapsed.Delivery.ID) {
+			f.Errorf("the delivery whose lease ran out was not claimed again: got %q", got)
 		}
 	})
 
