@@ -1,6 +1,8 @@
-// Package storesqlite is hookd's embedded store: one SQLite file, opened
-// through the pure-Go modernc.org/sqlite driver so that hookd needs no C
-// toolchain.
+// Package storesqlite is hookd's embedded store: one SQLite file. Builds
+// with cgo (the default where a C compiler is found) use SQLite compiled
+// from C through mattn/go-sqlite3; builds without it use the pure-Go
+// modernc.org/sqlite, so that hookd also builds with no C toolchain. Both
+// run the same SQL with the same connection settings (see connector).
 //
 // SQLite allows one writer at a time, so the store keeps two pools: a
 // single-connection writer whose transactions begin IMMEDIATE (no lock
@@ -16,15 +18,12 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/pressly/goose/v3"
-	"modernc.org/sqlite"
-	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/store"
@@ -86,18 +85,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if cfg.Readers <= 0 {
 		cfg.Readers = 4
 	}
-	dsn := func(txlock string) string {
-		q := url.Values{}
-		for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(1)"} {
-			q.Add("_pragma", p)
-		}
-		q.Set("_txlock", txlock)
-		return "file:" + cfg.Path + "?" + q.Encode()
-	}
-	w, err := sql.Open("sqlite", dsn("immediate"))
-	if err != nil {
-		return nil, fmt.Errorf("open sqlite %s: %w", cfg.Path, err)
-	}
+	w := sql.OpenDB(connector(cfg.Path, "immediate"))
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
@@ -110,11 +98,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		w.Close()
 		return nil, err
 	}
-	r, err := sql.Open("sqlite", dsn("deferred"))
-	if err != nil {
-		w.Close()
-		return nil, fmt.Errorf("open sqlite readers %s: %w", cfg.Path, err)
-	}
+	r := sql.OpenDB(connector(cfg.Path, "deferred"))
 	r.SetMaxOpenConns(cfg.Readers)
 	r.SetMaxIdleConns(cfg.Readers)
 	st, err := prepare(ctx, w)
@@ -152,10 +136,7 @@ func migrate(ctx context.Context, db *sql.DB) error {
 
 // Migrate opens the database at path and applies pending migrations only.
 func Migrate(ctx context.Context, path string) error {
-	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)")
-	if err != nil {
-		return fmt.Errorf("open sqlite %s: %w", path, err)
-	}
+	db := sql.OpenDB(connector(path, "immediate"))
 	defer db.Close()
 	return migrate(ctx, db)
 }
@@ -272,15 +253,6 @@ func nullString(s string) any {
 		return nil
 	}
 	return s
-}
-
-func isUniqueViolation(err error) bool {
-	var se *sqlite.Error
-	if errors.As(err, &se) {
-		code := se.Code()
-		return code == sqlite3.SQLITE_CONSTRAINT_UNIQUE || code == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
-	}
-	return false
 }
 
 func notFound(what, id string) error {

@@ -281,10 +281,7 @@ func TestStatusChangesMoveLargeBacklogsInChunks(t *testing.T) {
 		t.Fatal(err)
 	}
 	st.Close()
-	db, err := sql.Open("sqlite", "file:"+path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := storesqlite.OpenRaw(path)
 	if _, err := db.Exec(`UPDATE webhooks SET status = 'active' WHERE id = ?`, w.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -295,6 +292,34 @@ func TestStatusChangesMoveLargeBacklogsInChunks(t *testing.T) {
 	}
 	if n := countStatus(t, st, app.ID, w.ID, hookd.DeliveryPending); n != events {
 		t.Fatalf("pending after the start-up reconciliation: %d, want %d", n, events)
+	}
+}
+
+// TestConnectionSettings checks what every connection of both pools runs
+// with: durability and integrity, and the settings the delivery path's
+// speed depends on.
+func TestConnectionSettings(t *testing.T) {
+	t.Parallel()
+	st := openStore(t, filepath.Join(t.TempDir(), "hookd.db"), newKey(t))
+	writer, readers := st.Pools()
+	want := map[string]string{
+		"journal_mode": "wal",
+		"synchronous":  "2", // FULL
+		"foreign_keys": "1",
+		"busy_timeout": "10000",
+		"temp_store":   "2", // MEMORY
+		"mmap_size":    "1073741824",
+	}
+	for name, db := range map[string]*sql.DB{"writer": writer, "reader": readers} {
+		for pragma, value := range want {
+			var got string
+			if err := db.QueryRowContext(t.Context(), "PRAGMA "+pragma).Scan(&got); err != nil {
+				t.Fatalf("%s: PRAGMA %s: %v", name, pragma, err)
+			}
+			if got != value {
+				t.Errorf("%s: PRAGMA %s = %s, want %s", name, pragma, got, value)
+			}
+		}
 	}
 }
 
