@@ -308,7 +308,6 @@ func TestConnectionSettings(t *testing.T) {
 		"foreign_keys": "1",
 		"busy_timeout": "10000",
 		"temp_store":   "2", // MEMORY
-		"mmap_size":    "1073741824",
 	}
 	for name, db := range map[string]*sql.DB{"writer": writer, "reader": readers} {
 		for pragma, value := range want {
