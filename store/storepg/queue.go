@@ -32,97 +32,143 @@ const dueQuery = `SELECT d.id, coalesce(d.webhook_id, '') FROM deliveries d
 	LIMIT $2
 	FOR NO KEY UPDATE OF d SKIP LOCKED`
 
-// ClaimDue implements store.Store, in one transaction: full webhooks'
-// deliveries are pushed back when asked, one statement finds and locks the
-// candidates (passing over full webhooks'), p.Admit picks among them, and
-// the picked are leased.
+// ClaimDue implements store.Store, in one transaction of two round trips
+// (see pipelinedTx): the first pushes full webhooks' deliveries back when
+// asked and finds and locks the candidates (passing over full webhooks');
+// p.Admit picks among them; the second leases the picked, loads them and
+// commits.
 func (s *Store) ClaimDue(ctx context.Context, p *store.ClaimParams) ([]*store.Job, error) {
-	var jobs []*store.Job
-	err := s.tx(ctx, func(tx pgx.Tx) error {
-		jobs = nil
-		// A lease lost with the last moments before a database crash only
-		// makes its deliveries due again, which at-least-once delivery
-		// allows: a claim need not wait for its commit to reach the disk.
-		if _, err := tx.Exec(ctx, `SET LOCAL synchronous_commit = off`); err != nil {
-			return fmt.Errorf("claim: %w", err)
+	tx, err := s.beginPipelined(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("claim: %w", err)
+	}
+	defer tx.end(ctx)
+
+	// A lease lost with the last moments before a database crash only
+	// makes its deliveries due again, which at-least-once delivery
+	// allows: a claim need not wait for its commit to reach the disk.
+	b := &pgx.Batch{}
+	b.Queue(`SET LOCAL synchronous_commit = off`)
+	pushes := s.queuePushes(b, p)
+	b.Queue(dueQuery, ms(p.Now), p.ScanLimit(), p.FullIDs())
+	br := tx.send(ctx, b, false)
+	take, err := readCandidates(br, pushes, p)
+	if closeErr := br.Close(); err == nil {
+		err = closeErr
+	}
+	if err != nil {
+		return nil, fmt.Errorf("claim: %w", err)
+	}
+	if len(take) == 0 {
+		// Commit the pushes, and release the candidates' locks.
+		if err := tx.send(ctx, &pgx.Batch{}, true).Close(); err != nil {
+			return nil, fmt.Errorf("claim: %w", err)
 		}
-		if err := s.push(ctx, tx, p); err != nil {
-			return err
-		}
-		rows, err := tx.Query(ctx, dueQuery, ms(p.Now), p.ScanLimit(), p.FullIDs())
-		if err != nil {
-			return fmt.Errorf("claim: %w", err)
-		}
-		type candidate struct{ id, webhookID string }
-		var candidates []candidate
-		var c candidate
-		_, err = pgx.ForEachRow(rows, []any{&c.id, &c.webhookID}, func() error {
-			candidates = append(candidates, c)
-			return nil
-		})
-		if err != nil {
-			return fmt.Errorf("claim: %w", err)
-		}
-		var take []string
-		for _, c := range candidates {
-			if len(take) < p.Limit && p.Admits(c.webhookID) {
-				take = append(take, c.id)
-			}
-		}
-		if len(take) == 0 {
-			return nil
-		}
-		if _, err := tx.Exec(ctx, `UPDATE deliveries SET lease_owner = $1, lease_until = $2 WHERE id = ANY($3)`,
-			p.Owner, ms(p.Now.Add(p.LeaseFor)), take); err != nil {
-			return fmt.Errorf("claim: %w", err)
-		}
-		if jobs, err = s.loadJobs(ctx, tx, take); err != nil {
-			return err
-		}
-		for _, j := range jobs {
-			j.LeaseUntil = p.Now.Add(p.LeaseFor)
-		}
-		return nil
-	})
-	return jobs, err
+		return nil, nil
+	}
+
+	b = &pgx.Batch{}
+	b.Queue(`UPDATE deliveries SET lease_owner = $1, lease_until = $2 WHERE id = ANY($3)`, p.Owner, ms(p.Now.Add(p.LeaseFor)), take)
+	b.Queue(loadJobsQuery, take)
+	br = tx.send(ctx, b, true)
+	claimed, err := readClaimed(br)
+	if closeErr := br.Close(); err == nil {
+		err = closeErr
+	}
+	if err != nil {
+		return nil, fmt.Errorf("claim: %w", err)
+	}
+	jobs, err := s.resolveJobs(ctx, tx.conn, claimed)
+	if err != nil {
+		return nil, err
+	}
+	for _, j := range jobs {
+		j.LeaseUntil = p.Now.Add(p.LeaseFor)
+	}
+	return jobs, nil
 }
 
-// push moves the due, unleased deliveries of full webhooks, among the
-// first ScanLimit due, to the times p.Full gives; rows another claim holds
-// are skipped.
-func (s *Store) push(ctx context.Context, tx pgx.Tx, p *store.ClaimParams) error {
+// queuePushes queues the statements that move the due, unleased deliveries
+// of full webhooks, among the first ScanLimit due, to the times p.Full
+// gives (rows another claim holds are skipped), and returns how many.
+func (s *Store) queuePushes(b *pgx.Batch, p *store.ClaimParams) int {
+	n := 0
 	for id, at := range p.Full {
 		if at.IsZero() {
 			continue
 		}
-		_, err := tx.Exec(ctx, `UPDATE deliveries SET next_attempt_at = $1 WHERE id IN (
+		b.Queue(`UPDATE deliveries SET next_attempt_at = $1 WHERE id IN (
 			SELECT id FROM deliveries WHERE status = 'pending' AND next_attempt_at <= $2 AND webhook_id = $3
 			  AND (lease_until IS NULL OR lease_until < $2)
 			ORDER BY next_attempt_at LIMIT $4 FOR NO KEY UPDATE SKIP LOCKED)`, ms(at), ms(p.Now), id, p.ScanLimit())
-		if err != nil {
-			return fmt.Errorf("claim: push back deliveries of webhook %s: %w", id, err)
-		}
+		n++
 	}
-	return nil
+	return n
 }
 
-func (s *Store) loadJobs(ctx context.Context, tx pgx.Tx, ids []string) ([]*store.Job, error) {
-	rows, err := tx.Query(ctx, `SELECT `+deliveryColumns+`, e.type, e.payload, e.created_at, coalesce(e.headers, ''), coalesce(e.content_type, '')
-		FROM deliveries d JOIN events e ON e.id = d.event_id
-		WHERE d.id = ANY($1) ORDER BY d.next_attempt_at, d.id`, ids)
-	if err != nil {
-		return nil, fmt.Errorf("load claimed: %w", err)
+// readCandidates reads the first batch of a claim: SET LOCAL, the pushes
+// and the due query; it returns the ids p.Admit takes.
+func readCandidates(br pgx.BatchResults, pushes int, p *store.ClaimParams) ([]string, error) {
+	for range 1 + pushes {
+		if _, err := br.Exec(); err != nil {
+			return nil, err
+		}
 	}
-	jobs, err := collect(rows, func(row pgx.Row) (*store.Job, error) {
+	rows, err := br.Query()
+	if err != nil {
+		return nil, err
+	}
+	type candidate struct{ id, webhookID string }
+	var candidates []candidate
+	var c candidate
+	if _, err := pgx.ForEachRow(rows, []any{&c.id, &c.webhookID}, func() error {
+		candidates = append(candidates, c)
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	var take []string
+	for _, c := range candidates {
+		if len(take) < p.Limit && p.Admits(c.webhookID) {
+			take = append(take, c.id)
+		}
+	}
+	return take, nil
+}
+
+// loadJobsQuery loads claimed deliveries with their events, and the
+// versions of their apps and webhooks for the caches.
+const loadJobsQuery = `SELECT ` + deliveryColumns + `, e.type, e.payload, e.created_at, coalesce(e.headers, ''), coalesce(e.content_type, ''),
+		a.version, coalesce(w.version, 0)
+	FROM deliveries d JOIN events e ON e.id = d.event_id JOIN apps a ON a.id = d.app_id LEFT JOIN webhooks w ON w.id = d.webhook_id
+	WHERE d.id = ANY($1) ORDER BY d.next_attempt_at, d.id`
+
+// claimedJob is a job as loaded, before its app and webhook are resolved.
+type claimedJob struct {
+	*store.Job
+	appVersion, webhookVersion int64
+}
+
+// readClaimed reads the second batch of a claim: the lease and the load.
+func readClaimed(br pgx.BatchResults) ([]claimedJob, error) {
+	if _, err := br.Exec(); err != nil {
+		return nil, err
+	}
+	rows, err := br.Query()
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, func(row pgx.Row) (claimedJob, error) {
 		var d hookd.Delivery
 		var ev hookd.Event
 		var next *int64
 		var created, upd, evCreated int64
 		var headers, contentType string
+		var c claimedJob
 		err := row.Scan(&d.ID, &d.AppID, &d.EventID, &d.SourceID, &d.WebhookID, &d.URL, &d.Status, &d.AttemptCount, &next, &d.LastStatusCode, &d.Test,
-			&created, &upd, &ev.Type, &ev.Payload, &evCreated, &headers, &contentType)
+			&created, &upd, &ev.Type, &ev.Payload, &evCreated, &headers, &contentType, &c.appVersion, &c.webhookVersion)
 		if err != nil {
-			return nil, err
+			return c, err
 		}
 		d.NextAttemptAt = fromNullMs(next)
 		d.CreatedAt, d.UpdatedAt = fromMs(created), fromMs(upd)
@@ -131,60 +177,42 @@ func (s *Store) loadJobs(ctx context.Context, tx pgx.Tx, ids []string) ([]*store
 			in := &hookd.Inbound{SourceID: d.SourceID, ContentType: contentType}
 			if headers != "" {
 				if err := json.Unmarshal([]byte(headers), &in.Headers); err != nil {
-					return nil, fmt.Errorf("decode headers of event %s: %w", ev.ID, err)
+					return c, fmt.Errorf("decode headers of event %s: %w", ev.ID, err)
 				}
 			}
 			ev.Inbound = in
 		}
-		return &store.Job{Delivery: &d, Event: &ev}, nil
+		c.Job = &store.Job{Delivery: &d, Event: &ev}
+		return c, nil
 	})
-	if err != nil {
-		return nil, fmt.Errorf("load claimed: %w", err)
-	}
-	apps := map[string]*hookd.App{}
-	hooks := map[string]*hookd.Webhook{}
-	for _, j := range jobs {
-		app, ok := apps[j.Delivery.AppID]
-		if !ok {
-			if app, err = s.cachedApp(ctx, tx, j.Delivery.AppID); err != nil {
-				return nil, fmt.Errorf("load app of claimed delivery: %w", err)
-			}
-			apps[app.ID] = app
+}
+
+// resolveJobs gives claimed jobs their apps and webhooks, from the caches
+// at the versions the claim saw, or read anew through q (the claim's own
+// connection: taking another from the pool could wait for ever on claims
+// that all hold one). A row read anew after the claim committed may be
+// newer than that version; the next claim then sees a version the cache
+// does not hold and reads it again.
+func (s *Store) resolveJobs(ctx context.Context, q querier, claimed []claimedJob) ([]*store.Job, error) {
+	jobs := make([]*store.Job, len(claimed))
+	for i, c := range claimed {
+		app, err := s.apps.Load(c.Delivery.AppID, c.appVersion, func() (*hookd.App, error) {
+			return s.scanApp(q.QueryRow(ctx, `SELECT `+appColumns+` FROM apps WHERE id = $1`, c.Delivery.AppID))
+		})
+		if err != nil {
+			return nil, fmt.Errorf("load app of claimed delivery: %w", err)
 		}
-		j.Profile, j.DefaultSecret = app.Profile, app.DefaultSecret
-		if id := j.Delivery.WebhookID; id != "" {
-			w, ok := hooks[id]
-			if !ok {
-				if w, err = s.cachedWebhook(ctx, tx, app.ID, id); err != nil {
-					return nil, fmt.Errorf("load webhook of claimed delivery: %w", err)
-				}
-				hooks[id] = w
+		c.Profile, c.DefaultSecret = app.Profile, app.DefaultSecret
+		if id := c.Delivery.WebhookID; id != "" {
+			w, err := s.hooks.Load(id, c.webhookVersion, func() (*hookd.Webhook, error) { return s.getWebhook(ctx, q, app.ID, id) })
+			if err != nil {
+				return nil, fmt.Errorf("load webhook of claimed delivery: %w", err)
 			}
-			j.Webhook = w
+			c.Webhook = w
 		}
+		jobs[i] = c.Job
 	}
 	return jobs, nil
-}
-
-// cachedApp returns an app, decoded anew only when its version moved.
-func (s *Store) cachedApp(ctx context.Context, tx pgx.Tx, id string) (*hookd.App, error) {
-	var version int64
-	if err := tx.QueryRow(ctx, `SELECT version FROM apps WHERE id = $1`, id).Scan(&version); err != nil {
-		return nil, err
-	}
-	return s.apps.Load(id, version, func() (*hookd.App, error) {
-		return s.scanApp(tx.QueryRow(ctx, `SELECT `+appColumns+` FROM apps WHERE id = $1`, id))
-	})
-}
-
-// cachedWebhook returns a webhook, decoded anew only when its version
-// moved.
-func (s *Store) cachedWebhook(ctx context.Context, tx pgx.Tx, appID, id string) (*hookd.Webhook, error) {
-	var version int64
-	if err := tx.QueryRow(ctx, `SELECT version FROM webhooks WHERE id = $1`, id).Scan(&version); err != nil {
-		return nil, err
-	}
-	return s.hooks.Load(id, version, func() (*hookd.Webhook, error) { return s.getWebhook(ctx, tx, appID, id) })
 }
 
 // RecordAttempts implements store.Store. A batch costs a fixed handful of
