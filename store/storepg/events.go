@@ -78,7 +78,21 @@ func (s *Store) commitTogether(group publishGroup) error {
 	for i, r := range group {
 		r.Result = results[i]
 	}
+	s.announceDue(results...)
 	return nil
+}
+
+// announceDue announces, once their transaction has committed, the
+// deliveries that publishes made (see announcer).
+func (s *Store) announceDue(results ...[]store.PublishResult) {
+	for _, rs := range results {
+		for _, r := range rs {
+			if !r.Duplicate && r.Deliveries > 0 {
+				s.announce.committed()
+				return
+			}
+		}
+	}
 }
 
 // distinctKeys reports whether no idempotency key appears in two requests
@@ -130,6 +144,9 @@ func (s *Store) commitEach(group publishGroup) {
 		if err != nil && r.Err == nil {
 			r.Result, r.Err = nil, err
 		}
+		if err == nil && r.Err == nil {
+			s.announceDue(r.Result)
+		}
 	}
 }
 
@@ -137,10 +154,6 @@ func (s *Store) commitEach(group publishGroup) {
 type publishRows struct {
 	events, deliveries [][]any
 }
-
-// due reports whether the rows hold deliveries, of which waiting claimers
-// are told (a held one wakes them for nothing, which costs a claim).
-func (pr *publishRows) due() bool { return len(pr.deliveries) > 0 }
 
 func (pr *publishRows) copy(ctx context.Context, tx pgx.Tx) error {
 	if len(pr.events) > 0 {
@@ -160,8 +173,8 @@ func (pr *publishRows) copy(ctx context.Context, tx pgx.Tx) error {
 }
 
 // publishTx stores the events and deliveries of publish requests in tx,
-// reading each app's webhooks once and copying all rows at the end. It
-// notifies waiting claimers if it made deliveries due.
+// reading each app's webhooks once and copying all rows at the end. Its
+// caller announces deliveries it made due once tx commits (see announcer).
 func (s *Store) publishTx(ctx context.Context, tx pgx.Tx, ps ...*store.PublishParams) ([][]store.PublishResult, error) {
 	var rows publishRows
 	hooks := map[string][]*hookd.Webhook{}
@@ -186,11 +199,6 @@ func (s *Store) publishTx(ctx context.Context, tx pgx.Tx, ps ...*store.PublishPa
 	}
 	if err := rows.copy(ctx, tx); err != nil {
 		return nil, err
-	}
-	if rows.due() {
-		if err := notifyDue(ctx, tx); err != nil {
-			return nil, err
-		}
 	}
 	return results, nil
 }
@@ -529,7 +537,7 @@ func (s *Store) RetryDelivery(ctx context.Context, appID, id string, now time.Ti
 		if err != nil {
 			return fmt.Errorf("retry delivery: %w", err)
 		}
-		return notifyDue(ctx, tx)
+		return s.notifyDue(ctx, tx)
 	})
 	return d, err
 }

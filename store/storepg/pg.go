@@ -7,8 +7,10 @@ package storepg
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"embed"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -27,8 +29,18 @@ import (
 //go:embed migrations/*.sql
 var migrations embed.FS
 
-// dueChannel is the NOTIFY channel that says deliveries became due.
-const dueChannel = "hookd_due"
+// dueChannel is the NOTIFY channel that says deliveries became due in
+// the given schema: hookd installations that share a database in schemas
+// of their own do not wake each other. A name too long for PostgreSQL's
+// identifiers (63 bytes) ends in a hash of the schema instead.
+func dueChannel(schema string) string {
+	name := "hookd_due_" + schema
+	if len(name) <= 63 {
+		return name
+	}
+	sum := sha256.Sum256([]byte(schema))
+	return "hookd_due_" + hex.EncodeToString(sum[:16])
+}
 
 // Config is what Open needs.
 type Config struct {
@@ -51,6 +63,8 @@ type Store struct {
 	hooks  store.VersionCache[*hookd.Webhook]
 
 	publishes *store.GroupCommitter[*store.PublishParams, []store.PublishResult]
+	announce  *announcer
+	channel   string // see dueChannel
 }
 
 var _ store.Store = (*Store)(nil)
@@ -76,8 +90,14 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		pool.Close()
 		return nil, err
 	}
-	s := &Store{pool: pool, sealer: cfg.Sealer, newID: cfg.NewID}
+	var schema string
+	if err := pool.QueryRow(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("read the current schema: %w", err)
+	}
+	s := &Store{pool: pool, sealer: cfg.Sealer, newID: cfg.NewID, channel: dueChannel(schema)}
 	s.publishes = store.NewGroupCommitter(4, maxGroup, s.commitPublishes)
+	s.announce = startAnnouncer(func(ctx context.Context) error { return s.notifyDue(ctx, s.pool) })
 	return s, nil
 }
 
@@ -117,6 +137,7 @@ func (s *Store) Ping(ctx context.Context) error {
 // Close implements store.Store.
 func (s *Store) Close() error {
 	s.publishes.Close()
+	s.announce.close()
 	s.pool.Close()
 	return nil
 }
@@ -149,7 +170,7 @@ func (s *Store) listenOnce(ctx context.Context, wake func()) error {
 		return err
 	}
 	defer conn.Release()
-	if _, err := conn.Exec(ctx, "LISTEN "+dueChannel); err != nil {
+	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{s.channel}.Sanitize()); err != nil {
 		conn.Conn().Close(ctx)
 		return err
 	}
@@ -164,9 +185,10 @@ func (s *Store) listenOnce(ctx context.Context, wake func()) error {
 	}
 }
 
-// notifyDue tells listeners that deliveries became due when tx commits.
-func notifyDue(ctx context.Context, q querier) error {
-	if _, err := q.Exec(ctx, "SELECT pg_notify('"+dueChannel+"', '')"); err != nil {
+// notifyDue tells listeners that deliveries became due, when q's
+// transaction commits.
+func (s *Store) notifyDue(ctx context.Context, q querier) error {
+	if _, err := q.Exec(ctx, "SELECT pg_notify($1, '')", s.channel); err != nil {
 		return fmt.Errorf("notify: %w", err)
 	}
 	return nil

@@ -297,7 +297,7 @@ func (s *Store) RecordAttempts(ctx context.Context, results []*store.AttemptResu
 				return fmt.Errorf("update deliveries: %w", err)
 			}
 		}
-		return saveTargets(ctx, tx, targets, results)
+		return s.saveTargets(ctx, tx, targets, results)
 	})
 	return notices, err
 }
@@ -343,7 +343,7 @@ func recordInfos(ctx context.Context, tx pgx.Tx, ids []string) (map[string]*reco
 
 // saveTargets writes the webhook counters and disables that recording
 // changed.
-func saveTargets(ctx context.Context, tx pgx.Tx, targets map[string]*hookd.Target, results []*store.AttemptResult) error {
+func (s *Store) saveTargets(ctx context.Context, tx pgx.Tx, targets map[string]*hookd.Target, results []*store.AttemptResult) error {
 	last := map[string]time.Time{} // the latest attempt per webhook
 	for _, r := range results {
 		if id := r.Attempt.WebhookID; id != "" && r.Attempt.At.After(last[id]) {
@@ -365,7 +365,7 @@ func saveTargets(ctx context.Context, tx pgx.Tx, targets map[string]*hookd.Targe
 				t.DisabledReason, ms(last[id]), id); err != nil {
 				return fmt.Errorf("disable webhook: %w", err)
 			}
-			if err := moveDeliveries(ctx, tx, id, hookd.WebhookDisabled, last[id]); err != nil {
+			if err := s.moveDeliveries(ctx, tx, id, hookd.WebhookDisabled, last[id]); err != nil {
 				return err
 			}
 		}

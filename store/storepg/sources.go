@@ -129,7 +129,7 @@ func (s *Store) UpdateSource(ctx context.Context, src *hookd.Source, now time.Ti
 		if old == src.Status {
 			return nil
 		}
-		return moveOpenDeliveries(ctx, tx, "source_id", src.ID, src.Status, now)
+		return s.moveOpenDeliveries(ctx, tx, "source_id", src.ID, src.Status, now)
 	})
 	if err != nil {
 		return err
@@ -211,7 +211,7 @@ func (s *Store) Receive(ctx context.Context, p *store.ReceiveParams) (*hookd.Eve
 		}
 		ev.Deliveries = append(ev.Deliveries, &hookd.DeliverySummary{ID: id, SourceID: in.SourceID, URL: p.ForwardURL, Status: status})
 		if status == hookd.DeliveryPending {
-			return notifyDue(ctx, tx)
+			return s.notifyDue(ctx, tx)
 		}
 		return nil
 	})

@@ -182,7 +182,7 @@ func (s *Store) UpdateWebhook(ctx context.Context, w *hookd.Webhook, now time.Ti
 		if old == w.Status {
 			return nil
 		}
-		return moveDeliveries(ctx, tx, w.ID, w.Status, now)
+		return s.moveDeliveries(ctx, tx, w.ID, w.Status, now)
 	})
 	if err != nil {
 		return err
@@ -192,15 +192,15 @@ func (s *Store) UpdateWebhook(ctx context.Context, w *hookd.Webhook, now time.Ti
 }
 
 // moveDeliveries makes a webhook's open deliveries follow its new status.
-func moveDeliveries(ctx context.Context, tx pgx.Tx, webhookID, status string, now time.Time) error {
-	return moveOpenDeliveries(ctx, tx, "webhook_id", webhookID, status, now)
+func (s *Store) moveDeliveries(ctx context.Context, tx pgx.Tx, webhookID, status string, now time.Time) error {
+	return s.moveOpenDeliveries(ctx, tx, "webhook_id", webhookID, status, now)
 }
 
 // moveOpenDeliveries makes the open deliveries of a webhook or a source
 // (column names which) follow its new status: pausing holds pending ones,
 // re-activating releases held ones, disabling fails both. Test deliveries
 // stay as they are.
-func moveOpenDeliveries(ctx context.Context, tx pgx.Tx, column, id, status string, now time.Time) error {
+func (s *Store) moveOpenDeliveries(ctx context.Context, tx pgx.Tx, column, id, status string, now time.Time) error {
 	// Rows are locked in id order, as every multi-row writer does, so that
 	// two of them never wait on each other.
 	var set, from string
@@ -220,7 +220,7 @@ func moveOpenDeliveries(ctx context.Context, tx pgx.Tx, column, id, status strin
 		return fmt.Errorf("move deliveries to %s: %w", status, err)
 	}
 	if status == hookd.WebhookActive {
-		return notifyDue(ctx, tx)
+		return s.notifyDue(ctx, tx)
 	}
 	return nil
 }
@@ -286,7 +286,7 @@ func (s *Store) RecoverWebhook(ctx context.Context, appID, webhookID string, sin
 			return fmt.Errorf("recover deliveries: %w", err)
 		}
 		n = tag.RowsAffected()
-		return notifyDue(ctx, tx)
+		return s.notifyDue(ctx, tx)
 	})
 	return int(n), err
 }
