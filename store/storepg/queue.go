@@ -49,7 +49,7 @@ func (s *Store) ClaimDue(ctx context.Context, p *store.ClaimParams) ([]*store.Jo
 	// allows: a claim need not wait for its commit to reach the disk.
 	b := &pgx.Batch{}
 	b.Queue(`SET LOCAL synchronous_commit = off`)
-	pushes := s.queuePushes(b, p)
+	pushes := queuePushes(b, p)
 	b.Queue(dueQuery, ms(p.Now), p.ScanLimit(), p.FullIDs())
 	br := tx.send(ctx, b, false)
 	take, err := readCandidates(br, pushes, p)
@@ -91,7 +91,7 @@ func (s *Store) ClaimDue(ctx context.Context, p *store.ClaimParams) ([]*store.Jo
 // queuePushes queues the statements that move the due, unleased deliveries
 // of full webhooks, among the first ScanLimit due, to the times p.Full
 // gives (rows another claim holds are skipped), and returns how many.
-func (s *Store) queuePushes(b *pgx.Batch, p *store.ClaimParams) int {
+func queuePushes(b *pgx.Batch, p *store.ClaimParams) int {
 	n := 0
 	for id, at := range p.Full {
 		if at.IsZero() {
