@@ -66,7 +66,7 @@ func prepare(ctx context.Context, db *sql.DB) (*stmts, error) {
 	}
 	p(&st.push, pushQuery)
 	p(&st.reschedule, `UPDATE deliveries SET next_attempt_at = ? WHERE id = ? AND status = 'pending'`)
-	p(&st.insertEvent, `INSERT INTO events (id, app_id, type, data, payload, idempotency_key, test, created_at) VALUES (?,?,?,?,?,?,?,?)`)
+	p(&st.insertEvent, `INSERT INTO events (id, app_id, type, data, data_at, data_len, payload, idempotency_key, test, created_at) VALUES (?,?,?,?,?,?,?,?,?,?)`)
 	p(&st.insertDelivery, `INSERT INTO deliveries (id, app_id, event_id, webhook_id, url, status, next_attempt_at, test, created_at, updated_at)
 		VALUES (?,?,?,?,?,?,?,?,?,?)`)
 	p(&st.recordInfo, `SELECT d.id, d.app_id, d.event_id, coalesce(d.webhook_id, ''), coalesce(d.webhook_id, d.source_id, ''),
