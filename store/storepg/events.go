@@ -158,7 +158,7 @@ type publishRows struct {
 func (pr *publishRows) copy(ctx context.Context, tx pgx.Tx) error {
 	if len(pr.events) > 0 {
 		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"events"},
-			[]string{"id", "app_id", "type", "data", "payload", "idempotency_key", "test", "created_at"}, pgx.CopyFromRows(pr.events)); err != nil {
+			[]string{"id", "app_id", "type", "data", "data_at", "data_len", "payload", "idempotency_key", "test", "created_at"}, pgx.CopyFromRows(pr.events)); err != nil {
 			return fmt.Errorf("insert events: %w", err)
 		}
 	}
@@ -229,7 +229,8 @@ func (s *Store) stagePublish(ctx context.Context, tx pgx.Tx, p *store.PublishPar
 		if pe.OnlyWebhookID != "" && !hasWebhook(hooks, pe.OnlyWebhookID) {
 			return nil, notFound("webhook", pe.OnlyWebhookID)
 		}
-		rows.events = append(rows.events, []any{ev.ID, p.AppID, ev.Type, []byte(ev.Data), ev.Payload, nullString(ev.IdempotencyKey), ev.Test, ms(ev.CreatedAt)})
+		data, at, n := store.EventDataColumns(ev.Data, ev.Payload)
+		rows.events = append(rows.events, []any{ev.ID, p.AppID, ev.Type, data, at, n, ev.Payload, nullString(ev.IdempotencyKey), ev.Test, ms(ev.CreatedAt)})
 		routes := hookd.RouteEvent(hooks, hookd.RouteParams{
 			Type: ev.Type, OnlyWebhookID: pe.OnlyWebhookID, OneOffURL: pe.OneOffURL, OneOffEvents: pe.OneOffEvents,
 		})
@@ -304,7 +305,7 @@ func (s *Store) claimIdempotencyKey(ctx context.Context, tx pgx.Tx, appID string
 	return first, err
 }
 
-const eventColumns = `e.id, e.app_id, e.type, e.data, e.payload, coalesce(e.idempotency_key, ''), e.test, e.created_at,
+const eventColumns = `e.id, e.app_id, e.type, CASE WHEN e.data_at IS NULL THEN e.data ELSE substring(e.payload FROM e.data_at FOR e.data_len) END, e.payload, coalesce(e.idempotency_key, ''), e.test, e.created_at,
 	coalesce(e.source_id, ''), coalesce(src.name, ''), coalesce(e.provider_event_id, ''), coalesce(e.headers, ''), coalesce(e.content_type, ''), e.filtered`
 
 const eventsFrom = `events e LEFT JOIN sources src ON src.id = e.source_id`

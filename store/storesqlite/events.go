@@ -1,7 +1,6 @@
 package storesqlite
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -93,7 +92,7 @@ func (s *Store) publishTx(ctx context.Context, tx *sql.Tx, p *store.PublishParam
 		if pe.OnlyWebhookID != "" && !hasWebhook(hooks, pe.OnlyWebhookID) {
 			return nil, notFound("webhook", pe.OnlyWebhookID)
 		}
-		data, at, n := dataColumns(ev.Data, ev.Payload)
+		data, at, n := store.EventDataColumns(ev.Data, ev.Payload)
 		if _, err := insEvent.ExecContext(ctx, ev.ID, p.AppID, ev.Type, data, at, n, ev.Payload, nullString(ev.IdempotencyKey), ev.Test, ms(ev.CreatedAt)); err != nil {
 			return nil, fmt.Errorf("insert event: %w", err)
 		}
@@ -166,23 +165,6 @@ func (s *Store) claimIdempotencyKey(ctx context.Context, tx *sql.Tx, appID strin
 	}
 	return nil, nil
 }
-
-// dataColumns returns the values of an event's data, data_at and data_len
-// columns: data itself, or, where the payload holds it byte for byte, an
-// empty data column and where in the payload it lies (see migration 4).
-func dataColumns(data, payload []byte) (column []byte, at, length any) {
-	if len(data) < minDataInPayload {
-		return data, nil, nil
-	}
-	i := bytes.Index(payload, data)
-	if i < 0 {
-		return data, nil, nil
-	}
-	return []byte{}, i + 1, len(data)
-}
-
-// minDataInPayload is the least data worth finding in the payload.
-const minDataInPayload = 64
 
 // eventColumns are read from eventsFrom.
 const eventColumns = `e.id, e.app_id, e.type, CASE WHEN e.data_at IS NULL THEN e.data ELSE substr(e.payload, e.data_at, e.data_len) END, e.payload, coalesce(e.idempotency_key, ''), e.test, e.created_at,

@@ -23,6 +23,32 @@ func sameEvent(tb testing.TB, got, want *hookd.Event) {
 }
 
 func testPublish(t *testing.T, open opener) {
+	run(t, open, "DataInPayload", func(f *fixture) {
+		// Data that the payload holds byte for byte, as an envelope holds
+		// it, and data it does not: both read back whole (the store may
+		// keep the first only inside the payload).
+		app := f.newApp()
+		f.newWebhook(app)
+		data := []byte(`{"customer":{"email":"ada@example.com","name":"Ada Lovelace"},"items":[1,2,3],"note":"é"}`)
+		embedded, apart := f.newEvent(app, "user.created"), f.newEvent(app, "user.created")
+		embedded.Event.Data = data
+		embedded.Event.Payload = append(append([]byte(`{"type":"user.created","data":`), data...), `,"n":1}`...)
+		apart.Event.Data = data
+		apart.Event.Payload = []byte(`{"type":"user.created"}`)
+		f.publish(app, t0, embedded, apart)
+		for _, pe := range []*store.PublishEvent{embedded, apart} {
+			got, err := f.st.GetEvent(f.ctx, app.ID, pe.Event.ID)
+			f.must(err, "get event")
+			equal(f, "data", string(got.Data), string(data))
+			equal(f, "payload", string(got.Payload), string(pe.Event.Payload))
+		}
+		listed, _, err := f.st.ListEvents(f.ctx, store.EventFilter{AppID: app.ID}, store.Page{})
+		f.must(err, "list events")
+		equal(f, "listed", len(listed), 2)
+		for _, ev := range listed {
+			equal(f, "listed data", string(ev.Data), string(data))
+		}
+	})
 	run(t, open, "Stored", func(f *fixture) {
 		app := f.newApp()
 		w := f.newWebhook(app)

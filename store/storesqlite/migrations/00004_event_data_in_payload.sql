@@ -1,8 +1,7 @@
 -- +goose Up
 -- An event's data is, for every envelope that embeds it as it is, a slice
 -- of its payload: such an event stores an empty data column and where in
--- the payload its data lies (1-based byte offset and length), a kilobyte
--- less per 1 KiB event.
+-- the payload its data lies (see store.EventDataColumns).
 ALTER TABLE events ADD COLUMN data_at INTEGER;
 ALTER TABLE events ADD COLUMN data_len INTEGER;
 
