@@ -14,8 +14,8 @@ import (
 // connector opens connections to the database at path through SQLite
 // compiled from C (mattn/go-sqlite3), which cgo builds get: the store's
 // delivery path takes about 30% less time than in the pure-Go build
-// (BenchmarkDeliveryPath). txlock is how
-// BEGIN starts ("immediate" or "deferred").
+// (BenchmarkDeliveryPath). txlock is how BEGIN starts ("immediate" or
+// "deferred").
 func connector(path, txlock string) driver.Connector {
 	q := url.Values{}
 	q.Set("_busy_timeout", "10000")
