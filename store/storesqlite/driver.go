@@ -5,13 +5,22 @@ import (
 	"database/sql/driver"
 )
 
-// connPragmas are set on every connection, as "name = value". With
-// temp_store in memory, SQLite keeps statement journals (which every
-// statement over many rows inside a transaction writes) and sorts in
-// memory, not in temporary files: the writer spent an eighth of its time
-// writing such files. (Mapping the database file into memory, mmap_size,
-// measured no faster, and would count the file's pages in hookd's RSS.)
-var connPragmas = []string{"temp_store = MEMORY"}
+// connPragmas are set on every connection, in this order, as
+// "name = value":
+//   - page_size: 16 KiB pages, for a database that does not exist yet (it
+//     must come before journal_mode, which fixes it): 1.3 KB events pack
+//     twelve to a page rather than three, and a commit writes fewer,
+//     larger pages to the log. Sustained delivery, five pairs: +13% at
+//     the median. An existing database keeps its page size.
+//   - journal_mode: WAL, so that readers run beside the writer.
+//   - temp_store: SQLite keeps statement journals (which every statement
+//     over many rows inside a transaction writes) and sorts in memory, not
+//     in temporary files: the writer spent an eighth of its time writing
+//     such files.
+//
+// (Mapping the database file into memory, mmap_size, measured no faster,
+// and would count the file's pages in hookd's RSS.)
+var connPragmas = []string{"page_size = 16384", "journal_mode = WAL", "temp_store = MEMORY"}
 
 // dsnConnector opens connections of one driver to one data source, so that
 // the store needs no driver registered under a global name.

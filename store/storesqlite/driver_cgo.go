@@ -19,7 +19,6 @@ import (
 func connector(path, txlock string) driver.Connector {
 	q := url.Values{}
 	q.Set("_busy_timeout", "10000")
-	q.Set("_journal_mode", "WAL")
 	q.Set("_synchronous", "FULL")
 	q.Set("_foreign_keys", "1")
 	q.Set("_txlock", txlock)

@@ -3,10 +3,11 @@
 package storesqlite
 
 import (
+	"context"
 	"database/sql/driver"
 	"errors"
+	"fmt"
 	"net/url"
-	"strings"
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -17,15 +18,22 @@ import (
 // txlock is how BEGIN starts ("immediate" or "deferred").
 func connector(path, txlock string) driver.Connector {
 	q := url.Values{}
-	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(1)"} {
+	for _, p := range []string{"busy_timeout(10000)", "synchronous(FULL)", "foreign_keys(1)"} {
 		q.Add("_pragma", p)
 	}
-	for _, p := range connPragmas {
-		name, value, _ := strings.Cut(p, " = ")
-		q.Add("_pragma", name+"("+value+")")
-	}
 	q.Set("_txlock", txlock)
-	return &dsnConnector{drv: &sqlite.Driver{}, dsn: "file:" + path + "?" + q.Encode()}
+	// The driver sorts _pragma settings by name; connPragmas must run in
+	// their own order (page_size before journal_mode), so a hook runs them.
+	drv := &sqlite.Driver{}
+	drv.RegisterConnectionHook(func(c sqlite.ExecQuerierContext, _ string) error {
+		for _, p := range connPragmas {
+			if _, err := c.ExecContext(context.Background(), "PRAGMA "+p, nil); err != nil {
+				return fmt.Errorf("PRAGMA %s: %w", p, err)
+			}
+		}
+		return nil
+	})
+	return &dsnConnector{drv: drv, dsn: "file:" + path + "?" + q.Encode()}
 }
 
 func isUniqueViolation(err error) bool {

@@ -340,6 +340,7 @@ func TestConnectionSettings(t *testing.T) {
 		"foreign_keys": "1",
 		"busy_timeout": "10000",
 		"temp_store":   "2", // MEMORY
+		"page_size":    "16384",
 	}
 	for name, db := range map[string]*sql.DB{"writer": writer, "reader": readers} {
 		for pragma, value := range want {
