@@ -3,6 +3,7 @@ package storesqlite
 import (
 	"context"
 	"database/sql/driver"
+	"fmt"
 )
 
 // connPragmas are set on every connection, in this order, as
@@ -21,6 +22,16 @@ import (
 // (Mapping the database file into memory, mmap_size, measured no faster,
 // and would count the file's pages in hookd's RSS.)
 var connPragmas = []string{"page_size = 16384", "journal_mode = WAL", "temp_store = MEMORY"}
+
+// setConnPragmas runs connPragmas, in order, through exec.
+func setConnPragmas(exec func(query string) error) error {
+	for _, p := range connPragmas {
+		if err := exec("PRAGMA " + p); err != nil {
+			return fmt.Errorf("PRAGMA %s: %w", p, err)
+		}
+	}
+	return nil
+}
 
 // dsnConnector opens connections of one driver to one data source, so that
 // the store needs no driver registered under a global name.

@@ -5,7 +5,6 @@ package storesqlite
 import (
 	"database/sql/driver"
 	"errors"
-	"fmt"
 	"net/url"
 
 	sqlite3 "github.com/mattn/go-sqlite3"
@@ -23,12 +22,10 @@ func connector(path, txlock string) driver.Connector {
 	q.Set("_foreign_keys", "1")
 	q.Set("_txlock", txlock)
 	drv := &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
-		for _, p := range connPragmas {
-			if _, err := c.Exec("PRAGMA "+p, nil); err != nil {
-				return fmt.Errorf("PRAGMA %s: %w", p, err)
-			}
-		}
-		return nil
+		return setConnPragmas(func(query string) error {
+			_, err := c.Exec(query, nil)
+			return err
+		})
 	}}
 	return &dsnConnector{drv: drv, dsn: "file:" + path + "?" + q.Encode()}
 }

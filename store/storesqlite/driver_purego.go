@@ -6,7 +6,6 @@ import (
 	"context"
 	"database/sql/driver"
 	"errors"
-	"fmt"
 	"net/url"
 
 	"modernc.org/sqlite"
@@ -26,12 +25,10 @@ func connector(path, txlock string) driver.Connector {
 	// their own order (page_size before journal_mode), so a hook runs them.
 	drv := &sqlite.Driver{}
 	drv.RegisterConnectionHook(func(c sqlite.ExecQuerierContext, _ string) error {
-		for _, p := range connPragmas {
-			if _, err := c.ExecContext(context.Background(), "PRAGMA "+p, nil); err != nil {
-				return fmt.Errorf("PRAGMA %s: %w", p, err)
-			}
-		}
-		return nil
+		return setConnPragmas(func(query string) error {
+			_, err := c.ExecContext(context.Background(), query, nil)
+			return err
+		})
 	})
 	return &dsnConnector{drv: drv, dsn: "file:" + path + "?" + q.Encode()}
 }
