@@ -21,8 +21,9 @@ import (
 )
 
 // TestKillNineLosesNothing publishes 2,000 events, kills hookd with SIGKILL
-// while deliveries are in flight, restarts it on the same data dir, and
-// checks that every event reaches the receiver at least once.
+// while deliveries are held in flight at the receiver, restarts it on the
+// same data dir, and checks that every event reaches the receiver at least
+// once.
 func TestKillNineLosesNothing(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the hookd binary; skipped with -short")
@@ -31,11 +32,28 @@ func TestKillNineLosesNothing(t *testing.T) {
 	bin := buildHookd(t)
 	dataDir := t.TempDir()
 
+	// The receiver takes the first holdAfter events, then holds every
+	// further request open until released, so the kill always finds
+	// deliveries in flight and events undelivered however fast hookd is.
+	const holdAfter = 200
 	var mu sync.Mutex
 	seen := map[string]int{}
+	release := make(chan struct{})
+	released := false
 	rc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.Copy(io.Discard, r.Body)
-		time.Sleep(2 * time.Millisecond) // keep deliveries in flight
+		mu.Lock()
+		hold := len(seen) >= holdAfter && !released
+		mu.Unlock()
+		if hold {
+			// Only the killed process meets a held request: it never
+			// got an answer, so the event has not been received.
+			select {
+			case <-release:
+			case <-r.Context().Done():
+			}
+			return
+		}
 		mu.Lock()
 		seen[r.Header.Get("webhook-id")]++
 		mu.Unlock()
@@ -77,7 +95,7 @@ func TestKillNineLosesNothing(t *testing.T) {
 			ids[p.ID] = true
 		}
 	}
-	eventually(t, 60*time.Second, "some deliveries before the kill", func() bool { n, _ := unique(); return n >= 200 })
+	eventually(t, 60*time.Second, "some deliveries before the kill", func() bool { n, _ := unique(); return n >= holdAfter })
 	if err := proc.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
@@ -86,6 +104,10 @@ func TestKillNineLosesNothing(t *testing.T) {
 	if before >= events {
 		t.Fatalf("all %d events were delivered before the kill; the test proves nothing", events)
 	}
+	mu.Lock()
+	released = true
+	mu.Unlock()
+	close(release)
 
 	_, url = startHookdProcess(t, bin, "--data-dir", dataDir)
 	c = client.New(url, testAdminToken, nil)
