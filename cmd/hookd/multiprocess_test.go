@@ -32,16 +32,19 @@ func TestProcessesShareOnePostgres(t *testing.T) {
 
 	var mu sync.Mutex
 	seen := map[string]int{}
-	var stall atomic.Bool // while set, answers hang so that attempts are in flight
+	// Once stallAfter events have arrived, and until the victim is dead,
+	// answers hang so that attempts are in flight however fast hookd is.
+	const stallAfter = 300
+	var victimDead atomic.Bool
 	rc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.Copy(io.Discard, r.Body)
 		mu.Lock()
 		seen[r.Header.Get("webhook-id")]++
+		stall := len(seen) > stallAfter && !victimDead.Load()
 		mu.Unlock()
-		if stall.Load() {
+		if stall {
 			time.Sleep(3 * time.Second)
 		}
-		time.Sleep(2 * time.Millisecond)
 	}))
 	t.Cleanup(rc.Close)
 	count := func() (unique, total int) {
@@ -89,15 +92,14 @@ func TestProcessesShareOnePostgres(t *testing.T) {
 		}
 	}
 	// The victim is the only worker so far, so it holds claims when it dies.
-	eventually(t, 60*time.Second, "deliveries under way", func() bool { n, _ := count(); return n >= 300 })
-	stall.Store(true) // the victim's attempts now pile up
+	eventually(t, 60*time.Second, "deliveries under way", func() bool { n, _ := count(); return n > stallAfter })
 	startHookdProcess(t, bin, append(db, "--role", "worker")...)
 	time.Sleep(200 * time.Millisecond)
 	if err := victim.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	victim.Wait()
-	stall.Store(false)
+	victimDead.Store(true)
 	before, _ := count()
 	if before >= len(ids) {
 		t.Fatalf("all %d events were delivered before the kill; the test proves nothing", len(ids))
