@@ -49,6 +49,7 @@ func (s *Store) ClaimDue(ctx context.Context, p *store.ClaimParams) ([]*store.Jo
 	// allows: a claim need not wait for its commit to reach the disk.
 	b := &pgx.Batch{}
 	b.Queue(`SET LOCAL synchronous_commit = off`)
+	b.Queue(useIndexes)
 	b.Queue(walkDueIndex)
 	pushes := queuePushes(b, p)
 	b.Queue(dueQuery, ms(p.Now), p.ScanLimit(), p.FullIDs())
@@ -91,6 +92,14 @@ func (s *Store) ClaimDue(ctx context.Context, p *store.ClaimParams) ([]*store.Jo
 	return jobs, nil
 }
 
+// useIndexes makes the statements after it in its transaction find rows
+// through an index wherever one serves. The delivery path's statements
+// look up a few hundred rows by key in tables of millions; a planner whose
+// statistics lag (see walkDueIndex) takes the table for a small one and
+// reads all of it, which at 30,000 deliveries made a claim of twenty cost
+// 14 ms.
+const useIndexes = `SELECT set_config('enable_seqscan', 'off', true)`
+
 // walkDueIndex makes the queries after it in its transaction, until the
 // RESETs, find due deliveries by walking deliveries_due in order, as
 // they must. Left to itself, the planner trusts statistics that lag a
@@ -118,10 +127,10 @@ func queuePushes(b *pgx.Batch, p *store.ClaimParams) int {
 	return n
 }
 
-// readCandidates reads the first batch of a claim: SET LOCAL, the pushes
-// and the due query; it returns the ids p.Admit takes.
+// readCandidates reads the first batch of a claim: the settings, the
+// pushes and the due query; it returns the ids p.Admit takes.
 func readCandidates(br pgx.BatchResults, pushes int, p *store.ClaimParams) ([]string, error) {
-	for range 2 + pushes {
+	for range 3 + pushes {
 		if _, err := br.Exec(); err != nil {
 			return nil, err
 		}
