@@ -241,12 +241,13 @@ func (s *Store) resolveJobs(ctx context.Context, q querier, claimed []claimedJob
 	return jobs, nil
 }
 
-// RecordAttempts implements store.Store. A batch costs a fixed handful of
-// statements whatever its size: the webhooks and deliveries it touches are
-// locked (webhooks first, in id order, as every writer does, so recorders
-// and API updates never deadlock), every attempt is inserted and every
-// delivery updated from arrays, and one or two more statements run per
-// webhook whose counters moved.
+// RecordAttempts implements store.Store, in one transaction of two round
+// trips (see pipelinedTx): the first locks the webhooks whose counters the
+// batch may move (in id order, as every writer does, so that recorders and
+// API updates never deadlock) and reads what the verdicts depend on; the
+// second inserts every attempt and updates every delivery from arrays,
+// writes the webhooks' counters and commits. The deliveries are not locked
+// on the way: a recorder updates only the deliveries whose lease it holds.
 func (s *Store) RecordAttempts(ctx context.Context, results []*store.AttemptResult) ([]hookd.Notice, error) {
 	ids := make([]string, len(results))
 	var hookIDs []string
@@ -258,74 +259,102 @@ func (s *Store) RecordAttempts(ctx context.Context, results []*store.AttemptResu
 	}
 	slices.Sort(hookIDs)
 	hookIDs = slices.Compact(hookIDs)
+	var err error
+	for range 3 {
+		var notices []hookd.Notice
+		if notices, err = s.recordAttempts(ctx, results, ids, hookIDs); !retryable(err) {
+			return notices, err
+		}
+	}
+	return nil, err
+}
+
+func (s *Store) recordAttempts(ctx context.Context, results []*store.AttemptResult, ids, hookIDs []string) ([]hookd.Notice, error) {
+	tx, err := s.beginPipelined(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("record attempts: %w", err)
+	}
+	defer tx.end(ctx)
+	b := &pgx.Batch{}
+	b.Queue(useIndexes)
+	b.Queue(`SELECT id FROM webhooks WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE`, hookIDs)
+	b.Queue(recordInfosQuery, ids)
+	br := tx.send(ctx, b, false)
+	infos, err := readRecordInfos(br)
+	if closeErr := br.Close(); err == nil {
+		err = closeErr
+	}
+	if err != nil {
+		return nil, fmt.Errorf("record attempts: %w", err)
+	}
+
 	var notices []hookd.Notice
-	err := s.tx(ctx, func(tx pgx.Tx) error {
-		notices = notices[:0]
-		if len(hookIDs) > 0 {
-			if _, err := tx.Exec(ctx, `SELECT id FROM webhooks WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE`, hookIDs); err != nil {
-				return fmt.Errorf("lock webhooks: %w", err)
-			}
+	var ins attemptColumns
+	var upd deliveryColumnsUpdate
+	targets := map[string]*hookd.Target{}
+	for _, r := range results {
+		a := r.Attempt
+		info, ok := infos[a.DeliveryID]
+		if !ok {
+			continue // deleted with its webhook or app while in flight
 		}
-		infos, err := recordInfos(ctx, tx, ids)
-		if err != nil {
-			return err
+		if a.ID == "" {
+			a.ID = s.newID("att")
 		}
-		var ins attemptColumns
-		var upd deliveryColumnsUpdate
-		targets := map[string]*hookd.Target{}
-		for _, r := range results {
-			a := r.Attempt
-			info, ok := infos[a.DeliveryID]
-			if !ok {
-				continue // deleted with its webhook or app while in flight
-			}
-			if a.ID == "" {
-				a.ID = s.newID("att")
-			}
-			if err := ins.add(a); err != nil {
-				return err
-			}
-			if info.owner != r.Owner {
-				continue // the lease ran out: logged, but the new holder decides
-			}
-			key := info.targetID
-			if key == "" {
-				key = "delivery:" + a.DeliveryID
-			}
-			t := targets[key]
-			if t == nil {
-				t = info.target()
-				targets[key] = t
-			}
-			v := t.Record(&r.AttemptReport, info.test)
-			upd.add(a, v)
-			for _, kind := range v.Notices {
-				n := hookd.Notice{Kind: kind, AppID: info.appID, WebhookID: info.webhookID, DeliveryID: a.DeliveryID, EventID: info.eventID, At: a.At}
-				if kind == hookd.NoticeWebhookDisabled {
-					n.Reason = t.DisabledReason
-				}
-				notices = append(notices, n)
-			}
+		if err := ins.add(a); err != nil {
+			return nil, err
 		}
-		if len(ins.id) > 0 {
-			if _, err := tx.Exec(ctx, `INSERT INTO attempts (id, delivery_id, webhook_id, attempt, at, duration_ms, status_code, request_headers, response_body, error)
-				SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[], $8::text[], $9::text[], $10::text[])`,
-				ins.id, ins.deliveryID, ins.webhookID, ins.attempt, ins.at, ins.duration, ins.code, ins.headers, ins.body, ins.err); err != nil {
-				return fmt.Errorf("insert attempts: %w", err)
-			}
+		if info.owner != r.Owner {
+			continue // the lease ran out: logged, but the new holder decides
 		}
-		if len(upd.id) > 0 {
-			if _, err := tx.Exec(ctx, `UPDATE deliveries d SET status = v.status, attempt_count = GREATEST(d.attempt_count, v.attempt), next_attempt_at = v.next,
-					last_status_code = v.code, lease_owner = NULL, lease_until = NULL, updated_at = v.at
-				FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[]) AS v(id, status, attempt, next, code, at)
-				WHERE d.id = v.id`,
-				upd.id, upd.status, upd.attempt, upd.next, upd.code, upd.at); err != nil {
-				return fmt.Errorf("update deliveries: %w", err)
-			}
+		key := info.targetID
+		if key == "" {
+			key = "delivery:" + a.DeliveryID
 		}
-		return s.saveTargets(ctx, tx, targets, results)
-	})
-	return notices, err
+		t := targets[key]
+		if t == nil {
+			t = info.target()
+			targets[key] = t
+		}
+		v := t.Record(&r.AttemptReport, info.test)
+		upd.add(r.Owner, a, v)
+		for _, kind := range v.Notices {
+			n := hookd.Notice{Kind: kind, AppID: info.appID, WebhookID: info.webhookID, DeliveryID: a.DeliveryID, EventID: info.eventID, At: a.At}
+			if kind == hookd.NoticeWebhookDisabled {
+				n.Reason = t.DisabledReason
+			}
+			notices = append(notices, n)
+		}
+	}
+
+	b = &pgx.Batch{}
+	if len(ins.id) > 0 {
+		b.Queue(`INSERT INTO attempts (id, delivery_id, webhook_id, attempt, at, duration_ms, status_code, request_headers, response_body, error)
+			SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[], $8::text[], $9::text[], $10::text[])`,
+			ins.id, ins.deliveryID, ins.webhookID, ins.attempt, ins.at, ins.duration, ins.code, ins.headers, ins.body, ins.err)
+	}
+	if len(upd.id) > 0 {
+		// A lease that changed hands since the read (it ran out, and
+		// another process claimed the delivery) leaves the row alone.
+		b.Queue(`UPDATE deliveries d SET status = v.status, attempt_count = GREATEST(d.attempt_count, v.attempt), next_attempt_at = v.next,
+				last_status_code = v.code, lease_owner = NULL, lease_until = NULL, updated_at = v.at
+			FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], $7::text[]) AS v(id, status, attempt, next, code, at, owner)
+			WHERE d.id = v.id AND d.lease_owner = v.owner`,
+			upd.id, upd.status, upd.attempt, upd.next, upd.code, upd.at, upd.owner)
+	}
+	disables := queueCounters(b, targets)
+	if err := tx.send(ctx, b, !disables).Close(); err != nil {
+		return nil, fmt.Errorf("record attempts: %w", err)
+	}
+	if disables {
+		if err := s.disableTargets(ctx, tx.conn, targets, results); err != nil {
+			return nil, err
+		}
+		if err := tx.send(ctx, &pgx.Batch{}, true).Close(); err != nil {
+			return nil, fmt.Errorf("record attempts: %w", err)
+		}
+	}
+	return notices, nil
 }
 
 // recordInfo is what recording an attempt of one delivery depends on.
@@ -345,31 +374,58 @@ func (i *recordInfo) target() *hookd.Target {
 	return t
 }
 
-// recordInfos reads, and locks, the deliveries of a batch.
-func recordInfos(ctx context.Context, tx pgx.Tx, ids []string) (map[string]*recordInfo, error) {
-	rows, err := tx.Query(ctx, `SELECT d.id, d.app_id, d.event_id, coalesce(d.webhook_id, ''), coalesce(d.webhook_id, d.source_id, ''),
-		coalesce(d.lease_owner, ''), d.test, coalesce(w.status, sr.status, ''), coalesce(w.consecutive_failures, 0), w.failing_since
-		FROM deliveries d LEFT JOIN webhooks w ON w.id = d.webhook_id LEFT JOIN sources sr ON sr.id = d.source_id
-		WHERE d.id = ANY($1) ORDER BY d.id FOR NO KEY UPDATE OF d`, ids)
+// recordInfosQuery reads what recording attempts of the deliveries in $1
+// depends on.
+const recordInfosQuery = `SELECT d.id, d.app_id, d.event_id, coalesce(d.webhook_id, ''), coalesce(d.webhook_id, d.source_id, ''),
+	coalesce(d.lease_owner, ''), d.test, coalesce(w.status, sr.status, ''), coalesce(w.consecutive_failures, 0), w.failing_since
+	FROM deliveries d LEFT JOIN webhooks w ON w.id = d.webhook_id LEFT JOIN sources sr ON sr.id = d.source_id
+	WHERE d.id = ANY($1)`
+
+// readRecordInfos reads the first batch of a record: the setting, the
+// webhooks' locks and the deliveries' infos.
+func readRecordInfos(br pgx.BatchResults) (map[string]*recordInfo, error) {
+	for range 2 {
+		if _, err := br.Exec(); err != nil {
+			return nil, err
+		}
+	}
+	rows, err := br.Query()
 	if err != nil {
-		return nil, fmt.Errorf("record attempts: %w", err)
+		return nil, err
 	}
 	defer rows.Close()
-	infos := make(map[string]*recordInfo, len(ids))
+	infos := map[string]*recordInfo{}
 	for rows.Next() {
 		var id string
 		var in recordInfo
 		if err := rows.Scan(&id, &in.appID, &in.eventID, &in.webhookID, &in.targetID, &in.owner, &in.test, &in.status, &in.failures, &in.failingSince); err != nil {
-			return nil, fmt.Errorf("record attempts: %w", err)
+			return nil, err
 		}
 		infos[id] = &in
 	}
 	return infos, rows.Err()
 }
 
-// saveTargets writes the webhook counters and disables that recording
-// changed.
-func (s *Store) saveTargets(ctx context.Context, tx pgx.Tx, targets map[string]*hookd.Target, results []*store.AttemptResult) error {
+// queueCounters queues the updates of the webhook counters that recording
+// moved, and reports whether a webhook is to be disabled (see
+// disableTargets).
+func queueCounters(b *pgx.Batch, targets map[string]*hookd.Target) (disables bool) {
+	for id, t := range targets {
+		if !t.Webhook {
+			continue
+		}
+		if t.CountersChanged {
+			b.Queue(`UPDATE webhooks SET consecutive_failures = $1, failing_since = $2 WHERE id = $3`,
+				t.Failures, nullMs(t.FailingSince), id)
+		}
+		disables = disables || t.DisabledReason != ""
+	}
+	return disables
+}
+
+// disableTargets disables the webhooks that recording disabled, and fails
+// their open deliveries.
+func (s *Store) disableTargets(ctx context.Context, q querier, targets map[string]*hookd.Target, results []*store.AttemptResult) error {
 	last := map[string]time.Time{} // the latest attempt per webhook
 	for _, r := range results {
 		if id := r.Attempt.WebhookID; id != "" && r.Attempt.At.After(last[id]) {
@@ -377,23 +433,15 @@ func (s *Store) saveTargets(ctx context.Context, tx pgx.Tx, targets map[string]*
 		}
 	}
 	for id, t := range targets {
-		if !t.Webhook {
+		if !t.Webhook || t.DisabledReason == "" {
 			continue
 		}
-		if t.CountersChanged {
-			if _, err := tx.Exec(ctx, `UPDATE webhooks SET consecutive_failures = $1, failing_since = $2 WHERE id = $3`,
-				t.Failures, nullMs(t.FailingSince), id); err != nil {
-				return fmt.Errorf("update webhook: %w", err)
-			}
+		if _, err := q.Exec(ctx, `UPDATE webhooks SET status = 'disabled', disabled_reason = $1, updated_at = $2, version = version + 1 WHERE id = $3`,
+			t.DisabledReason, ms(last[id]), id); err != nil {
+			return fmt.Errorf("disable webhook: %w", err)
 		}
-		if t.DisabledReason != "" {
-			if _, err := tx.Exec(ctx, `UPDATE webhooks SET status = 'disabled', disabled_reason = $1, updated_at = $2, version = version + 1 WHERE id = $3`,
-				t.DisabledReason, ms(last[id]), id); err != nil {
-				return fmt.Errorf("disable webhook: %w", err)
-			}
-			if err := s.moveDeliveries(ctx, tx, id, hookd.WebhookDisabled, last[id]); err != nil {
-				return err
-			}
+		if err := s.moveDeliveries(ctx, q, id, hookd.WebhookDisabled, last[id]); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -428,14 +476,15 @@ func (c *attemptColumns) add(a *hookd.Attempt) error {
 
 // deliveryColumnsUpdate are delivery outcomes to write, column by column.
 type deliveryColumnsUpdate struct {
-	id, status []string
-	attempt    []int64
-	next, code []*int64
-	at         []int64
+	id, status, owner []string
+	attempt           []int64
+	next, code        []*int64
+	at                []int64
 }
 
-func (c *deliveryColumnsUpdate) add(a *hookd.Attempt, v hookd.Verdict) {
+func (c *deliveryColumnsUpdate) add(owner string, a *hookd.Attempt, v hookd.Verdict) {
 	c.id = append(c.id, a.DeliveryID)
+	c.owner = append(c.owner, owner)
 	c.status = append(c.status, v.Status)
 	c.attempt = append(c.attempt, int64(a.Attempt))
 	c.next = append(c.next, nullMs(v.NextAttemptAt))

@@ -192,7 +192,7 @@ func (s *Store) UpdateWebhook(ctx context.Context, w *hookd.Webhook, now time.Ti
 }
 
 // moveDeliveries makes a webhook's open deliveries follow its new status.
-func (s *Store) moveDeliveries(ctx context.Context, tx pgx.Tx, webhookID, status string, now time.Time) error {
+func (s *Store) moveDeliveries(ctx context.Context, tx querier, webhookID, status string, now time.Time) error {
 	return s.moveOpenDeliveries(ctx, tx, "webhook_id", webhookID, status, now)
 }
 
@@ -200,7 +200,7 @@ func (s *Store) moveDeliveries(ctx context.Context, tx pgx.Tx, webhookID, status
 // (column names which) follow its new status: pausing holds pending ones,
 // re-activating releases held ones, disabling fails both. Test deliveries
 // stay as they are.
-func (s *Store) moveOpenDeliveries(ctx context.Context, tx pgx.Tx, column, id, status string, now time.Time) error {
+func (s *Store) moveOpenDeliveries(ctx context.Context, tx querier, column, id, status string, now time.Time) error {
 	// Rows are locked in id order, as every multi-row writer does, so that
 	// two of them never wait on each other.
 	var set, from string
