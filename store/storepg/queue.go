@@ -72,8 +72,7 @@ func (s *Store) ClaimDue(ctx context.Context, p *store.ClaimParams) ([]*store.Jo
 	}
 
 	b = &pgx.Batch{}
-	b.Queue(`UPDATE deliveries SET lease_owner = $1, lease_until = $2 WHERE id = ANY($3)`, p.Owner, ms(p.Now.Add(p.LeaseFor)), take)
-	b.Queue(loadJobsQuery, take)
+	b.Queue(leaseJobsQuery, p.Owner, ms(p.Now.Add(p.LeaseFor)), take)
 	br = tx.send(ctx, b, true)
 	claimed, err := readClaimed(br)
 	if closeErr := br.Close(); err == nil {
@@ -162,12 +161,14 @@ func readCandidates(br pgx.BatchResults, pushes int, p *store.ClaimParams) ([]st
 	return take, nil
 }
 
-// loadJobsQuery loads claimed deliveries with their events, and the
-// versions of their apps and webhooks for the caches.
-const loadJobsQuery = `SELECT ` + deliveryColumns + `, e.type, e.payload, e.created_at, coalesce(e.headers, ''), coalesce(e.content_type, ''),
+// leaseJobsQuery leases the deliveries in $3 to $1 until $2 and returns
+// them with their events, and the versions of their apps and webhooks for
+// the caches, in one statement.
+const leaseJobsQuery = `WITH d AS (UPDATE deliveries SET lease_owner = $1, lease_until = $2 WHERE id = ANY($3) RETURNING *)
+	SELECT ` + deliveryColumns + `, e.type, e.payload, e.created_at, coalesce(e.headers, ''), coalesce(e.content_type, ''),
 		a.version, coalesce(w.version, 0)
-	FROM deliveries d JOIN events e ON e.id = d.event_id JOIN apps a ON a.id = d.app_id LEFT JOIN webhooks w ON w.id = d.webhook_id
-	WHERE d.id = ANY($1) ORDER BY d.next_attempt_at, d.id`
+	FROM d JOIN events e ON e.id = d.event_id JOIN apps a ON a.id = d.app_id LEFT JOIN webhooks w ON w.id = d.webhook_id
+	ORDER BY d.next_attempt_at, d.id`
 
 // claimedJob is a job as loaded, before its app and webhook are resolved.
 type claimedJob struct {
@@ -175,11 +176,8 @@ type claimedJob struct {
 	appVersion, webhookVersion int64
 }
 
-// readClaimed reads the second batch of a claim: the lease and the load.
+// readClaimed reads the second batch of a claim: the leased jobs.
 func readClaimed(br pgx.BatchResults) ([]claimedJob, error) {
-	if _, err := br.Exec(); err != nil {
-		return nil, err
-	}
 	rows, err := br.Query()
 	if err != nil {
 		return nil, err
