@@ -64,6 +64,7 @@ type Store struct {
 
 	publishes *store.GroupCommitter[*store.PublishParams, []store.PublishResult]
 	announce  *announcer
+	moves     *mover
 	channel   string // see dueChannel
 }
 
@@ -101,6 +102,11 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	// the two cores so busy that the p99 publish→receipt doubled.
 	s.publishes = store.NewGroupCommitter(2, maxGroup, s.commitPublishes)
 	s.announce = startAnnouncer(func(ctx context.Context) error { return s.notifyDue(ctx, s.pool) })
+	s.moves = newMover()
+	if err := s.finishMoves(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -141,6 +147,7 @@ func (s *Store) Ping(ctx context.Context) error {
 func (s *Store) Close() error {
 	s.publishes.Close()
 	s.announce.close()
+	s.moves.close()
 	s.pool.Close()
 	return nil
 }

@@ -106,6 +106,7 @@ func (s *Store) UpdateSource(ctx context.Context, src *hookd.Source, now time.Ti
 	if err != nil {
 		return err
 	}
+	moved := 0
 	err = s.tx(ctx, func(tx pgx.Tx) error {
 		var old string
 		var version int64
@@ -129,12 +130,14 @@ func (s *Store) UpdateSource(ctx context.Context, src *hookd.Source, now time.Ti
 		if old == src.Status {
 			return nil
 		}
-		return s.moveOpenDeliveries(ctx, tx, "source_id", src.ID, src.Status, now)
+		moved, err = s.moveOpenDeliveries(ctx, tx, "source_id", src.ID, src.Status, now, moveChunk)
+		return err
 	})
 	if err != nil {
 		return err
 	}
 	src.Version++
+	s.moveRest(moved, "source_id", src.ID, src.Status, now)
 	return nil
 }
 

@@ -152,6 +152,7 @@ func (s *Store) UpdateWebhook(ctx context.Context, w *hookd.Webhook, now time.Ti
 	if err != nil {
 		return err
 	}
+	moved := 0
 	err = s.tx(ctx, func(tx pgx.Tx) error {
 		var old string
 		var version int64
@@ -182,47 +183,48 @@ func (s *Store) UpdateWebhook(ctx context.Context, w *hookd.Webhook, now time.Ti
 		if old == w.Status {
 			return nil
 		}
-		return s.moveDeliveries(ctx, tx, w.ID, w.Status, now)
+		moved, err = s.moveOpenDeliveries(ctx, tx, "webhook_id", w.ID, w.Status, now, moveChunk)
+		return err
 	})
 	if err != nil {
 		return err
 	}
 	w.Version++
+	s.moveRest(moved, "webhook_id", w.ID, w.Status, now)
 	return nil
 }
 
-// moveDeliveries makes a webhook's open deliveries follow its new status.
+// moveDeliveries makes all of a webhook's open deliveries follow its new
+// status.
 func (s *Store) moveDeliveries(ctx context.Context, tx querier, webhookID, status string, now time.Time) error {
-	return s.moveOpenDeliveries(ctx, tx, "webhook_id", webhookID, status, now)
+	_, err := s.moveOpenDeliveries(ctx, tx, "webhook_id", webhookID, status, now, -1)
+	return err
 }
 
-// moveOpenDeliveries makes the open deliveries of a webhook or a source
-// (column names which) follow its new status: pausing holds pending ones,
-// re-activating releases held ones, disabling fails both. Test deliveries
-// stay as they are.
-func (s *Store) moveOpenDeliveries(ctx context.Context, tx querier, column, id, status string, now time.Time) error {
-	// Rows are locked in id order, as every multi-row writer does, so that
-	// two of them never wait on each other.
-	var set, from string
-	switch status {
-	case hookd.WebhookPaused:
-		set, from = `status = 'held', updated_at = $1`, `status = 'pending' AND NOT test`
-	case hookd.WebhookActive:
-		set, from = `status = 'pending', next_attempt_at = LEAST(coalesce(next_attempt_at, $1), $1), updated_at = $1`, `status = 'held'`
-	case hookd.WebhookDisabled:
-		set, from = `status = 'failed', next_attempt_at = NULL, updated_at = $1`, `status IN ('pending', 'held') AND NOT test`
-	default:
-		return nil
+// moveOpenDeliveries makes up to limit (-1: all) open deliveries of a
+// webhook or a source (column names which) follow its new status: pausing
+// holds pending ones, re-activating releases held ones, disabling fails
+// both. Test deliveries stay as they are. It returns how many it moved.
+func (s *Store) moveOpenDeliveries(ctx context.Context, tx querier, column, id, status string, now time.Time, limit int) (int, error) {
+	q, ok := moveStatement(column, status)
+	if !ok {
+		return 0, nil
 	}
-	q := `UPDATE deliveries SET ` + set + ` WHERE id IN (
-		SELECT id FROM deliveries WHERE ` + column + ` = $2 AND ` + from + ` ORDER BY id FOR NO KEY UPDATE)`
-	if _, err := tx.Exec(ctx, q, ms(now), id); err != nil {
-		return fmt.Errorf("move deliveries to %s: %w", status, err)
+	var most *int64 // NULL: no limit
+	if limit >= 0 {
+		n := int64(limit)
+		most = &n
 	}
-	if status == hookd.WebhookActive {
-		return s.notifyDue(ctx, tx)
+	tag, err := tx.Exec(ctx, q, ms(now), id, most)
+	if err != nil {
+		return 0, fmt.Errorf("move deliveries to %s: %w", status, err)
 	}
-	return nil
+	if status == hookd.WebhookActive && tag.RowsAffected() > 0 {
+		if err := s.notifyDue(ctx, tx); err != nil {
+			return 0, err
+		}
+	}
+	return int(tag.RowsAffected()), nil
 }
 
 // DeleteWebhook implements store.Store.

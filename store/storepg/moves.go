@@ -1,0 +1,157 @@
+package storepg
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/hookd/hookd"
+)
+
+// moveChunk is how many open deliveries one transaction moves when a
+// webhook or source changes status. A status change moves the first chunk
+// itself; the rest move in the background, one chunk per transaction:
+// re-activating a million held deliveries in the request's transaction
+// rewrote every row with its index entries, took over a minute and was
+// cut off by the server's write timeout. Claims look at the webhook's or
+// source's status, not the deliveries', so the rows still to move are
+// never delivered while paused or disabled; re-activated ones become due
+// chunk by chunk.
+const moveChunk = 5000
+
+// mover finishes status changes in the background.
+type mover struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+func newMover() *mover {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &mover{ctx: ctx, cancel: cancel}
+}
+
+// close stops the moves in progress after their current chunk; what is
+// left is finished by the next process to open the store (see
+// finishMoves).
+func (m *mover) close() {
+	m.cancel()
+	m.wg.Wait()
+}
+
+// moveRest moves, in the background, what a status change left after its
+// first chunk of `moved` deliveries (nothing is left when that was less
+// than a chunk).
+func (s *Store) moveRest(moved int, column, id, status string, now time.Time) {
+	if moved < moveChunk {
+		return
+	}
+	s.moves.wg.Go(func() { s.moveAll(s.moves.ctx, column, id, status, now) })
+}
+
+// moveAll moves, one chunk per transaction, a webhook's or source's open
+// deliveries to follow status, while it keeps that status. A failed chunk
+// is tried again after a pause; if the store closes first, finishMoves
+// completes the move at the next start.
+func (s *Store) moveAll(ctx context.Context, column, id, status string, now time.Time) {
+	backoff := 100 * time.Millisecond
+	for ctx.Err() == nil {
+		n, err := s.moveChunkIfStill(ctx, column, id, status, now)
+		if err == nil && n < moveChunk {
+			return
+		}
+		if err != nil {
+			t := time.NewTimer(backoff)
+			select {
+			case <-ctx.Done():
+			case <-t.C:
+			}
+			t.Stop()
+			backoff = min(2*backoff, 10*time.Second)
+		}
+	}
+}
+
+// moveChunkIfStill moves one chunk, in a transaction that holds the
+// webhook's or source's row, if it still has status; it returns how many
+// it moved.
+func (s *Store) moveChunkIfStill(ctx context.Context, column, id, status string, now time.Time) (int, error) {
+	table := "webhooks"
+	if column == "source_id" {
+		table = "sources"
+	}
+	var moved int
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		var current string
+		err := tx.QueryRow(ctx, `SELECT status FROM `+table+` WHERE id = $1 FOR NO KEY UPDATE`, id).Scan(&current)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil // deleted meanwhile, with its deliveries
+		}
+		if err != nil {
+			return fmt.Errorf("move deliveries: %w", err)
+		}
+		if current != status {
+			return nil // changed again meanwhile; that change moves them
+		}
+		moved, err = s.moveOpenDeliveries(ctx, tx, column, id, status, now, moveChunk)
+		return err
+	})
+	return moved, err
+}
+
+// finishMoves starts, in the background, the moves that a process which
+// stopped or died left unfinished: the open deliveries of active webhooks
+// and sources that are still held, and of paused ones that are still
+// pending. (Pending deliveries of a disabled webhook are left alone: they
+// were recovered, and go once it is enabled.)
+func (s *Store) finishMoves(ctx context.Context) error {
+	rows, err := s.pool.Query(ctx, `
+		SELECT 'webhook_id', w.id, w.status FROM webhooks w
+		WHERE (w.status = 'active' AND EXISTS (SELECT 1 FROM deliveries d WHERE d.webhook_id = w.id AND d.status = 'held'))
+		   OR (w.status = 'paused' AND EXISTS (SELECT 1 FROM deliveries d WHERE d.webhook_id = w.id AND d.status = 'pending' AND NOT d.test))
+		UNION ALL
+		SELECT 'source_id', sr.id, sr.status FROM sources sr
+		WHERE (sr.status = 'active' AND EXISTS (SELECT 1 FROM deliveries d WHERE d.source_id = sr.id AND d.status = 'held'))
+		   OR (sr.status = 'paused' AND EXISTS (SELECT 1 FROM deliveries d WHERE d.source_id = sr.id AND d.status = 'pending' AND NOT d.test))`)
+	if err != nil {
+		return fmt.Errorf("find unfinished moves: %w", err)
+	}
+	type move struct{ column, id, status string }
+	var moves []move
+	var m move
+	if _, err := pgx.ForEachRow(rows, []any{&m.column, &m.id, &m.status}, func() error {
+		moves = append(moves, m)
+		return nil
+	}); err != nil {
+		return fmt.Errorf("find unfinished moves: %w", err)
+	}
+	now := time.Now()
+	for _, m := range moves {
+		s.moves.wg.Go(func() { s.moveAll(s.moves.ctx, m.column, m.id, m.status, now) })
+	}
+	return nil
+}
+
+// moveStatement is the statement that moves open deliveries (of the
+// webhook or source whose id is $2, by column) to follow status, at most
+// $3 of them, locking them in id order, as every multi-row writer does,
+// so that two of them never wait on each other.
+func moveStatement(column, status string) (string, bool) {
+	var set, from string
+	switch status {
+	case hookd.WebhookPaused:
+		set, from = `status = 'held', updated_at = $1`, `status = 'pending' AND NOT test`
+	case hookd.WebhookActive:
+		set, from = `status = 'pending', next_attempt_at = LEAST(coalesce(next_attempt_at, $1), $1), updated_at = $1`, `status = 'held'`
+	case hookd.WebhookDisabled:
+		set, from = `status = 'failed', next_attempt_at = NULL, updated_at = $1`, `status IN ('pending', 'held') AND NOT test`
+	default:
+		return "", false
+	}
+	return `UPDATE deliveries SET ` + set + ` WHERE id IN (
+		SELECT id FROM deliveries WHERE ` + column + ` = $2 AND ` + from + ` ORDER BY id LIMIT $3 FOR NO KEY UPDATE)`, true
+}
