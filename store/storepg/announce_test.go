@@ -8,9 +8,7 @@ import (
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/ident"
 	"github.com/hookd/hookd/internal/pgtest"
-	"github.com/hookd/hookd/seal"
 	"github.com/hookd/hookd/store"
-	"github.com/hookd/hookd/store/storepg"
 )
 
 // TestPublishWakesOtherProcesses checks that a publish wakes the listeners
@@ -31,15 +29,8 @@ func TestPublishWakesOtherProcesses(t *testing.T) {
 
 	ids := ident.New(nil)
 	now := time.Now().UTC().Truncate(time.Millisecond)
-	app := &hookd.App{ID: ids.New("app"), Name: "a", Profile: hookd.DefaultProfile(), DefaultSecret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", CreatedAt: now, UpdatedAt: now}
-	if err := publisher.CreateApp(ctx, app); err != nil {
-		t.Fatal(err)
-	}
-	hook := &hookd.Webhook{ID: ids.New("wh"), AppID: app.ID, URL: "https://example.com/hook", Events: []string{"*"},
-		Status: hookd.WebhookActive, Secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", CreatedAt: now, UpdatedAt: now}
-	if err := publisher.CreateWebhook(ctx, hook, 0); err != nil {
-		t.Fatal(err)
-	}
+	app := newApp(t, publisher, ids, now)
+	newWebhook(t, publisher, ids, app, hookd.WebhookActive, now)
 	publish := func() {
 		t.Helper()
 		ev := &hookd.Event{ID: ids.New("evt"), AppID: app.ID, Type: "a", Data: []byte(`{}`), Payload: []byte(`{}`), CreatedAt: now}
@@ -76,19 +67,4 @@ func TestPublishWakesOtherProcesses(t *testing.T) {
 		t.Fatal("a store on another schema was woken by this schema's publishes")
 	case <-time.After(300 * time.Millisecond):
 	}
-}
-
-func openOn(t *testing.T, url string) *storepg.Store {
-	t.Helper()
-	key := make([]byte, seal.KeySize)
-	sealer, err := seal.New(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := storepg.Open(t.Context(), storepg.Config{URL: url, Sealer: sealer, NewID: ident.New(nil).New, MaxConns: 4})
-	if err != nil {
-		t.Fatalf("open store: %v", err)
-	}
-	t.Cleanup(func() { st.Close() })
-	return st
 }

@@ -1,7 +1,6 @@
 package storepg_test
 
 import (
-	"context"
 	"testing"
 	"time"
 
@@ -23,11 +22,7 @@ func TestDeletesLeaveNoRows(t *testing.T) {
 	url := pgtest.URL(t)
 	st := openOn(t, url)
 	ctx := t.Context()
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close(context.Background()) })
+	conn := connect(t, url)
 	count := func(query string, args ...any) int {
 		t.Helper()
 		var n int
@@ -55,18 +50,10 @@ func TestDeletesLeaveNoRows(t *testing.T) {
 	// both, at when; it returns the app and the webhooks.
 	deliver := func(when time.Time) (*hookd.App, []*hookd.Webhook) {
 		t.Helper()
-		app := &hookd.App{ID: ids.New("app"), Name: "a", Profile: hookd.DefaultProfile(), DefaultSecret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", CreatedAt: when, UpdatedAt: when}
-		if err := st.CreateApp(ctx, app); err != nil {
-			t.Fatal(err)
-		}
-		var hooks []*hookd.Webhook
-		for range 2 {
-			w := &hookd.Webhook{ID: ids.New("wh"), AppID: app.ID, URL: "https://example.com/hook", Events: []string{"*"},
-				Status: hookd.WebhookActive, Secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", CreatedAt: when, UpdatedAt: when}
-			if err := st.CreateWebhook(ctx, w, 0); err != nil {
-				t.Fatal(err)
-			}
-			hooks = append(hooks, w)
+		app := newApp(t, st, ids, when)
+		hooks := []*hookd.Webhook{
+			newWebhook(t, st, ids, app, hookd.WebhookActive, when),
+			newWebhook(t, st, ids, app, hookd.WebhookActive, when),
 		}
 		p := &store.PublishParams{AppID: app.ID, Now: when}
 		for range 3 {

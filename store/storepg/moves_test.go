@@ -1,12 +1,9 @@
 package storepg_test
 
 import (
-	"context"
 	"fmt"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/ident"
@@ -23,23 +20,12 @@ func TestStatusChangesMoveLargeBacklogs(t *testing.T) {
 	url := pgtest.URL(t)
 	st := openOn(t, url)
 	ctx := t.Context()
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close(context.Background()) })
+	conn := connect(t, url)
 
 	ids := ident.New(nil)
 	now := time.Now().UTC().Truncate(time.Millisecond)
-	app := &hookd.App{ID: ids.New("app"), Name: "a", Profile: hookd.DefaultProfile(), DefaultSecret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", CreatedAt: now, UpdatedAt: now}
-	if err := st.CreateApp(ctx, app); err != nil {
-		t.Fatal(err)
-	}
-	hook := &hookd.Webhook{ID: ids.New("wh"), AppID: app.ID, URL: "https://example.com/hook", Events: []string{"*"},
-		Status: hookd.WebhookPaused, Secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", CreatedAt: now, UpdatedAt: now}
-	if err := st.CreateWebhook(ctx, hook, 0); err != nil {
-		t.Fatal(err)
-	}
+	app := newApp(t, st, ids, now)
+	hook := newWebhook(t, st, ids, app, hookd.WebhookPaused, now)
 	const events = 12_000 // more than two chunks
 	for b := range events / 1000 {
 		p := &store.PublishParams{AppID: app.ID, Now: now}

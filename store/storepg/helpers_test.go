@@ -1,0 +1,65 @@
+package storepg_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/ident"
+	"github.com/hookd/hookd/seal"
+	"github.com/hookd/hookd/store/storepg"
+)
+
+const testSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
+// openOn opens a store on url, closed at cleanup.
+func openOn(t *testing.T, url string) *storepg.Store {
+	t.Helper()
+	key := make([]byte, seal.KeySize)
+	sealer, err := seal.New(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := storepg.Open(t.Context(), storepg.Config{URL: url, Sealer: sealer, NewID: ident.New(nil).New, MaxConns: 4})
+	if err != nil {
+		t.Fatalf("open store: %v", err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+// connect opens a plain connection on url, to look at the tables
+// themselves; it is closed at cleanup.
+func connect(t *testing.T, url string) *pgx.Conn {
+	t.Helper()
+	conn, err := pgx.Connect(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	return conn
+}
+
+// newApp creates an app, created at when.
+func newApp(t *testing.T, st *storepg.Store, ids *ident.Generator, when time.Time) *hookd.App {
+	t.Helper()
+	app := &hookd.App{ID: ids.New("app"), Name: "a", Profile: hookd.DefaultProfile(), DefaultSecret: testSecret, CreatedAt: when, UpdatedAt: when}
+	if err := st.CreateApp(t.Context(), app); err != nil {
+		t.Fatal(err)
+	}
+	return app
+}
+
+// newWebhook creates a webhook of app for every event type, with status.
+func newWebhook(t *testing.T, st *storepg.Store, ids *ident.Generator, app *hookd.App, status string, when time.Time) *hookd.Webhook {
+	t.Helper()
+	w := &hookd.Webhook{ID: ids.New("wh"), AppID: app.ID, URL: "https://example.com/hook", Events: []string{"*"},
+		Status: status, Secret: testSecret, CreatedAt: when, UpdatedAt: when}
+	if err := st.CreateWebhook(t.Context(), w, 0); err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
