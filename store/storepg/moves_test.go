@@ -9,6 +9,7 @@ import (
 	"github.com/hookd/hookd/ident"
 	"github.com/hookd/hookd/internal/pgtest"
 	"github.com/hookd/hookd/store"
+	"github.com/hookd/hookd/store/storepg"
 )
 
 // TestStatusChangesMoveLargeBacklogs pauses and re-activates a webhook
@@ -27,17 +28,7 @@ func TestStatusChangesMoveLargeBacklogs(t *testing.T) {
 	app := newApp(t, st, ids, now)
 	hook := newWebhook(t, st, ids, app, hookd.WebhookPaused, now)
 	const events = 12_000 // more than two chunks
-	for b := range events / 1000 {
-		p := &store.PublishParams{AppID: app.ID, Now: now}
-		for i := range 1000 {
-			ev := &hookd.Event{ID: ids.New("evt"), AppID: app.ID, Type: "a", Data: fmt.Appendf(nil, `{"n":%d}`, b*1000+i), CreatedAt: now}
-			ev.Payload = ev.Data
-			p.Events = append(p.Events, &store.PublishEvent{Event: ev})
-		}
-		if _, err := st.Publish(ctx, p); err != nil {
-			t.Fatal(err)
-		}
-	}
+	publishMany(t, st, ids, app, events, now)
 	count := func(status string) int {
 		t.Helper()
 		var n int
@@ -87,4 +78,63 @@ func TestStatusChangesMoveLargeBacklogs(t *testing.T) {
 	}
 	openOn(t, url)
 	waitFor("after a restart", hookd.DeliveryPending)
+}
+
+// TestAutoDisableFailsLargeBacklogs disables a webhook through a recorded
+// attempt (410 Gone) while it has more open deliveries than one
+// transaction moves, and checks that all of them fail.
+func TestAutoDisableFailsLargeBacklogs(t *testing.T) {
+	t.Parallel()
+	url := pgtest.URL(t)
+	st := openOn(t, url)
+	ctx := t.Context()
+	conn := connect(t, url)
+	ids := ident.New(nil)
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	app := newApp(t, st, ids, now)
+	hook := newWebhook(t, st, ids, app, hookd.WebhookActive, now)
+	const events = 12_000
+	publishMany(t, st, ids, app, events, now)
+
+	jobs, err := st.ClaimDue(ctx, &store.ClaimParams{Owner: "test", Now: now, Limit: 1, LeaseFor: time.Minute})
+	if err != nil || len(jobs) != 1 {
+		t.Fatalf("claim: %d jobs, %v", len(jobs), err)
+	}
+	a := &hookd.Attempt{DeliveryID: jobs[0].Delivery.ID, WebhookID: hook.ID, Attempt: 1, At: now, StatusCode: 410}
+	if _, err := st.RecordAttempts(ctx, []*store.AttemptResult{{Owner: "test", AttemptReport: hookd.AttemptReport{Attempt: a, DisableReason: "410 Gone"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if w, err := st.GetWebhook(ctx, app.ID, hook.ID); err != nil || w.Status != hookd.WebhookDisabled {
+		t.Fatalf("webhook after a 410: %+v, %v", w, err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var failed int
+		if err := conn.QueryRow(ctx, `SELECT count(*) FROM deliveries WHERE webhook_id = $1 AND status = 'failed'`, hook.ID).Scan(&failed); err != nil {
+			t.Fatal(err)
+		}
+		if failed == events {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d deliveries failed 30 s after the webhook was disabled", failed, events)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// publishMany publishes n events to app, in batches of 1,000.
+func publishMany(t *testing.T, st *storepg.Store, ids *ident.Generator, app *hookd.App, n int, now time.Time) {
+	t.Helper()
+	for b := 0; b < n; b += 1000 {
+		p := &store.PublishParams{AppID: app.ID, Now: now}
+		for i := b; i < min(b+1000, n); i++ {
+			ev := &hookd.Event{ID: ids.New("evt"), AppID: app.ID, Type: "a", Data: fmt.Appendf(nil, `{"n":%d}`, i), CreatedAt: now}
+			ev.Payload = ev.Data
+			p.Events = append(p.Events, &store.PublishEvent{Event: ev})
+		}
+		if _, err := st.Publish(t.Context(), p); err != nil {
+			t.Fatal(err)
+		}
+	}
 }

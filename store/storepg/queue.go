@@ -345,11 +345,15 @@ func (s *Store) recordAttempts(ctx context.Context, results []*store.AttemptResu
 		return nil, fmt.Errorf("record attempts: %w", err)
 	}
 	if disables {
-		if err := s.disableTargets(ctx, tx.conn, targets, results); err != nil {
+		rest, err := s.disableTargets(ctx, tx.conn, targets, results)
+		if err != nil {
 			return nil, err
 		}
 		if err := tx.send(ctx, &pgx.Batch{}, true).Close(); err != nil {
 			return nil, fmt.Errorf("record attempts: %w", err)
+		}
+		for _, m := range rest {
+			s.moveRest(m.moved, "webhook_id", m.webhookID, hookd.WebhookDisabled, m.at)
 		}
 	}
 	return notices, nil
@@ -422,27 +426,38 @@ func queueCounters(b *pgx.Batch, targets map[string]*hookd.Target) (disables boo
 }
 
 // disableTargets disables the webhooks that recording disabled, and fails
-// their open deliveries.
-func (s *Store) disableTargets(ctx context.Context, q querier, targets map[string]*hookd.Target, results []*store.AttemptResult) error {
+// the first chunk of their open deliveries; it returns what moveRest is to
+// finish once the transaction commits (see moveChunk).
+func (s *Store) disableTargets(ctx context.Context, q querier, targets map[string]*hookd.Target, results []*store.AttemptResult) ([]startedMove, error) {
 	last := map[string]time.Time{} // the latest attempt per webhook
 	for _, r := range results {
 		if id := r.Attempt.WebhookID; id != "" && r.Attempt.At.After(last[id]) {
 			last[id] = r.Attempt.At
 		}
 	}
+	var started []startedMove
 	for id, t := range targets {
 		if !t.Webhook || t.DisabledReason == "" {
 			continue
 		}
 		if _, err := q.Exec(ctx, `UPDATE webhooks SET status = 'disabled', disabled_reason = $1, updated_at = $2, version = version + 1 WHERE id = $3`,
 			t.DisabledReason, ms(last[id]), id); err != nil {
-			return fmt.Errorf("disable webhook: %w", err)
+			return nil, fmt.Errorf("disable webhook: %w", err)
 		}
-		if err := s.moveDeliveries(ctx, q, id, hookd.WebhookDisabled, last[id]); err != nil {
-			return err
+		moved, err := s.moveOpenDeliveries(ctx, q, "webhook_id", id, hookd.WebhookDisabled, last[id], moveChunk)
+		if err != nil {
+			return nil, err
 		}
+		started = append(started, startedMove{webhookID: id, moved: moved, at: last[id]})
 	}
-	return nil
+	return started, nil
+}
+
+// startedMove is a webhook's move that its first chunk started.
+type startedMove struct {
+	webhookID string
+	moved     int
+	at        time.Time
 }
 
 // attemptColumns are attempts to insert, column by column.

@@ -194,13 +194,6 @@ func (s *Store) UpdateWebhook(ctx context.Context, w *hookd.Webhook, now time.Ti
 	return nil
 }
 
-// moveDeliveries makes all of a webhook's open deliveries follow its new
-// status.
-func (s *Store) moveDeliveries(ctx context.Context, tx querier, webhookID, status string, now time.Time) error {
-	_, err := s.moveOpenDeliveries(ctx, tx, "webhook_id", webhookID, status, now, -1)
-	return err
-}
-
 // moveOpenDeliveries makes up to limit (-1: all) open deliveries of a
 // webhook or a source (column names which) follow its new status: pausing
 // holds pending ones, re-activating releases held ones, disabling fails
