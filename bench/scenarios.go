@@ -129,11 +129,13 @@ func (r *run) paced(ctx context.Context, name string, rate int, d time.Duration,
 	r.add(name, prefix+"p99", round(ms(l.P99), 2), "ms")
 	r.add(name, prefix+"p99.9", round(ms(l.P999), 2), "ms")
 	r.add(name, prefix+"max", round(ms(l.Max), 2), "ms")
+	r.add(name, prefix+"window_p99_median", round(ms(l.WindowP99Median), 2), "ms")
+	r.add(name, prefix+"window_p99_max", round(ms(l.WindowP99Max), 2), "ms")
 	if slowID != "" {
 		r.add(name, "slow_received", float64(slowSeen.Receipts), "deliveries")
 	}
-	r.logf("%s: publish→receipt p50 %.1f ms, p99 %.1f ms, p99.9 %.1f ms, max %.1f ms; %d of %d starts late", name,
-		ms(l.P50), ms(l.P99), ms(l.P999), ms(l.Max), res.Late, res.Started)
+	r.logf("%s: publish→receipt p50 %.1f ms, p99 %.1f ms, p99.9 %.1f ms, max %.1f ms; p99 of each %d receipts: median %.1f ms, worst %.1f ms; %d of %d starts late", name,
+		ms(l.P50), ms(l.P99), ms(l.P999), ms(l.Max), LatencyWindow, ms(l.WindowP99Median), ms(l.WindowP99Max), res.Late, res.Started)
 	return nil
 }
 

@@ -32,14 +32,36 @@ type Latency struct {
 	P99   int64 `json:"p99_ns"`
 	P999  int64 `json:"p999_ns"`
 	Max   int64 `json:"max_ns"`
+	// WindowP99Median and WindowP99Max are the median and the largest of
+	// the p99s of each LatencyWindow samples in arrival order: a steady
+	// p99 and the worst stretch, which a whole run's p99 mixes up. Zero
+	// with fewer samples than one window.
+	WindowP99Median int64 `json:"window_p99_median_ns"`
+	WindowP99Max    int64 `json:"window_p99_max_ns"`
 }
 
-// Summarize sorts samples (nanoseconds) in place and summarises them.
+// LatencyWindow is how many consecutive samples a window holds: a second
+// of the latency scenario.
+const LatencyWindow = 1000
+
+// Summarize summarises samples (nanoseconds), given in arrival order, and
+// sorts them in place.
 func Summarize(samples []int64) Latency {
+	var windows []int64
+	for i := 0; i+LatencyWindow <= len(samples); i += LatencyWindow {
+		w := slices.Clone(samples[i : i+LatencyWindow])
+		slices.Sort(w)
+		windows = append(windows, Percentile(w, 99))
+	}
 	slices.Sort(samples)
 	l := Latency{Count: len(samples)}
 	if len(samples) == 0 {
 		return l
+	}
+	if len(windows) > 0 {
+		slices.Sort(windows)
+		l.WindowP99Median = Percentile(windows, 50)
+		l.WindowP99Max = windows[len(windows)-1]
 	}
 	l.P50 = Percentile(samples, 50)
 	l.P99 = Percentile(samples, 99)

@@ -52,12 +52,39 @@ func TestSummarize(t *testing.T) {
 		samples = append(samples, int64(i)*int64(time.Millisecond))
 	}
 	got := Summarize(samples)
-	want := Latency{Count: 1000, P50: 500e6, P99: 990e6, P999: 999e6, Max: 1000e6}
+	want := Latency{Count: 1000, P50: 500e6, P99: 990e6, P999: 999e6, Max: 1000e6, WindowP99Median: 990e6, WindowP99Max: 990e6}
 	if got != want {
 		t.Errorf("Summarize = %+v, want %+v", got, want)
 	}
 	if got := Summarize(nil); got != (Latency{}) {
 		t.Errorf("Summarize(nil) = %+v, want zero", got)
+	}
+}
+
+func TestSummarizeWindows(t *testing.T) {
+	t.Parallel()
+	// Three windows of 1 ms, then one whose last twenty samples took
+	// 300 ms (a stall), then half a window that is not counted.
+	var samples []int64
+	for w := range 4 {
+		for i := range LatencyWindow {
+			v := int64(time.Millisecond)
+			if w == 3 && i >= LatencyWindow-20 {
+				v = 300 * int64(time.Millisecond)
+			}
+			samples = append(samples, v)
+		}
+	}
+	for range LatencyWindow / 2 {
+		samples = append(samples, int64(time.Second))
+	}
+	got := Summarize(samples)
+	if got.WindowP99Median != int64(time.Millisecond) || got.WindowP99Max != 300*int64(time.Millisecond) {
+		t.Errorf("window p99s: median %v, max %v; want 1ms and 300ms",
+			time.Duration(got.WindowP99Median), time.Duration(got.WindowP99Max))
+	}
+	if got.P99 != int64(time.Second) {
+		t.Errorf("p99 of all = %v, want 1s (the trailing samples count there)", time.Duration(got.P99))
 	}
 }
 
