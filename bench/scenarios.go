@@ -129,8 +129,10 @@ func (r *run) paced(ctx context.Context, name string, rate int, d time.Duration,
 	r.add(name, prefix+"p99", round(ms(l.P99), 2), "ms")
 	r.add(name, prefix+"p99.9", round(ms(l.P999), 2), "ms")
 	r.add(name, prefix+"max", round(ms(l.Max), 2), "ms")
-	r.add(name, prefix+"window_p99_median", round(ms(l.WindowP99Median), 2), "ms")
-	r.add(name, prefix+"window_p99_max", round(ms(l.WindowP99Max), 2), "ms")
+	if l.WindowP99Max > 0 { // at least one window's worth of samples
+		r.add(name, prefix+"window_p99_median", round(ms(l.WindowP99Median), 2), "ms")
+		r.add(name, prefix+"window_p99_max", round(ms(l.WindowP99Max), 2), "ms")
+	}
 	if slowID != "" {
 		r.add(name, "slow_received", float64(slowSeen.Receipts), "deliveries")
 	}

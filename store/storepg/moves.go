@@ -97,7 +97,7 @@ func (s *Store) moveChunkIfStill(ctx context.Context, column, id, status string,
 		if current != status {
 			return nil // changed again meanwhile; that change moves them
 		}
-		moved, err = s.moveOpenDeliveries(ctx, tx, column, id, status, now, moveChunk)
+		moved, err = s.moveOpenDeliveries(ctx, tx, column, id, status, now)
 		return err
 	})
 	return moved, err

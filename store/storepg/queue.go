@@ -444,7 +444,7 @@ func (s *Store) disableTargets(ctx context.Context, q querier, targets map[strin
 			t.DisabledReason, ms(last[id]), id); err != nil {
 			return nil, fmt.Errorf("disable webhook: %w", err)
 		}
-		moved, err := s.moveOpenDeliveries(ctx, q, "webhook_id", id, hookd.WebhookDisabled, last[id], moveChunk)
+		moved, err := s.moveOpenDeliveries(ctx, q, "webhook_id", id, hookd.WebhookDisabled, last[id])
 		if err != nil {
 			return nil, err
 		}

@@ -130,7 +130,7 @@ func (s *Store) UpdateSource(ctx context.Context, src *hookd.Source, now time.Ti
 		if old == src.Status {
 			return nil
 		}
-		moved, err = s.moveOpenDeliveries(ctx, tx, "source_id", src.ID, src.Status, now, moveChunk)
+		moved, err = s.moveOpenDeliveries(ctx, tx, "source_id", src.ID, src.Status, now)
 		return err
 	})
 	if err != nil {

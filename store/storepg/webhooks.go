@@ -183,7 +183,7 @@ func (s *Store) UpdateWebhook(ctx context.Context, w *hookd.Webhook, now time.Ti
 		if old == w.Status {
 			return nil
 		}
-		moved, err = s.moveOpenDeliveries(ctx, tx, "webhook_id", w.ID, w.Status, now, moveChunk)
+		moved, err = s.moveOpenDeliveries(ctx, tx, "webhook_id", w.ID, w.Status, now)
 		return err
 	})
 	if err != nil {
@@ -194,21 +194,17 @@ func (s *Store) UpdateWebhook(ctx context.Context, w *hookd.Webhook, now time.Ti
 	return nil
 }
 
-// moveOpenDeliveries makes up to limit (-1: all) open deliveries of a
-// webhook or a source (column names which) follow its new status: pausing
-// holds pending ones, re-activating releases held ones, disabling fails
-// both. Test deliveries stay as they are. It returns how many it moved.
-func (s *Store) moveOpenDeliveries(ctx context.Context, tx querier, column, id, status string, now time.Time, limit int) (int, error) {
+// moveOpenDeliveries makes up to moveChunk open deliveries of a webhook or
+// a source (column names which) follow its new status: pausing holds
+// pending ones, re-activating releases held ones, disabling fails both.
+// Test deliveries stay as they are. It returns how many it moved; moveRest
+// moves the rest.
+func (s *Store) moveOpenDeliveries(ctx context.Context, tx querier, column, id, status string, now time.Time) (int, error) {
 	q, ok := moveStatement(column, status)
 	if !ok {
 		return 0, nil
 	}
-	var most *int64 // NULL: no limit
-	if limit >= 0 {
-		n := int64(limit)
-		most = &n
-	}
-	tag, err := tx.Exec(ctx, q, ms(now), id, most)
+	tag, err := tx.Exec(ctx, q, ms(now), id, moveChunk)
 	if err != nil {
 		return 0, fmt.Errorf("move deliveries to %s: %w", status, err)
 	}
