@@ -136,8 +136,12 @@ func (r *run) paced(ctx context.Context, name string, rate int, d time.Duration,
 	if slowID != "" {
 		r.add(name, "slow_received", float64(slowSeen.Receipts), "deliveries")
 	}
-	r.logf("%s: publish→receipt p50 %.1f ms, p99 %.1f ms, p99.9 %.1f ms, max %.1f ms; p99 of each %d receipts: median %.1f ms, worst %.1f ms; %d of %d starts late", name,
-		ms(l.P50), ms(l.P99), ms(l.P999), ms(l.Max), LatencyWindow, ms(l.WindowP99Median), ms(l.WindowP99Max), res.Late, res.Started)
+	windows := ""
+	if l.WindowP99Max > 0 {
+		windows = fmt.Sprintf("; p99 of each %d receipts: median %.1f ms, worst %.1f ms", LatencyWindow, ms(l.WindowP99Median), ms(l.WindowP99Max))
+	}
+	r.logf("%s: publish→receipt p50 %.1f ms, p99 %.1f ms, p99.9 %.1f ms, max %.1f ms%s; %d of %d starts late", name,
+		ms(l.P50), ms(l.P99), ms(l.P999), ms(l.Max), windows, res.Late, res.Started)
 	return nil
 }
 
