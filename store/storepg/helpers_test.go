@@ -2,6 +2,7 @@ package storepg_test
 
 import (
 	"context"
+	"log/slog"
 	"testing"
 	"time"
 
@@ -18,12 +19,18 @@ const testSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 // openOn opens a store on url, closed at cleanup.
 func openOn(t *testing.T, url string) *storepg.Store {
 	t.Helper()
+	return openWith(t, url, nil)
+}
+
+// openWith opens a store on url that logs to log, closed at cleanup.
+func openWith(t *testing.T, url string, log *slog.Logger) *storepg.Store {
+	t.Helper()
 	key := make([]byte, seal.KeySize)
 	sealer, err := seal.New(key)
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := storepg.Open(t.Context(), storepg.Config{URL: url, Sealer: sealer, NewID: ident.New(nil).New, MaxConns: 4})
+	st, err := storepg.Open(t.Context(), storepg.Config{URL: url, Sealer: sealer, NewID: ident.New(nil).New, MaxConns: 4, Log: log})
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}

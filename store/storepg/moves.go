@@ -65,6 +65,7 @@ func (s *Store) moveAll(ctx context.Context, column, id, status string, now time
 			return
 		}
 		if err != nil {
+			s.log.Warn("move deliveries", "err", err, column, id, "status", status, "retry_in", backoff)
 			t := time.NewTimer(backoff)
 			select {
 			case <-ctx.Done():

@@ -1,7 +1,11 @@
 package storepg_test
 
 import (
+	"bytes"
 	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -137,4 +141,75 @@ func publishMany(t *testing.T, st *storepg.Store, ids *ident.Generator, app *hoo
 			t.Fatal(err)
 		}
 	}
+}
+
+// TestFailedMoveIsLoggedAndRetried fails the first background chunk of a
+// re-activation (a trigger raises on the second update of deliveries) and
+// checks that the store logs it and moves everything anyway.
+func TestFailedMoveIsLoggedAndRetried(t *testing.T) {
+	t.Parallel()
+	url := pgtest.URL(t)
+	var logs syncBuffer
+	st := openWith(t, url, slog.New(slog.NewTextHandler(&logs, nil)))
+	ctx := t.Context()
+	conn := connect(t, url)
+	ids := ident.New(nil)
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	app := newApp(t, st, ids, now)
+	hook := newWebhook(t, st, ids, app, hookd.WebhookPaused, now)
+	const events = 7_000 // two chunks
+	publishMany(t, st, ids, app, events, now)
+	if _, err := conn.Exec(ctx, `CREATE SEQUENCE move_updates;
+		CREATE FUNCTION fail_second_move() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN
+			IF nextval('move_updates') = 2 THEN RAISE EXCEPTION 'injected failure'; END IF;
+			RETURN NULL;
+		END $$;
+		CREATE TRIGGER fail_second_move AFTER UPDATE ON deliveries FOR EACH STATEMENT EXECUTE FUNCTION fail_second_move();`); err != nil {
+		t.Fatal(err)
+	}
+	w, err := st.GetWebhook(ctx, app.ID, hook.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Status = hookd.WebhookActive
+	if err := st.UpdateWebhook(ctx, w, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var pending int
+		if err := conn.QueryRow(ctx, `SELECT count(*) FROM deliveries WHERE webhook_id = $1 AND status = 'pending'`, hook.ID).Scan(&pending); err != nil {
+			t.Fatal(err)
+		}
+		if pending == events {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d deliveries pending 30 s after the re-activation", pending, events)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if got := logs.String(); !strings.Contains(got, "move deliveries") || !strings.Contains(got, "injected failure") {
+		t.Errorf("the failed chunk was not logged; the log holds:\n%s", got)
+	}
+}
+
+// syncBuffer is a bytes.Buffer that a logger may write to from another
+// goroutine while the test reads it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -52,6 +53,10 @@ type Config struct {
 	NewID func(prefix string) string
 	// MaxConns sizes the pool; 0 means 16.
 	MaxConns int32
+	// Log hears of what fails in the store's background work (wake-up
+	// notifications, moves of large backlogs), which is retried rather
+	// than returned; nil discards it.
+	Log *slog.Logger
 }
 
 // Store is the PostgreSQL implementation of store.Store.
@@ -66,6 +71,7 @@ type Store struct {
 	announce  *announcer
 	moves     *mover
 	channel   string // see dueChannel
+	log       *slog.Logger
 }
 
 var _ store.Store = (*Store)(nil)
@@ -96,12 +102,22 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("read the current schema: %w", err)
 	}
-	s := &Store{pool: pool, sealer: cfg.Sealer, newID: cfg.NewID, channel: dueChannel(schema)}
+	s := &Store{pool: pool, sealer: cfg.Sealer, newID: cfg.NewID, channel: dueChannel(schema), log: cfg.Log}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
 	// Two committers: with four, a thousand single-event publishes a
 	// second went out three to a transaction, and their round trips kept
 	// the two cores so busy that the p99 publish→receipt doubled.
 	s.publishes = store.NewGroupCommitter(2, maxGroup, s.commitPublishes)
-	s.announce = startAnnouncer(func(ctx context.Context) error { return s.notifyDue(ctx, s.pool) })
+	s.announce = startAnnouncer(func(ctx context.Context) error {
+		err := s.notifyDue(ctx, s.pool)
+		if err != nil {
+			// The listeners' poll finds the deliveries a second later.
+			s.log.Warn("announce due deliveries", "err", err)
+		}
+		return err
+	})
 	s.moves = newMover()
 	if err := s.finishMoves(ctx); err != nil {
 		s.Close()
