@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -23,26 +22,6 @@ import (
 // chunk by chunk.
 const moveChunk = 5000
 
-// mover finishes status changes in the background.
-type mover struct {
-	ctx    context.Context
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
-}
-
-func newMover() *mover {
-	ctx, cancel := context.WithCancel(context.Background())
-	return &mover{ctx: ctx, cancel: cancel}
-}
-
-// close stops the moves in progress after their current chunk; what is
-// left is finished by the next process to open the store (see
-// finishMoves).
-func (m *mover) close() {
-	m.cancel()
-	m.wg.Wait()
-}
-
 // moveRest moves, in the background, what a status change left after its
 // first chunk of `moved` deliveries (nothing is left when that was less
 // than a chunk).
@@ -50,7 +29,7 @@ func (s *Store) moveRest(moved int, column, id, status string, now time.Time) {
 	if moved < moveChunk {
 		return
 	}
-	s.moves.wg.Go(func() { s.moveAll(s.moves.ctx, column, id, status, now) })
+	s.moves.Go(func(ctx context.Context) { s.moveAll(ctx, column, id, status, now) })
 }
 
 // moveAll moves, one chunk per transaction, a webhook's or source's open
@@ -132,7 +111,7 @@ func (s *Store) finishMoves(ctx context.Context) error {
 	}
 	now := time.Now()
 	for _, m := range moves {
-		s.moves.wg.Go(func() { s.moveAll(s.moves.ctx, m.column, m.id, m.status, now) })
+		s.moves.Go(func(ctx context.Context) { s.moveAll(ctx, m.column, m.id, m.status, now) })
 	}
 	return nil
 }

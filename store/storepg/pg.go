@@ -69,8 +69,8 @@ type Store struct {
 
 	publishes *store.GroupCommitter[*store.PublishParams, []store.PublishResult]
 	announce  *announcer
-	moves     *mover
-	channel   string // see dueChannel
+	moves     *store.Background // finishes large status changes
+	channel   string            // see dueChannel
 	log       *slog.Logger
 }
 
@@ -118,7 +118,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		}
 		return err
 	})
-	s.moves = newMover()
+	s.moves = store.NewBackground()
 	if err := s.finishMoves(ctx); err != nil {
 		s.Close()
 		return nil, err
@@ -163,7 +163,7 @@ func (s *Store) Ping(ctx context.Context) error {
 func (s *Store) Close() error {
 	s.publishes.Close()
 	s.announce.close()
-	s.moves.close()
+	s.moves.Close()
 	s.pool.Close()
 	return nil
 }

@@ -144,7 +144,8 @@ func (s *Store) UpdateSource(ctx context.Context, src *hookd.Source, now time.Ti
 		return err
 	}
 	src.Version++
-	return s.moveRest(ctx, moved, "source_id", src.ID, src.Status, now)
+	s.moveRest(moved, "source_id", src.ID, src.Status, now)
+	return nil
 }
 
 // DeleteSource implements store.Store.

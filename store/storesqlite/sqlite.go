@@ -71,6 +71,7 @@ type Store struct {
 	hooks  store.VersionCache[*hookd.Webhook]
 
 	publishes *store.GroupCommitter[*store.PublishParams, []store.PublishResult]
+	moves     *store.Background // finishes large status changes
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -116,6 +117,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	s := &Store{w: w, r: r, stmt: st, read: rst, leases: newLeaseTable(), lastFull: map[string]bool{}, sealer: cfg.Sealer, newID: cfg.NewID}
 	s.publishes = store.NewGroupCommitter(1, maxGroup, s.commitPublishes)
+	s.moves = store.NewBackground()
 	return s, nil
 }
 
@@ -152,6 +154,7 @@ func (s *Store) Ping(ctx context.Context) error {
 // Close implements store.Store.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
+		s.moves.Close()
 		s.publishes.Close()
 		s.stmt.close()
 		s.read.close()

@@ -291,20 +291,27 @@ func TestStatusChangesMoveLargeBacklogsInChunks(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// The first chunk moves with the change, the rest in the background.
+	waitStatus := func(what, status string) {
+		t.Helper()
+		deadline := time.Now().Add(60 * time.Second)
+		for n := 0; n != events; n = countStatus(t, st, app.ID, w.ID, status) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s after 60 s: %d, want %d", what, n, events)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
 	w.Status = hookd.WebhookPaused
 	if err := st.UpdateWebhook(ctx, w, t0); err != nil {
 		t.Fatal(err)
 	}
-	if n := countStatus(t, st, app.ID, w.ID, hookd.DeliveryHeld); n != events {
-		t.Fatalf("held after pausing: %d, want %d", n, events)
-	}
+	waitStatus("held after pausing", hookd.DeliveryHeld)
 	w.Status = hookd.WebhookActive
 	if err := st.UpdateWebhook(ctx, w, t0); err != nil {
 		t.Fatal(err)
 	}
-	if n := countStatus(t, st, app.ID, w.ID, hookd.DeliveryPending); n != events {
-		t.Fatalf("pending after re-activating: %d, want %d", n, events)
-	}
+	waitStatus("pending after re-activating", hookd.DeliveryPending)
 
 	// Pause again, then mark the webhook active behind the store's back,
 	// as a re-activation that died after its first chunk would leave it.
@@ -312,6 +319,7 @@ func TestStatusChangesMoveLargeBacklogsInChunks(t *testing.T) {
 	if err := st.UpdateWebhook(ctx, w, t0); err != nil {
 		t.Fatal(err)
 	}
+	waitStatus("held after pausing again", hookd.DeliveryHeld)
 	st.Close()
 	db := storesqlite.OpenRaw(path)
 	if _, err := db.Exec(`UPDATE webhooks SET status = 'active' WHERE id = ?`, w.ID); err != nil {

@@ -200,7 +200,8 @@ func (s *Store) UpdateWebhook(ctx context.Context, w *hookd.Webhook, now time.Ti
 		return err
 	}
 	w.Version++
-	return s.moveRest(ctx, moved, "webhook_id", w.ID, w.Status, now)
+	s.moveRest(moved, "webhook_id", w.ID, w.Status, now)
+	return nil
 }
 
 // moveDeliveries makes a webhook's open deliveries follow its new status.
@@ -239,39 +240,44 @@ func moveOpenDeliveries(ctx context.Context, tx *sql.Tx, column, id, status stri
 	return int(n), nil
 }
 
-// moveRest finishes, one chunk per transaction, what a status change
-// started by moving `moved` deliveries (nothing is left when that was less
-// than a chunk). Should the process die first, ReleaseLeases completes it
-// at the next start.
-func (s *Store) moveRest(ctx context.Context, moved int, column, id, status string, now time.Time) error {
+// moveRest finishes in the background, one chunk per transaction, what a
+// status change started by moving `moved` deliveries (nothing is left when
+// that was less than a chunk), so that the request returns once the status
+// has changed: claims read the webhook's or source's status, not the
+// deliveries', so the rows still to move are never delivered while paused
+// or disabled. Should the store close or the process die first,
+// ReleaseLeases completes it at the next start.
+func (s *Store) moveRest(moved int, column, id, status string, now time.Time) {
 	if moved < moveChunk {
-		return nil
+		return
 	}
-	for {
-		var n int
-		err := s.tx(ctx, func(tx *sql.Tx) error {
-			var current string
-			table := "webhooks"
-			if column == "source_id" {
-				table = "sources"
-			}
-			if err := tx.QueryRowContext(ctx, `SELECT status FROM `+table+` WHERE id = ?`, id).Scan(&current); err != nil {
-				if errors.Is(err, sql.ErrNoRows) {
-					return nil // deleted meanwhile
+	s.moves.Go(func(ctx context.Context) {
+		for {
+			var n int
+			err := s.tx(ctx, func(tx *sql.Tx) error {
+				var current string
+				table := "webhooks"
+				if column == "source_id" {
+					table = "sources"
 				}
-				return fmt.Errorf("move deliveries: %w", err)
+				if err := tx.QueryRowContext(ctx, `SELECT status FROM `+table+` WHERE id = ?`, id).Scan(&current); err != nil {
+					if errors.Is(err, sql.ErrNoRows) {
+						return nil // deleted meanwhile
+					}
+					return fmt.Errorf("move deliveries: %w", err)
+				}
+				if current != status {
+					return nil // changed again meanwhile; that change moves them
+				}
+				var err error
+				n, err = moveOpenDeliveries(ctx, tx, column, id, status, now, moveChunk)
+				return err
+			})
+			if err != nil || n < moveChunk {
+				return // on error, ReleaseLeases finishes at the next start
 			}
-			if current != status {
-				return nil // changed again meanwhile; that change moves them
-			}
-			var err error
-			n, err = moveOpenDeliveries(ctx, tx, column, id, status, now, moveChunk)
-			return err
-		})
-		if err != nil || n < moveChunk {
-			return err
 		}
-	}
+	})
 }
 
 // DeleteWebhook implements store.Store.

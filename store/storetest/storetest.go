@@ -49,6 +49,7 @@ func Exercise(t *testing.T, open Opener) {
 		{"Prune", testPrune},
 		{"Stale", testStale},
 		{"Sources", testSources},
+		{"LargeMoves", testLargeMoves},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
