@@ -110,17 +110,44 @@ func (s *Store) publishPipelined(ctx context.Context, ps []*store.PublishParams)
 		return nil, fmt.Errorf("publish: %w", err)
 	}
 	defer tx.end(ctx)
-	var apps []string
-	hooks := map[string][]*hookd.Webhook{}
+	b, apps := routingBatch(ps)
+	hooks, err := readRouting(tx.send(ctx, b, false), apps)
+	if err != nil {
+		return nil, err
+	}
+	// Without idempotency keys, staging runs no statement of its own.
+	results, rows, err := s.stageAll(ctx, nil, ps, hooks)
+	if err != nil {
+		return nil, err
+	}
+	if err := tx.send(ctx, rows.batch(), true).Close(); err != nil {
+		return nil, fmt.Errorf("publish: %w", err)
+	}
+	return results, nil
+}
+
+// routingBatch queues the read of the webhooks that routing needs, once
+// for each app of ps, and returns the apps in the order queued.
+func routingBatch(ps []*store.PublishParams) (*pgx.Batch, []string) {
 	b := &pgx.Batch{}
+	var apps []string
+	seen := map[string]bool{}
 	for _, p := range ps {
-		if _, ok := hooks[p.AppID]; !ok {
-			hooks[p.AppID] = nil
+		if !seen[p.AppID] {
+			seen[p.AppID] = true
 			apps = append(apps, p.AppID)
 			b.Queue(routingQuery, p.AppID)
 		}
 	}
-	br := tx.send(ctx, b, false)
+	return b, apps
+}
+
+// readRouting reads what routingBatch queued, and closes br. Routing reads
+// the apps' webhooks as of the transaction; a concurrent status change
+// commits either before (and is seen) or after (and moves the rows
+// created here).
+func readRouting(br pgx.BatchResults, apps []string) (map[string][]*hookd.Webhook, error) {
+	hooks := make(map[string][]*hookd.Webhook, len(apps))
 	for _, id := range apps {
 		rows, err := br.Query()
 		if err == nil {
@@ -134,18 +161,21 @@ func (s *Store) publishPipelined(ctx context.Context, ps []*store.PublishParams)
 	if err := br.Close(); err != nil {
 		return nil, fmt.Errorf("load webhooks: %w", err)
 	}
-	var rows publishRows
+	return hooks, nil
+}
+
+// stageAll stages every publish of ps (see stagePublish) with the routing
+// webhooks of its app.
+func (s *Store) stageAll(ctx context.Context, tx pgx.Tx, ps []*store.PublishParams, hooks map[string][]*hookd.Webhook) ([][]store.PublishResult, *publishRows, error) {
+	rows := &publishRows{}
 	results := make([][]store.PublishResult, len(ps))
 	for i, p := range ps {
-		// Without idempotency keys, staging runs no statement of its own.
-		if results[i], err = s.stagePublish(ctx, nil, p, hooks[p.AppID], &rows); err != nil {
-			return nil, err
+		var err error
+		if results[i], err = s.stagePublish(ctx, tx, p, hooks[p.AppID], rows); err != nil {
+			return nil, nil, err
 		}
 	}
-	if err := tx.send(ctx, rows.batch(), true).Close(); err != nil {
-		return nil, fmt.Errorf("publish: %w", err)
-	}
-	return results, nil
+	return results, rows, nil
 }
 
 // announceDue announces, once their transaction has committed, the
@@ -295,29 +325,17 @@ func (pr *publishRows) batch() *pgx.Batch {
 }
 
 // publishTx stores the events and deliveries of publish requests in tx,
-// reading each app's webhooks once and copying all rows at the end. Its
+// reading each app's webhooks once and inserting all rows at the end. Its
 // caller announces deliveries it made due once tx commits (see announcer).
 func (s *Store) publishTx(ctx context.Context, tx pgx.Tx, ps ...*store.PublishParams) ([][]store.PublishResult, error) {
-	var rows publishRows
-	hooks := map[string][]*hookd.Webhook{}
-	results := make([][]store.PublishResult, len(ps))
-	for i, p := range ps {
-		// Routing reads the app's webhooks as of this transaction; a
-		// concurrent status change commits either before (and is seen)
-		// or after (and moves the rows created here).
-		appHooks, ok := hooks[p.AppID]
-		if !ok {
-			var err error
-			if appHooks, err = routingWebhooks(ctx, tx, p.AppID); err != nil {
-				return nil, err
-			}
-			hooks[p.AppID] = appHooks
-		}
-		res, err := s.stagePublish(ctx, tx, p, appHooks, &rows)
-		if err != nil {
-			return nil, err
-		}
-		results[i] = res
+	b, apps := routingBatch(ps)
+	hooks, err := readRouting(tx.SendBatch(ctx, b), apps)
+	if err != nil {
+		return nil, err
+	}
+	results, rows, err := s.stageAll(ctx, tx, ps, hooks)
+	if err != nil {
+		return nil, err
 	}
 	if err := tx.SendBatch(ctx, rows.batch()).Close(); err != nil {
 		return nil, fmt.Errorf("insert events and deliveries: %w", err)
@@ -373,15 +391,7 @@ func hasWebhook(hooks []*hookd.Webhook, id string) bool {
 	return false
 }
 
-// routingWebhooks loads the fields of an app's webhooks that routing reads.
-func routingWebhooks(ctx context.Context, q querier, appID string) ([]*hookd.Webhook, error) {
-	rows, err := q.Query(ctx, routingQuery, appID)
-	if err != nil {
-		return nil, fmt.Errorf("load webhooks: %w", err)
-	}
-	return collect(rows, scanRoutingWebhook)
-}
-
+// routingQuery loads the fields of an app's webhooks that routing reads.
 const routingQuery = `SELECT id, url, events, status FROM webhooks WHERE app_id = $1 ORDER BY id`
 
 func scanRoutingWebhook(row pgx.Row) (*hookd.Webhook, error) {

@@ -70,3 +70,39 @@ func newWebhook(t *testing.T, st *storepg.Store, ids *ident.Generator, app *hook
 	}
 	return w
 }
+
+// countDeliveries counts a webhook's deliveries with status, in the table.
+func countDeliveries(t *testing.T, conn *pgx.Conn, webhookID, status string) int {
+	t.Helper()
+	var n int
+	if err := conn.QueryRow(t.Context(), `SELECT count(*) FROM deliveries WHERE webhook_id = $1 AND status = $2`, webhookID, status).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// waitForDeliveries waits up to 30 s until a webhook has want deliveries
+// with status; what names the moment in the failure.
+func waitForDeliveries(t *testing.T, conn *pgx.Conn, webhookID, status string, want int, what string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for n := countDeliveries(t, conn, webhookID, status); n != want; n = countDeliveries(t, conn, webhookID, status) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: %d of %d deliveries are %s after 30 s", what, n, want, status)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// setWebhookStatus changes a webhook's status through the store.
+func setWebhookStatus(t *testing.T, st *storepg.Store, w *hookd.Webhook, status string) {
+	t.Helper()
+	cur, err := st.GetWebhook(t.Context(), w.AppID, w.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cur.Status = status
+	if err := st.UpdateWebhook(t.Context(), cur, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+}

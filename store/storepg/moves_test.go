@@ -26,52 +26,17 @@ func TestStatusChangesMoveLargeBacklogs(t *testing.T) {
 	st := openOn(t, url)
 	ctx := t.Context()
 	conn := connect(t, url)
-
-	ids := ident.New(nil)
-	now := time.Now().UTC().Truncate(time.Millisecond)
-	app := newApp(t, st, ids, now)
-	hook := newWebhook(t, st, ids, app, hookd.WebhookPaused, now)
 	const events = 12_000 // more than two chunks
-	publishMany(t, st, ids, app, events, now)
-	count := func(status string) int {
-		t.Helper()
-		var n int
-		if err := conn.QueryRow(ctx, `SELECT count(*) FROM deliveries WHERE webhook_id = $1 AND status = $2`, hook.ID, status).Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		return n
-	}
-	waitFor := func(what string, status string) {
-		t.Helper()
-		deadline := time.Now().Add(30 * time.Second)
-		for count(status) != events {
-			if time.Now().After(deadline) {
-				t.Fatalf("%s: %d of %d deliveries are %s after 30 s", what, count(status), events, status)
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-	}
-	if n := count(hookd.DeliveryHeld); n != events {
+	_, hook := backlog(t, st, hookd.WebhookPaused, events)
+	if n := countDeliveries(t, conn, hook.ID, hookd.DeliveryHeld); n != events {
 		t.Fatalf("published behind a paused webhook: %d held, want %d", n, events)
 	}
-	setStatus := func(status string) {
-		t.Helper()
-		w, err := st.GetWebhook(ctx, app.ID, hook.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		w.Status = status
-		if err := st.UpdateWebhook(ctx, w, time.Now()); err != nil {
-			t.Fatal(err)
-		}
-	}
-
-	setStatus(hookd.WebhookActive)
-	waitFor("re-activated", hookd.DeliveryPending)
-	setStatus(hookd.WebhookPaused)
-	waitFor("paused", hookd.DeliveryHeld)
-	setStatus(hookd.WebhookActive)
-	waitFor("re-activated again", hookd.DeliveryPending)
+	setWebhookStatus(t, st, hook, hookd.WebhookActive)
+	waitForDeliveries(t, conn, hook.ID, hookd.DeliveryPending, events, "re-activated")
+	setWebhookStatus(t, st, hook, hookd.WebhookPaused)
+	waitForDeliveries(t, conn, hook.ID, hookd.DeliveryHeld, events, "paused")
+	setWebhookStatus(t, st, hook, hookd.WebhookActive)
+	waitForDeliveries(t, conn, hook.ID, hookd.DeliveryPending, events, "re-activated again")
 
 	// A process that died half way through a re-activation leaves held
 	// deliveries behind an active webhook; the next store to open on the
@@ -81,7 +46,7 @@ func TestStatusChangesMoveLargeBacklogs(t *testing.T) {
 		t.Fatal(err)
 	}
 	openOn(t, url)
-	waitFor("after a restart", hookd.DeliveryPending)
+	waitForDeliveries(t, conn, hook.ID, hookd.DeliveryPending, events, "after a restart")
 }
 
 // TestAutoDisableFailsLargeBacklogs disables a webhook through a recorded
@@ -93,13 +58,10 @@ func TestAutoDisableFailsLargeBacklogs(t *testing.T) {
 	st := openOn(t, url)
 	ctx := t.Context()
 	conn := connect(t, url)
-	ids := ident.New(nil)
-	now := time.Now().UTC().Truncate(time.Millisecond)
-	app := newApp(t, st, ids, now)
-	hook := newWebhook(t, st, ids, app, hookd.WebhookActive, now)
 	const events = 12_000
-	publishMany(t, st, ids, app, events, now)
+	app, hook := backlog(t, st, hookd.WebhookActive, events)
 
+	now := time.Now()
 	jobs, err := st.ClaimDue(ctx, &store.ClaimParams{Owner: "test", Now: now, Limit: 1, LeaseFor: time.Minute})
 	if err != nil || len(jobs) != 1 {
 		t.Fatalf("claim: %d jobs, %v", len(jobs), err)
@@ -111,25 +73,17 @@ func TestAutoDisableFailsLargeBacklogs(t *testing.T) {
 	if w, err := st.GetWebhook(ctx, app.ID, hook.ID); err != nil || w.Status != hookd.WebhookDisabled {
 		t.Fatalf("webhook after a 410: %+v, %v", w, err)
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		var failed int
-		if err := conn.QueryRow(ctx, `SELECT count(*) FROM deliveries WHERE webhook_id = $1 AND status = 'failed'`, hook.ID).Scan(&failed); err != nil {
-			t.Fatal(err)
-		}
-		if failed == events {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d of %d deliveries failed 30 s after the webhook was disabled", failed, events)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitForDeliveries(t, conn, hook.ID, hookd.DeliveryFailed, events, "disabled")
 }
 
-// publishMany publishes n events to app, in batches of 1,000.
-func publishMany(t *testing.T, st *storepg.Store, ids *ident.Generator, app *hookd.App, n int, now time.Time) {
+// backlog creates an app with one webhook of status and publishes n
+// events to it, in batches of 1,000.
+func backlog(t *testing.T, st *storepg.Store, status string, n int) (*hookd.App, *hookd.Webhook) {
 	t.Helper()
+	ids := ident.New(nil)
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	app := newApp(t, st, ids, now)
+	hook := newWebhook(t, st, ids, app, status, now)
 	for b := 0; b < n; b += 1000 {
 		p := &store.PublishParams{AppID: app.ID, Now: now}
 		for i := b; i < min(b+1000, n); i++ {
@@ -141,6 +95,7 @@ func publishMany(t *testing.T, st *storepg.Store, ids *ident.Generator, app *hoo
 			t.Fatal(err)
 		}
 	}
+	return app, hook
 }
 
 // TestFailedMoveIsLoggedAndRetried fails the first background chunk of a
@@ -153,12 +108,8 @@ func TestFailedMoveIsLoggedAndRetried(t *testing.T) {
 	st := openWith(t, url, slog.New(slog.NewTextHandler(&logs, nil)))
 	ctx := t.Context()
 	conn := connect(t, url)
-	ids := ident.New(nil)
-	now := time.Now().UTC().Truncate(time.Millisecond)
-	app := newApp(t, st, ids, now)
-	hook := newWebhook(t, st, ids, app, hookd.WebhookPaused, now)
 	const events = 7_000 // two chunks
-	publishMany(t, st, ids, app, events, now)
+	_, hook := backlog(t, st, hookd.WebhookPaused, events)
 	if _, err := conn.Exec(ctx, `CREATE SEQUENCE move_updates;
 		CREATE FUNCTION fail_second_move() RETURNS trigger LANGUAGE plpgsql AS $$
 		BEGIN
@@ -168,28 +119,8 @@ func TestFailedMoveIsLoggedAndRetried(t *testing.T) {
 		CREATE TRIGGER fail_second_move AFTER UPDATE ON deliveries FOR EACH STATEMENT EXECUTE FUNCTION fail_second_move();`); err != nil {
 		t.Fatal(err)
 	}
-	w, err := st.GetWebhook(ctx, app.ID, hook.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.Status = hookd.WebhookActive
-	if err := st.UpdateWebhook(ctx, w, time.Now()); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		var pending int
-		if err := conn.QueryRow(ctx, `SELECT count(*) FROM deliveries WHERE webhook_id = $1 AND status = 'pending'`, hook.ID).Scan(&pending); err != nil {
-			t.Fatal(err)
-		}
-		if pending == events {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d of %d deliveries pending 30 s after the re-activation", pending, events)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	setWebhookStatus(t, st, hook, hookd.WebhookActive)
+	waitForDeliveries(t, conn, hook.ID, hookd.DeliveryPending, events, "re-activated")
 	if got := logs.String(); !strings.Contains(got, "move deliveries") || !strings.Contains(got, "injected failure") {
 		t.Errorf("the failed chunk was not logged; the log holds:\n%s", got)
 	}

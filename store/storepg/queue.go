@@ -51,12 +51,14 @@ func (s *Store) ClaimDue(ctx context.Context, p *store.ClaimParams) ([]*store.Jo
 	b.Queue(`SET LOCAL synchronous_commit = off`)
 	b.Queue(useIndexes)
 	b.Queue(walkDueIndex)
-	pushes := queuePushes(b, p)
+	queuePushes(b, p)
+	before := b.Len()
 	b.Queue(dueQuery, ms(p.Now), p.ScanLimit(), p.FullIDs())
-	b.Queue(`RESET enable_sort`)
-	b.Queue(`RESET enable_bitmapscan`)
+	for _, reset := range endDueWalk {
+		b.Queue(reset)
+	}
 	br := tx.send(ctx, b, false)
-	take, err := readCandidates(br, pushes, p)
+	take, err := readCandidates(br, before, p)
 	if closeErr := br.Close(); err == nil {
 		err = closeErr
 	}
@@ -99,8 +101,8 @@ func (s *Store) ClaimDue(ctx context.Context, p *store.ClaimParams) ([]*store.Jo
 // 14 ms.
 const useIndexes = `SELECT set_config('enable_seqscan', 'off', true)`
 
-// walkDueIndex makes the queries after it in its transaction, until the
-// RESETs, find due deliveries by walking deliveries_due in order, as
+// walkDueIndex makes the queries after it in its transaction, until
+// endDueWalk, find due deliveries by walking deliveries_due in order, as
 // they must. Left to itself, the planner trusts statistics that lag a
 // queue table by minutes (an hour of deliveries can arrive between two
 // autovacuum runs, and none if autovacuum is off): it sees a few pending
@@ -108,11 +110,13 @@ const useIndexes = `SELECT set_config('enable_seqscan', 'off', true)`
 // takes 4 ms with the index takes 130 ms at 60,000 pending.
 const walkDueIndex = `SELECT set_config('enable_sort', 'off', true), set_config('enable_bitmapscan', 'off', true)`
 
+// endDueWalk undoes walkDueIndex for the rest of the transaction.
+var endDueWalk = []string{`RESET enable_sort`, `RESET enable_bitmapscan`}
+
 // queuePushes queues the statements that move the due, unleased deliveries
 // of full webhooks, among the first ScanLimit due, to the times p.Full
-// gives (rows another claim holds are skipped), and returns how many.
-func queuePushes(b *pgx.Batch, p *store.ClaimParams) int {
-	n := 0
+// gives (rows another claim holds are skipped).
+func queuePushes(b *pgx.Batch, p *store.ClaimParams) {
 	for id, at := range p.Full {
 		if at.IsZero() {
 			continue
@@ -121,15 +125,14 @@ func queuePushes(b *pgx.Batch, p *store.ClaimParams) int {
 			SELECT id FROM deliveries WHERE status = 'pending' AND next_attempt_at <= $2 AND webhook_id = $3
 			  AND (lease_until IS NULL OR lease_until < $2)
 			ORDER BY next_attempt_at LIMIT $4 FOR NO KEY UPDATE SKIP LOCKED)`, ms(at), ms(p.Now), id, p.ScanLimit())
-		n++
 	}
-	return n
 }
 
-// readCandidates reads the first batch of a claim: the settings, the
-// pushes and the due query; it returns the ids p.Admit takes.
-func readCandidates(br pgx.BatchResults, pushes int, p *store.ClaimParams) ([]string, error) {
-	for range 3 + pushes {
+// readCandidates reads the first batch of a claim: the settings and the
+// pushes (the first `before` statements), the due query and endDueWalk;
+// it returns the ids p.Admit takes.
+func readCandidates(br pgx.BatchResults, before int, p *store.ClaimParams) ([]string, error) {
+	for range before {
 		if _, err := br.Exec(); err != nil {
 			return nil, err
 		}
@@ -147,7 +150,7 @@ func readCandidates(br pgx.BatchResults, pushes int, p *store.ClaimParams) ([]st
 	}); err != nil {
 		return nil, err
 	}
-	for range 2 { // the RESETs
+	for range endDueWalk {
 		if _, err := br.Exec(); err != nil {
 			return nil, err
 		}
