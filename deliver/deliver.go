@@ -88,7 +88,8 @@ type Engine struct {
 	opened chan struct{}   // signalled when a full webhook has room again
 
 	mu       sync.Mutex
-	held     int                      // claimed and not yet attempted
+	running  bool                     // from Run's start until it stops dispatching
+	held     int                      // claimed or taken (see Offer), and not yet attempted
 	perHook  map[string]int           // attempts handed to workers, per webhook
 	waiting  map[string][]*store.Job  // claimed, over the webhook's cap
 	limiters map[string]*limiter      // per webhook rate limits
@@ -172,6 +173,9 @@ func (e *Engine) Wake() {
 // Run delivers until ctx ends, then finishes the attempts in flight,
 // records them, hands back what it claimed but did not start, and returns.
 func (e *Engine) Run(ctx context.Context) error {
+	e.mu.Lock()
+	e.running = true
+	e.mu.Unlock()
 	results := make(chan *store.AttemptResult, 2*e.cfg.Workers)
 	var workers sync.WaitGroup
 	for range e.cfg.Workers {
@@ -205,6 +209,7 @@ func (e *Engine) Run(ctx context.Context) error {
 	e.dispatch(ctx)
 
 	e.mu.Lock()
+	e.running = false // publishes hand nothing more (see Offer)
 	var unstarted []store.Deferral
 	now := e.cfg.Now()
 	for id, queue := range e.waiting {

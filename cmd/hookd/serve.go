@@ -414,6 +414,11 @@ func (m *Main) Run(ctx context.Context) error {
 			return err
 		}
 		m.engine, wake = engine, engine.Wake
+		if h, ok := st.(store.HandOffer); ok {
+			// Publishes of this process hand their deliveries straight
+			// to its engine, without a claim.
+			h.HandTo(engine)
+		}
 	}
 	svc, err := service.New(st, service.Config{
 		AdminTokenHash: adminHash,

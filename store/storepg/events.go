@@ -67,16 +67,19 @@ func (s *Store) commitTogether(group publishGroup) error {
 	}
 	// The callers' deadlines must not interrupt a shared transaction.
 	ctx := context.Background()
+	rt := &routing{}
+	h := s.handing(params[0].Now, rt)
 	var results [][]store.PublishResult
 	var err error
 	if hasKeys(params) {
 		err = s.tx(ctx, func(tx pgx.Tx) error {
-			results, err = s.publishTx(ctx, tx, params...)
+			results, err = s.publishTx(ctx, tx, rt, h, params...)
 			return err
 		})
 	} else {
-		results, err = s.publishPipelined(ctx, params)
+		results, err = s.publishPipelined(ctx, rt, h, params)
 	}
+	s.handOver(ctx, h, err == nil)
 	if err != nil {
 		return err
 	}
@@ -84,6 +87,53 @@ func (s *Store) commitTogether(group publishGroup) error {
 		r.Result = results[i]
 	}
 	s.announceDue(results...)
+	return nil
+}
+
+// HandTo implements store.HandOffer.
+func (s *Store) HandTo(t store.Taker) { s.taker.Store(&t) }
+
+// handing asks the taker, if any, for room for a commit's deliveries;
+// their jobs are resolved with the versions rt holds once routing has
+// been read.
+func (s *Store) handing(now time.Time, rt *routing) *store.Handing {
+	t := s.taker.Load()
+	if t == nil {
+		return nil
+	}
+	return store.NewHanding(*t, now, func(ctx context.Context, jobs []*store.Job) error {
+		return s.resolveHanded(ctx, rt, jobs)
+	})
+}
+
+// handOver hands h's jobs over once their commit is known. Jobs that
+// cannot be handed stay leased until their lease runs out.
+func (s *Store) handOver(ctx context.Context, h *store.Handing, committed bool) {
+	if err := h.Done(ctx, committed); err != nil {
+		s.log.Warn("hand published deliveries to the engine", "err", err, "count", len(h.Jobs()))
+	}
+}
+
+// resolveHanded gives handed jobs their apps and webhooks, from the caches
+// at the versions routing read, or read anew.
+func (s *Store) resolveHanded(ctx context.Context, rt *routing, jobs []*store.Job) error {
+	for _, j := range jobs {
+		d := j.Delivery
+		app, err := s.apps.Load(d.AppID, rt.appVersions[d.AppID], func() (*hookd.App, error) {
+			return s.scanApp(s.pool.QueryRow(ctx, `SELECT `+appColumns+` FROM apps WHERE id = $1`, d.AppID))
+		})
+		if err != nil {
+			return fmt.Errorf("load app of delivery %s: %w", d.ID, err)
+		}
+		j.Profile, j.DefaultSecret = app.Profile, app.DefaultSecret
+		if id := d.WebhookID; id != "" {
+			w, err := s.hooks.Load(id, rt.hookVersions[id], func() (*hookd.Webhook, error) { return s.getWebhook(ctx, s.pool, app.ID, id) })
+			if err != nil {
+				return fmt.Errorf("load webhook of delivery %s: %w", d.ID, err)
+			}
+			j.Webhook = w
+		}
+	}
 	return nil
 }
 
@@ -104,19 +154,18 @@ func hasKeys(ps []*store.PublishParams) bool {
 // apps' webhooks; then the inserts and COMMIT. A publish sent statement
 // by statement took five, and at a thousand single-event publishes a
 // second their system calls were a quarter of hookd's time.
-func (s *Store) publishPipelined(ctx context.Context, ps []*store.PublishParams) ([][]store.PublishResult, error) {
+func (s *Store) publishPipelined(ctx context.Context, rt *routing, h *store.Handing, ps []*store.PublishParams) ([][]store.PublishResult, error) {
 	tx, err := s.beginPipelined(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("publish: %w", err)
 	}
 	defer tx.end(ctx)
 	b, apps := routingBatch(ps)
-	hooks, err := readRouting(tx.send(ctx, b, false), apps)
-	if err != nil {
+	if err := rt.read(tx.send(ctx, b, false), apps); err != nil {
 		return nil, err
 	}
 	// Without idempotency keys, staging runs no statement of its own.
-	results, rows, err := s.stageAll(ctx, nil, ps, hooks)
+	results, rows, err := s.stageAll(ctx, nil, ps, rt, h)
 	if err != nil {
 		return nil, err
 	}
@@ -126,8 +175,9 @@ func (s *Store) publishPipelined(ctx context.Context, ps []*store.PublishParams)
 	return results, nil
 }
 
-// routingBatch queues the read of the webhooks that routing needs, once
-// for each app of ps, and returns the apps in the order queued.
+// routingBatch queues the reads that routing needs, once for each app of
+// ps: its webhooks and its version; it returns the apps in the order
+// queued.
 func routingBatch(ps []*store.PublishParams) (*pgx.Batch, []string) {
 	b := &pgx.Batch{}
 	var apps []string
@@ -137,41 +187,61 @@ func routingBatch(ps []*store.PublishParams) (*pgx.Batch, []string) {
 			seen[p.AppID] = true
 			apps = append(apps, p.AppID)
 			b.Queue(routingQuery, p.AppID)
+			b.Queue(`SELECT coalesce(max(version), 0) FROM apps WHERE id = $1`, p.AppID)
 		}
 	}
 	return b, apps
 }
 
-// readRouting reads what routingBatch queued, and closes br. Routing reads
-// the apps' webhooks as of the transaction; a concurrent status change
-// commits either before (and is seen) or after (and moves the rows
-// created here).
-func readRouting(br pgx.BatchResults, apps []string) (map[string][]*hookd.Webhook, error) {
-	hooks := make(map[string][]*hookd.Webhook, len(apps))
+// routing is what publishes read of their apps: the webhooks that route
+// events, and the versions of the apps and webhooks for handed jobs (see
+// resolveHanded).
+type routing struct {
+	hooks        map[string][]*hookd.Webhook // by app
+	appVersions  map[string]int64
+	hookVersions map[string]int64
+}
+
+// read reads what routingBatch queued, adding to what rt holds, and
+// closes br. Routing reads the
+// apps' webhooks as of the transaction; a concurrent status change commits
+// either before (and is seen) or after (and moves the rows created here).
+func (rt *routing) read(br pgx.BatchResults, apps []string) error {
+	if rt.hooks == nil {
+		rt.hooks, rt.appVersions, rt.hookVersions = map[string][]*hookd.Webhook{}, map[string]int64{}, map[string]int64{}
+	}
 	for _, id := range apps {
 		rows, err := br.Query()
 		if err == nil {
-			hooks[id], err = collect(rows, scanRoutingWebhook)
+			rt.hooks[id], err = collect(rows, scanRoutingWebhook)
+		}
+		if err == nil {
+			var version int64
+			err = br.QueryRow().Scan(&version)
+			rt.appVersions[id] = version
 		}
 		if err != nil {
 			br.Close()
-			return nil, fmt.Errorf("load webhooks: %w", err)
+			return fmt.Errorf("load webhooks: %w", err)
+		}
+		for _, w := range rt.hooks[id] {
+			rt.hookVersions[w.ID] = w.Version
 		}
 	}
 	if err := br.Close(); err != nil {
-		return nil, fmt.Errorf("load webhooks: %w", err)
+		return fmt.Errorf("load webhooks: %w", err)
 	}
-	return hooks, nil
+	return nil
 }
 
 // stageAll stages every publish of ps (see stagePublish) with the routing
 // webhooks of its app.
-func (s *Store) stageAll(ctx context.Context, tx pgx.Tx, ps []*store.PublishParams, hooks map[string][]*hookd.Webhook) ([][]store.PublishResult, *publishRows, error) {
+func (s *Store) stageAll(ctx context.Context, tx pgx.Tx, ps []*store.PublishParams, rt *routing, h *store.Handing) ([][]store.PublishResult, *publishRows, error) {
 	rows := &publishRows{}
 	results := make([][]store.PublishResult, len(ps))
 	for i, p := range ps {
 		var err error
-		if results[i], err = s.stagePublish(ctx, tx, p, hooks[p.AppID], rows); err != nil {
+		if results[i], err = s.stagePublish(ctx, tx, p, rt.hooks[p.AppID], rows, h); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -214,6 +284,8 @@ func distinctKeys(group publishGroup) bool {
 
 // commitEach stores each request of group in a savepoint of its own.
 func (s *Store) commitEach(group publishGroup) {
+	rt := &routing{}
+	h := s.handing(group[0].Params.Now, rt)
 	err := s.tx(context.Background(), func(tx pgx.Tx) error {
 		for _, r := range group {
 			ctx := context.WithoutCancel(r.Ctx)
@@ -221,10 +293,12 @@ func (s *Store) commitEach(group publishGroup) {
 				r.Err = fmt.Errorf("savepoint: %w", err)
 				continue
 			}
-			results, err := s.publishTx(ctx, tx, r.Params)
+			h.Mark()
+			results, err := s.publishTx(ctx, tx, rt, h, r.Params)
 			if err == nil {
 				r.Result = results[0]
 			} else {
+				h.Undo()
 				r.Err = err
 				if _, err := tx.Exec(context.Background(), `ROLLBACK TO SAVEPOINT publish`); err != nil {
 					return fmt.Errorf("rollback to savepoint: %w", err)
@@ -236,6 +310,7 @@ func (s *Store) commitEach(group publishGroup) {
 		}
 		return nil
 	})
+	s.handOver(context.Background(), h, err == nil)
 	for _, r := range group {
 		if err != nil && r.Err == nil {
 			r.Result, r.Err = nil, err
@@ -280,12 +355,15 @@ func (c *newEvents) add(appID string, ev *hookd.Event) {
 
 type newDeliveries struct {
 	id, appID, eventID, status []string
-	webhookID, url             []*string
+	webhookID, url, leaseOwner []*string
 	test                       []bool
 	at                         []int64 // next attempt, creation and update
+	leaseUntil                 []*int64
 }
 
-func (c *newDeliveries) add(id, appID, eventID string, r hookd.Route, test bool, at int64) {
+// add adds a delivery, leased to leaseOwner ("" for none) until
+// leaseUntil.
+func (c *newDeliveries) add(id, appID, eventID string, r hookd.Route, test bool, at int64, leaseOwner string, leaseUntil time.Time) {
 	c.id = append(c.id, id)
 	c.appID = append(c.appID, appID)
 	c.eventID = append(c.eventID, eventID)
@@ -294,6 +372,13 @@ func (c *newDeliveries) add(id, appID, eventID string, r hookd.Route, test bool,
 	c.status = append(c.status, r.Status)
 	c.test = append(c.test, test)
 	c.at = append(c.at, at)
+	c.leaseOwner = append(c.leaseOwner, nullString(leaseOwner))
+	var until *int64
+	if leaseOwner != "" {
+		v := ms(leaseUntil)
+		until = &v
+	}
+	c.leaseUntil = append(c.leaseUntil, until)
 }
 
 // nullInt converts what store.EventDataColumns gives for a position.
@@ -315,11 +400,11 @@ func (pr *publishRows) batch() *pgx.Batch {
 			e.id, e.appID, e.typ, e.data, e.dataAt, e.dataLen, e.payload, e.idempotencyKey, e.test, e.createdAt)
 	}
 	if d := &pr.deliveries; len(d.id) > 0 {
-		b.Queue(`INSERT INTO deliveries (id, app_id, event_id, webhook_id, url, status, next_attempt_at, test, created_at, updated_at)
-			SELECT id, app_id, event_id, webhook_id, url, status, at, test, at, at
-			FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bool[], $8::bigint[])
-			  AS v(id, app_id, event_id, webhook_id, url, status, test, at)`,
-			d.id, d.appID, d.eventID, d.webhookID, d.url, d.status, d.test, d.at)
+		b.Queue(`INSERT INTO deliveries (id, app_id, event_id, webhook_id, url, status, next_attempt_at, test, created_at, updated_at, lease_owner, lease_until)
+			SELECT id, app_id, event_id, webhook_id, url, status, at, test, at, at, lease_owner, lease_until
+			FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bool[], $8::bigint[], $9::text[], $10::bigint[])
+			  AS v(id, app_id, event_id, webhook_id, url, status, test, at, lease_owner, lease_until)`,
+			d.id, d.appID, d.eventID, d.webhookID, d.url, d.status, d.test, d.at, d.leaseOwner, d.leaseUntil)
 	}
 	return b
 }
@@ -327,13 +412,12 @@ func (pr *publishRows) batch() *pgx.Batch {
 // publishTx stores the events and deliveries of publish requests in tx,
 // reading each app's webhooks once and inserting all rows at the end. Its
 // caller announces deliveries it made due once tx commits (see announcer).
-func (s *Store) publishTx(ctx context.Context, tx pgx.Tx, ps ...*store.PublishParams) ([][]store.PublishResult, error) {
+func (s *Store) publishTx(ctx context.Context, tx pgx.Tx, rt *routing, h *store.Handing, ps ...*store.PublishParams) ([][]store.PublishResult, error) {
 	b, apps := routingBatch(ps)
-	hooks, err := readRouting(tx.SendBatch(ctx, b), apps)
-	if err != nil {
+	if err := rt.read(tx.SendBatch(ctx, b), apps); err != nil {
 		return nil, err
 	}
-	results, rows, err := s.stageAll(ctx, tx, ps, hooks)
+	results, rows, err := s.stageAll(ctx, tx, ps, rt, h)
 	if err != nil {
 		return nil, err
 	}
@@ -346,7 +430,11 @@ func (s *Store) publishTx(ctx context.Context, tx pgx.Tx, ps ...*store.PublishPa
 // stagePublish claims the idempotency keys of one publish request in tx
 // (which only they use: nil will do without keys) and adds the rows of its
 // new events and their deliveries to rows.
-func (s *Store) stagePublish(ctx context.Context, tx pgx.Tx, p *store.PublishParams, hooks []*hookd.Webhook, rows *publishRows) ([]store.PublishResult, error) {
+func (s *Store) stagePublish(ctx context.Context, tx pgx.Tx, p *store.PublishParams, hooks []*hookd.Webhook, rows *publishRows, h *store.Handing) ([]store.PublishResult, error) {
+	var ordered map[string]bool
+	if h != nil {
+		ordered = store.OrderedWebhooks(hooks)
+	}
 	results := make([]store.PublishResult, len(p.Events))
 	now := ms(p.Now)
 	keyed := map[string]int{} // idempotency key → index of its event in this batch
@@ -374,8 +462,18 @@ func (s *Store) stagePublish(ctx context.Context, tx pgx.Tx, p *store.PublishPar
 		routes := hookd.RouteEvent(hooks, hookd.RouteParams{
 			Type: ev.Type, OnlyWebhookID: pe.OnlyWebhookID, OneOffURL: pe.OneOffURL, OneOffEvents: pe.OneOffEvents,
 		})
+		var handed *hookd.Event
 		for _, r := range routes {
-			rows.deliveries.add(s.newID("dlv"), p.AppID, ev.ID, r, ev.Test, now)
+			id, owner, until := s.newID("dlv"), "", time.Time{}
+			if h != nil {
+				if handed == nil {
+					handed = store.HandedEvent(p.AppID, ev)
+				}
+				if h.Take(store.NewDelivery(id, p.AppID, handed, r, p.Now), handed, ordered[r.WebhookID]) {
+					owner, until = h.Lease()
+				}
+			}
+			rows.deliveries.add(id, p.AppID, ev.ID, r, ev.Test, now, owner, until)
 		}
 		results[i] = store.PublishResult{Event: ev, Deliveries: len(routes)}
 	}
@@ -392,12 +490,12 @@ func hasWebhook(hooks []*hookd.Webhook, id string) bool {
 }
 
 // routingQuery loads the fields of an app's webhooks that routing reads.
-const routingQuery = `SELECT id, url, events, status FROM webhooks WHERE app_id = $1 ORDER BY id`
+const routingQuery = `SELECT id, url, events, status, ordered, version FROM webhooks WHERE app_id = $1 ORDER BY id`
 
 func scanRoutingWebhook(row pgx.Row) (*hookd.Webhook, error) {
 	var w hookd.Webhook
 	var events string
-	if err := row.Scan(&w.ID, &w.URL, &events, &w.Status); err != nil {
+	if err := row.Scan(&w.ID, &w.URL, &events, &w.Status, &w.Ordered, &w.Version); err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal([]byte(events), &w.Events); err != nil {

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -67,6 +68,7 @@ type Store struct {
 	apps   store.VersionCache[*hookd.App]
 	hooks  store.VersionCache[*hookd.Webhook]
 
+	taker     atomic.Pointer[store.Taker] // see HandTo; nil for none
 	publishes *store.GroupCommitter[*store.PublishParams, []store.PublishResult]
 	announce  *announcer
 	moves     *store.Background // finishes large status changes

@@ -29,8 +29,14 @@ type publishGroup = []*store.GroupRequest[*store.PublishParams, []store.PublishR
 // commitPublishes commits a group of publish requests in one transaction.
 // The deliveries it writes are due at their publish's time, which falls
 // before where claims start looking (see ClaimDue) if a claim ran while
-// the group waited; the next claim then looks from the first.
+// the group waited; the next claim then looks from the first. Those that
+// the taker (see HandTo) takes are leased to it before the commit, so that
+// no claim can see them unleased, and handed over after it.
 func (s *Store) commitPublishes(group publishGroup) {
+	var h *store.Handing
+	if t := s.taker.Load(); t != nil {
+		h = store.NewHanding(*t, group[0].Params.Now, s.resolveHanded)
+	}
 	err := s.write(context.Background(), func(tx *sql.Tx) error {
 		for _, r := range group {
 			// A caller that hung up is answered without work; one that
@@ -44,9 +50,11 @@ func (s *Store) commitPublishes(group publishGroup) {
 				r.Err = fmt.Errorf("savepoint: %w", err)
 				continue
 			}
-			r.Result, r.Err = s.publishTx(ctx, tx, r.Params)
+			h.Mark()
+			r.Result, r.Err = s.publishTx(ctx, tx, r.Params, h)
 			if r.Err != nil {
 				r.Result = nil
+				s.leases.drop(h.Undo())
 				if _, err := tx.ExecContext(context.Background(), `ROLLBACK TO publish`); err != nil {
 					return fmt.Errorf("rollback to savepoint: %w", err)
 				}
@@ -57,6 +65,14 @@ func (s *Store) commitPublishes(group publishGroup) {
 		}
 		return nil
 	})
+	if err != nil {
+		s.leases.drop(h.Jobs())
+	}
+	if err := h.Done(context.Background(), err == nil); err != nil {
+		// Not handed: claims take them, at once.
+		s.leases.drop(h.Jobs())
+		s.rescan.Store(true)
+	}
 	cursor := s.cursor.Load()
 	for _, r := range group {
 		if err != nil && r.Err == nil {
@@ -68,12 +84,31 @@ func (s *Store) commitPublishes(group publishGroup) {
 	}
 }
 
-// publishTx stores one publish request's events and deliveries in tx.
-func (s *Store) publishTx(ctx context.Context, tx *sql.Tx, p *store.PublishParams) ([]store.PublishResult, error) {
+// HandTo implements store.HandOffer.
+func (s *Store) HandTo(t store.Taker) { s.taker.Store(&t) }
+
+// resolveHanded gives handed jobs their apps and webhooks, read in a
+// snapshot that holds the commit that made them.
+func (s *Store) resolveHanded(ctx context.Context, jobs []*store.Job) error {
+	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return fmt.Errorf("hand deliveries over: %w", err)
+	}
+	defer tx.Rollback()
+	return s.resolveJobs(ctx, tx, jobs)
+}
+
+// publishTx stores one publish request's events and deliveries in tx,
+// leasing those that h takes.
+func (s *Store) publishTx(ctx context.Context, tx *sql.Tx, p *store.PublishParams, h *store.Handing) ([]store.PublishResult, error) {
 	results := make([]store.PublishResult, len(p.Events))
 	hooks, err := routingWebhooks(ctx, tx, p.AppID)
 	if err != nil {
 		return nil, err
+	}
+	var ordered map[string]bool
+	if h != nil {
+		ordered = store.OrderedWebhooks(hooks)
 	}
 	insEvent, insDelivery := tx.StmtContext(ctx, s.stmt.insertEvent), tx.StmtContext(ctx, s.stmt.insertDelivery)
 	now := ms(p.Now)
@@ -99,11 +134,28 @@ func (s *Store) publishTx(ctx context.Context, tx *sql.Tx, p *store.PublishParam
 		routes := hookd.RouteEvent(hooks, hookd.RouteParams{
 			Type: ev.Type, OnlyWebhookID: pe.OnlyWebhookID, OneOffURL: pe.OneOffURL, OneOffEvents: pe.OneOffEvents,
 		})
+		var handed *hookd.Event
 		for _, r := range routes {
-			_, err := insDelivery.ExecContext(ctx, s.newID("dlv"), p.AppID, ev.ID, nullString(r.WebhookID), nullString(r.URL), r.Status, now, ev.Test, now, now)
+			id := s.newID("dlv")
+			res, err := insDelivery.ExecContext(ctx, id, p.AppID, ev.ID, nullString(r.WebhookID), nullString(r.URL), r.Status, now, ev.Test, now, now)
 			if err != nil {
 				return nil, fmt.Errorf("insert delivery: %w", err)
 			}
+			if h == nil {
+				continue
+			}
+			if handed == nil {
+				handed = store.HandedEvent(p.AppID, ev)
+			}
+			if !h.Take(store.NewDelivery(id, p.AppID, handed, r, p.Now), handed, ordered[r.WebhookID]) {
+				continue
+			}
+			rowid, err := res.LastInsertId()
+			if err != nil {
+				return nil, fmt.Errorf("insert delivery: %w", err)
+			}
+			owner, until := h.Lease()
+			s.leases.take(id, lease{owner: owner, until: until, rowid: rowid, due: now})
 		}
 		results[i] = store.PublishResult{Event: ev, Deliveries: len(routes)}
 	}
@@ -121,7 +173,7 @@ func hasWebhook(hooks []*hookd.Webhook, id string) bool {
 
 // routingWebhooks loads the fields of an app's webhooks that routing reads.
 func routingWebhooks(ctx context.Context, q queryer, appID string) ([]*hookd.Webhook, error) {
-	rows, err := q.QueryContext(ctx, `SELECT id, url, events, status FROM webhooks WHERE app_id = ? ORDER BY id`, appID)
+	rows, err := q.QueryContext(ctx, `SELECT id, url, events, status, ordered FROM webhooks WHERE app_id = ? ORDER BY id`, appID)
 	if err != nil {
 		return nil, fmt.Errorf("load webhooks: %w", err)
 	}
@@ -130,7 +182,7 @@ func routingWebhooks(ctx context.Context, q queryer, appID string) ([]*hookd.Web
 	for rows.Next() {
 		var w hookd.Webhook
 		var events []byte
-		if err := rows.Scan(&w.ID, &w.URL, &events, &w.Status); err != nil {
+		if err := rows.Scan(&w.ID, &w.URL, &events, &w.Status, &w.Ordered); err != nil {
 			return nil, fmt.Errorf("load webhooks: %w", err)
 		}
 		if err := json.Unmarshal(events, &w.Events); err != nil {

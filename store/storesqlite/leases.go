@@ -3,6 +3,8 @@ package storesqlite
 import (
 	"sync"
 	"time"
+
+	"github.com/hookd/hookd/store"
 )
 
 // leaseTable holds the embedded store's claims. Only one process opens the
@@ -144,5 +146,15 @@ func (t *leaseTable) clear(id string, seq uint64) {
 	if l, ok := t.live[id]; ok {
 		delete(t.live, id)
 		t.ended[id] = endedLease{seq: seq, lease: l}
+	}
+}
+
+// drop forgets the leases of jobs whose deliveries were never committed,
+// or that claims are to take at once.
+func (t *leaseTable) drop(jobs []*store.Job) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, j := range jobs {
+		delete(t.live, j.Delivery.ID)
 	}
 }

@@ -70,6 +70,7 @@ type Store struct {
 	apps   store.VersionCache[*hookd.App]
 	hooks  store.VersionCache[*hookd.Webhook]
 
+	taker     atomic.Pointer[store.Taker] // see HandTo; nil for none
 	publishes *store.GroupCommitter[*store.PublishParams, []store.PublishResult]
 	moves     *store.Background // finishes large status changes
 	closeOnce sync.Once

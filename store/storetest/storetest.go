@@ -50,6 +50,7 @@ func Exercise(t *testing.T, open Opener) {
 		{"Stale", testStale},
 		{"Sources", testSources},
 		{"LargeMoves", testLargeMoves},
+		{"Handoff", testHandoff},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

@@ -1,0 +1,77 @@
+package deliver
+
+import (
+	"context"
+	"time"
+
+	"github.com/hookd/hookd/store"
+)
+
+var _ store.Taker = (*Engine)(nil)
+
+// Offer implements store.Taker: while it runs and holds less than it may,
+// the engine takes deliveries straight from the publishes of this process
+// (see store.Taker). Claims still come first for what is already due: an
+// engine that claims all it may hold takes nothing from publishes, so a
+// stream of new events cannot starve older ones.
+func (e *Engine) Offer(now time.Time) store.Offer {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if !e.running || e.held >= capacity(e.cfg.Workers) {
+		return nil
+	}
+	return &offer{e: e, until: now.Add(e.leaseFor), taken: map[string]int{}}
+}
+
+// offer is the engine's room for one commit's deliveries.
+type offer struct {
+	e     *Engine
+	until time.Time
+	kept  int            // room kept, counted in e.held
+	taken map[string]int // by webhook
+}
+
+func (o *offer) Lease() (string, time.Time) { return o.e.cfg.Owner, o.until }
+
+// Take keeps room for a delivery to webhookID if the engine has room and
+// the webhook can start it at once: a webhook whose slots are all taken
+// gets its deliveries by claims, in due order.
+func (o *offer) Take(webhookID string) bool {
+	e := o.e
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if !e.running || e.held >= capacity(e.cfg.Workers) {
+		return false
+	}
+	if webhookID != "" && e.perHook[webhookID]+len(e.waiting[webhookID])+o.taken[webhookID] >= e.cfg.PerWebhook {
+		return false
+	}
+	o.taken[webhookID]++
+	o.kept++
+	e.held++
+	return true
+}
+
+// Hand starts the jobs taken, as if claimed. An engine that is stopping
+// hands them back to the store.
+func (o *offer) Hand(ctx context.Context, jobs []*store.Job) {
+	e := o.e
+	now := e.cfg.Now()
+	var deferrals []store.Deferral
+	e.mu.Lock()
+	e.held -= o.kept // start and admit count what they hold
+	for _, j := range jobs {
+		if !e.running {
+			deferrals = append(deferrals, store.Deferral{DeliveryID: j.Delivery.ID, At: now})
+			continue
+		}
+		if d, ok := e.admit(j, now); !ok {
+			deferrals = append(deferrals, d)
+		}
+	}
+	e.mu.Unlock()
+	if len(jobs) < o.kept {
+		e.forget(0) // room kept and not used is room for claims
+	}
+	e.handBack(ctx, deferrals)
+}
