@@ -84,10 +84,15 @@ func (s *Service) publish(ctx context.Context, p *Principal, appRef string, in [
 	if err != nil {
 		return nil, err
 	}
-	s.cfg.Wake()
 	out := make([]*Published, len(results))
+	due := false
 	for i, r := range results {
+		due = due || r.Due()
 		out[i] = &Published{Event: r.Event, Deliveries: r.Deliveries, Duplicate: r.Duplicate}
+	}
+	if due {
+		// What was handed straight to the engine needs no claim.
+		s.cfg.Wake()
 	}
 	return out, nil
 }

@@ -154,9 +154,17 @@ type PublishEvent struct {
 type PublishResult struct {
 	Event      *hookd.Event
 	Deliveries int
+	// Handed is how many of the deliveries went straight to the store's
+	// Taker (see HandOffer): no claim need look for them.
+	Handed int
 	// Duplicate is set when the idempotency key was seen within 24 hours:
 	// Event is then the first event and nothing was created.
 	Duplicate bool
+}
+
+// Due reports whether r made deliveries that a claim must find.
+func (r *PublishResult) Due() bool {
+	return !r.Duplicate && r.Deliveries > r.Handed
 }
 
 // EventFilter narrows ListEvents. With neither WebhookID, SourceID nor

@@ -249,11 +249,11 @@ func (s *Store) stageAll(ctx context.Context, tx pgx.Tx, ps []*store.PublishPara
 }
 
 // announceDue announces, once their transaction has committed, the
-// deliveries that publishes made (see announcer).
+// deliveries that publishes made and did not hand over (see announcer).
 func (s *Store) announceDue(results ...[]store.PublishResult) {
 	for _, rs := range results {
 		for _, r := range rs {
-			if !r.Duplicate && r.Deliveries > 0 {
+			if r.Due() {
 				s.announce.committed()
 				return
 			}
@@ -463,6 +463,7 @@ func (s *Store) stagePublish(ctx context.Context, tx pgx.Tx, p *store.PublishPar
 			Type: ev.Type, OnlyWebhookID: pe.OnlyWebhookID, OneOffURL: pe.OneOffURL, OneOffEvents: pe.OneOffEvents,
 		})
 		var handed *hookd.Event
+		taken := 0
 		for _, r := range routes {
 			id, owner, until := s.newID("dlv"), "", time.Time{}
 			if h != nil {
@@ -471,11 +472,12 @@ func (s *Store) stagePublish(ctx context.Context, tx pgx.Tx, p *store.PublishPar
 				}
 				if h.Take(store.NewDelivery(id, p.AppID, handed, r, p.Now), handed, ordered[r.WebhookID]) {
 					owner, until = h.Lease()
+					taken++
 				}
 			}
 			rows.deliveries.add(id, p.AppID, ev.ID, r, ev.Test, now, owner, until)
 		}
-		results[i] = store.PublishResult{Event: ev, Deliveries: len(routes)}
+		results[i] = store.PublishResult{Event: ev, Deliveries: len(routes), Handed: taken}
 	}
 	return results, nil
 }

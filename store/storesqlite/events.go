@@ -72,6 +72,11 @@ func (s *Store) commitPublishes(group publishGroup) {
 		// Not handed: claims take them, at once.
 		s.leases.drop(h.Jobs())
 		s.rescan.Store(true)
+		for _, r := range group {
+			for i := range r.Result {
+				r.Result[i].Handed = 0
+			}
+		}
 	}
 	cursor := s.cursor.Load()
 	for _, r := range group {
@@ -135,6 +140,7 @@ func (s *Store) publishTx(ctx context.Context, tx *sql.Tx, p *store.PublishParam
 			Type: ev.Type, OnlyWebhookID: pe.OnlyWebhookID, OneOffURL: pe.OneOffURL, OneOffEvents: pe.OneOffEvents,
 		})
 		var handed *hookd.Event
+		taken := 0
 		for _, r := range routes {
 			id := s.newID("dlv")
 			res, err := insDelivery.ExecContext(ctx, id, p.AppID, ev.ID, nullString(r.WebhookID), nullString(r.URL), r.Status, now, ev.Test, now, now)
@@ -156,8 +162,9 @@ func (s *Store) publishTx(ctx context.Context, tx *sql.Tx, p *store.PublishParam
 			}
 			owner, until := h.Lease()
 			s.leases.take(id, lease{owner: owner, until: until, rowid: rowid, due: now})
+			taken++
 		}
-		results[i] = store.PublishResult{Event: ev, Deliveries: len(routes)}
+		results[i] = store.PublishResult{Event: ev, Deliveries: len(routes), Handed: taken}
 	}
 	return results, nil
 }

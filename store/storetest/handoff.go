@@ -126,7 +126,11 @@ func testHandoff(t *testing.T, open opener) {
 		first, second := f.newEvent(app, "user.created"), f.newEvent(app, "user.created")
 		oneOff := f.newEvent(app, "user.created")
 		oneOff.OneOffURL = "https://elsewhere.example.com/hook"
-		f.publish(app, t0, first, second, oneOff)
+		res := f.publish(app, t0, first, second, oneOff)
+		for i, want := range []int{1, 1, 2} { // plain; plain and the one-off URL
+			equal(f, fmt.Sprintf("event %d's handed deliveries", i), res[i].Handed, want)
+			equal(f, fmt.Sprintf("event %d leaves some to claims", i), res[i].Due(), true)
+		}
 
 		handed := tk.jobs(f)
 		var want []string
@@ -221,7 +225,11 @@ func testHandoff(t *testing.T, open opener) {
 		tk := &taker{owner: "publisher", room: 1}
 		f.handTo(tk)
 		first, second := f.newEvent(app, "user.created"), f.newEvent(app, "user.created")
-		f.publish(app, t0, first, second)
+		res := f.publish(app, t0, first, second)
+		equal(f, "first event's handed deliveries", res[0].Handed, 1)
+		equal(f, "first event leaves some to claims", res[0].Due(), false)
+		equal(f, "second event's handed deliveries", res[1].Handed, 0)
+		equal(f, "second event leaves some to claims", res[1].Due(), true)
 		handed := tk.jobs(f)
 		sameIDSet(f, "handed with room for one", slices.Collect(maps.Keys(handed)), []string{f.deliveryTo(app.ID, first.Event.ID, w.ID).ID})
 		// With no room left, the taker makes no offer.
