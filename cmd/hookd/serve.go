@@ -295,7 +295,7 @@ func (m *Main) openPostgres(ctx context.Context, ids *ident.Generator) (store.St
 	if err := os.MkdirAll(m.Config.DataDir, 0o700); err != nil && m.Config.AdminToken == "" {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
-	st, err := storepg.Open(ctx, storepg.Config{URL: m.Config.Database, Sealer: sealer, NewID: ids.New, Log: m.Logger})
+	st, err := storepg.Open(ctx, storepg.Config{URL: m.Config.Database, Sealer: sealer, NewID: ids.New, Log: m.Logger, Warm: true})
 	if err != nil {
 		return nil, err
 	}
