@@ -15,17 +15,20 @@ import (
 // and that a cold one opens them as needed.
 func TestWarmPoolIsFullFromTheStart(t *testing.T) {
 	t.Parallel()
-	url := pgtest.URL(t)
+	// The database is shared with other tests: the store's connections
+	// are told apart by their application name.
+	name := ident.New(nil).New("warm")
+	url := pgtest.URL(t) + "&application_name=" + name
 	sealer, err := seal.New(make([]byte, seal.KeySize))
 	if err != nil {
 		t.Fatal(err)
 	}
-	// backends counts this database's connections but conn's own.
+	// backends counts the store's connections, not conn.
 	conn := connect(t, url)
 	backends := func() int {
 		t.Helper()
 		var n int
-		if err := conn.QueryRow(t.Context(), `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`).Scan(&n); err != nil {
+		if err := conn.QueryRow(t.Context(), `SELECT count(*) FROM pg_stat_activity WHERE application_name = $1 AND pid <> pg_backend_pid()`, name).Scan(&n); err != nil {
 			t.Fatal(err)
 		}
 		return n
