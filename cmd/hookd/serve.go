@@ -262,7 +262,7 @@ func (m *Main) openStore(ctx context.Context, ids *ident.Generator) (store.Store
 	if err != nil {
 		return nil, err
 	}
-	st, err := storesqlite.Open(ctx, storesqlite.Config{Path: filepath.Join(m.Config.DataDir, "hookd.db"), Sealer: sealer, NewID: ids.New})
+	st, err := storesqlite.Open(ctx, storesqlite.Config{Path: filepath.Join(m.Config.DataDir, "hookd.db"), Sealer: sealer, NewID: ids.New, Log: m.Logger})
 	if err != nil {
 		return nil, err
 	}

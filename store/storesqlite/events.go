@@ -70,6 +70,7 @@ func (s *Store) commitPublishes(group publishGroup) {
 	}
 	if err := h.Done(context.Background(), err == nil); err != nil {
 		// Not handed: claims take them, at once.
+		s.log.Warn("hand published deliveries to the engine", "err", err, "count", len(h.Jobs()))
 		s.leases.drop(h.Jobs())
 		s.rescan.Store(true)
 		for _, r := range group {

@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -42,6 +43,10 @@ type Config struct {
 	NewID func(prefix string) string
 	// Readers is the size of the read pool; 0 means 4.
 	Readers int
+	// Log hears of what fails in the store's background work (moves of
+	// large backlogs), which is retried rather than returned; nil
+	// discards it.
+	Log *slog.Logger
 }
 
 // Store is the SQLite implementation of store.Store.
@@ -67,6 +72,7 @@ type Store struct {
 	rescan atomic.Bool
 	sealer store.Sealer
 	newID  func(string) string
+	log    *slog.Logger
 	apps   store.VersionCache[*hookd.App]
 	hooks  store.VersionCache[*hookd.Webhook]
 
@@ -116,7 +122,10 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		w.Close()
 		return nil, err
 	}
-	s := &Store{w: w, r: r, stmt: st, read: rst, leases: newLeaseTable(), lastFull: map[string]bool{}, sealer: cfg.Sealer, newID: cfg.NewID}
+	s := &Store{w: w, r: r, stmt: st, read: rst, leases: newLeaseTable(), lastFull: map[string]bool{}, sealer: cfg.Sealer, newID: cfg.NewID, log: cfg.Log}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
 	s.publishes = store.NewGroupCommitter(1, maxGroup, s.commitPublishes)
 	s.moves = store.NewBackground()
 	return s, nil

@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"crypto/rand"
 	"database/sql"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -369,4 +372,93 @@ func BenchmarkBacklogDrain(b *testing.B) {
 
 func openBench(b *testing.B, sealer store.Sealer) store.Store {
 	return openWith(b, filepath.Join(b.TempDir(), "hookd.db"), sealer)
+}
+
+// TestFailedMoveIsLoggedAndRetried makes the background part of a
+// re-activation fail (a trigger raises while a flag is set), and checks
+// that the failure is logged and the move finished once it stops failing.
+func TestFailedMoveIsLoggedAndRetried(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "hookd.db")
+	sealer, err := seal.New(newKey(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs syncBuffer
+	st, err := storesqlite.Open(t.Context(), storesqlite.Config{Path: path, Sealer: sealer, NewID: ident.New(nil).New, Log: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	ctx, ids := t.Context(), ident.New(nil)
+	app, w, _ := seed(t, st)
+	w.Status = hookd.WebhookPaused
+	if err := st.UpdateWebhook(ctx, w, t0); err != nil {
+		t.Fatal(err)
+	}
+	const events = 7_001 // with seed's; the request moves 5,000, the background the rest
+	for done := 1; done < events; {
+		p := &store.PublishParams{AppID: app.ID, Now: t0}
+		for ; done < events && len(p.Events) < 1000; done++ {
+			p.Events = append(p.Events, &store.PublishEvent{Event: &hookd.Event{ID: ids.New("evt"), AppID: app.ID, Type: "x",
+				Data: []byte(`{}`), Payload: []byte(`{}`), CreatedAt: t0}})
+		}
+		if _, err := st.Publish(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// While the flag is set, a delivery may not become pending once 5,000
+	// are: the request's chunk goes through, the background's fails.
+	db := storesqlite.OpenRaw(path)
+	defer db.Close()
+	if _, err := db.Exec(`CREATE TABLE fail_moves (fail INTEGER);
+		INSERT INTO fail_moves VALUES (1);
+		CREATE TRIGGER fail_moves BEFORE UPDATE OF status ON deliveries
+		WHEN NEW.status = 'pending' AND (SELECT fail FROM fail_moves) = 1
+		  AND (SELECT count(*) FROM deliveries WHERE status = 'pending') >= 5000
+		BEGIN SELECT RAISE(ABORT, 'injected failure'); END;`); err != nil {
+		t.Fatal(err)
+	}
+	w.Status = hookd.WebhookActive
+	if err := st.UpdateWebhook(ctx, w, t0); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(30 * time.Second); !strings.Contains(logs.String(), "injected failure"); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no failed move logged in 30 s; the log holds:\n%s", logs.String())
+		}
+	}
+	if !strings.Contains(logs.String(), "move deliveries") {
+		t.Errorf("the failure is not logged as a move; the log holds:\n%s", logs.String())
+	}
+	if n := countStatus(t, st, app.ID, w.ID, hookd.DeliveryPending); n != 5000 {
+		t.Errorf("%d pending while the move fails, want the request's 5,000", n)
+	}
+	if _, err := db.Exec(`UPDATE fail_moves SET fail = 0`); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(30 * time.Second); countStatus(t, st, app.ID, w.ID, hookd.DeliveryPending) != events; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the move was not retried: %d of %d pending 30 s after it stopped failing", countStatus(t, st, app.ID, w.ID, hookd.DeliveryPending), events)
+		}
+	}
+}
+
+// syncBuffer is a bytes.Buffer that a logger may write to from another
+// goroutine while the test reads it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

@@ -245,39 +245,63 @@ func moveOpenDeliveries(ctx context.Context, tx *sql.Tx, column, id, status stri
 // that was less than a chunk), so that the request returns once the status
 // has changed: claims read the webhook's or source's status, not the
 // deliveries', so the rows still to move are never delivered while paused
-// or disabled. Should the store close or the process die first,
-// ReleaseLeases completes it at the next start.
+// or disabled. A failed chunk is logged and tried again after a pause;
+// should the store close or the process die first, ReleaseLeases
+// completes the move at the next start.
 func (s *Store) moveRest(moved int, column, id, status string, now time.Time) {
 	if moved < moveChunk {
 		return
 	}
 	s.moves.Go(func(ctx context.Context) {
-		for {
-			var n int
-			err := s.tx(ctx, func(tx *sql.Tx) error {
-				var current string
-				table := "webhooks"
-				if column == "source_id" {
-					table = "sources"
-				}
-				if err := tx.QueryRowContext(ctx, `SELECT status FROM `+table+` WHERE id = ?`, id).Scan(&current); err != nil {
-					if errors.Is(err, sql.ErrNoRows) {
-						return nil // deleted meanwhile
-					}
-					return fmt.Errorf("move deliveries: %w", err)
-				}
-				if current != status {
-					return nil // changed again meanwhile; that change moves them
-				}
-				var err error
-				n, err = moveOpenDeliveries(ctx, tx, column, id, status, now, moveChunk)
-				return err
-			})
-			if err != nil || n < moveChunk {
-				return // on error, ReleaseLeases finishes at the next start
+		backoff := 100 * time.Millisecond
+		for ctx.Err() == nil {
+			n, err := s.moveChunkIfStill(ctx, column, id, status, now)
+			if err == nil && n < moveChunk {
+				return
+			}
+			if err != nil {
+				s.log.Warn("move deliveries", "err", err, column, id, "status", status, "retry_in", backoff)
+				sleep(ctx, backoff)
+				backoff = min(2*backoff, 10*time.Second)
 			}
 		}
 	})
+}
+
+// moveChunkIfStill moves one chunk, in one transaction, if the webhook or
+// source still has status; it returns how many it moved.
+func (s *Store) moveChunkIfStill(ctx context.Context, column, id, status string, now time.Time) (int, error) {
+	var n int
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		var current string
+		table := "webhooks"
+		if column == "source_id" {
+			table = "sources"
+		}
+		if err := tx.QueryRowContext(ctx, `SELECT status FROM `+table+` WHERE id = ?`, id).Scan(&current); err != nil {
+			if errors.Is(err, sql.ErrNoRows) {
+				return nil // deleted meanwhile
+			}
+			return fmt.Errorf("move deliveries: %w", err)
+		}
+		if current != status {
+			return nil // changed again meanwhile; that change moves them
+		}
+		var err error
+		n, err = moveOpenDeliveries(ctx, tx, column, id, status, now, moveChunk)
+		return err
+	})
+	return n, err
+}
+
+// sleep waits for d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
 }
 
 // DeleteWebhook implements store.Store.
