@@ -21,8 +21,8 @@ type Taker interface {
 }
 
 // Offer is a Taker's room for the deliveries of one commit. A store asks
-// Take about each delivery it writes pending, writes those taken leased
-// to Owner until LeaseUntil, and calls Hand once, whatever happens.
+// Take about each delivery it writes pending, writes those taken under the
+// lease that Lease returns, and calls Hand once, whatever happens.
 type Offer interface {
 	// Lease returns who the deliveries taken are leased to, and until when.
 	Lease() (owner string, until time.Time)

@@ -43,7 +43,8 @@ func (s *Store) encodeApp(app *hookd.App) (string, []byte, error) {
 	return string(profile), secret, nil
 }
 
-func (s *Store) scanApp(row pgx.Row) (*hookd.App, error) {
+// scanApp reads an app's columns (appColumns), then into extra.
+func (s *Store) scanApp(row pgx.Row, extra ...any) (*hookd.App, error) {
 	var (
 		app          hookd.App
 		uid          *string
@@ -51,7 +52,7 @@ func (s *Store) scanApp(row pgx.Row) (*hookd.App, error) {
 		secret       []byte
 		created, upd int64
 	)
-	if err := row.Scan(&app.ID, &uid, &app.Name, &app.ContactEmail, &profile, &secret, &created, &upd); err != nil {
+	if err := row.Scan(append([]any{&app.ID, &uid, &app.Name, &app.ContactEmail, &profile, &secret, &created, &upd}, extra...)...); err != nil {
 		return nil, err
 	}
 	if uid != nil {
@@ -88,7 +89,7 @@ func (s *Store) ListApps(ctx context.Context, page store.Page) ([]*hookd.App, st
 	if err != nil {
 		return nil, "", fmt.Errorf("list apps: %w", err)
 	}
-	apps, err := collect(rows, s.scanApp)
+	apps, err := collect(rows, func(row pgx.Row) (*hookd.App, error) { return s.scanApp(row) })
 	if err != nil {
 		return nil, "", fmt.Errorf("list apps: %w", err)
 	}

@@ -114,27 +114,17 @@ func (s *Store) handOver(ctx context.Context, h *store.Handing, committed bool) 
 	}
 }
 
-// resolveHanded gives handed jobs their apps and webhooks, from the caches
-// at the versions routing read, or read anew.
+// resolveHanded gives handed jobs their apps and webhooks at the versions
+// routing read (see resolve).
 func (s *Store) resolveHanded(ctx context.Context, rt *routing, jobs []*store.Job) error {
+	v := versions{apps: map[string]int64{}, hooks: map[string]int64{}}
 	for _, j := range jobs {
-		d := j.Delivery
-		app, err := s.apps.Load(d.AppID, rt.appVersions[d.AppID], func() (*hookd.App, error) {
-			return s.scanApp(s.pool.QueryRow(ctx, `SELECT `+appColumns+` FROM apps WHERE id = $1`, d.AppID))
-		})
-		if err != nil {
-			return fmt.Errorf("load app of delivery %s: %w", d.ID, err)
-		}
-		j.Profile, j.DefaultSecret = app.Profile, app.DefaultSecret
-		if id := d.WebhookID; id != "" {
-			w, err := s.hooks.Load(id, rt.hookVersions[id], func() (*hookd.Webhook, error) { return s.getWebhook(ctx, s.pool, app.ID, id) })
-			if err != nil {
-				return fmt.Errorf("load webhook of delivery %s: %w", d.ID, err)
-			}
-			j.Webhook = w
+		v.apps[j.Delivery.AppID] = rt.appVersions[j.Delivery.AppID]
+		if id := j.Delivery.WebhookID; id != "" {
+			v.hooks[id] = rt.hookVersions[id]
 		}
 	}
-	return nil
+	return s.resolve(ctx, s.pool, jobs, v)
 }
 
 // hasKeys reports whether any event of ps carries an idempotency key.

@@ -214,32 +214,109 @@ func readClaimed(br pgx.BatchResults) ([]claimedJob, error) {
 	})
 }
 
-// resolveJobs gives claimed jobs their apps and webhooks, from the caches
-// at the versions the claim saw, or read anew through q (the claim's own
-// connection: taking another from the pool could wait for ever on claims
-// that all hold one). A row read anew after the claim committed may be
-// newer than that version; the next claim then sees a version the cache
-// does not hold and reads it again.
+// resolveJobs gives claimed jobs their apps and webhooks at the versions
+// the claim saw (see resolve), read through q: the claim's own connection,
+// since taking another from the pool could wait for ever on claims that
+// all hold one.
 func (s *Store) resolveJobs(ctx context.Context, q querier, claimed []claimedJob) ([]*store.Job, error) {
 	jobs := make([]*store.Job, len(claimed))
+	v := versions{apps: map[string]int64{}, hooks: map[string]int64{}}
 	for i, c := range claimed {
-		app, err := s.apps.Load(c.Delivery.AppID, c.appVersion, func() (*hookd.App, error) {
-			return s.scanApp(q.QueryRow(ctx, `SELECT `+appColumns+` FROM apps WHERE id = $1`, c.Delivery.AppID))
-		})
-		if err != nil {
-			return nil, fmt.Errorf("load app of claimed delivery: %w", err)
-		}
-		c.Profile, c.DefaultSecret = app.Profile, app.DefaultSecret
-		if id := c.Delivery.WebhookID; id != "" {
-			w, err := s.hooks.Load(id, c.webhookVersion, func() (*hookd.Webhook, error) { return s.getWebhook(ctx, q, app.ID, id) })
-			if err != nil {
-				return nil, fmt.Errorf("load webhook of claimed delivery: %w", err)
-			}
-			c.Webhook = w
-		}
 		jobs[i] = c.Job
+		v.apps[c.Delivery.AppID] = c.appVersion
+		if id := c.Delivery.WebhookID; id != "" {
+			v.hooks[id] = c.webhookVersion
+		}
+	}
+	if err := s.resolve(ctx, q, jobs, v); err != nil {
+		return nil, fmt.Errorf("claim: %w", err)
 	}
 	return jobs, nil
+}
+
+// versions are the versions of apps and webhooks, by id, that a
+// transaction saw.
+type versions struct {
+	apps, hooks map[string]int64
+}
+
+// resolve gives jobs their apps and webhooks: from the caches at the
+// versions v holds, and what the caches lack read through q in one query
+// for the apps and one for the webhooks (a fan-out to 10,000 new webhooks
+// read them one by one, a round trip each). A row read anew may be newer
+// than the version v holds; it is cached at its own, and a later job that
+// sees the newer version finds it.
+func (s *Store) resolve(ctx context.Context, q querier, jobs []*store.Job, v versions) error {
+	apps, err := cachedRows(ctx, q, &s.apps, v.apps, `SELECT `+appColumns+`, version FROM apps WHERE id = ANY($1)`,
+		func(row pgx.Row) (string, *hookd.App, int64, error) {
+			var version int64
+			app, err := s.scanApp(row, &version)
+			if err != nil {
+				return "", nil, 0, err
+			}
+			return app.ID, app, version, nil
+		})
+	if err != nil {
+		return fmt.Errorf("load apps: %w", err)
+	}
+	hooks, err := cachedRows(ctx, q, &s.hooks, v.hooks, `SELECT `+webhookColumns+`, version FROM webhooks WHERE id = ANY($1)`,
+		func(row pgx.Row) (string, *hookd.Webhook, int64, error) {
+			w, err := s.scanWebhook(row)
+			if err != nil {
+				return "", nil, 0, err
+			}
+			return w.ID, w, w.Version, nil
+		})
+	if err != nil {
+		return fmt.Errorf("load webhooks: %w", err)
+	}
+	for _, j := range jobs {
+		d := j.Delivery
+		app := apps[d.AppID]
+		if app == nil {
+			return fmt.Errorf("load app of delivery %s: %w", d.ID, notFound("app", d.AppID))
+		}
+		j.Profile, j.DefaultSecret = app.Profile, app.DefaultSecret
+		if id := d.WebhookID; id != "" {
+			if j.Webhook = hooks[id]; j.Webhook == nil {
+				return fmt.Errorf("load webhook of delivery %s: %w", d.ID, notFound("webhook", id))
+			}
+		}
+	}
+	return nil
+}
+
+// cachedRows returns the rows of the ids in want at the versions given,
+// from cache, and reads those it lacks with query (which takes the ids as
+// $1), caching them at the versions scan returns with their ids.
+func cachedRows[V any](ctx context.Context, q querier, cache *store.VersionCache[V], want map[string]int64, query string,
+	scan func(pgx.Row) (string, V, int64, error)) (map[string]V, error) {
+	got := make(map[string]V, len(want))
+	var missing []string
+	for id, version := range want {
+		if v, ok := cache.Get(id, version); ok {
+			got[id] = v
+		} else {
+			missing = append(missing, id)
+		}
+	}
+	if len(missing) == 0 {
+		return got, nil
+	}
+	rows, err := q.Query(ctx, query, missing)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		id, v, version, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		cache.Put(id, version, v)
+		got[id] = v
+	}
+	return got, rows.Err()
 }
 
 // RecordAttempts implements store.Store, in one transaction of two round
