@@ -246,7 +246,7 @@ drain:
 func (e *Engine) dispatch(ctx context.Context) {
 	backoff := 50 * time.Millisecond
 	for ctx.Err() == nil {
-		room := e.room()
+		room := e.reserve()
 		claimed := 0
 		if room > 0 {
 			n, err := e.claim(ctx, room)
@@ -315,11 +315,15 @@ func (e *Engine) anyFull() bool {
 	return len(e.full) > 0
 }
 
-// room is how many more deliveries the engine may claim.
-func (e *Engine) room() int {
+// reserve keeps what room the engine has for a claim, so that publishes
+// handing deliveries over (see Offer) cannot fill it while the claim is
+// on its way, and returns how much that is. claim gives it back.
+func (e *Engine) reserve() int {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return capacity(e.cfg.Workers) - e.held
+	room := capacity(e.cfg.Workers) - e.held
+	e.held += room
+	return room
 }
 
 // capacity is how many deliveries an engine of so many workers holds at
@@ -330,18 +334,21 @@ func (e *Engine) room() int {
 // claim was on its way (the dispatcher slept half of each second).
 func capacity(workers int) int { return 4 * workers }
 
-// claim leases up to limit deliveries and starts or queues them; those
-// that may not go now are deferred. It returns how many it claimed.
+// claim leases up to limit deliveries, the room reserve kept, and starts
+// or queues them; those that may not go now are deferred. It returns how
+// many it claimed.
 func (e *Engine) claim(ctx context.Context, limit int) (int, error) {
 	now := e.cfg.Now()
 	p := &store.ClaimParams{Owner: e.cfg.Owner, Now: now, Limit: limit, LeaseFor: e.leaseFor, Scan: 2 * limit}
 	p.Full, p.Admit = e.admission(now)
 	claimed, err := e.store.ClaimDue(ctx, p)
+	e.mu.Lock()
+	e.held -= limit // admit counts what it holds
 	if err != nil {
+		e.mu.Unlock()
 		return 0, fmt.Errorf("claim: %w", err)
 	}
 	var deferrals []store.Deferral
-	e.mu.Lock()
 	for _, j := range claimed {
 		if d, ok := e.admit(j, now); !ok {
 			deferrals = append(deferrals, d)
@@ -537,6 +544,11 @@ func (e *Engine) forget(n int) {
 	e.mu.Lock()
 	e.held -= n
 	e.mu.Unlock()
+	e.signalFreed()
+}
+
+// signalFreed tells a dispatcher waiting for room that there may be some.
+func (e *Engine) signalFreed() {
 	select {
 	case e.freed <- struct{}{}:
 	default:

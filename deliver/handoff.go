@@ -11,9 +11,10 @@ var _ store.Taker = (*Engine)(nil)
 
 // Offer implements store.Taker: while it runs and holds less than it may,
 // the engine takes deliveries straight from the publishes of this process
-// (see store.Taker). Claims still come first for what is already due: an
-// engine that claims all it may hold takes nothing from publishes, so a
-// stream of new events cannot starve older ones.
+// (see store.Taker). Claims still come first for what is already due: a
+// claim keeps all the room there is while it is on its way (see reserve),
+// and an engine that claims all it may hold takes nothing from publishes,
+// so a stream of new events cannot starve older ones.
 func (e *Engine) Offer(now time.Time) store.Offer {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -70,8 +71,8 @@ func (o *offer) Hand(ctx context.Context, jobs []*store.Job) {
 		}
 	}
 	e.mu.Unlock()
-	if len(jobs) < o.kept {
-		e.forget(0) // room kept and not used is room for claims
+	if len(jobs) < o.kept || len(deferrals) > 0 {
+		e.signalFreed() // room kept and not used is room for claims
 	}
 	e.handBack(ctx, deferrals)
 }

@@ -161,3 +161,58 @@ func TestEngineFullOrStoppingTakesNothing(t *testing.T) {
 		t.Error("a stopped engine made an offer")
 	}
 }
+
+// claimBlocker is a store whose claims wait until released, handing out
+// the jobs they are given.
+type claimBlocker struct {
+	fakeStore
+	entered chan struct{}
+	release chan []*store.Job
+}
+
+func (c *claimBlocker) ClaimDue(ctx context.Context, p *store.ClaimParams) ([]*store.Job, error) {
+	select {
+	case c.entered <- struct{}{}:
+	default:
+	}
+	select {
+	case jobs := <-c.release:
+		return jobs, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// TestClaimOnItsWayKeepsItsRoom checks that while a claim is on its way
+// the engine takes nothing from publishes: the room is the claim's, and
+// filling it twice would hold more jobs than the workers' queue takes.
+func TestClaimOnItsWayKeepsItsRoom(t *testing.T) {
+	t.Parallel()
+	rc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer rc.Close()
+	st := &claimBlocker{entered: make(chan struct{}, 1), release: make(chan []*store.Job)}
+	e, err := New(st, rc.Client(), nil, nil, Config{Owner: "engine", Workers: 1, PollInterval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runEngine(t, e)
+	select {
+	case <-st.entered:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the engine did not claim")
+	}
+	if o := e.Offer(time.Now()); o != nil {
+		t.Fatal("the engine made an offer while a claim for all its room was on its way")
+	}
+	// The claim comes back with less than it asked for: the rest is room
+	// for publishes again.
+	until := time.Now().Add(time.Minute)
+	st.release <- []*store.Job{job("dlv_claimed", rc.URL, until)}
+	deadline := time.Now().Add(5 * time.Second)
+	for e.Offer(time.Now()) == nil {
+		if time.Now().After(deadline) {
+			t.Fatal("no offer after the claim came back with room to spare")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}

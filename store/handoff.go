@@ -35,9 +35,9 @@ type Offer interface {
 	Hand(ctx context.Context, jobs []*Job)
 }
 
-// HandOffer is a Store whose publishes can hand their deliveries to a
+// Handover is a Store whose publishes can hand their deliveries over to a
 // Taker.
-type HandOffer interface {
+type Handover interface {
 	// HandTo makes publishes offer their deliveries to t from now on.
 	HandTo(t Taker)
 }
@@ -51,13 +51,19 @@ type Handing struct {
 	until   time.Time
 	jobs    []*Job
 	mark    int
-	resolve func(ctx context.Context, jobs []*Job) error
+	resolve Resolver
+	// event is the job's view of the event last taken from.
+	from, event *hookd.Event
 }
 
+// Resolver gives jobs their apps and webhooks, and returns those it
+// could: a job whose app or webhook is gone (its delivery went with it)
+// is left out.
+type Resolver func(ctx context.Context, jobs []*Job) ([]*Job, error)
+
 // NewHanding asks t for an offer; it returns nil when t is nil or makes
-// none. resolve gives the jobs their apps and webhooks before they are
-// handed over.
-func NewHanding(t Taker, now time.Time, resolve func(ctx context.Context, jobs []*Job) error) *Handing {
+// none. resolve prepares the jobs before they are handed over.
+func NewHanding(t Taker, now time.Time, resolve Resolver) *Handing {
 	if t == nil {
 		return nil
 	}
@@ -69,17 +75,27 @@ func NewHanding(t Taker, now time.Time, resolve func(ctx context.Context, jobs [
 	return &Handing{offer: o, owner: owner, until: until, resolve: resolve}
 }
 
-// Take reports whether the delivery d of event ev, written pending, is
-// taken; if so it is to be written leased (see Lease). Deliveries to
-// ordered webhooks are never taken: they go one at a time, by claims.
-func (h *Handing) Take(d *hookd.Delivery, ev *hookd.Event, ordered bool) bool {
-	if h == nil || d.Status != hookd.DeliveryPending || (ordered && !d.Test) {
+// TakeRoute reports whether the delivery id of ev along r, written by a
+// publish of appID at now, is taken; if so it is to be written leased
+// (see Lease). Only pending deliveries are taken, and never an ordered
+// webhook's (ordered holds their ids): they go one at a time, by claims.
+func (h *Handing) TakeRoute(id, appID string, ev *hookd.Event, r hookd.Route, now time.Time, ordered map[string]bool) bool {
+	if h == nil || r.Status != hookd.DeliveryPending || (ordered[r.WebhookID] && !ev.Test) {
 		return false
 	}
-	if !h.offer.Take(d.WebhookID) {
+	if !h.offer.Take(r.WebhookID) {
 		return false
 	}
-	h.jobs = append(h.jobs, &Job{Delivery: d, Event: ev, LeaseUntil: h.until})
+	if h.from != ev {
+		h.from = ev
+		h.event = &hookd.Event{ID: ev.ID, AppID: appID, Type: ev.Type, Payload: ev.Payload, Test: ev.Test, CreatedAt: ev.CreatedAt}
+	}
+	now = now.UTC()
+	d := &hookd.Delivery{
+		ID: id, AppID: appID, EventID: ev.ID, WebhookID: r.WebhookID, URL: r.URL, Status: r.Status,
+		NextAttemptAt: &now, Test: ev.Test, CreatedAt: now, UpdatedAt: now,
+	}
+	h.jobs = append(h.jobs, &Job{Delivery: d, Event: h.event, LeaseUntil: h.until})
 	return true
 }
 
@@ -114,38 +130,30 @@ func (h *Handing) Undo() []*Job {
 	return undone
 }
 
-// Done hands the taken jobs over if committed, or none. A job whose app
-// or webhook cannot be read is not handed: its lease runs out and a claim
-// takes it.
+// Reset forgets every job taken: the transaction is run again from its
+// start. The room they took stays kept until Done.
+func (h *Handing) Reset() {
+	if h != nil {
+		h.jobs, h.mark, h.from = nil, 0, nil
+	}
+}
+
+// Done hands the taken jobs over if committed, or none. If resolving them
+// fails, none is handed and the error is returned: the caller sees to
+// the deliveries, leased to the taker (see Jobs).
 func (h *Handing) Done(ctx context.Context, committed bool) error {
 	if h == nil {
 		return nil
 	}
-	jobs := h.jobs
+	var jobs []*Job
 	var err error
-	if !committed {
-		jobs = nil
-	} else if len(jobs) > 0 {
-		if err = h.resolve(ctx, jobs); err != nil {
+	if committed && len(h.jobs) > 0 {
+		if jobs, err = h.resolve(ctx, h.jobs); err != nil {
 			jobs = nil
 		}
 	}
 	h.offer.Hand(ctx, jobs)
 	return err
-}
-
-// HandedEvent is what the job of a delivery of ev needs of it.
-func HandedEvent(appID string, ev *hookd.Event) *hookd.Event {
-	return &hookd.Event{ID: ev.ID, AppID: appID, Type: ev.Type, Payload: ev.Payload, Test: ev.Test, CreatedAt: ev.CreatedAt}
-}
-
-// NewDelivery is the delivery of ev along r that a publish at now writes.
-func NewDelivery(id, appID string, ev *hookd.Event, r hookd.Route, now time.Time) *hookd.Delivery {
-	now = now.UTC()
-	return &hookd.Delivery{
-		ID: id, AppID: appID, EventID: ev.ID, WebhookID: r.WebhookID, URL: r.URL, Status: r.Status,
-		NextAttemptAt: &now, Test: ev.Test, CreatedAt: now, UpdatedAt: now,
-	}
 }
 
 // OrderedWebhooks returns the ids of the ordered webhooks among hooks.

@@ -155,7 +155,7 @@ type PublishResult struct {
 	Event      *hookd.Event
 	Deliveries int
 	// Handed is how many of the deliveries went straight to the store's
-	// Taker (see HandOffer): no claim need look for them.
+	// Taker (see Handover): no claim need look for them.
 	Handed int
 	// Duplicate is set when the idempotency key was seen within 24 hours:
 	// Event is then the first event and nothing was created.

@@ -414,7 +414,7 @@ func (m *Main) Run(ctx context.Context) error {
 			return err
 		}
 		m.engine, wake = engine, engine.Wake
-		if h, ok := st.(store.HandOffer); ok {
+		if h, ok := st.(store.Handover); ok {
 			// Publishes of this process hand their deliveries straight
 			// to its engine, without a claim.
 			h.HandTo(engine)

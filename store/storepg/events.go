@@ -73,24 +73,28 @@ func (s *Store) commitTogether(group publishGroup) error {
 	var err error
 	if hasKeys(params) {
 		err = s.tx(ctx, func(tx pgx.Tx) error {
+			h.Reset() // a transaction run again takes again
 			results, err = s.publishTx(ctx, tx, rt, h, params...)
 			return err
 		})
 	} else {
 		results, err = s.publishPipelined(ctx, rt, h, params)
 	}
-	s.handOver(ctx, h, err == nil)
+	handed := s.handOver(ctx, h, err == nil)
 	if err != nil {
 		return err
 	}
 	for i, r := range group {
+		if !handed {
+			notHanded(results[i])
+		}
 		r.Result = results[i]
 	}
 	s.announceDue(results...)
 	return nil
 }
 
-// HandTo implements store.HandOffer.
+// HandTo implements store.Handover.
 func (s *Store) HandTo(t store.Taker) { s.taker.Store(&t) }
 
 // handing asks the taker, if any, for room for a commit's deliveries;
@@ -101,22 +105,44 @@ func (s *Store) handing(now time.Time, rt *routing) *store.Handing {
 	if t == nil {
 		return nil
 	}
-	return store.NewHanding(*t, now, func(ctx context.Context, jobs []*store.Job) error {
+	return store.NewHanding(*t, now, func(ctx context.Context, jobs []*store.Job) ([]*store.Job, error) {
 		return s.resolveHanded(ctx, rt, jobs)
 	})
 }
 
-// handOver hands h's jobs over once their commit is known. Jobs that
-// cannot be handed stay leased until their lease runs out.
-func (s *Store) handOver(ctx context.Context, h *store.Handing, committed bool) {
-	if err := h.Done(ctx, committed); err != nil {
-		s.log.Warn("hand published deliveries to the engine", "err", err, "count", len(h.Jobs()))
+// handOver hands h's jobs over once their commit is known, and reports
+// whether it did. Jobs it could not hand over, their apps and webhooks
+// unreadable, are handed back to the store due at once, for claims.
+func (s *Store) handOver(ctx context.Context, h *store.Handing, committed bool) bool {
+	err := h.Done(ctx, committed)
+	if err == nil {
+		return true
+	}
+	s.log.Warn("hand published deliveries to the engine", "err", err, "count", len(h.Jobs()))
+	owner, _ := h.Lease()
+	now := time.Now()
+	back := make([]store.Deferral, len(h.Jobs()))
+	for i, j := range h.Jobs() {
+		back[i] = store.Deferral{DeliveryID: j.Delivery.ID, At: now}
+	}
+	if err := s.Defer(ctx, owner, back); err != nil {
+		// Their leases run out, and claims take them then.
+		s.log.Warn("hand back published deliveries", "err", err, "count", len(back))
+	}
+	return false
+}
+
+// notHanded marks results as having handed nothing over, so that their
+// deliveries are announced to claims.
+func notHanded(results []store.PublishResult) {
+	for i := range results {
+		results[i].Handed = 0
 	}
 }
 
 // resolveHanded gives handed jobs their apps and webhooks at the versions
 // routing read (see resolve).
-func (s *Store) resolveHanded(ctx context.Context, rt *routing, jobs []*store.Job) error {
+func (s *Store) resolveHanded(ctx context.Context, rt *routing, jobs []*store.Job) ([]*store.Job, error) {
 	v := versions{apps: map[string]int64{}, hooks: map[string]int64{}}
 	for _, j := range jobs {
 		v.apps[j.Delivery.AppID] = rt.appVersions[j.Delivery.AppID]
@@ -193,9 +219,9 @@ type routing struct {
 }
 
 // read reads what routingBatch queued, adding to what rt holds, and
-// closes br. Routing reads the
-// apps' webhooks as of the transaction; a concurrent status change commits
-// either before (and is seen) or after (and moves the rows created here).
+// closes br. Routing reads the apps' webhooks as of the transaction; a
+// concurrent status change commits either before (and is seen) or after
+// (and moves the rows created here).
 func (rt *routing) read(br pgx.BatchResults, apps []string) error {
 	if rt.hooks == nil {
 		rt.hooks, rt.appVersions, rt.hookVersions = map[string][]*hookd.Webhook{}, map[string]int64{}, map[string]int64{}
@@ -277,7 +303,9 @@ func (s *Store) commitEach(group publishGroup) {
 	rt := &routing{}
 	h := s.handing(group[0].Params.Now, rt)
 	err := s.tx(context.Background(), func(tx pgx.Tx) error {
+		h.Reset() // a transaction run again takes again
 		for _, r := range group {
+			r.Result, r.Err = nil, nil
 			ctx := context.WithoutCancel(r.Ctx)
 			if _, err := tx.Exec(ctx, `SAVEPOINT publish`); err != nil {
 				r.Err = fmt.Errorf("savepoint: %w", err)
@@ -300,10 +328,13 @@ func (s *Store) commitEach(group publishGroup) {
 		}
 		return nil
 	})
-	s.handOver(context.Background(), h, err == nil)
+	handed := s.handOver(context.Background(), h, err == nil)
 	for _, r := range group {
 		if err != nil && r.Err == nil {
 			r.Result, r.Err = nil, err
+		}
+		if !handed && r.Result != nil {
+			notHanded(r.Result)
 		}
 		if err == nil && r.Err == nil {
 			s.announceDue(r.Result)
@@ -452,18 +483,12 @@ func (s *Store) stagePublish(ctx context.Context, tx pgx.Tx, p *store.PublishPar
 		routes := hookd.RouteEvent(hooks, hookd.RouteParams{
 			Type: ev.Type, OnlyWebhookID: pe.OnlyWebhookID, OneOffURL: pe.OneOffURL, OneOffEvents: pe.OneOffEvents,
 		})
-		var handed *hookd.Event
 		taken := 0
 		for _, r := range routes {
 			id, owner, until := s.newID("dlv"), "", time.Time{}
-			if h != nil {
-				if handed == nil {
-					handed = store.HandedEvent(p.AppID, ev)
-				}
-				if h.Take(store.NewDelivery(id, p.AppID, handed, r, p.Now), handed, ordered[r.WebhookID]) {
-					owner, until = h.Lease()
-					taken++
-				}
+			if h.TakeRoute(id, p.AppID, ev, r, p.Now, ordered) {
+				owner, until = h.Lease()
+				taken++
 			}
 			rows.deliveries.add(id, p.AppID, ev.ID, r, ev.Test, now, owner, until)
 		}

@@ -43,7 +43,9 @@ func (s *Store) moveAll(ctx context.Context, column, id, status string, now time
 		if err == nil && n < moveChunk {
 			return
 		}
-		if err != nil {
+		if err == nil {
+			backoff = 100 * time.Millisecond
+		} else {
 			s.log.Warn("move deliveries", "err", err, column, id, "status", status, "retry_in", backoff)
 			t := time.NewTimer(backoff)
 			select {

@@ -228,7 +228,8 @@ func (s *Store) resolveJobs(ctx context.Context, q querier, claimed []claimedJob
 			v.hooks[id] = c.webhookVersion
 		}
 	}
-	if err := s.resolve(ctx, q, jobs, v); err != nil {
+	jobs, err := s.resolve(ctx, q, jobs, v)
+	if err != nil {
 		return nil, fmt.Errorf("claim: %w", err)
 	}
 	return jobs, nil
@@ -245,8 +246,10 @@ type versions struct {
 // for the apps and one for the webhooks (a fan-out to 10,000 new webhooks
 // read them one by one, a round trip each). A row read anew may be newer
 // than the version v holds; it is cached at its own, and a later job that
-// sees the newer version finds it.
-func (s *Store) resolve(ctx context.Context, q querier, jobs []*store.Job, v versions) error {
+// sees the newer version finds it. It returns the jobs whose app and
+// webhook it found: the deliveries of an app or webhook deleted since
+// were deleted with it.
+func (s *Store) resolve(ctx context.Context, q querier, jobs []*store.Job, v versions) ([]*store.Job, error) {
 	apps, err := cachedRows(ctx, q, &s.apps, v.apps, `SELECT `+appColumns+`, version FROM apps WHERE id = ANY($1)`,
 		func(row pgx.Row) (string, *hookd.App, int64, error) {
 			var version int64
@@ -257,7 +260,7 @@ func (s *Store) resolve(ctx context.Context, q querier, jobs []*store.Job, v ver
 			return app.ID, app, version, nil
 		})
 	if err != nil {
-		return fmt.Errorf("load apps: %w", err)
+		return nil, fmt.Errorf("load apps: %w", err)
 	}
 	hooks, err := cachedRows(ctx, q, &s.hooks, v.hooks, `SELECT `+webhookColumns+`, version FROM webhooks WHERE id = ANY($1)`,
 		func(row pgx.Row) (string, *hookd.Webhook, int64, error) {
@@ -268,22 +271,24 @@ func (s *Store) resolve(ctx context.Context, q querier, jobs []*store.Job, v ver
 			return w.ID, w, w.Version, nil
 		})
 	if err != nil {
-		return fmt.Errorf("load webhooks: %w", err)
+		return nil, fmt.Errorf("load webhooks: %w", err)
 	}
+	found := make([]*store.Job, 0, len(jobs))
 	for _, j := range jobs {
 		d := j.Delivery
 		app := apps[d.AppID]
 		if app == nil {
-			return fmt.Errorf("load app of delivery %s: %w", d.ID, notFound("app", d.AppID))
+			continue
 		}
 		j.Profile, j.DefaultSecret = app.Profile, app.DefaultSecret
 		if id := d.WebhookID; id != "" {
 			if j.Webhook = hooks[id]; j.Webhook == nil {
-				return fmt.Errorf("load webhook of delivery %s: %w", d.ID, notFound("webhook", id))
+				continue
 			}
 		}
+		found = append(found, j)
 	}
-	return nil
+	return found, nil
 }
 
 // cachedRows returns the rows of the ids in want at the versions given,

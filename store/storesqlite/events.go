@@ -90,18 +90,21 @@ func (s *Store) commitPublishes(group publishGroup) {
 	}
 }
 
-// HandTo implements store.HandOffer.
+// HandTo implements store.Handover.
 func (s *Store) HandTo(t store.Taker) { s.taker.Store(&t) }
 
 // resolveHanded gives handed jobs their apps and webhooks, read in a
 // snapshot that holds the commit that made them.
-func (s *Store) resolveHanded(ctx context.Context, jobs []*store.Job) error {
+func (s *Store) resolveHanded(ctx context.Context, jobs []*store.Job) ([]*store.Job, error) {
 	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
-		return fmt.Errorf("hand deliveries over: %w", err)
+		return nil, fmt.Errorf("hand deliveries over: %w", err)
 	}
 	defer tx.Rollback()
-	return s.resolveJobs(ctx, tx, jobs)
+	if err := s.resolveJobs(ctx, tx, jobs); err != nil {
+		return nil, err
+	}
+	return jobs, nil
 }
 
 // publishTx stores one publish request's events and deliveries in tx,
@@ -140,7 +143,6 @@ func (s *Store) publishTx(ctx context.Context, tx *sql.Tx, p *store.PublishParam
 		routes := hookd.RouteEvent(hooks, hookd.RouteParams{
 			Type: ev.Type, OnlyWebhookID: pe.OnlyWebhookID, OneOffURL: pe.OneOffURL, OneOffEvents: pe.OneOffEvents,
 		})
-		var handed *hookd.Event
 		taken := 0
 		for _, r := range routes {
 			id := s.newID("dlv")
@@ -148,13 +150,7 @@ func (s *Store) publishTx(ctx context.Context, tx *sql.Tx, p *store.PublishParam
 			if err != nil {
 				return nil, fmt.Errorf("insert delivery: %w", err)
 			}
-			if h == nil {
-				continue
-			}
-			if handed == nil {
-				handed = store.HandedEvent(p.AppID, ev)
-			}
-			if !h.Take(store.NewDelivery(id, p.AppID, handed, r, p.Now), handed, ordered[r.WebhookID]) {
+			if !h.TakeRoute(id, p.AppID, ev, r, p.Now, ordered) {
 				continue
 			}
 			rowid, err := res.LastInsertId()

@@ -123,6 +123,20 @@ func (t *leaseTable) take(id string, l lease) {
 	delete(t.ended, id)
 }
 
+// takeFree records a claim's lease of a delivery unless a live lease at
+// now covers it already (one a publish took, see HandTo), and reports
+// whether it did.
+func (t *leaseTable) takeFree(id string, l lease, now time.Time) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if held, ok := t.live[id]; ok && !now.After(held.until) {
+		return false
+	}
+	t.live[id] = l
+	delete(t.ended, id)
+	return true
+}
+
 // end ends the leases of ids that owner holds, as of commit number seq,
 // and reports whether one of them was of an ordered webhook's delivery.
 func (t *leaseTable) end(owner string, ids []string, seq uint64) (ordered bool) {

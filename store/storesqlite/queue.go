@@ -113,10 +113,23 @@ func (s *Store) ClaimDue(ctx context.Context, p *store.ClaimParams) ([]*store.Jo
 		s.fullScan = p.Now
 	}
 	seen := s.commits.Load()
+	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, fmt.Errorf("claim: %w", err)
+	}
+	defer tx.Rollback()
+	// The snapshot is taken at the first read. Leases are read after it:
+	// a publish leases what it hands over before it commits (see HandTo),
+	// so a delivery that commits after the leases are read is not in the
+	// snapshot.
+	var newest int64
+	if err := tx.StmtContext(ctx, s.read.lastDelivery).QueryRowContext(ctx).Scan(&newest); err != nil {
+		return nil, fmt.Errorf("claim: %w", err)
+	}
 	skipFrom := from
 	if quiet != nil {
 		// What is new since the quiet claim may be due before it: a
-		// publish taken straight by the engine (see HandTo) is.
+		// publish taken straight by the engine is.
 		skipFrom = 0
 	}
 	skip := s.leases.skip(p.Now, seen, skipFrom)
@@ -128,11 +141,6 @@ func (s *Store) ClaimDue(ctx context.Context, p *store.ClaimParams) ([]*store.Jo
 	if err != nil {
 		return nil, err
 	}
-	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
-	if err != nil {
-		return nil, fmt.Errorf("claim: %w", err)
-	}
-	defer tx.Rollback()
 	var rows *sql.Rows
 	if quiet != nil {
 		rows, err = tx.StmtContext(ctx, s.read.newDue).QueryContext(ctx, ms(p.Now), p.ScanLimit(), string(skipJSON), string(fullJSON), quiet.rowid, quiet.at)
@@ -174,10 +182,14 @@ func (s *Store) ClaimDue(ctx context.Context, p *store.ClaimParams) ([]*store.Jo
 	if err != nil {
 		return nil, err
 	}
+	taken := jobs[:0]
 	for i, j := range jobs {
 		ordered := j.Webhook != nil && j.Webhook.Ordered
-		s.leases.take(j.Delivery.ID, lease{owner: p.Owner, until: until, rowid: rowids[i], due: due[i], ordered: ordered})
+		if s.leases.takeFree(j.Delivery.ID, lease{owner: p.Owner, until: until, rowid: rowids[i], due: due[i], ordered: ordered}, p.Now) {
+			taken = append(taken, j)
+		}
 	}
+	jobs = taken
 	// The next claim starts at the first delivery turned down, or after
 	// the last one taken; from the first if this one ran out of due
 	// deliveries; with what is new if it found nothing it could take.
@@ -185,11 +197,8 @@ func (s *Store) ClaimDue(ctx context.Context, p *store.ClaimParams) ([]*store.Jo
 	cursor := int64(0)
 	switch {
 	case len(jobs) == 0 && refused == 0:
-		next = &quietMark{at: ms(p.Now)}
 		// Read in the claim's snapshot: later rows are new to the next.
-		if err := tx.StmtContext(ctx, s.read.lastDelivery).QueryRowContext(ctx).Scan(&next.rowid); err != nil {
-			return nil, fmt.Errorf("claim: %w", err)
-		}
+		next = &quietMark{at: ms(p.Now), rowid: newest}
 	case exhausted:
 	case refused != 0:
 		cursor = refused

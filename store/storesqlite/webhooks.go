@@ -259,7 +259,9 @@ func (s *Store) moveRest(moved int, column, id, status string, now time.Time) {
 			if err == nil && n < moveChunk {
 				return
 			}
-			if err != nil {
+			if err == nil {
+				backoff = 100 * time.Millisecond
+			} else {
 				s.log.Warn("move deliveries", "err", err, column, id, "status", status, "retry_in", backoff)
 				sleep(ctx, backoff)
 				backoff = min(2*backoff, 10*time.Second)

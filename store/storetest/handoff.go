@@ -104,9 +104,9 @@ func (t *taker) jobs(tb testing.TB) map[string]*store.Job {
 // handTo makes f's store hand its publishes' deliveries to t.
 func (f *fixture) handTo(t *taker) {
 	f.Helper()
-	h, ok := f.st.(store.HandOffer)
+	h, ok := f.st.(store.Handover)
 	if !ok {
-		f.Fatalf("%T cannot hand deliveries over (store.HandOffer)", f.st)
+		f.Fatalf("%T cannot hand deliveries over (store.Handover)", f.st)
 	}
 	h.HandTo(t)
 }
