@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"log/slog"
 	"sync"
+	"time"
 )
 
 // Background runs a store's work that outlives the call that started it
@@ -29,4 +31,29 @@ func (b *Background) Go(fn func(ctx context.Context)) {
 func (b *Background) Close() {
 	b.cancel()
 	b.wg.Wait()
+}
+
+// Retry runs step until it reports that nothing is left to do, or until
+// ctx ends. A failed step is logged, as what with attrs, and run again
+// after a pause that doubles from 100 ms up to 10 s.
+func Retry(ctx context.Context, log *slog.Logger, what string, step func(ctx context.Context) (more bool, err error), attrs ...any) {
+	backoff := 100 * time.Millisecond
+	for ctx.Err() == nil {
+		more, err := step(ctx)
+		if err == nil {
+			if !more {
+				return
+			}
+			backoff = 100 * time.Millisecond
+			continue
+		}
+		log.Warn(what, append([]any{"err", err, "retry_in", backoff}, attrs...)...)
+		t := time.NewTimer(backoff)
+		select {
+		case <-ctx.Done():
+		case <-t.C:
+		}
+		t.Stop()
+		backoff = min(2*backoff, 10*time.Second)
+	}
 }

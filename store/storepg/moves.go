@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/store"
 )
 
 // moveChunk is how many open deliveries one transaction moves when a
@@ -37,25 +38,10 @@ func (s *Store) moveRest(moved int, column, id, status string, now time.Time) {
 // is tried again after a pause; if the store closes first, finishMoves
 // completes the move at the next start.
 func (s *Store) moveAll(ctx context.Context, column, id, status string, now time.Time) {
-	backoff := 100 * time.Millisecond
-	for ctx.Err() == nil {
+	store.Retry(ctx, s.log, "move deliveries", func(ctx context.Context) (bool, error) {
 		n, err := s.moveChunkIfStill(ctx, column, id, status, now)
-		if err == nil && n < moveChunk {
-			return
-		}
-		if err == nil {
-			backoff = 100 * time.Millisecond
-		} else {
-			s.log.Warn("move deliveries", "err", err, column, id, "status", status, "retry_in", backoff)
-			t := time.NewTimer(backoff)
-			select {
-			case <-ctx.Done():
-			case <-t.C:
-			}
-			t.Stop()
-			backoff = min(2*backoff, 10*time.Second)
-		}
-	}
+		return n == moveChunk, err
+	}, column, id, "status", status)
 }
 
 // moveChunkIfStill moves one chunk, in a transaction that holds the

@@ -1,16 +1,15 @@
 package storepg_test
 
 import (
-	"bytes"
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/ident"
+	"github.com/hookd/hookd/internal/logtest"
 	"github.com/hookd/hookd/internal/pgtest"
 	"github.com/hookd/hookd/store"
 	"github.com/hookd/hookd/store/storepg"
@@ -104,7 +103,7 @@ func backlog(t *testing.T, st *storepg.Store, status string, n int) (*hookd.App,
 func TestFailedMoveIsLoggedAndRetried(t *testing.T) {
 	t.Parallel()
 	url := pgtest.URL(t)
-	var logs syncBuffer
+	var logs logtest.Buffer
 	st := openWith(t, url, slog.New(slog.NewTextHandler(&logs, nil)))
 	ctx := t.Context()
 	conn := connect(t, url)
@@ -124,23 +123,4 @@ func TestFailedMoveIsLoggedAndRetried(t *testing.T) {
 	if got := logs.String(); !strings.Contains(got, "move deliveries") || !strings.Contains(got, "injected failure") {
 		t.Errorf("the failed chunk was not logged; the log holds:\n%s", got)
 	}
-}
-
-// syncBuffer is a bytes.Buffer that a logger may write to from another
-// goroutine while the test reads it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

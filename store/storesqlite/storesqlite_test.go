@@ -8,12 +8,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/ident"
+	"github.com/hookd/hookd/internal/logtest"
 	"github.com/hookd/hookd/seal"
 	"github.com/hookd/hookd/store"
 	"github.com/hookd/hookd/store/storesqlite"
@@ -281,19 +281,10 @@ func TestStatusChangesMoveLargeBacklogsInChunks(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "hookd.db")
 	key := newKey(t)
 	st := openStore(t, path, key)
-	ctx, ids := t.Context(), ident.New(nil)
+	ctx := t.Context()
 	app, w, _ := seed(t, st)
-	const events = 12_001 // more than two chunks of 5,000
-	for done := 1; done < events; {
-		p := &store.PublishParams{AppID: app.ID, Now: t0}
-		for ; done < events && len(p.Events) < 1000; done++ {
-			p.Events = append(p.Events, &store.PublishEvent{Event: &hookd.Event{ID: ids.New("evt"), AppID: app.ID, Type: "x",
-				Data: []byte(`{}`), Payload: []byte(`{}`), CreatedAt: t0}})
-		}
-		if _, err := st.Publish(ctx, p); err != nil {
-			t.Fatal(err)
-		}
-	}
+	const events = 12_001 // more than two chunks of 5,000, with seed's
+	publishMany(t, st, app, events-1)
 	// The first chunk moves with the change, the rest in the background.
 	waitStatus := func(what, status string) {
 		t.Helper()
@@ -384,29 +375,20 @@ func TestFailedMoveIsLoggedAndRetried(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var logs syncBuffer
+	var logs logtest.Buffer
 	st, err := storesqlite.Open(t.Context(), storesqlite.Config{Path: path, Sealer: sealer, NewID: ident.New(nil).New, Log: slog.New(slog.NewTextHandler(&logs, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	ctx, ids := t.Context(), ident.New(nil)
+	ctx := t.Context()
 	app, w, _ := seed(t, st)
 	w.Status = hookd.WebhookPaused
 	if err := st.UpdateWebhook(ctx, w, t0); err != nil {
 		t.Fatal(err)
 	}
 	const events = 7_001 // with seed's; the request moves 5,000, the background the rest
-	for done := 1; done < events; {
-		p := &store.PublishParams{AppID: app.ID, Now: t0}
-		for ; done < events && len(p.Events) < 1000; done++ {
-			p.Events = append(p.Events, &store.PublishEvent{Event: &hookd.Event{ID: ids.New("evt"), AppID: app.ID, Type: "x",
-				Data: []byte(`{}`), Payload: []byte(`{}`), CreatedAt: t0}})
-		}
-		if _, err := st.Publish(ctx, p); err != nil {
-			t.Fatal(err)
-		}
-	}
+	publishMany(t, st, app, events-1)
 	// While the flag is set, a delivery may not become pending once 5,000
 	// are: the request's chunk goes through, the background's fails.
 	db := storesqlite.OpenRaw(path)
@@ -444,21 +426,18 @@ func TestFailedMoveIsLoggedAndRetried(t *testing.T) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer that a logger may write to from another
-// goroutine while the test reads it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+// publishMany publishes n events of app at t0, a thousand to a request.
+func publishMany(t *testing.T, st *storesqlite.Store, app *hookd.App, n int) {
+	t.Helper()
+	ids := ident.New(nil)
+	for done := 0; done < n; {
+		p := &store.PublishParams{AppID: app.ID, Now: t0}
+		for ; done < n && len(p.Events) < 1000; done++ {
+			p.Events = append(p.Events, &store.PublishEvent{Event: &hookd.Event{ID: ids.New("evt"), AppID: app.ID, Type: "x",
+				Data: []byte(`{}`), Payload: []byte(`{}`), CreatedAt: t0}})
+		}
+		if _, err := st.Publish(t.Context(), p); err != nil {
+			t.Fatal(err)
+		}
+	}
 }

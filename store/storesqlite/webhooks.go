@@ -253,20 +253,10 @@ func (s *Store) moveRest(moved int, column, id, status string, now time.Time) {
 		return
 	}
 	s.moves.Go(func(ctx context.Context) {
-		backoff := 100 * time.Millisecond
-		for ctx.Err() == nil {
+		store.Retry(ctx, s.log, "move deliveries", func(ctx context.Context) (bool, error) {
 			n, err := s.moveChunkIfStill(ctx, column, id, status, now)
-			if err == nil && n < moveChunk {
-				return
-			}
-			if err == nil {
-				backoff = 100 * time.Millisecond
-			} else {
-				s.log.Warn("move deliveries", "err", err, column, id, "status", status, "retry_in", backoff)
-				sleep(ctx, backoff)
-				backoff = min(2*backoff, 10*time.Second)
-			}
-		}
+			return n == moveChunk, err
+		}, column, id, "status", status)
 	})
 }
 
@@ -294,16 +284,6 @@ func (s *Store) moveChunkIfStill(ctx context.Context, column, id, status string,
 		return err
 	})
 	return n, err
-}
-
-// sleep waits for d or until ctx ends.
-func sleep(ctx context.Context, d time.Duration) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-	case <-t.C:
-	}
 }
 
 // DeleteWebhook implements store.Store.
