@@ -245,8 +245,13 @@ drain:
 // that workers find the next attempt waiting when they finish one.
 func (e *Engine) dispatch(ctx context.Context) {
 	backoff := 50 * time.Millisecond
+	last := 0 // how many the last claim took
 	for ctx.Err() == nil {
-		room := e.reserve()
+		// A claim asks for twice what the last one took, at least as many
+		// as there are workers: a claim keeps the room it asks for while
+		// it is on its way (see reserve), and a quiet queue's claims
+		// should leave publishes room to hand deliveries over.
+		room := e.reserve(max(e.cfg.Workers, 2*last))
 		claimed := 0
 		if room > 0 {
 			n, err := e.claim(ctx, room)
@@ -260,7 +265,7 @@ func (e *Engine) dispatch(ctx context.Context) {
 				continue
 			}
 			backoff = 50 * time.Millisecond
-			claimed = n
+			claimed, last = n, n
 		}
 		if room > 0 && claimed == room {
 			continue // more may be due right away
@@ -315,13 +320,14 @@ func (e *Engine) anyFull() bool {
 	return len(e.full) > 0
 }
 
-// reserve keeps what room the engine has for a claim, so that publishes
-// handing deliveries over (see Offer) cannot fill it while the claim is
-// on its way, and returns how much that is. claim gives it back.
-func (e *Engine) reserve() int {
+// reserve keeps up to limit of the room the engine has for a claim, so
+// that publishes handing deliveries over (see Offer) cannot fill it while
+// the claim is on its way, and returns how much it kept. claim gives it
+// back.
+func (e *Engine) reserve(limit int) int {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	room := capacity(e.cfg.Workers) - e.held
+	room := min(capacity(e.cfg.Workers)-e.held, limit)
 	e.held += room
 	return room
 }

@@ -2,6 +2,7 @@ package deliver
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
@@ -184,8 +185,8 @@ func (c *claimBlocker) ClaimDue(ctx context.Context, p *store.ClaimParams) ([]*s
 }
 
 // TestClaimOnItsWayKeepsItsRoom checks that while a claim is on its way
-// the engine takes nothing from publishes: the room is the claim's, and
-// filling it twice would hold more jobs than the workers' queue takes.
+// publishes may take only the room it did not ask for: filling its room
+// twice would hold more jobs than the workers' queue takes.
 func TestClaimOnItsWayKeepsItsRoom(t *testing.T) {
 	t.Parallel()
 	rc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
@@ -201,18 +202,37 @@ func TestClaimOnItsWayKeepsItsRoom(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("the engine did not claim")
 	}
-	if o := e.Offer(time.Now()); o != nil {
-		t.Fatal("the engine made an offer while a claim for all its room was on its way")
+	// The first claim asks for as many as there are workers: one.
+	o := e.Offer(time.Now())
+	if o == nil {
+		t.Fatal("no offer beside a claim that asked for part of the room")
 	}
-	// The claim comes back with less than it asked for: the rest is room
-	// for publishes again.
-	until := time.Now().Add(time.Minute)
-	st.release <- []*store.Job{job("dlv_claimed", rc.URL, until)}
-	deadline := time.Now().Add(5 * time.Second)
-	for e.Offer(time.Now()) == nil {
-		if time.Now().After(deadline) {
-			t.Fatal("no offer after the claim came back with room to spare")
+	taken := 0
+	for range capacity(1) {
+		if o.Take("") {
+			taken++
 		}
-		time.Sleep(5 * time.Millisecond)
+	}
+	if taken != capacity(1)-1 {
+		t.Fatalf("took %d beside a claim of one, want %d", taken, capacity(1)-1)
+	}
+	_, until := o.Lease()
+	var handed []*store.Job
+	for i := range taken {
+		handed = append(handed, job(fmt.Sprintf("dlv_handed_%d", i), rc.URL, until))
+	}
+	o.Hand(context.Background(), handed)
+	// The claim comes back full; everything is attempted and recorded.
+	st.release <- []*store.Job{job("dlv_claimed", rc.URL, until)}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		st.mu.Lock()
+		n := len(st.recorded)
+		st.mu.Unlock()
+		if n == capacity(1) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d jobs recorded: the engine is stuck", n, capacity(1))
+		}
 	}
 }
