@@ -12,7 +12,7 @@ var _ store.Taker = (*Engine)(nil)
 // Offer implements store.Taker: while it runs and holds less than it may,
 // the engine takes deliveries straight from the publishes of this process
 // (see store.Taker). Claims still come first for what is already due: a
-// claim keeps all the room there is while it is on its way (see reserve),
+// claim keeps the room it asks for while it is on its way (see reserve),
 // and an engine that claims all it may hold takes nothing from publishes,
 // so a stream of new events cannot starve older ones.
 func (e *Engine) Offer(now time.Time) store.Offer {
