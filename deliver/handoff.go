@@ -28,8 +28,7 @@ func (e *Engine) Offer(now time.Time) store.Offer {
 type offer struct {
 	e     *Engine
 	until time.Time
-	kept  int            // room kept, counted in e.held
-	taken map[string]int // by webhook
+	taken map[string]int // room kept, counted in e.held, by webhook
 }
 
 func (o *offer) Lease() (string, time.Time) { return o.e.cfg.Owner, o.until }
@@ -48,7 +47,6 @@ func (o *offer) Take(webhookID string) bool {
 		return false
 	}
 	o.taken[webhookID]++
-	o.kept++
 	e.held++
 	return true
 }
@@ -59,8 +57,12 @@ func (o *offer) Hand(ctx context.Context, jobs []*store.Job) {
 	e := o.e
 	now := e.cfg.Now()
 	var deferrals []store.Deferral
+	kept := 0
+	for _, n := range o.taken {
+		kept += n
+	}
 	e.mu.Lock()
-	e.held -= o.kept // start and admit count what they hold
+	e.held -= kept // start and admit count what they hold
 	for _, j := range jobs {
 		if !e.running {
 			deferrals = append(deferrals, store.Deferral{DeliveryID: j.Delivery.ID, At: now})
@@ -71,7 +73,7 @@ func (o *offer) Hand(ctx context.Context, jobs []*store.Job) {
 		}
 	}
 	e.mu.Unlock()
-	if len(jobs) < o.kept || len(deferrals) > 0 {
+	if len(jobs) < kept || len(deferrals) > 0 {
 		e.signalFreed() // room kept and not used is room for claims
 	}
 	e.handBack(ctx, deferrals)

@@ -47,8 +47,6 @@ type Handover interface {
 // *Handing takes nothing.
 type Handing struct {
 	offer   Offer
-	owner   string
-	until   time.Time
 	jobs    []*Job
 	mark    int
 	resolve Resolver
@@ -71,8 +69,7 @@ func NewHanding(t Taker, now time.Time, resolve Resolver) *Handing {
 	if o == nil {
 		return nil
 	}
-	owner, until := o.Lease()
-	return &Handing{offer: o, owner: owner, until: until, resolve: resolve}
+	return &Handing{offer: o, resolve: resolve}
 }
 
 // TakeRoute reports whether the delivery id of ev along r, written by a
@@ -95,13 +92,14 @@ func (h *Handing) TakeRoute(id, appID string, ev *hookd.Event, r hookd.Route, no
 		ID: id, AppID: appID, EventID: ev.ID, WebhookID: r.WebhookID, URL: r.URL, Status: r.Status,
 		NextAttemptAt: &now, Test: ev.Test, CreatedAt: now, UpdatedAt: now,
 	}
-	h.jobs = append(h.jobs, &Job{Delivery: d, Event: h.event, LeaseUntil: h.until})
+	_, until := h.offer.Lease()
+	h.jobs = append(h.jobs, &Job{Delivery: d, Event: h.event, LeaseUntil: until})
 	return true
 }
 
 // Lease returns who taken deliveries are leased to, and until when.
 func (h *Handing) Lease() (owner string, until time.Time) {
-	return h.owner, h.until
+	return h.offer.Lease()
 }
 
 // Jobs returns the jobs taken so far.

@@ -8,7 +8,6 @@ import (
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/ident"
-	"github.com/hookd/hookd/internal/pgtest"
 	"github.com/hookd/hookd/store"
 )
 
@@ -19,10 +18,8 @@ import (
 // store's triggers must do what ON DELETE CASCADE did.
 func TestDeletesLeaveNoRows(t *testing.T) {
 	t.Parallel()
-	url := pgtest.URL(t)
-	st := openOn(t, url)
+	_, st, conn := freshStore(t)
 	ctx := t.Context()
-	conn := connect(t, url)
 	count := func(query string, args ...any) int {
 		t.Helper()
 		var n int

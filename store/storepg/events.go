@@ -145,9 +145,12 @@ func notHanded(results []store.PublishResult) {
 func (s *Store) resolveHanded(ctx context.Context, rt *routing, jobs []*store.Job) ([]*store.Job, error) {
 	v := versions{apps: map[string]int64{}, hooks: map[string]int64{}}
 	for _, j := range jobs {
+		if _, ok := v.apps[j.Delivery.AppID]; ok {
+			continue
+		}
 		v.apps[j.Delivery.AppID] = rt.appVersions[j.Delivery.AppID]
-		if id := j.Delivery.WebhookID; id != "" {
-			v.hooks[id] = rt.hookVersions[id]
+		for _, w := range rt.hooks[j.Delivery.AppID] {
+			v.hooks[w.ID] = w.Version
 		}
 	}
 	return s.resolve(ctx, s.pool, jobs, v)
@@ -210,12 +213,11 @@ func routingBatch(ps []*store.PublishParams) (*pgx.Batch, []string) {
 }
 
 // routing is what publishes read of their apps: the webhooks that route
-// events, and the versions of the apps and webhooks for handed jobs (see
-// resolveHanded).
+// events (with their versions), and the apps' versions, for handed jobs
+// (see resolveHanded).
 type routing struct {
-	hooks        map[string][]*hookd.Webhook // by app
-	appVersions  map[string]int64
-	hookVersions map[string]int64
+	hooks       map[string][]*hookd.Webhook // by app
+	appVersions map[string]int64
 }
 
 // read reads what routingBatch queued, adding to what rt holds, and
@@ -224,7 +226,7 @@ type routing struct {
 // (and moves the rows created here).
 func (rt *routing) read(br pgx.BatchResults, apps []string) error {
 	if rt.hooks == nil {
-		rt.hooks, rt.appVersions, rt.hookVersions = map[string][]*hookd.Webhook{}, map[string]int64{}, map[string]int64{}
+		rt.hooks, rt.appVersions = map[string][]*hookd.Webhook{}, map[string]int64{}
 	}
 	for _, id := range apps {
 		rows, err := br.Query()
@@ -239,9 +241,6 @@ func (rt *routing) read(br pgx.BatchResults, apps []string) error {
 		if err != nil {
 			br.Close()
 			return fmt.Errorf("load webhooks: %w", err)
-		}
-		for _, w := range rt.hooks[id] {
-			rt.hookVersions[w.ID] = w.Version
 		}
 	}
 	if err := br.Close(); err != nil {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/ident"
+	"github.com/hookd/hookd/internal/pgtest"
 	"github.com/hookd/hookd/seal"
 	"github.com/hookd/hookd/store/storepg"
 )
@@ -36,6 +37,14 @@ func openWith(t *testing.T, url string, log *slog.Logger) *storepg.Store {
 	}
 	t.Cleanup(func() { st.Close() })
 	return st
+}
+
+// freshStore opens a store on a schema of its own, and a plain
+// connection to look at its tables; it returns the schema's URL too.
+func freshStore(t *testing.T) (string, *storepg.Store, *pgx.Conn) {
+	t.Helper()
+	url := pgtest.URL(t)
+	return url, openOn(t, url), connect(t, url)
 }
 
 // connect opens a plain connection on url, to look at the tables

@@ -21,10 +21,8 @@ import (
 // finishes a move that was left half done.
 func TestStatusChangesMoveLargeBacklogs(t *testing.T) {
 	t.Parallel()
-	url := pgtest.URL(t)
-	st := openOn(t, url)
+	url, st, conn := freshStore(t)
 	ctx := t.Context()
-	conn := connect(t, url)
 	const events = 12_000 // more than two chunks
 	_, hook := backlog(t, st, hookd.WebhookPaused, events)
 	if n := countDeliveries(t, conn, hook.ID, hookd.DeliveryHeld); n != events {
@@ -53,10 +51,8 @@ func TestStatusChangesMoveLargeBacklogs(t *testing.T) {
 // transaction moves, and checks that all of them fail.
 func TestAutoDisableFailsLargeBacklogs(t *testing.T) {
 	t.Parallel()
-	url := pgtest.URL(t)
-	st := openOn(t, url)
+	_, st, conn := freshStore(t)
 	ctx := t.Context()
-	conn := connect(t, url)
 	const events = 12_000
 	app, hook := backlog(t, st, hookd.WebhookActive, events)
 
