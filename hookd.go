@@ -6,9 +6,6 @@ import (
 	"time"
 )
 
-// JSONProblem describes a JSON decoding error in words fit for a user.
-func JSONProblem(err error) string { return jsonProblem(err) }
-
 // App is one of the operator's customers. Everything else belongs to one.
 type App struct {
 	ID           string

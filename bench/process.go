@@ -201,6 +201,32 @@ func rss(pid int) (int64, error) {
 	return 0, errors.New("read RSS: no VmRSS line")
 }
 
+// cpuTime returns the CPU time a process has used, user and system, from
+// /proc/<pid>/stat (Linux; in clock ticks of 1/100 s, the kernel's
+// USER_HZ).
+func cpuTime(pid int) (time.Duration, error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, fmt.Errorf("read CPU time: %w", err)
+	}
+	// The command name, in parentheses, may hold spaces: count fields
+	// from after it. utime and stime are fields 14 and 15.
+	_, rest, ok := strings.Cut(string(b), ") ")
+	fields := strings.Fields(rest)
+	if !ok || len(fields) < 13 {
+		return 0, fmt.Errorf("read CPU time: malformed %q", b)
+	}
+	var ticks int64
+	for _, f := range fields[11:13] {
+		n, err := strconv.ParseInt(f, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("read CPU time: %q: %w", f, err)
+		}
+		ticks += n
+	}
+	return time.Duration(ticks) * 10 * time.Millisecond, nil
+}
+
 // prefixWriter writes each Write to w after a prefix.
 type prefixWriter struct {
 	prefix string

@@ -5,15 +5,18 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
+
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/receive"
@@ -132,24 +135,51 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 
 // decode reads a JSON body of at most limit bytes into v. An empty body
 // decodes as {}.
+//
+// Bodies are decoded with github.com/go-json-experiment/json, the
+// proposed encoding/json/v2: a batch publish carries up to a megabyte of
+// event data, and encoding/json spent 11 µs on each 1 KiB event of it
+// against 2 µs. Its rules are stricter than encoding/json's: a field name
+// matches only as written, appears once, and strings are valid UTF-8.
 func decode(w http.ResponseWriter, r *http.Request, limit int64, v any) error {
-	r.Body = http.MaxBytesReader(w, r.Body, limit)
-	dec := json.NewDecoder(r.Body)
-	dec.UseNumber()
-	err := dec.Decode(v)
-	var tooBig *http.MaxBytesError
-	switch {
-	case errors.As(err, &tooBig):
-		return hookd.Errorf(hookd.ETOOLARGE, "the request body must be at most %d bytes", limit)
-	case errors.Is(err, io.EOF):
-		return nil // an empty body
-	case err != nil:
+	body, err := readBody(w, r, limit)
+	if err != nil {
+		return err
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil
+	}
+	if err := jsonv2.Unmarshal(body, v); err != nil {
+		var syntactic *jsontext.SyntacticError
+		if errors.As(err, &syntactic) && syntactic.Err != nil && strings.HasSuffix(syntactic.Err.Error(), "after top-level value") {
+			return hookd.Errorf(hookd.EINVALID, "request body must be one JSON value")
+		}
 		return hookd.Errorf(hookd.EINVALID, "request body: %s", hookd.JSONProblem(err))
 	}
-	if dec.More() {
-		return hookd.Errorf(hookd.EINVALID, "request body must be one JSON value")
-	}
 	return nil
+}
+
+// readBody reads a request body of at most limit bytes, into a buffer
+// sized by its Content-Length when it has one.
+func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+	tooLarge := hookd.Errorf(hookd.ETOOLARGE, "the request body must be at most %d bytes", limit)
+	if r.ContentLength > limit {
+		return nil, tooLarge
+	}
+	size := int64(bytes.MinRead)
+	if r.ContentLength > 0 {
+		size += r.ContentLength // ReadFrom grows a buffer with less room than MinRead
+	}
+	body := bytes.NewBuffer(make([]byte, 0, size))
+	_, err := body.ReadFrom(http.MaxBytesReader(w, r.Body, limit))
+	var maxBytes *http.MaxBytesError
+	switch {
+	case errors.As(err, &maxBytes):
+		return nil, tooLarge
+	case err != nil:
+		return nil, hookd.Errorf(hookd.EINVALID, "request body: %v", err)
+	}
+	return body.Bytes(), nil
 }
 
 const defaultLimit, maxLimit = 50, 250

@@ -229,6 +229,34 @@ func TestAPIPublishValidation(t *testing.T) {
 	}
 }
 
+// TestAPIMalformedBodies sends bodies that are not what the API reads:
+// each answers 400 saying what is wrong and where, and nothing is stored.
+func TestAPIMalformedBodies(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t)
+	apiMustCreateEventType(t, srv, "a.b", "")
+	app := apiStr(t, apiMustCreateApp(t, srv, map[string]any{"name": "A"}), "id")
+	events := "/v1/apps/" + app + "/events"
+	for _, tc := range []struct {
+		path, body, msg string
+	}{
+		{events, `{"type":"a.b"} {"type":"a.b"}`, "request body must be one JSON value"},
+		{events, `{"type":"a.b","type":"a.b"}`, "request body: duplicate field type"},
+		{events, `{"type":"a.b","data":{"x":1}`, "request body: invalid JSON at byte 28"},
+		{events, "{\"type\":\"a.b\",\"data\":{\"x\":\"\xff\"}}", "request body: invalid JSON at byte"},
+		{events, `{"type":7}`, "request body: type must be a string"},
+		{events + "/batch", `{"events":[{"type":"a.b"},{"type":["a.b"]}]}`, "request body: events[1].type must be a string"},
+		{events + "/batch", `{"events":{"type":"a.b"}}`, "request body: events must be an array"},
+		{"/v1/apps/" + app + "/webhooks", `{"url":"https://8.8.8.8/","events":"a.b"}`, "request body: events must be an array"},
+	} {
+		apiWantError(t, apiAdmin(t, srv, "POST", tc.path, tc.body), http.StatusBadRequest, "BAD_REQUEST", tc.msg)
+	}
+	evs, _ := apiItems(t, apiWant(t, apiAdmin(t, srv, "GET", events, nil), http.StatusOK), "events")
+	if len(evs) != 0 {
+		t.Errorf("%d events stored by refused publishes", len(evs))
+	}
+}
+
 // TestAPIUnknownRoutes checks that paths and methods the API does not
 // serve answer 404 in the error format, with or without a token.
 func TestAPIUnknownRoutes(t *testing.T) {
