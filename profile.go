@@ -203,4 +203,3 @@ func validHeaderToken(s string) bool {
 	}
 	return true
 }
-
