@@ -129,8 +129,10 @@ func NewClient(cfg Config) (*http.Client, error) {
 		Protocols:           &protocols,
 	}
 
-	var rt http.RoundTripper = t
+	var rt http.RoundTripper = newTransport(dialer.DialContext, tlsConfig, t.TLSHandshakeTimeout, cfg.MaxConnsPerHost)
 	if cfg.Proxy != nil {
+		// Through a proxy, net/http's transport speaks CONNECT and SOCKS.
+		rt = t
 		t.Proxy = http.ProxyURL(cfg.Proxy)
 		if !cfg.AllowPrivate {
 			proxyAddr := canonicalAddr(cfg.Proxy)

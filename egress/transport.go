@@ -1,0 +1,353 @@
+package egress
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// transport is an HTTP/1.1 round tripper over keep-alive connections,
+// each carrying one request at a time on the caller's goroutine: it writes
+// the request and reads the response itself, with net/http's own
+// Request.Write and ReadResponse. http.Transport runs two goroutines per
+// connection and hands every request and response between them; on a
+// delivery's small POST that costs 38 µs of CPU against 24 (measured with
+// 128 concurrent requests on loopback), and CPU is what bounds delivery.
+//
+// It keeps per host (scheme, host and port) at most perHost connections,
+// busy or idle, and at most maxIdle idle ones in all; an idle connection is
+// closed after idleTimeout. A request that fails on a reused connection
+// before any byte of the answer arrives (the server closed it while it was
+// idle) is sent again once on a new one: a delivery is at least once, and
+// its webhook-id lets the receiver drop a repeat.
+type transport struct {
+	dial        func(ctx context.Context, network, addr string) (net.Conn, error)
+	tlsConfig   *tls.Config
+	tlsTimeout  time.Duration
+	perHost     int
+	maxIdle     int
+	idleTimeout time.Duration
+
+	mu    sync.Mutex
+	hosts map[string]*hostConns
+	idle  int // idle connections over all hosts
+}
+
+// hostConns is one host's connections.
+type hostConns struct {
+	key   string
+	addr  string
+	slots chan struct{} // one per request in flight, up to perHost
+	refs  int           // requests that found this host and have not ended; under transport.mu
+	idle  []*conn       // most recently used last
+	sweep *time.Timer   // closes idle connections that have timed out
+}
+
+// conn is one connection and its buffers.
+type conn struct {
+	net.Conn
+	host      *hostConns
+	br        *bufio.Reader
+	bw        *bufio.Writer
+	read      int64 // bytes read from the connection, to tell a stale one
+	idleSince time.Time
+}
+
+func (c *conn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	c.read += int64(n)
+	return n, err
+}
+
+func newTransport(dial func(ctx context.Context, network, addr string) (net.Conn, error), tlsConfig *tls.Config, tlsTimeout time.Duration, perHost int) *transport {
+	return &transport{
+		dial: dial, tlsConfig: tlsConfig, tlsTimeout: tlsTimeout, perHost: perHost,
+		maxIdle: MaxIdleConns, idleTimeout: IdleConnTimeout,
+		hosts: map[string]*hostConns{},
+	}
+}
+
+// RoundTrip implements http.RoundTripper.
+func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.roundTrip(req)
+	if err != nil && req.Body != nil {
+		req.Body.Close()
+	}
+	return resp, err
+}
+
+func (t *transport) roundTrip(req *http.Request) (*http.Response, error) {
+	host, err := t.host(req)
+	if err != nil {
+		return nil, err
+	}
+	ctx := req.Context()
+	select {
+	case host.slots <- struct{}{}:
+	case <-ctx.Done():
+		t.release(host, false)
+		return nil, ctx.Err()
+	}
+	for try := 0; ; try++ {
+		c, reused, err := t.conn(ctx, host, req)
+		if err != nil {
+			t.release(host, true)
+			return nil, err
+		}
+		resp, err := t.exchange(ctx, c, req)
+		if err == nil {
+			return resp, nil
+		}
+		c.Close()
+		if !reused || c.read > 0 || try > 0 || ctx.Err() != nil || (req.Body != nil && req.GetBody == nil) {
+			t.release(host, true)
+			return nil, err
+		}
+		// A stale keep-alive connection: send it again on a new one.
+		if req.GetBody != nil {
+			body, gerr := req.GetBody()
+			if gerr != nil {
+				t.release(host, true)
+				return nil, fmt.Errorf("%w (and could not resend: %v)", err, gerr)
+			}
+			req = req.Clone(ctx)
+			req.Body = body
+		}
+	}
+}
+
+// host returns the connections of req's scheme, host and port.
+func (t *transport) host(req *http.Request) (*hostConns, error) {
+	u := req.URL
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return nil, fmt.Errorf("egress: unsupported protocol scheme %q", u.Scheme)
+	}
+	if u.Host == "" {
+		return nil, errors.New("egress: request has no host")
+	}
+	port := u.Port()
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443"}[u.Scheme]
+	}
+	addr := net.JoinHostPort(u.Hostname(), port)
+	key := u.Scheme + "://" + addr
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	h := t.hosts[key]
+	if h == nil {
+		h = &hostConns{key: key, addr: addr, slots: make(chan struct{}, t.perHost)}
+		t.hosts[key] = h
+	}
+	h.refs++
+	return h, nil
+}
+
+// release ends a request to h: it frees its slot, if it held one, and lets
+// a host with nothing left be forgotten.
+func (t *transport) release(h *hostConns, slot bool) {
+	if slot {
+		<-h.slots
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.releaseLocked(h)
+}
+
+func (t *transport) releaseLocked(h *hostConns) {
+	if h.refs--; h.refs == 0 && len(h.idle) == 0 && t.hosts[h.key] == h {
+		delete(t.hosts, h.key)
+	}
+}
+
+// conn returns an idle connection to host or dials one; the caller holds
+// one of host's slots.
+func (t *transport) conn(ctx context.Context, host *hostConns, req *http.Request) (*conn, bool, error) {
+	t.mu.Lock()
+	for n := len(host.idle); n > 0; n = len(host.idle) {
+		c := host.idle[n-1]
+		host.idle = host.idle[:n-1]
+		t.idle--
+		if time.Since(c.idleSince) < t.idleTimeout {
+			t.mu.Unlock()
+			return c, true, nil
+		}
+		c.Close()
+	}
+	t.mu.Unlock()
+
+	nc, err := t.dial(ctx, "tcp", host.addr)
+	if err != nil {
+		return nil, false, err
+	}
+	if req.URL.Scheme == "https" {
+		cfg := t.tlsConfig.Clone()
+		if cfg.ServerName == "" {
+			cfg.ServerName = req.URL.Hostname()
+		}
+		cfg.NextProtos = []string{"http/1.1"}
+		tc := tls.Client(nc, cfg)
+		hctx, cancel := context.WithTimeout(ctx, t.tlsTimeout)
+		err := tc.HandshakeContext(hctx)
+		cancel()
+		if err != nil {
+			nc.Close()
+			return nil, false, fmt.Errorf("egress: TLS handshake with %s: %w", host.addr, err)
+		}
+		nc = tc
+	}
+	c := &conn{Conn: nc, host: host}
+	c.br = bufio.NewReaderSize(c, 4<<10)
+	c.bw = bufio.NewWriterSize(nc, 4<<10)
+	return c, false, nil
+}
+
+// exchange writes req on c and reads the answer's head; the body is read
+// by the caller, and closing it gives the connection back.
+func (t *transport) exchange(ctx context.Context, c *conn, req *http.Request) (*http.Response, error) {
+	deadline, _ := ctx.Deadline()
+	c.SetDeadline(deadline) // zero when there is none
+	// A request cancelled while it is under way ends its reads and
+	// writes at once.
+	stop := context.AfterFunc(ctx, func() { c.SetDeadline(time.Unix(1, 0)) })
+	c.read = 0
+	err := req.Write(c.bw)
+	if err == nil {
+		err = c.bw.Flush()
+	}
+	var resp *http.Response
+	for err == nil {
+		resp, err = http.ReadResponse(c.br, req)
+		// An interim answer (100 Continue, 103 Early Hints) comes before
+		// the real one.
+		if err == nil && resp.StatusCode >= 100 && resp.StatusCode < 200 && resp.StatusCode != http.StatusSwitchingProtocols {
+			continue
+		}
+		break
+	}
+	if err != nil {
+		stop()
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, err
+	}
+	resp.Body = &body{ReadCloser: resp.Body, t: t, c: c, stop: stop,
+		done:  resp.ContentLength == 0 || resp.Body == http.NoBody,
+		reuse: !resp.Close && !req.Close && resp.StatusCode != http.StatusSwitchingProtocols}
+	return resp, nil
+}
+
+// body is a response body: closed after it was read to its end, it gives
+// its connection back for the next request; closed early, it closes it.
+type body struct {
+	io.ReadCloser
+	t      *transport
+	c      *conn
+	stop   func() bool
+	done   bool // read to its end
+	reuse  bool // the connection may carry another request
+	closed bool
+}
+
+func (b *body) Read(p []byte) (int, error) {
+	if b.closed {
+		return 0, errors.New("egress: read on a closed response body")
+	}
+	n, err := b.ReadCloser.Read(p)
+	if err == io.EOF {
+		b.done = true
+	}
+	return n, err
+}
+
+func (b *body) Close() error {
+	if b.closed {
+		return nil
+	}
+	b.closed = true
+	err := b.ReadCloser.Close()
+	// stop is false when the request was cancelled: the connection's
+	// deadline is then in the past.
+	if stopped := b.stop(); stopped && b.done && b.reuse && err == nil {
+		b.t.put(b.c)
+		return nil
+	}
+	b.c.Close()
+	b.t.release(b.c.host, true)
+	return err
+}
+
+// put keeps c for the next request to its host, or closes it when too
+// many are idle, and frees its slot.
+func (t *transport) put(c *conn) {
+	c.SetDeadline(time.Time{})
+	c.idleSince = time.Now()
+	h := c.host
+	<-h.slots
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.idle >= t.maxIdle || len(h.idle) >= t.perHost {
+		c.Close()
+	} else {
+		h.idle = append(h.idle, c)
+		t.idle++
+		if h.sweep == nil {
+			h.sweep = time.AfterFunc(t.idleTimeout, func() { t.sweepIdle(h) })
+		}
+	}
+	t.releaseLocked(h)
+}
+
+// sweepIdle closes host's connections that have been idle too long, and
+// forgets a host with none left.
+func (t *transport) sweepIdle(h *hostConns) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	keep := h.idle[:0]
+	for _, c := range h.idle {
+		if time.Since(c.idleSince) >= t.idleTimeout {
+			c.Close()
+			t.idle--
+			continue
+		}
+		keep = append(keep, c)
+	}
+	clear(h.idle[len(keep):])
+	h.idle = keep
+	if len(h.idle) > 0 {
+		h.sweep.Reset(t.idleTimeout)
+		return
+	}
+	h.sweep = nil
+	if h.refs == 0 && t.hosts[h.key] == h {
+		delete(t.hosts, h.key)
+	}
+}
+
+// CloseIdleConnections closes every idle connection; http.Client's method
+// of the same name calls it.
+func (t *transport) CloseIdleConnections() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for key, h := range t.hosts {
+		for _, c := range h.idle {
+			c.Close()
+		}
+		t.idle -= len(h.idle)
+		h.idle = nil
+		if h.sweep != nil {
+			h.sweep.Stop()
+			h.sweep = nil
+		}
+		if h.refs == 0 {
+			delete(t.hosts, key)
+		}
+	}
+}
