@@ -113,39 +113,10 @@ func NewClient(cfg Config) (*http.Client, error) {
 	// HTTP/2 multiplexing gains little and one slow stream could hold up the
 	// others sharing its connection; a per-host pool of plain connections is
 	// predictable and is what MaxConnsPerHost caps.
-	var protocols http.Protocols
-	protocols.SetHTTP1(true)
-	t := &http.Transport{
-		DialContext:         dialer.DialContext,
-		TLSClientConfig:     tlsConfig,
-		TLSHandshakeTimeout: min(10*time.Second, cfg.Timeout),
-		// The response body is only kept, capped, for the log: decoding
-		// gzip would cost CPU and let a small answer expand.
-		DisableCompression:  true,
-		MaxIdleConns:        MaxIdleConns,
-		MaxIdleConnsPerHost: cfg.MaxConnsPerHost,
-		MaxConnsPerHost:     cfg.MaxConnsPerHost,
-		IdleConnTimeout:     IdleConnTimeout,
-		Protocols:           &protocols,
-	}
-
-	var rt http.RoundTripper = newTransport(dialer.DialContext, tlsConfig, t.TLSHandshakeTimeout, cfg.MaxConnsPerHost)
+	tlsTimeout := min(10*time.Second, cfg.Timeout)
+	var rt http.RoundTripper = newTransport(dialer.DialContext, tlsConfig, tlsTimeout, cfg.MaxConnsPerHost)
 	if cfg.Proxy != nil {
-		// Through a proxy, net/http's transport speaks CONNECT and SOCKS.
-		rt = t
-		t.Proxy = http.ProxyURL(cfg.Proxy)
-		if !cfg.AllowPrivate {
-			proxyAddr := canonicalAddr(cfg.Proxy)
-			t.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
-				// With a fixed proxy the transport dials nothing else; a
-				// direct dial would bypass the destination check.
-				if !strings.EqualFold(addr, proxyAddr) {
-					return nil, fmt.Errorf("egress: refused direct dial to %s while a proxy is configured: %w", addr, ErrBlockedAddress)
-				}
-				return dialer.DialContext(ctx, network, addr)
-			}
-			rt = &proxyGuard{next: t, resolver: cfg.Resolver}
-		}
+		rt = proxyTransport(cfg, dialer, tlsConfig, tlsTimeout)
 	}
 
 	return &http.Client{
@@ -155,6 +126,40 @@ func NewClient(cfg Config) (*http.Client, error) {
 			return http.ErrUseLastResponse
 		},
 	}, nil
+}
+
+// proxyTransport is the round tripper through cfg.Proxy: net/http's, which
+// speaks CONNECT and SOCKS, guarded by proxyGuard unless cfg.AllowPrivate.
+func proxyTransport(cfg Config, dialer *net.Dialer, tlsConfig *tls.Config, tlsTimeout time.Duration) http.RoundTripper {
+	var protocols http.Protocols
+	protocols.SetHTTP1(true)
+	t := &http.Transport{
+		Proxy:               http.ProxyURL(cfg.Proxy),
+		DialContext:         dialer.DialContext,
+		TLSClientConfig:     tlsConfig,
+		TLSHandshakeTimeout: tlsTimeout,
+		// The response body is only kept, capped, for the log: decoding
+		// gzip would cost CPU and let a small answer expand.
+		DisableCompression:  true,
+		MaxIdleConns:        MaxIdleConns,
+		MaxIdleConnsPerHost: cfg.MaxConnsPerHost,
+		MaxConnsPerHost:     cfg.MaxConnsPerHost,
+		IdleConnTimeout:     IdleConnTimeout,
+		Protocols:           &protocols,
+	}
+	if cfg.AllowPrivate {
+		return t
+	}
+	proxyAddr := canonicalAddr(cfg.Proxy)
+	t.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		// With a fixed proxy the transport dials nothing else; a direct
+		// dial would bypass the destination check.
+		if !strings.EqualFold(addr, proxyAddr) {
+			return nil, fmt.Errorf("egress: refused direct dial to %s while a proxy is configured: %w", addr, ErrBlockedAddress)
+		}
+		return dialer.DialContext(ctx, network, addr)
+	}
+	return &proxyGuard{next: t, resolver: cfg.Resolver}
 }
 
 // guardDial is the net.Dialer control hook: it runs for every address the

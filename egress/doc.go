@@ -34,6 +34,8 @@
 // tests against servers on loopback.
 //
 // The transport speaks HTTP/1.1 with keep-alive pools sized for many small
-// POSTs to many hosts, and ReadCapped reads the bounded slice of a response
-// that an attempt records while leaving the connection fit for reuse.
+// POSTs to many hosts, each request written and its answer read on the
+// caller's goroutine (see transport; through a proxy, net/http's transport
+// is used), and ReadCapped reads the bounded slice of a response that an
+// attempt records while leaving the connection fit for reuse.
 package egress
