@@ -133,8 +133,12 @@ func (t *transport) host(req *http.Request) (*hostConns, error) {
 		return nil, errors.New("egress: request has no host")
 	}
 	port := u.Port()
-	if port == "" {
-		port = map[string]string{"http": "80", "https": "443"}[u.Scheme]
+	switch {
+	case port != "":
+	case u.Scheme == "https":
+		port = "443"
+	default:
+		port = "80"
 	}
 	addr := net.JoinHostPort(u.Hostname(), port)
 	key := u.Scheme + "://" + addr
