@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -106,7 +107,7 @@ func (t *transport) roundTrip(req *http.Request) (*http.Response, error) {
 			return resp, nil
 		}
 		c.Close()
-		if !reused || c.read > 0 || try > 0 || ctx.Err() != nil || (req.Body != nil && req.GetBody == nil) {
+		if !reused || c.read > 0 || try > 0 || !closedByPeer(err) || (req.Body != nil && req.GetBody == nil) {
 			t.release(host, true)
 			return nil, err
 		}
@@ -121,6 +122,13 @@ func (t *transport) roundTrip(req *http.Request) (*http.Response, error) {
 			req.Body = body
 		}
 	}
+}
+
+// closedByPeer reports whether err is how a connection the other side
+// closed fails: at its end, or reset.
+func closedByPeer(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
 }
 
 // host returns the connections of req's scheme, host and port.
@@ -237,8 +245,13 @@ func (t *transport) exchange(ctx context.Context, c *conn, req *http.Request) (*
 	}
 	if err != nil {
 		stop()
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if !deadline.IsZero() && !time.Now().Before(deadline) {
+			// The connection's deadline, the context's, passed before
+			// the context's own timer fired.
+			return nil, context.DeadlineExceeded
 		}
 		return nil, err
 	}
