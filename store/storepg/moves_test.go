@@ -120,3 +120,47 @@ func TestFailedMoveIsLoggedAndRetried(t *testing.T) {
 		t.Errorf("the failed chunk was not logged; the log holds:\n%s", got)
 	}
 }
+
+// A claim's lease leaves each delivery on its page: the table keeps room
+// for it, so that PostgreSQL can update the row without new index entries
+// (a HOT update). Packed full, the leased versions would move to new pages.
+func TestLeaseKeepsDeliveriesOnTheirPages(t *testing.T) {
+	_, st, conn := freshStore(t)
+	_, hook := backlog(t, st, hookd.WebhookActive, 300)
+	pages := func() map[string]string {
+		rows, err := conn.Query(t.Context(), `SELECT id, (ctid::text::point)[0]::text FROM deliveries WHERE webhook_id = $1`, hook.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		out := map[string]string{}
+		for rows.Next() {
+			var id, page string
+			if err := rows.Scan(&id, &page); err != nil {
+				t.Fatal(err)
+			}
+			out[id] = page
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	before := pages()
+	jobs, err := st.ClaimDue(t.Context(), &store.ClaimParams{Owner: "test", Now: time.Now().Add(time.Second), Limit: 300, LeaseFor: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(jobs) != 300 {
+		t.Fatalf("claimed %d deliveries, want 300", len(jobs))
+	}
+	moved := 0
+	for id, page := range pages() {
+		if before[id] != page {
+			moved++
+		}
+	}
+	if moved > 0 {
+		t.Errorf("%d of 300 leased deliveries moved to another page", moved)
+	}
+}
