@@ -97,17 +97,27 @@ func (t *transport) roundTrip(req *http.Request) (*http.Response, error) {
 		return nil, ctx.Err()
 	}
 	for try := 0; ; try++ {
-		c, reused, err := t.conn(ctx, host, req)
+		c, reused, err := t.conn(ctx, host, req, try > 0)
 		if err != nil {
+			if try > 0 && req.Body != nil {
+				req.Body.Close() // the resend's, from GetBody
+			}
 			t.release(host, true)
 			return nil, err
 		}
 		resp, err := t.exchange(ctx, c, req)
+		if err == nil && reused && try == 0 && resp.StatusCode == http.StatusRequestTimeout && req.GetBody != nil {
+			// A server that times an idle connection out may say so
+			// (408) before it closes it; the answer was waiting there
+			// before this request was sent.
+			resp.Body.(*body).discard()
+			err = errStaleAnswer
+		}
 		if err == nil {
 			return resp, nil
 		}
 		c.Close()
-		if !reused || c.read > 0 || try > 0 || !closedByPeer(err) || (req.Body != nil && req.GetBody == nil) {
+		if !reused || try > 0 || !(closedByPeer(err) && c.read == 0 || err == errStaleAnswer) || (req.Body != nil && req.GetBody == nil) {
 			t.release(host, true)
 			return nil, err
 		}
@@ -123,6 +133,13 @@ func (t *transport) roundTrip(req *http.Request) (*http.Response, error) {
 		}
 	}
 }
+
+// errStaleAnswer is a 408 found waiting on a reused connection.
+var errStaleAnswer = errors.New("egress: the connection was timed out by the server while idle (408)")
+
+// maxInterim bounds the interim (1xx) answers read before the final one,
+// as net/http does.
+const maxInterim = 5
 
 // closedByPeer reports whether err is how a connection the other side
 // closed fails: at its end, or reset.
@@ -180,9 +197,9 @@ func (t *transport) releaseLocked(h *hostConns) {
 
 // conn returns an idle connection to host or dials one; the caller holds
 // one of host's slots.
-func (t *transport) conn(ctx context.Context, host *hostConns, req *http.Request) (*conn, bool, error) {
+func (t *transport) conn(ctx context.Context, host *hostConns, req *http.Request, fresh bool) (*conn, bool, error) {
 	t.mu.Lock()
-	for n := len(host.idle); n > 0; n = len(host.idle) {
+	for n := len(host.idle); n > 0 && !fresh; n = len(host.idle) {
 		c := host.idle[n-1]
 		host.idle = host.idle[:n-1]
 		t.idle--
@@ -234,11 +251,14 @@ func (t *transport) exchange(ctx context.Context, c *conn, req *http.Request) (*
 		err = c.bw.Flush()
 	}
 	var resp *http.Response
-	for err == nil {
+	for interim := 0; err == nil; interim++ {
 		resp, err = http.ReadResponse(c.br, req)
 		// An interim answer (100 Continue, 103 Early Hints) comes before
 		// the real one.
 		if err == nil && resp.StatusCode >= 100 && resp.StatusCode < 200 && resp.StatusCode != http.StatusSwitchingProtocols {
+			if interim == maxInterim {
+				err = fmt.Errorf("egress: more than %d interim (1xx) answers", maxInterim)
+			}
 			continue
 		}
 		break
@@ -284,11 +304,22 @@ func (b *body) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// discard gives up a response the caller will not see: its connection is
+// closed, its slot kept for the request's next try.
+func (b *body) discard() {
+	b.closed = true
+	b.stop()
+	b.c.Close()
+}
+
 func (b *body) Close() error {
 	if b.closed {
 		return nil
 	}
 	b.closed = true
+	if !b.done || !b.reuse {
+		b.c.Close() // net/http's body.Close would otherwise read the rest
+	}
 	err := b.ReadCloser.Close()
 	// stop is false when the request was cancelled: the connection's
 	// deadline is then in the past.
@@ -307,10 +338,11 @@ func (t *transport) put(c *conn) {
 	c.SetDeadline(time.Time{})
 	c.idleSince = time.Now()
 	h := c.host
-	<-h.slots
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.idle >= t.maxIdle || len(h.idle) >= t.perHost {
+	defer func() { <-h.slots }()
+	if t.idle >= t.maxIdle || len(h.idle) >= t.perHost || c.br.Buffered() > 0 {
+		// Bytes past the answer's end would be read as the next one.
 		c.Close()
 	} else {
 		h.idle = append(h.idle, c)
@@ -339,7 +371,7 @@ func (t *transport) sweepIdle(h *hostConns) {
 	clear(h.idle[len(keep):])
 	h.idle = keep
 	if len(h.idle) > 0 {
-		h.sweep.Reset(t.idleTimeout)
+		h.sweep.Reset(t.idleTimeout - time.Since(h.idle[0].idleSince))
 		return
 	}
 	h.sweep = nil

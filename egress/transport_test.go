@@ -280,3 +280,152 @@ func TestClientCancelledRequest(t *testing.T) {
 		}
 	}
 }
+
+// A body closed before its end closes its connection at once, without
+// reading what is left of it: an endpoint's answer can be long or slow.
+func TestClientClosesAnEarlyBodyAtOnce(t *testing.T) {
+	t.Parallel()
+	for _, framing := range []string{"Content-Length: 100000000", "Transfer-Encoding: chunked"} {
+		stalled := make(chan struct{})
+		srvURL, _ := rawServer(t, func(c net.Conn, br *bufio.Reader) {
+			if _, err := readRequest(br); err != nil {
+				return
+			}
+			io.WriteString(c, "HTTP/1.1 200 OK\r\n"+framing+"\r\n\r\n")
+			chunk := strings.Repeat("x", 32<<10)
+			if strings.HasPrefix(framing, "Transfer") {
+				chunk = "8000\r\n" + chunk + "\r\n"
+			}
+			for range 4 {
+				if _, err := io.WriteString(c, chunk); err != nil {
+					return
+				}
+			}
+			<-stalled
+		})
+		c := newClient(t, egress.Config{AllowPrivate: true, Timeout: time.Minute})
+		resp, err := c.Post(srvURL, "application/json", strings.NewReader("{}"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		egress.ReadCapped(resp.Body, 4096)
+		closed := make(chan struct{})
+		go func() { resp.Body.Close(); close(closed) }()
+		select {
+		case <-closed:
+		case <-time.After(10 * time.Second):
+			t.Errorf("%s: closing the body waited for the rest of it", framing)
+		}
+		close(stalled)
+	}
+}
+
+// When every pooled connection went stale at once, the resend goes on a
+// newly dialled connection, not on the next stale one.
+func TestClientResendsOnANewConnectionWhenAllAreStale(t *testing.T) {
+	t.Parallel()
+	var first sync.WaitGroup
+	first.Add(2)
+	var served atomic.Int32
+	srvURL, accepted := rawServer(t, func(c net.Conn, br *bufio.Reader) {
+		if _, err := readRequest(br); err != nil {
+			return
+		}
+		if served.Add(1) <= 2 {
+			// Hold the first two, so that they use two connections.
+			first.Done()
+			first.Wait()
+		}
+		io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+	})
+	c := newClient(t, egress.Config{AllowPrivate: true})
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Go(func() {
+			if _, err := post(c, srvURL); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	time.Sleep(20 * time.Millisecond) // both closed by the server, both pooled
+	resp, err := post(c, srvURL)
+	if err != nil {
+		t.Fatalf("request after two stale connections: %v", err)
+	}
+	if resp.StatusCode != http.StatusOK || accepted.Load() != 3 {
+		t.Fatalf("status %d over %d connections, want 200 over 3", resp.StatusCode, accepted.Load())
+	}
+}
+
+// A connection is back in its pool before its slot is free, so that the
+// request waiting for the slot finds it rather than dialling another.
+func TestClientOneConnectionCarriesEverythingAtACapOfOne(t *testing.T) {
+	t.Parallel()
+	var conns atomic.Int32
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "ok")
+	}))
+	srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	c := newClient(t, egress.Config{AllowPrivate: true, MaxConnsPerHost: 1})
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for range 300 {
+				if _, err := post(c, srv.URL); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if n := conns.Load(); n != 1 {
+		t.Errorf("server accepted %d connections, want 1", n)
+	}
+}
+
+// A 408 that a server sent on an idle connection before closing it is not
+// the answer to the next request, whether it came with the last answer or
+// after it: that request goes again on a new connection. Past five interim
+// answers, an endpoint is refused.
+func TestClientStaleTimeoutAnswerAndEndlessInterimAnswers(t *testing.T) {
+	t.Parallel()
+	for _, after := range []time.Duration{0, 5 * time.Millisecond} {
+		srvURL, accepted := rawServer(t, func(c net.Conn, br *bufio.Reader) {
+			body, err := readRequest(br)
+			if err != nil {
+				return
+			}
+			if body == "interim" {
+				io.WriteString(c, strings.Repeat("HTTP/1.1 100 Continue\r\n\r\n", 6)+"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+				return
+			}
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+			time.Sleep(after)
+			io.WriteString(c, "HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n")
+		})
+		c := newClient(t, egress.Config{AllowPrivate: true})
+		for i := range 2 {
+			resp, err := post(c, srvURL)
+			if err != nil || resp.StatusCode != http.StatusOK {
+				t.Fatalf("408 %v after the answer, request %d: %v, %v", after, i, resp, err)
+			}
+			time.Sleep(30 * time.Millisecond)
+		}
+		if n := accepted.Load(); n != 2 {
+			t.Errorf("408 %v after the answer: server accepted %d connections, want 2", after, n)
+		}
+		resp, err := c.Post(srvURL, "text/plain", strings.NewReader("interim"))
+		if err == nil {
+			resp.Body.Close()
+			t.Fatalf("six interim answers: got %d, want an error", resp.StatusCode)
+		}
+	}
+}
