@@ -227,6 +227,45 @@ func cpuTime(pid int) (time.Duration, error) {
 	return time.Duration(ticks) * 10 * time.Millisecond, nil
 }
 
+// postgresCPU returns the CPU time used by every PostgreSQL process on
+// this machine: each one's own, and what the postmaster's exited children
+// (backends whose connection closed) used. ok is false when there is none
+// to read (no local PostgreSQL, or no /proc).
+func postgresCPU() (total time.Duration, ok bool) {
+	dirs, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0, false
+	}
+	for _, d := range dirs {
+		pid, err := strconv.Atoi(d.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+		if err != nil {
+			continue // gone since the listing
+		}
+		name, rest, found := strings.Cut(string(b), ") ")
+		if !found || !strings.HasSuffix(name, "(postgres") {
+			continue
+		}
+		fields := strings.Fields(rest)
+		if len(fields) < 15 {
+			continue
+		}
+		// utime, stime, cutime, cstime: fields 14 to 17.
+		for _, f := range fields[11:15] {
+			n, err := strconv.ParseInt(f, 10, 64)
+			if err != nil {
+				continue
+			}
+			total += time.Duration(n) * 10 * time.Millisecond
+		}
+		ok = true
+	}
+	return total, ok
+}
+
 // prefixWriter writes each Write to w after a prefix.
 type prefixWriter struct {
 	prefix string

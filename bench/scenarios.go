@@ -28,6 +28,7 @@ func (r *run) sustained(ctx context.Context) error {
 	}
 	r.logf("%s: publishing %d events of %d bytes in batches of 1,000 from %d publishers", name, n, r.cfg.EventBytes, r.cfg.Publishers)
 	cpuStart, cpuErr := cpuTime(r.hookd.cmd.Process.Pid)
+	pgStart, pgLocal := postgresCPU()
 	start := time.Now()
 	took, err := r.publishBatches(ctx, name, app, n)
 	if err != nil {
@@ -41,6 +42,12 @@ func (r *run) sustained(ctx context.Context) error {
 		// What hookd's own work costs, whatever else the machine runs:
 		// the publish of an event and its delivery, in CPU time.
 		r.add(name, "hookd_cpu_per_event", round(float64((cpuEnd-cpuStart).Microseconds())/float64(n), 1), "µs")
+	}
+	if pgEnd, ok := postgresCPU(); r.cfg.Database != "" && pgLocal && ok {
+		// The database's share, when it runs on this machine: every
+		// local PostgreSQL process counts, so the machine should run
+		// nothing else on it.
+		r.add(name, "postgres_cpu_per_event", round(float64((pgEnd-pgStart).Microseconds())/float64(n), 1), "µs")
 	}
 	rate := Rate(st.Receipts, st.Span())
 	r.add(name, "published", float64(n), "events")
