@@ -159,20 +159,26 @@ func TestClientDoesNotFollowRedirects(t *testing.T) {
 	}
 }
 
-func TestClientTimeout(t *testing.T) {
-	t.Parallel()
+// hangingServer starts a server on loopback that answers no request
+// until the test ends or the client goes away, and returns its URL.
+func hangingServer(t *testing.T) string {
+	t.Helper()
 	release := make(chan struct{})
-	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-release:
 		case <-r.Context().Done():
 		}
 	}))
-	t.Cleanup(slow.Close)
+	t.Cleanup(srv.Close)
 	t.Cleanup(func() { close(release) })
+	return srv.URL
+}
 
+func TestClientTimeout(t *testing.T) {
+	t.Parallel()
 	c := newClient(t, egress.Config{AllowPrivate: true, Timeout: 50 * time.Millisecond})
-	_, err := post(c, slow.URL)
+	_, err := post(c, hangingServer(t))
 	var ue *url.Error
 	if !errors.As(err, &ue) || !ue.Timeout() {
 		t.Fatalf("error = %v, want a timeout", err)

@@ -248,25 +248,17 @@ func TestClientCapsConnectionsPerHost(t *testing.T) {
 // connection to a host at its cap.
 func TestClientCancelledRequest(t *testing.T) {
 	t.Parallel()
-	release := make(chan struct{})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-release:
-		case <-r.Context().Done():
-		}
-	}))
-	t.Cleanup(srv.Close)
-	t.Cleanup(func() { close(release) })
+	srvURL := hangingServer(t)
 	c := newClient(t, egress.Config{AllowPrivate: true, MaxConnsPerHost: 1})
 	for _, what := range []string{"waiting for its answer", "waiting for a connection"} {
 		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL, strings.NewReader("{}"))
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, srvURL, strings.NewReader("{}"))
 		if err != nil {
 			t.Fatal(err)
 		}
 		if what == "waiting for a connection" {
 			// The only connection is taken by a request left hanging.
-			go post(c, srv.URL)
+			go post(c, srvURL)
 			time.Sleep(20 * time.Millisecond)
 		}
 		start := time.Now()
