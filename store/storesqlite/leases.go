@@ -95,24 +95,24 @@ func (t *leaseTable) skip(now time.Time, seen uint64, from int64) []int64 {
 	return rowids
 }
 
+// liveRowids returns the rowids of the deliveries under a live lease at now.
+func (t *leaseTable) liveRowids(now time.Time) []int64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	rowids := make([]int64, 0, len(t.live))
+	for _, l := range t.live {
+		if !now.After(l.until) {
+			rowids = append(rowids, l.rowid)
+		}
+	}
+	return rowids
+}
+
 // len returns how many leases the table holds, live or ended.
 func (t *leaseTable) len() int {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return len(t.live) + len(t.ended)
-}
-
-// count returns how many leases are live at now.
-func (t *leaseTable) count(now time.Time) int {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	n := 0
-	for _, l := range t.live {
-		if !now.After(l.until) {
-			n++
-		}
-	}
-	return n
 }
 
 // take records the lease of a delivery.

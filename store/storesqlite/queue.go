@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -609,30 +610,26 @@ func (s *Store) Defer(ctx context.Context, owner string, deferrals []store.Defer
 // NextDue implements store.Store.
 func (s *Store) NextDue(ctx context.Context) (time.Time, bool, error) {
 	// Leased deliveries are skipped: their holder records them, or their
-	// lease runs out, which the dispatcher's poll interval covers.
-	now := time.Now()
-	rows, err := s.r.QueryContext(ctx, `SELECT d.id, d.next_attempt_at FROM deliveries d
-		LEFT JOIN webhooks w ON w.id = d.webhook_id LEFT JOIN sources sr ON sr.id = d.source_id
-		WHERE d.status = 'pending' AND (d.test OR coalesce(w.status, sr.status, 'active') = 'active')
-		ORDER BY d.next_attempt_at LIMIT ?`, s.leases.count(now)+1)
+	// lease runs out, which the dispatcher's poll interval covers. SQLite
+	// passes over them in the due index, as claims do: read one by one,
+	// the engine's thousand leases cost 2 ms a call.
+	leased, err := json.Marshal(s.leases.liveRowids(time.Now()))
 	if err != nil {
 		return time.Time{}, false, fmt.Errorf("next due: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var id string
-		var next int64
-		if err := rows.Scan(&id, &next); err != nil {
-			return time.Time{}, false, fmt.Errorf("next due: %w", err)
-		}
-		if !s.leases.held(id, now) {
-			return fromMs(next), true, nil
-		}
-	}
-	if err := rows.Err(); err != nil {
+	var next int64
+	err = s.r.QueryRowContext(ctx, `SELECT d.next_attempt_at FROM deliveries d INDEXED BY deliveries_due
+		LEFT JOIN webhooks w ON w.id = d.webhook_id LEFT JOIN sources sr ON sr.id = d.source_id
+		WHERE d.status = 'pending' AND d.rowid NOT IN (SELECT value FROM json_each(?1))
+		  AND (d.test OR coalesce(w.status, sr.status, 'active') = 'active')
+		ORDER BY d.next_attempt_at LIMIT 1`, string(leased)).Scan(&next)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return time.Time{}, false, nil
+	case err != nil:
 		return time.Time{}, false, fmt.Errorf("next due: %w", err)
 	}
-	return time.Time{}, false, nil
+	return fromMs(next), true, nil
 }
 
 // Prune implements store.Store.

@@ -469,6 +469,23 @@ func testRecord(t *testing.T, open opener) {
 		f.must(err, "retry a succeeded delivery")
 	})
 
+	run(t, open, "NextDuePassesOverLeased", func(f *fixture) {
+		app := f.newApp()
+		f.newWebhook(app)
+		f.publishType(app, "user.created", t0)
+		f.attemptOnce(t0, 500, at(5*time.Minute)) // due again in five minutes
+		f.publishType(app, "user.created", at(time.Second))
+		if ids := f.claimIDs("worker", at(time.Second), 1); len(ids) != 1 {
+			f.Fatalf("claimed %q, want the new delivery", ids)
+		}
+		// The leased delivery is due first, but its holder records it.
+		next, ok, err := f.st.NextDue(f.ctx)
+		f.must(err, "next due")
+		if !ok || !next.Equal(at(5*time.Minute)) {
+			f.Errorf("NextDue with the first due leased: %v %v, want %v", next, ok, at(5*time.Minute))
+		}
+	})
+
 	run(t, open, "Retry", func(f *fixture) {
 		app := f.newApp()
 		f.newWebhook(app)
