@@ -175,6 +175,24 @@ func hangingServer(t *testing.T) string {
 	return srv.URL
 }
 
+// answeringServer starts a server on loopback that answers every request
+// with body, and returns its URL and a count of the connections it took.
+func answeringServer(t *testing.T, body string) (string, *atomic.Int32) {
+	t.Helper()
+	var conns atomic.Int32
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, body)
+	}))
+	srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return srv.URL, &conns
+}
+
 func TestClientTimeout(t *testing.T) {
 	t.Parallel()
 	c := newClient(t, egress.Config{AllowPrivate: true, Timeout: 50 * time.Millisecond})
@@ -190,21 +208,10 @@ func TestClientTimeout(t *testing.T) {
 func TestClientReusesConnections(t *testing.T) {
 	t.Parallel()
 	body := strings.Repeat("x", 4096+1000)
-	var conns atomic.Int32
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		io.WriteString(w, body)
-	}))
-	srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
-		if st == http.StateNew {
-			conns.Add(1)
-		}
-	}
-	srv.Start()
-	t.Cleanup(srv.Close)
-
+	srvURL, conns := answeringServer(t, body)
 	c := newClient(t, egress.Config{AllowPrivate: true})
 	for range 3 {
-		resp, err := c.Post(srv.URL, "application/json", strings.NewReader("{}"))
+		resp, err := c.Post(srvURL, "application/json", strings.NewReader("{}"))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -167,20 +167,10 @@ func TestClientReadsInterimChunkedAndClosingAnswers(t *testing.T) {
 // left of it would be read as the next answer.
 func TestClientClosesAConnectionWithAnUnreadBody(t *testing.T) {
 	t.Parallel()
-	var conns atomic.Int32
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		io.WriteString(w, strings.Repeat("x", 64<<10))
-	}))
-	srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
-		if st == http.StateNew {
-			conns.Add(1)
-		}
-	}
-	srv.Start()
-	t.Cleanup(srv.Close)
+	srvURL, conns := answeringServer(t, strings.Repeat("x", 64<<10))
 	c := newClient(t, egress.Config{AllowPrivate: true})
 	for range 2 {
-		resp, err := c.Post(srv.URL, "application/json", strings.NewReader("{}"))
+		resp, err := c.Post(srvURL, "application/json", strings.NewReader("{}"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -354,23 +344,13 @@ func TestClientResendsOnANewConnectionWhenAllAreStale(t *testing.T) {
 // request waiting for the slot finds it rather than dialling another.
 func TestClientOneConnectionCarriesEverythingAtACapOfOne(t *testing.T) {
 	t.Parallel()
-	var conns atomic.Int32
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		io.WriteString(w, "ok")
-	}))
-	srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
-		if st == http.StateNew {
-			conns.Add(1)
-		}
-	}
-	srv.Start()
-	t.Cleanup(srv.Close)
+	srvURL, conns := answeringServer(t, "ok")
 	c := newClient(t, egress.Config{AllowPrivate: true, MaxConnsPerHost: 1})
 	var wg sync.WaitGroup
 	for range 8 {
 		wg.Go(func() {
 			for range 300 {
-				if _, err := post(c, srv.URL); err != nil {
+				if _, err := post(c, srvURL); err != nil {
 					t.Error(err)
 					return
 				}
