@@ -15,9 +15,7 @@ import (
 // JSONProblem describes a JSON decoding error in words fit for a user. It
 // knows the errors of encoding/json and of github.com/go-json-experiment/json,
 // which the API decodes request bodies with.
-func JSONProblem(err error) string { return jsonProblem(err) }
-
-func jsonProblem(err error) string {
+func JSONProblem(err error) string {
 	var typeErr *json.UnmarshalTypeError
 	var syntaxErr *json.SyntaxError
 	var semantic *jsonv2.SemanticError

@@ -99,7 +99,7 @@ func MergeProfile(base Profile, patch []byte) (Profile, error) {
 	dec := json.NewDecoder(bytes.NewReader(patch))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&p); err != nil {
-		return Profile{}, Errorf(EINVALID, "profile: %s", jsonProblem(err))
+		return Profile{}, Errorf(EINVALID, "profile: %s", JSONProblem(err))
 	}
 	return p, p.Validate()
 }

@@ -202,29 +202,13 @@ func rss(pid int) (int64, error) {
 }
 
 // cpuTime returns the CPU time a process has used, user and system, from
-// /proc/<pid>/stat (Linux; in clock ticks of 1/100 s, the kernel's
-// USER_HZ).
+// /proc/<pid>/stat (Linux).
 func cpuTime(pid int) (time.Duration, error) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	_, fields, err := procStat(pid)
 	if err != nil {
 		return 0, fmt.Errorf("read CPU time: %w", err)
 	}
-	// The command name, in parentheses, may hold spaces: count fields
-	// from after it. utime and stime are fields 14 and 15.
-	_, rest, ok := strings.Cut(string(b), ") ")
-	fields := strings.Fields(rest)
-	if !ok || len(fields) < 13 {
-		return 0, fmt.Errorf("read CPU time: malformed %q", b)
-	}
-	var ticks int64
-	for _, f := range fields[11:13] {
-		n, err := strconv.ParseInt(f, 10, 64)
-		if err != nil {
-			return 0, fmt.Errorf("read CPU time: %q: %w", f, err)
-		}
-		ticks += n
-	}
-	return time.Duration(ticks) * 10 * time.Millisecond, nil
+	return ticks(fields, 14, 15)
 }
 
 // postgresCPU returns the CPU time used by every PostgreSQL process on
@@ -241,29 +225,49 @@ func postgresCPU() (total time.Duration, ok bool) {
 		if err != nil {
 			continue
 		}
-		b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-		if err != nil {
-			continue // gone since the listing
+		name, fields, err := procStat(pid)
+		if err != nil || name != "postgres" {
+			continue // gone since the listing, or another program
 		}
-		name, rest, found := strings.Cut(string(b), ") ")
-		if !found || !strings.HasSuffix(name, "(postgres") {
-			continue
+		// utime, stime, cutime, cstime.
+		if t, err := ticks(fields, 14, 17); err == nil {
+			total += t
+			ok = true
 		}
-		fields := strings.Fields(rest)
-		if len(fields) < 15 {
-			continue
-		}
-		// utime, stime, cutime, cstime: fields 14 to 17.
-		for _, f := range fields[11:15] {
-			n, err := strconv.ParseInt(f, 10, 64)
-			if err != nil {
-				continue
-			}
-			total += time.Duration(n) * 10 * time.Millisecond
-		}
-		ok = true
 	}
 	return total, ok
+}
+
+// procStat reads /proc/<pid>/stat: the command's name, and the fields
+// after it, the first of which is field 3 of proc(5).
+func procStat(pid int) (string, []string, error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return "", nil, err
+	}
+	// The name, in parentheses, may hold spaces and parentheses itself.
+	open, end := bytes.IndexByte(b, '('), bytes.LastIndexByte(b, ')')
+	if open < 0 || end < open {
+		return "", nil, fmt.Errorf("malformed /proc/%d/stat", pid)
+	}
+	return string(b[open+1 : end]), strings.Fields(string(b[end+1:])), nil
+}
+
+// ticks sums fields from to to (numbered as in proc(5), from 3 for the
+// first of fields), in clock ticks of 1/100 s, the kernel's USER_HZ.
+func ticks(fields []string, from, to int) (time.Duration, error) {
+	if len(fields) < to-2 {
+		return 0, fmt.Errorf("/proc stat has %d fields, want %d", len(fields)+2, to)
+	}
+	var n int64
+	for _, f := range fields[from-3 : to-2] {
+		v, err := strconv.ParseInt(f, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("/proc stat field %q: %w", f, err)
+		}
+		n += v
+	}
+	return time.Duration(n) * 10 * time.Millisecond, nil
 }
 
 // prefixWriter writes each Write to w after a prefix.

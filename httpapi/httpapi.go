@@ -149,12 +149,12 @@ func decode(w http.ResponseWriter, r *http.Request, limit int64, v any) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil
 	}
-	if err := jsonv2.Unmarshal(body, v); err != nil {
-		var syntactic *jsontext.SyntacticError
-		if errors.As(err, &syntactic) && syntactic.Err != nil && strings.HasSuffix(syntactic.Err.Error(), "after top-level value") {
-			return hookd.Errorf(hookd.EINVALID, "request body must be one JSON value")
-		}
+	dec := jsontext.NewDecoder(bytes.NewReader(body))
+	if err := jsonv2.UnmarshalDecode(dec, v); err != nil {
 		return hookd.Errorf(hookd.EINVALID, "request body: %s", hookd.JSONProblem(err))
+	}
+	if len(bytes.TrimSpace(body[dec.InputOffset():])) > 0 {
+		return hookd.Errorf(hookd.EINVALID, "request body must be one JSON value")
 	}
 	return nil
 }
@@ -162,9 +162,11 @@ func decode(w http.ResponseWriter, r *http.Request, limit int64, v any) error {
 // readBody reads a request body of at most limit bytes, into a buffer
 // sized by its Content-Length when it has one.
 func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
-	tooLarge := hookd.Errorf(hookd.ETOOLARGE, "the request body must be at most %d bytes", limit)
+	tooLarge := func() error {
+		return hookd.Errorf(hookd.ETOOLARGE, "the request body must be at most %d bytes", limit)
+	}
 	if r.ContentLength > limit {
-		return nil, tooLarge
+		return nil, tooLarge()
 	}
 	size := int64(bytes.MinRead)
 	if r.ContentLength > 0 {
@@ -175,7 +177,7 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, erro
 	var maxBytes *http.MaxBytesError
 	switch {
 	case errors.As(err, &maxBytes):
-		return nil, tooLarge
+		return nil, tooLarge()
 	case err != nil:
 		return nil, hookd.Errorf(hookd.EINVALID, "request body: %v", err)
 	}
