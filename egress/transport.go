@@ -105,23 +105,18 @@ func (t *transport) roundTrip(req *http.Request) (*http.Response, error) {
 			t.release(host, true)
 			return nil, err
 		}
-		resp, err := t.exchange(ctx, c, req)
-		if err == nil && reused && try == 0 && resp.StatusCode == http.StatusRequestTimeout && req.GetBody != nil {
-			// A server that times an idle connection out may say so
-			// (408) before it closes it; the answer was waiting there
-			// before this request was sent.
-			resp.Body.(*body).discard()
-			err = errStaleAnswer
-		}
+		resp, err := t.exchange(ctx, c, req, reused)
 		if err == nil {
 			return resp, nil
 		}
 		c.Close()
-		if !reused || try > 0 || !(closedByPeer(err) && c.read == 0 || err == errStaleAnswer) || (req.Body != nil && req.GetBody == nil) {
+		// A connection that went stale in the pool: the request goes
+		// again, once, on a new one (conn dials when try > 0).
+		stale := reused && (err == errStaleAnswer || closedByPeer(err) && c.read == 0)
+		if !stale || (req.Body != nil && req.GetBody == nil) {
 			t.release(host, true)
 			return nil, err
 		}
-		// A stale keep-alive connection: send it again on a new one.
 		if req.GetBody != nil {
 			body, gerr := req.GetBody()
 			if gerr != nil {
@@ -238,8 +233,11 @@ func (t *transport) conn(ctx context.Context, host *hostConns, req *http.Request
 }
 
 // exchange writes req on c and reads the answer's head; the body is read
-// by the caller, and closing it gives the connection back.
-func (t *transport) exchange(ctx context.Context, c *conn, req *http.Request) (*http.Response, error) {
+// by the caller, and closing it gives the connection back. On a reused
+// connection, a 408 is errStaleAnswer: a server that times an idle
+// connection out may say so before it closes it, and the answer was
+// waiting there before req was sent.
+func (t *transport) exchange(ctx context.Context, c *conn, req *http.Request, reused bool) (*http.Response, error) {
 	deadline, _ := ctx.Deadline()
 	c.SetDeadline(deadline) // zero when there is none
 	// A request cancelled while it is under way ends its reads and
@@ -262,6 +260,9 @@ func (t *transport) exchange(ctx context.Context, c *conn, req *http.Request) (*
 			continue
 		}
 		break
+	}
+	if err == nil && reused && resp.StatusCode == http.StatusRequestTimeout {
+		err = errStaleAnswer
 	}
 	if err != nil {
 		stop()
@@ -302,14 +303,6 @@ func (b *body) Read(p []byte) (int, error) {
 		b.done = true
 	}
 	return n, err
-}
-
-// discard gives up a response the caller will not see: its connection is
-// closed, its slot kept for the request's next try.
-func (b *body) discard() {
-	b.closed = true
-	b.stop()
-	b.c.Close()
 }
 
 func (b *body) Close() error {
