@@ -67,8 +67,7 @@ func (s *Store) commitTogether(group publishGroup) error {
 	}
 	// The callers' deadlines must not interrupt a shared transaction.
 	ctx := context.Background()
-	rt := &routing{}
-	h := s.handing(params[0].Now, rt)
+	rt, h := s.handing(params[0].Now)
 	var results [][]store.PublishResult
 	var err error
 	if hasKeys(params) {
@@ -97,17 +96,21 @@ func (s *Store) commitTogether(group publishGroup) error {
 // HandTo implements store.Handover.
 func (s *Store) HandTo(t store.Taker) { s.taker.Store(&t) }
 
-// handing asks the taker, if any, for room for a commit's deliveries;
-// their jobs are resolved with the versions rt holds once routing has
-// been read.
-func (s *Store) handing(now time.Time, rt *routing) *store.Handing {
+// handing asks the taker, if any, for room for a commit's deliveries, and
+// returns it with the routing the commit's publishes are to read. The
+// jobs taken are resolved with the versions the routing read; without
+// room for any, it reads no versions.
+func (s *Store) handing(now time.Time) (*routing, *store.Handing) {
+	rt := &routing{}
 	t := s.taker.Load()
 	if t == nil {
-		return nil
+		return rt, nil
 	}
-	return store.NewHanding(*t, now, func(ctx context.Context, jobs []*store.Job) ([]*store.Job, error) {
+	h := store.NewHanding(*t, now, func(ctx context.Context, jobs []*store.Job) ([]*store.Job, error) {
 		return s.resolveHanded(ctx, rt, jobs)
 	})
+	rt.versions = h != nil
+	return rt, h
 }
 
 // handOver hands h's jobs over once their commit is known, and reports
@@ -179,7 +182,7 @@ func (s *Store) publishPipelined(ctx context.Context, rt *routing, h *store.Hand
 		return nil, fmt.Errorf("publish: %w", err)
 	}
 	defer tx.end(ctx)
-	b, apps := routingBatch(ps)
+	b, apps := rt.batch(ps)
 	if err := rt.read(tx.send(ctx, b, false), apps); err != nil {
 		return nil, err
 	}
@@ -194,10 +197,10 @@ func (s *Store) publishPipelined(ctx context.Context, rt *routing, h *store.Hand
 	return results, nil
 }
 
-// routingBatch queues the reads that routing needs, once for each app of
-// ps: its webhooks and its version; it returns the apps in the order
-// queued.
-func routingBatch(ps []*store.PublishParams) (*pgx.Batch, []string) {
+// batch queues the reads that routing needs, once for each app of ps: its
+// webhooks and, if rt wants them, its version; it returns the apps in the
+// order queued.
+func (rt *routing) batch(ps []*store.PublishParams) (*pgx.Batch, []string) {
 	b := &pgx.Batch{}
 	var apps []string
 	seen := map[string]bool{}
@@ -206,21 +209,24 @@ func routingBatch(ps []*store.PublishParams) (*pgx.Batch, []string) {
 			seen[p.AppID] = true
 			apps = append(apps, p.AppID)
 			b.Queue(routingQuery, p.AppID)
-			b.Queue(`SELECT coalesce(max(version), 0) FROM apps WHERE id = $1`, p.AppID)
+			if rt.versions {
+				b.Queue(`SELECT coalesce(max(version), 0) FROM apps WHERE id = $1`, p.AppID)
+			}
 		}
 	}
 	return b, apps
 }
 
 // routing is what publishes read of their apps: the webhooks that route
-// events (with their versions), and the apps' versions, for handed jobs
-// (see resolveHanded).
+// events (with their versions), and, when deliveries may be handed over,
+// the apps' versions, for the handed jobs (see resolveHanded).
 type routing struct {
+	versions    bool                        // read the apps' versions too
 	hooks       map[string][]*hookd.Webhook // by app
 	appVersions map[string]int64
 }
 
-// read reads what routingBatch queued, adding to what rt holds, and
+// read reads what batch queued, adding to what rt holds, and
 // closes br. Routing reads the apps' webhooks as of the transaction; a
 // concurrent status change commits either before (and is seen) or after
 // (and moves the rows created here).
@@ -233,7 +239,7 @@ func (rt *routing) read(br pgx.BatchResults, apps []string) error {
 		if err == nil {
 			rt.hooks[id], err = collect(rows, scanRoutingWebhook)
 		}
-		if err == nil {
+		if err == nil && rt.versions {
 			var version int64
 			err = br.QueryRow().Scan(&version)
 			rt.appVersions[id] = version
@@ -299,8 +305,7 @@ func distinctKeys(group publishGroup) bool {
 
 // commitEach stores each request of group in a savepoint of its own.
 func (s *Store) commitEach(group publishGroup) {
-	rt := &routing{}
-	h := s.handing(group[0].Params.Now, rt)
+	rt, h := s.handing(group[0].Params.Now)
 	err := s.tx(context.Background(), func(tx pgx.Tx) error {
 		h.Reset() // a transaction run again takes again
 		for _, r := range group {
@@ -433,7 +438,7 @@ func (pr *publishRows) batch() *pgx.Batch {
 // reading each app's webhooks once and inserting all rows at the end. Its
 // caller announces deliveries it made due once tx commits (see announcer).
 func (s *Store) publishTx(ctx context.Context, tx pgx.Tx, rt *routing, h *store.Handing, ps ...*store.PublishParams) ([][]store.PublishResult, error) {
-	b, apps := routingBatch(ps)
+	b, apps := rt.batch(ps)
 	if err := rt.read(tx.SendBatch(ctx, b), apps); err != nil {
 		return nil, err
 	}
