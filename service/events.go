@@ -84,17 +84,23 @@ func (s *Service) publish(ctx context.Context, p *Principal, appRef string, in [
 	if err != nil {
 		return nil, err
 	}
+	s.wakeIfDue(results)
 	out := make([]*Published, len(results))
-	due := false
 	for i, r := range results {
-		due = due || r.Due()
 		out[i] = &Published{Event: r.Event, Deliveries: r.Deliveries, Duplicate: r.Duplicate}
 	}
-	if due {
-		// What was handed straight to the engine needs no claim.
-		s.cfg.Wake()
-	}
 	return out, nil
+}
+
+// wakeIfDue wakes the engine for the deliveries that publishes made and
+// did not hand to it: what was handed straight over needs no claim.
+func (s *Service) wakeIfDue(results []store.PublishResult) {
+	for _, r := range results {
+		if r.Due() {
+			s.cfg.Wake()
+			return
+		}
+	}
 }
 
 // typeLookup finds the catalog entries of the types one request publishes,
@@ -225,11 +231,11 @@ func (s *Service) SendTest(ctx context.Context, p *Principal, appRef, id string,
 	if err := s.render(app, ev, data, ""); err != nil {
 		return nil, err
 	}
-	_, err = s.store.Publish(ctx, &store.PublishParams{AppID: app.ID, Now: now, Events: []*store.PublishEvent{{Event: ev, OnlyWebhookID: w.ID}}})
+	results, err := s.store.Publish(ctx, &store.PublishParams{AppID: app.ID, Now: now, Events: []*store.PublishEvent{{Event: ev, OnlyWebhookID: w.ID}}})
 	if err != nil {
 		return nil, err
 	}
-	s.cfg.Wake()
+	s.wakeIfDue(results)
 	return s.store.GetEvent(ctx, app.ID, ev.ID)
 }
 
