@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"math"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -132,6 +133,11 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 }
 
 func migrate(ctx context.Context, db *sql.DB) error {
+	return migrateTo(ctx, db, math.MaxInt64)
+}
+
+// migrateTo applies the migrations up to version.
+func migrateTo(ctx context.Context, db *sql.DB, version int64) error {
 	sub, err := fs.Sub(migrations, "migrations")
 	if err != nil {
 		return fmt.Errorf("migrations: %w", err)
@@ -140,7 +146,7 @@ func migrate(ctx context.Context, db *sql.DB) error {
 	if err != nil {
 		return fmt.Errorf("migrations: %w", err)
 	}
-	if _, err := p.Up(ctx); err != nil {
+	if _, err := p.UpTo(ctx, version); err != nil {
 		return fmt.Errorf("migrate sqlite: %w", err)
 	}
 	return nil

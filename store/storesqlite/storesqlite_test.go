@@ -441,3 +441,78 @@ func publishMany(t *testing.T, st *storesqlite.Store, app *hookd.App, n int) {
 		}
 	}
 }
+
+// TestUnreadIndexesMigration upgrades a database holding attempts past
+// migration 5, which copies attempts into a table with no index of ids
+// and drops deliveries_app: the attempts read back whole and in order, and
+// the two indexes are gone.
+func TestUnreadIndexesMigration(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "hookd.db")
+	db := storesqlite.OpenRaw(path)
+	if err := storesqlite.MigrateTo(ctx, db, 4); err != nil {
+		t.Fatalf("migrate to 4: %v", err)
+	}
+	for _, q := range []string{
+		`INSERT INTO apps (id, name, profile, default_secret, created_at, updated_at) VALUES ('app_m', 'm', '{}', x'00', 1000, 1000)`,
+		`INSERT INTO events (id, app_id, type, data, payload, created_at) VALUES ('evt_m', 'app_m', 'a.b', x'7b7d', x'7b7d', 1000)`,
+		`INSERT INTO deliveries (id, app_id, event_id, url, status, attempt_count, created_at, updated_at)
+			VALUES ('dlv_m', 'app_m', 'evt_m', 'https://receiver.example.com/', 'failed', 2, 1000, 3000)`,
+		`INSERT INTO attempts (id, delivery_id, attempt, at, duration_ms, status_code, request_headers, response_body, error)
+			VALUES ('att_2', 'dlv_m', 2, 3000, 7, 500, '{"a":"b"}', 'oops', '')`,
+		`INSERT INTO attempts (id, delivery_id, attempt, at, duration_ms, status_code, request_headers, response_body, error)
+			VALUES ('att_1', 'dlv_m', 1, 2000, 5, NULL, '{}', '', 'refused')`,
+	} {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	st := openStore(t, path, newKey(t)) // migrates to the last version
+	d, err := st.GetDelivery(ctx, "app_m", "dlv_m")
+	if err != nil {
+		t.Fatalf("get delivery: %v", err)
+	}
+	if len(d.Attempts) != 2 {
+		t.Fatalf("attempts after the migration: %d, want 2", len(d.Attempts))
+	}
+	first, second := d.Attempts[0], d.Attempts[1]
+	if first.ID != "att_1" || first.Attempt != 1 || first.Error != "refused" || first.StatusCode != 0 || first.Duration != 5*time.Millisecond {
+		t.Errorf("first attempt: %+v", first)
+	}
+	if second.ID != "att_2" || second.Attempt != 2 || second.StatusCode != 500 || second.ResponseBody != "oops" || second.RequestHeaders["a"] != "b" {
+		t.Errorf("second attempt: %+v", second)
+	}
+
+	w, _ := st.Pools()
+	rows, err := w.QueryContext(ctx, `SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name IN ('attempts', 'deliveries')`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	indexes := map[string]bool{}
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			t.Fatal(err)
+		}
+		indexes[name] = true
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	for _, gone := range []string{"sqlite_autoindex_attempts_1", "deliveries_app"} {
+		if indexes[gone] {
+			t.Errorf("index %s is still there", gone)
+		}
+	}
+	for _, kept := range []string{"attempts_delivery", "attempts_webhook_at", "deliveries_webhook"} {
+		if !indexes[kept] {
+			t.Errorf("index %s is missing (have %v)", kept, indexes)
+		}
+	}
+}
