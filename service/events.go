@@ -193,7 +193,7 @@ func (s *Service) render(app *hookd.App, ev *hookd.Event, data json.RawMessage, 
 	if app.UID != "" {
 		appRef = app.UID
 	}
-	payload, err := wire.Body(app.Profile.Envelope, wire.Event{ID: ev.ID, AppID: appRef, Type: ev.Type, CreatedAt: ev.CreatedAt, Data: canon})
+	payload, err := wire.Body(app.Profile.Envelope, wire.Event{ID: ev.ID, AppID: appRef, Type: ev.Type, CreatedAt: ev.CreatedAt, Data: canon, Canonical: true})
 	if err != nil {
 		return hookd.Errorf(hookd.EINVALID, "%s%s", prefix, hookd.ErrorMessage(err))
 	}

@@ -45,14 +45,20 @@ func BenchmarkBody(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	ev := wire.Event{ID: "msg_2mKoYbWIx3bZVTWJFsLiFQc5k9d", AppID: "app_1", Type: "invoice.paid", CreatedAt: time.Now(), Data: data}
 	env := hookd.DefaultProfile().Envelope
-	b.ReportAllocs()
-	b.SetBytes(int64(len(data)))
-	for b.Loop() {
-		if _, err := wire.Body(env, ev); err != nil {
-			b.Fatal(err)
-		}
+	// A publish renders from data it has canonicalized (Canonical);
+	// otherwise Body canonicalizes the data again.
+	for _, canonical := range []bool{true, false} {
+		b.Run(fmt.Sprintf("canonical=%t", canonical), func(b *testing.B) {
+			ev := wire.Event{ID: "msg_2mKoYbWIx3bZVTWJFsLiFQc5k9d", AppID: "app_1", Type: "invoice.paid", CreatedAt: time.Now(), Data: data, Canonical: canonical}
+			b.ReportAllocs()
+			b.SetBytes(int64(len(data)))
+			for b.Loop() {
+				if _, err := wire.Body(env, ev); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
 

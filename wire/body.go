@@ -14,9 +14,13 @@ type Event struct {
 	AppID     string
 	Type      string
 	CreatedAt time.Time
-	// Data is the event's data, a JSON object, best already canonical
-	// (see CanonicalObject); Body canonicalizes it again regardless.
+	// Data is the event's data, a JSON object; Body canonicalizes it
+	// (see CanonicalObject) unless Canonical says it is already.
 	Data []byte
+	// Canonical reports that Data is CanonicalObject's output, which Body
+	// then copies as it is: a publish canonicalizes its data once, to
+	// store it, and renders its body from that (5 µs a KiB saved).
+	Canonical bool
 }
 
 // envKey is one envelope field: its key and the profile setting that names
@@ -104,15 +108,19 @@ func Body(env hookd.EnvelopeConfig, ev Event) ([]byte, error) {
 		}
 		out, _ = appendJSString(out, env.DataKey) // checked in envelopeKeys
 		out = append(out, ':')
-		if out, err = appendCanonical(out, ev.Data); err != nil {
+		if ev.Canonical {
+			out = append(out, ev.Data...)
+		} else if out, err = appendCanonical(out, ev.Data); err != nil {
 			return nil, err
 		}
 		return append(out, '}'), nil
 	}
 
-	data, err := CanonicalObject(ev.Data)
-	if err != nil {
-		return nil, err
+	data := ev.Data
+	if !ev.Canonical {
+		if data, err = CanonicalObject(ev.Data); err != nil {
+			return nil, err
+		}
 	}
 	if err := checkSpread(ks[:n], data); err != nil {
 		return nil, err

@@ -122,6 +122,17 @@ func TestBody(t *testing.T) {
 			if err := wire.CheckEnvelope(tt.env, tt.ev.Data); err != nil {
 				t.Fatalf("CheckEnvelope: %v", err)
 			}
+			// Data canonicalized beforehand, and said to be, is copied
+			// into the same body.
+			canon, err := wire.CanonicalObject(tt.ev.Data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ev := tt.ev
+			ev.Data, ev.Canonical = canon, true
+			if got, err := wire.Body(tt.env, ev); err != nil || string(got) != tt.want {
+				t.Fatalf("Body of canonical data\n got %s, %v\nwant %s", got, err, tt.want)
+			}
 		})
 	}
 }
