@@ -2,7 +2,6 @@ package deliver
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -41,8 +40,9 @@ func (e *Engine) attempt(j *store.Job) *store.AttemptResult {
 	}
 	a.RequestHeaders = flatten(req.Header)
 
-	// Shutdown does not cut an attempt short; the client's timeout does.
-	resp, err := e.client.Do(req.WithContext(context.Background()))
+	// Shutdown does not cut an attempt short (the request's context is
+	// Background); the client's timeout does.
+	resp, err := e.client.Do(req)
 	if err != nil {
 		a.Duration = e.cfg.Now().Sub(start)
 		a.Error = describe(err)

@@ -114,18 +114,17 @@ func NewClient(cfg Config) (*http.Client, error) {
 	// others sharing its connection; a per-host pool of plain connections is
 	// predictable and is what MaxConnsPerHost caps.
 	tlsTimeout := min(10*time.Second, cfg.Timeout)
-	var rt http.RoundTripper = newTransport(dialer.DialContext, tlsConfig, tlsTimeout, cfg.MaxConnsPerHost)
-	if cfg.Proxy != nil {
-		rt = proxyTransport(cfg, dialer, tlsConfig, tlsTimeout)
-	}
-
-	return &http.Client{
-		Transport: rt,
-		Timeout:   cfg.Timeout,
+	client := &http.Client{
+		// hookd's own transport bounds each request by cfg.Timeout itself.
+		Transport: newTransport(dialer.DialContext, tlsConfig, tlsTimeout, cfg.Timeout, cfg.MaxConnsPerHost),
 		CheckRedirect: func(*http.Request, []*http.Request) error {
 			return http.ErrUseLastResponse
 		},
-	}, nil
+	}
+	if cfg.Proxy != nil {
+		client.Transport, client.Timeout = proxyTransport(cfg, dialer, tlsConfig, tlsTimeout), cfg.Timeout
+	}
+	return client, nil
 }
 
 // proxyTransport is the round tripper through cfg.Proxy: net/http's, which

@@ -1,6 +1,8 @@
 package egress_test
 
 import (
+	"bufio"
+	"context"
 	"crypto/tls"
 	"errors"
 	"io"
@@ -193,13 +195,57 @@ func answeringServer(t *testing.T, body string) (string, *atomic.Int32) {
 	return srv.URL, &conns
 }
 
+// The client's Timeout ends a request that waits for its answer, for a
+// connection to a host at its cap, or for the rest of a body that stalls:
+// the first two with an error that says so (and wraps
+// context.DeadlineExceeded), the last with a timeout from the read.
 func TestClientTimeout(t *testing.T) {
 	t.Parallel()
-	c := newClient(t, egress.Config{AllowPrivate: true, Timeout: 50 * time.Millisecond})
-	_, err := post(c, hangingServer(t))
-	var ue *url.Error
-	if !errors.As(err, &ue) || !ue.Timeout() {
-		t.Fatalf("error = %v, want a timeout", err)
+	const timeout = 100 * time.Millisecond
+	hanging := hangingServer(t)
+	answering, _ := answeringServer(t, "ok")
+	c := newClient(t, egress.Config{AllowPrivate: true, Timeout: timeout, MaxConnsPerHost: 1})
+	for _, what := range []string{"waiting for the answer", "waiting for a connection"} {
+		target := hanging
+		if what == "waiting for a connection" {
+			// The only connection is taken by an answer whose body is
+			// left unread.
+			resp, err := c.Post(answering, "application/json", strings.NewReader("{}"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			target = answering
+		}
+		start := time.Now()
+		_, err := post(c, target)
+		took := time.Since(start)
+		var ue *url.Error
+		if !errors.As(err, &ue) || !ue.Timeout() || !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), what) {
+			t.Fatalf("%s: error = %v, want a timeout %s", what, err, what)
+		}
+		if took < timeout || took > 2*time.Second {
+			t.Fatalf("%s: returned after %v, want about %v", what, took, timeout)
+		}
+	}
+
+	// A body that stops half way: its head came in time, its end never
+	// does.
+	stalling, _ := rawServer(t, func(conn net.Conn, br *bufio.Reader) {
+		if _, err := readRequest(br); err != nil {
+			return
+		}
+		io.WriteString(conn, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly part of it")
+		br.ReadByte() // until the client gives up
+	})
+	start := time.Now()
+	_, err := post(c, stalling)
+	var ne net.Error
+	if !errors.As(err, &ne) || !ne.Timeout() {
+		t.Fatalf("stalled body: error = %v, want a timeout", err)
+	}
+	if took := time.Since(start); took < timeout || took > 2*time.Second {
+		t.Fatalf("stalled body: returned after %v, want about %v", took, timeout)
 	}
 }
 
