@@ -98,8 +98,7 @@ func (s *Store) HandTo(t store.Taker) { s.taker.Store(&t) }
 
 // handing asks the taker, if any, for room for a commit's deliveries, and
 // returns it with the routing the commit's publishes are to read. The
-// jobs taken are resolved with the versions the routing read; without
-// room for any, it reads no versions.
+// jobs taken are resolved with the versions the routing read.
 func (s *Store) handing(now time.Time) (*routing, *store.Handing) {
 	rt := &routing{}
 	t := s.taker.Load()
@@ -109,7 +108,6 @@ func (s *Store) handing(now time.Time) (*routing, *store.Handing) {
 	h := store.NewHanding(*t, now, func(ctx context.Context, jobs []*store.Job) ([]*store.Job, error) {
 		return s.resolveHanded(ctx, rt, jobs)
 	})
-	rt.versions = h != nil
 	return rt, h
 }
 
@@ -208,23 +206,33 @@ func (rt *routing) batch(ps []*store.PublishParams) (*pgx.Batch, []string) {
 		if !seen[p.AppID] {
 			seen[p.AppID] = true
 			apps = append(apps, p.AppID)
+			b.Queue(appLockQuery, p.AppID)
 			b.Queue(routingQuery, p.AppID)
-			if rt.versions {
-				b.Queue(`SELECT coalesce(max(version), 0) FROM apps WHERE id = $1`, p.AppID)
-			}
 		}
 	}
 	return b, apps
 }
 
 // routing is what publishes read of their apps: the webhooks that route
-// events (with their versions), and, when deliveries may be handed over,
-// the apps' versions, for the handed jobs (see resolveHanded).
+// events (with their versions), and the apps' versions, for the jobs
+// handed over (see resolveHanded).
+//
+// It reads them locked (FOR KEY SHARE), in place of foreign keys from
+// events to apps and from deliveries to webhooks, which checked, and
+// locked, the same rows once for every row inserted (see migration 7): a
+// delete of the app or of a webhook waits for the publish to commit, and
+// its trigger then deletes what the publish wrote; one that committed
+// first leaves the app missing (the publish fails) or the webhook unread
+// (nothing is routed to it). Updates, a status change included, do not
+// wait for publishes, nor publishes for them.
 type routing struct {
-	versions    bool                        // read the apps' versions too
 	hooks       map[string][]*hookd.Webhook // by app
 	appVersions map[string]int64
 }
+
+// appLockQuery reads an app's version and locks its row until the
+// publish commits.
+const appLockQuery = `SELECT version FROM apps WHERE id = $1 FOR KEY SHARE`
 
 // read reads what batch queued, adding to what rt holds, and
 // closes br. Routing reads the apps' webhooks as of the transaction; a
@@ -235,14 +243,18 @@ func (rt *routing) read(br pgx.BatchResults, apps []string) error {
 		rt.hooks, rt.appVersions = map[string][]*hookd.Webhook{}, map[string]int64{}
 	}
 	for _, id := range apps {
-		rows, err := br.Query()
-		if err == nil {
-			rt.hooks[id], err = collect(rows, scanRoutingWebhook)
+		var version int64
+		err := br.QueryRow().Scan(&version)
+		if errors.Is(err, pgx.ErrNoRows) {
+			br.Close()
+			return notFound("app", id)
 		}
-		if err == nil && rt.versions {
-			var version int64
-			err = br.QueryRow().Scan(&version)
-			rt.appVersions[id] = version
+		rt.appVersions[id] = version
+		if err == nil {
+			var rows pgx.Rows
+			if rows, err = br.Query(); err == nil {
+				rt.hooks[id], err = collect(rows, scanRoutingWebhook)
+			}
 		}
 		if err != nil {
 			br.Close()
@@ -510,8 +522,9 @@ func hasWebhook(hooks []*hookd.Webhook, id string) bool {
 	return false
 }
 
-// routingQuery loads the fields of an app's webhooks that routing reads.
-const routingQuery = `SELECT id, url, events, status, ordered, version FROM webhooks WHERE app_id = $1 ORDER BY id`
+// routingQuery loads the fields of an app's webhooks that routing reads,
+// and locks the webhooks until the publish commits (see routing).
+const routingQuery = `SELECT id, url, events, status, ordered, version FROM webhooks WHERE app_id = $1 ORDER BY id FOR KEY SHARE`
 
 func scanRoutingWebhook(row pgx.Row) (*hookd.Webhook, error) {
 	var w hookd.Webhook

@@ -174,6 +174,17 @@ func (s *Store) Receive(ctx context.Context, p *store.ReceiveParams) (*hookd.Eve
 	}
 	var first *hookd.Event
 	err = s.tx(ctx, func(tx pgx.Tx) error {
+		// The source's row is locked until the commit, in place of
+		// foreign keys (see routing): a delete of the source or of its
+		// app waits, then its trigger deletes what this wrote.
+		var locked int
+		err := tx.QueryRow(ctx, `SELECT 1 FROM sources WHERE id = $1 AND app_id = $2 FOR KEY SHARE`, in.SourceID, ev.AppID).Scan(&locked)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return notFound("source", in.SourceID)
+		}
+		if err != nil {
+			return fmt.Errorf("lock source: %w", err)
+		}
 		// A body that is not a JSON object has no data; the column holds
 		// it as empty (not NULL), which reads back as nil.
 		data := []byte{}

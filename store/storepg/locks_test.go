@@ -1,0 +1,146 @@
+package storepg_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/ident"
+	"github.com/hookd/hookd/store"
+)
+
+// TestDeletesWaitForWrites deletes an app, a webhook and a source in a
+// transaction left open while a publish (or a receive) writes under them,
+// then commits the delete. Events and deliveries carry no foreign keys to
+// these rows (migration 7): the write must wait for the delete, as the
+// keys' checks did, and then find nothing to write under, so that no row
+// is left pointing at what was deleted.
+func TestDeletesWaitForWrites(t *testing.T) {
+	t.Parallel()
+	url, st, conn := freshStore(t)
+	ids := ident.New(nil)
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	publish := func(app *hookd.App) func() error {
+		return func() error {
+			ev := &hookd.Event{ID: ids.New("evt"), AppID: app.ID, Type: "a", Data: []byte(`{}`), Payload: []byte(`{}`), CreatedAt: now}
+			_, err := st.Publish(context.Background(), &store.PublishParams{AppID: app.ID, Now: now, Events: []*store.PublishEvent{{Event: ev}}})
+			return err
+		}
+	}
+	tests := []struct {
+		name string
+		// prepare makes what the write goes under and returns the delete,
+		// the write, and the query that counts rows the delete must leave
+		// behind none of.
+		prepare func(t *testing.T) (deleteSQL, id string, write func() error, leftQuery string)
+		// wantErr: the write fails (its app is gone) rather than writing
+		// nothing.
+		wantErr bool
+	}{
+		{
+			name: "webhook",
+			prepare: func(t *testing.T) (string, string, func() error, string) {
+				app := newApp(t, st, ids, now)
+				w := newWebhook(t, st, ids, app, hookd.WebhookActive, now)
+				return `DELETE FROM webhooks WHERE id = $1`, w.ID, publish(app), `SELECT count(*) FROM deliveries WHERE webhook_id = $1`
+			},
+		},
+		{
+			name: "app",
+			prepare: func(t *testing.T) (string, string, func() error, string) {
+				app := newApp(t, st, ids, now)
+				newWebhook(t, st, ids, app, hookd.WebhookActive, now)
+				return `DELETE FROM apps WHERE id = $1`, app.ID, publish(app), `SELECT (SELECT count(*) FROM events WHERE app_id = $1) + (SELECT count(*) FROM deliveries WHERE app_id = $1)`
+			},
+			wantErr: true,
+		},
+		{
+			name: "source",
+			prepare: func(t *testing.T) (string, string, func() error, string) {
+				app := newApp(t, st, ids, now)
+				src := &hookd.Source{ID: ids.New("src"), AppID: app.ID, Name: "s", Provider: "standard", Status: hookd.SourceActive,
+					ForwardURL: "https://example.com/in", Events: []string{}, ToleranceSeconds: 300, Secret: "whsec_c2VjcmV0", CreatedAt: now, UpdatedAt: now}
+				if err := st.CreateSource(t.Context(), src); err != nil {
+					t.Fatal(err)
+				}
+				receive := func() error {
+					ev := &hookd.Event{ID: ids.New("evt"), AppID: app.ID, Type: "a", Data: []byte(`{}`), Payload: []byte(`{}`), CreatedAt: now,
+						Inbound: &hookd.Inbound{SourceID: src.ID, Headers: map[string]string{}, ContentType: "application/json"}}
+					_, _, err := st.Receive(context.Background(), &store.ReceiveParams{Event: ev, ForwardURL: src.ForwardURL})
+					return err
+				}
+				return `DELETE FROM sources WHERE id = $1`, src.ID, receive, `SELECT (SELECT count(*) FROM events WHERE source_id = $1) + (SELECT count(*) FROM deliveries WHERE source_id = $1)`
+			},
+			wantErr: true,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := t.Context()
+			deleteSQL, id, write, leftQuery := tt.prepare(t)
+			deleter := connect(t, url)
+			tx, err := deleter.Begin(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tx.Rollback(ctx)
+			if _, err := tx.Exec(ctx, deleteSQL, id); err != nil {
+				t.Fatal(err)
+			}
+
+			done := make(chan error, 1)
+			go func() { done <- write() }()
+			waitForLockWait(t, conn, done)
+			if err := tx.Commit(ctx); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case err = <-done:
+			case <-time.After(10 * time.Second):
+				t.Fatal("the write did not end after the delete committed")
+			}
+			switch {
+			case tt.wantErr && !hookd.IsNotFound(err):
+				t.Errorf("write under a deleted %s: error = %v, want not found", tt.name, err)
+			case !tt.wantErr && err != nil:
+				t.Errorf("write under a deleted %s: %v", tt.name, err)
+			}
+			var left int
+			if err := conn.QueryRow(ctx, leftQuery, id).Scan(&left); err != nil {
+				t.Fatal(err)
+			}
+			if left != 0 {
+				t.Errorf("%d rows left under the deleted %s", left, tt.name)
+			}
+		})
+	}
+}
+
+// waitForLockWait waits until some backend of the database waits for a
+// lock: the write has reached the rows the open delete holds. It fails
+// the test if the write ends first.
+func waitForLockWait(t *testing.T, conn *pgx.Conn, done <-chan error) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case err := <-done:
+			t.Fatalf("the write ended (err %v) without waiting for the open delete", err)
+		default:
+		}
+		var waiting int
+		err := conn.QueryRow(t.Context(), `SELECT count(*) FROM pg_stat_activity
+			WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%FOR KEY SHARE%'`).Scan(&waiting)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if waiting > 0 {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatal("the write never waited for the open delete")
+}
