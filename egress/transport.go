@@ -196,8 +196,6 @@ func (t *transport) releaseLocked(h *hostConns) {
 	}
 }
 
-// conn returns an idle connection to host or dials one; the caller holds
-// one of host's slots.
 // deadline returns when a request with ctx ends (zero if never), and
 // whether that is the transport's own timeout rather than the context's.
 func (t *transport) deadline(ctx context.Context) (time.Time, bool) {
@@ -243,9 +241,12 @@ type timeoutError struct {
 func (e *timeoutError) Error() string {
 	return fmt.Sprintf("egress: timed out after %v %s", e.timeout, e.while)
 }
+
 func (e *timeoutError) Timeout() bool { return true }
 func (e *timeoutError) Unwrap() error { return context.DeadlineExceeded }
 
+// conn returns an idle connection to host or dials one, by deadline (see
+// deadline); the caller holds one of host's slots.
 func (t *transport) conn(ctx context.Context, host *hostConns, req *http.Request, fresh bool, deadline time.Time, own bool) (*conn, bool, error) {
 	t.mu.Lock()
 	for n := len(host.idle); n > 0 && !fresh; n = len(host.idle) {
