@@ -6,7 +6,10 @@
 -- by event, never by app alone. (Deleting an app now reads the whole
 -- deliveries table once, for the foreign key's cascade.) SQLite keeps a
 -- primary key's index as long as its table, so attempts is copied into a
--- table without one.
+-- table without one: once, at the first start after an upgrade, about ten
+-- seconds per million attempts, with room for a second copy meanwhile.
+-- (An attempt whose delivery is gone, which the foreign key forbids, is
+-- left behind rather than failing the upgrade.)
 CREATE TABLE attempts_copy (
     id              TEXT NOT NULL,
     delivery_id     TEXT NOT NULL REFERENCES deliveries(id) ON DELETE CASCADE,
@@ -20,7 +23,7 @@ CREATE TABLE attempts_copy (
     error           TEXT NOT NULL DEFAULT ''
 );
 INSERT INTO attempts_copy SELECT id, delivery_id, webhook_id, attempt, at, duration_ms, status_code, request_headers, response_body, error
-    FROM attempts ORDER BY rowid;
+    FROM attempts WHERE delivery_id IN (SELECT id FROM deliveries) ORDER BY rowid;
 DROP TABLE attempts;
 ALTER TABLE attempts_copy RENAME TO attempts;
 CREATE INDEX attempts_delivery ON attempts(delivery_id, attempt);
