@@ -1,0 +1,198 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/store"
+)
+
+// takerRecord is a Taker that takes every pending delivery it is offered
+// and records what it is handed.
+type takerRecord struct {
+	taken  []string   // webhook ids Take kept room for
+	handed [][]string // the delivery ids of each Hand
+}
+
+func (t *takerRecord) Offer(time.Time) store.Offer { return t }
+func (t *takerRecord) Lease() (string, time.Time) {
+	return "engine", time.Unix(100, 0)
+}
+func (t *takerRecord) Take(webhookID string) bool {
+	t.taken = append(t.taken, webhookID)
+	return true
+}
+func (t *takerRecord) Hand(_ context.Context, jobs []*store.Job) {
+	ids := []string{}
+	for _, j := range jobs {
+		ids = append(ids, j.Delivery.ID)
+	}
+	t.handed = append(t.handed, ids)
+}
+
+// TestHandingHandsWhatCommitted follows a Handing through what the
+// stores do with it: a publish rolled back to its savepoint (Mark, Undo),
+// a transaction run again from its start (Reset), a commit that failed, and
+// a resolver that failed. Only the jobs of a commit that succeeded are
+// handed, once each, and Hand is called once whatever happened.
+func TestHandingHandsWhatCommitted(t *testing.T) {
+	t.Parallel()
+	ev := &hookd.Event{ID: "evt_1", Type: "a", Payload: []byte(`{}`)}
+	route := hookd.Route{WebhookID: "wh_1", Status: hookd.DeliveryPending}
+	now := time.Unix(50, 0)
+	resolveAll := func(_ context.Context, jobs []*store.Job) ([]*store.Job, error) { return jobs, nil }
+	take := func(h *store.Handing, id string) {
+		t.Helper()
+		if !h.TakeRoute(id, "app_1", ev, route, now, nil) {
+			t.Fatalf("delivery %s not taken", id)
+		}
+	}
+
+	tests := []struct {
+		name      string
+		run       func(h *store.Handing)
+		committed bool
+		resolve   store.Resolver
+		want      []string
+		wantErr   bool
+	}{
+		{
+			name:      "committed",
+			run:       func(h *store.Handing) { take(h, "dlv_1"); take(h, "dlv_2") },
+			committed: true, resolve: resolveAll,
+			want: []string{"dlv_1", "dlv_2"},
+		},
+		{
+			name: "a publish rolled back to its savepoint",
+			run: func(h *store.Handing) {
+				take(h, "dlv_1")
+				h.Mark()
+				take(h, "dlv_2")
+				take(h, "dlv_3")
+				if undone := h.Undo(); len(undone) != 2 || undone[0].Delivery.ID != "dlv_2" || undone[1].Delivery.ID != "dlv_3" {
+					t.Errorf("Undo returned %d jobs, want dlv_2 and dlv_3", len(undone))
+				}
+				take(h, "dlv_4")
+			},
+			committed: true, resolve: resolveAll,
+			want: []string{"dlv_1", "dlv_4"},
+		},
+		{
+			name: "a transaction run again",
+			run: func(h *store.Handing) {
+				take(h, "dlv_1")
+				take(h, "dlv_2")
+				h.Reset()
+				take(h, "dlv_3")
+			},
+			committed: true, resolve: resolveAll,
+			want: []string{"dlv_3"},
+		},
+		{
+			name:      "a commit that failed",
+			run:       func(h *store.Handing) { take(h, "dlv_1") },
+			committed: false, resolve: resolveAll,
+			want: []string{},
+		},
+		{
+			name: "a resolver that failed",
+			run:  func(h *store.Handing) { take(h, "dlv_1") },
+			resolve: func(context.Context, []*store.Job) ([]*store.Job, error) {
+				return nil, errors.New("database gone")
+			},
+			committed: true, want: []string{}, wantErr: true,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			taker := &takerRecord{}
+			h := store.NewHanding(taker, now, tt.resolve)
+			tt.run(h)
+			err := h.Done(t.Context(), tt.committed)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("Done: error %v, want one: %t", err, tt.wantErr)
+			}
+			if len(taker.handed) != 1 {
+				t.Fatalf("Hand called %d times, want once", len(taker.handed))
+			}
+			if !slices.Equal(taker.handed[0], tt.want) {
+				t.Errorf("handed %v, want %v", taker.handed[0], tt.want)
+			}
+			if tt.wantErr && !slices.Equal(jobIDs(h.Jobs()), []string{"dlv_1"}) {
+				// The caller sees to them: they are written leased.
+				t.Errorf("after a failed resolve, Jobs() = %v, want dlv_1", jobIDs(h.Jobs()))
+			}
+		})
+	}
+}
+
+func jobIDs(jobs []*store.Job) []string {
+	ids := []string{}
+	for _, j := range jobs {
+		ids = append(ids, j.Delivery.ID)
+	}
+	return ids
+}
+
+// A nil Handing (no taker, or no room) takes nothing and hands nothing.
+func TestNilHandingTakesNothing(t *testing.T) {
+	t.Parallel()
+	var h *store.Handing = store.NewHanding(nil, time.Now(), nil)
+	if h != nil {
+		t.Fatal("NewHanding without a taker made a Handing")
+	}
+	ev := &hookd.Event{ID: "evt_1"}
+	if h.TakeRoute("dlv_1", "app_1", ev, hookd.Route{WebhookID: "wh_1", Status: hookd.DeliveryPending}, time.Now(), nil) {
+		t.Error("a nil Handing took a delivery")
+	}
+	h.Mark()
+	h.Reset()
+	if len(h.Undo()) != 0 || len(h.Jobs()) != 0 {
+		t.Error("a nil Handing holds jobs")
+	}
+	if err := h.Done(t.Context(), true); err != nil {
+		t.Errorf("Done on a nil Handing: %v", err)
+	}
+}
+
+// Held deliveries (a paused webhook's) and an ordered webhook's stay for
+// claims: an ordered webhook's go one at a time, oldest first. Test
+// events go to an ordered webhook regardless, as claims send them.
+func TestHandingLeavesHeldAndOrderedToClaims(t *testing.T) {
+	t.Parallel()
+	taker := &takerRecord{}
+	now := time.Unix(50, 0)
+	h := store.NewHanding(taker, now, func(_ context.Context, jobs []*store.Job) ([]*store.Job, error) { return jobs, nil })
+	ev := &hookd.Event{ID: "evt_1"}
+	test := &hookd.Event{ID: "evt_2", Test: true}
+	ordered := map[string]bool{"wh_ordered": true}
+	for _, c := range []struct {
+		id   string
+		ev   *hookd.Event
+		r    hookd.Route
+		want bool
+	}{
+		{"dlv_held", ev, hookd.Route{WebhookID: "wh_1", Status: hookd.DeliveryHeld}, false},
+		{"dlv_ordered", ev, hookd.Route{WebhookID: "wh_ordered", Status: hookd.DeliveryPending}, false},
+		{"dlv_ordered_test", test, hookd.Route{WebhookID: "wh_ordered", Status: hookd.DeliveryPending}, true},
+		{"dlv_one_off", ev, hookd.Route{URL: "https://example.com/", Status: hookd.DeliveryPending}, true},
+	} {
+		if got := h.TakeRoute(c.id, "app_1", c.ev, c.r, now, ordered); got != c.want {
+			t.Errorf("%s taken: %t, want %t", c.id, got, c.want)
+		}
+	}
+	if err := h.Done(t.Context(), true); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"dlv_ordered_test", "dlv_one_off"}; len(taker.handed) != 1 || !slices.Equal(taker.handed[0], want) {
+		t.Errorf("handed %v, want %v", taker.handed, want)
+	}
+	if want := []string{"wh_ordered", ""}; !slices.Equal(taker.taken, want) {
+		t.Errorf("room kept for %q, want %q", taker.taken, want)
+	}
+}
