@@ -1,9 +1,6 @@
 package egress
 
-import (
-	"io"
-	"strings"
-)
+import "io"
 
 // MaxDrain is how many bytes past the kept prefix ReadCapped reads and
 // discards so that the connection can go back to the keep-alive pool. A
@@ -24,10 +21,11 @@ func ReadCapped(r io.Reader, n int) (string, error) {
 	if n < 0 {
 		n = 0
 	}
-	var b strings.Builder
-	_, err := io.Copy(&b, io.LimitReader(r, int64(n)))
+	// io.ReadAll starts small (most answers are a few bytes) where io.Copy
+	// into a strings.Builder made a buffer of n bytes for every attempt.
+	b, err := io.ReadAll(io.LimitReader(r, int64(n)))
 	if err == nil {
 		_, _ = io.Copy(io.Discard, io.LimitReader(r, MaxDrain))
 	}
-	return b.String(), err
+	return string(b), err
 }
