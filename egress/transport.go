@@ -97,13 +97,13 @@ func (t *transport) roundTrip(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	ctx := req.Context()
-	deadline, own := t.deadline(ctx)
-	if err := t.waitSlot(ctx, host, deadline, own); err != nil {
+	end := t.end(ctx)
+	if err := t.waitSlot(ctx, host, end); err != nil {
 		t.release(host, false)
 		return nil, err
 	}
 	for try := 0; ; try++ {
-		c, reused, err := t.conn(ctx, host, req, try > 0, deadline, own)
+		c, reused, err := t.conn(ctx, host, req, try > 0, end)
 		if err != nil {
 			if try > 0 && req.Body != nil {
 				req.Body.Close() // the resend's, from GetBody
@@ -111,7 +111,7 @@ func (t *transport) roundTrip(req *http.Request) (*http.Response, error) {
 			t.release(host, true)
 			return nil, err
 		}
-		resp, err := t.exchange(ctx, c, req, reused, deadline, own)
+		resp, err := t.exchange(ctx, c, req, reused, end)
 		if err == nil {
 			return resp, nil
 		}
@@ -196,29 +196,49 @@ func (t *transport) releaseLocked(h *hostConns) {
 	}
 }
 
-// deadline returns when a request with ctx ends (zero if never), and
-// whether that is the transport's own timeout rather than the context's.
-func (t *transport) deadline(ctx context.Context) (time.Time, bool) {
+// requestEnd is when a request ends: at its context's deadline or after
+// the transport's timeout, whichever comes first.
+type requestEnd struct {
+	at time.Time // zero: never
+	// timeout is the transport's when at is its own, not the context's,
+	// which the context's own timer and error cover.
+	timeout time.Duration
+}
+
+// end returns when a request with ctx ends.
+func (t *transport) end(ctx context.Context) requestEnd {
 	d, ok := ctx.Deadline()
 	if t.timeout > 0 {
 		if own := time.Now().Add(t.timeout); !ok || own.Before(d) {
-			return own, true
+			return requestEnd{at: own, timeout: t.timeout}
 		}
 	}
-	return d, false
+	return requestEnd{at: d}
 }
 
-// waitSlot takes one of host's slots, waiting until ctx ends or until
-// deadline (when own, the transport's timeout).
-func (t *transport) waitSlot(ctx context.Context, host *hostConns, deadline time.Time, own bool) error {
+// own reports whether the request ends at the transport's timeout.
+func (e requestEnd) own() bool { return e.timeout > 0 }
+
+// passed returns the error of a request that ran out of time while it was
+// doing what while says.
+func (e requestEnd) passed(while string) error {
+	if e.own() {
+		return &timeoutError{e.timeout, while}
+	}
+	return context.DeadlineExceeded
+}
+
+// waitSlot takes one of host's slots, waiting until ctx or the request
+// ends.
+func (t *transport) waitSlot(ctx context.Context, host *hostConns, end requestEnd) error {
 	select {
 	case host.slots <- struct{}{}:
 		return nil
 	default:
 	}
 	var expired <-chan time.Time
-	if own {
-		timer := time.NewTimer(time.Until(deadline))
+	if end.own() { // the context's end is ctx.Done
+		timer := time.NewTimer(time.Until(end.at))
 		defer timer.Stop()
 		expired = timer.C
 	}
@@ -228,7 +248,7 @@ func (t *transport) waitSlot(ctx context.Context, host *hostConns, deadline time
 	case <-ctx.Done():
 		return ctx.Err()
 	case <-expired:
-		return &timeoutError{t.timeout, "waiting for a connection"}
+		return end.passed("waiting for a connection")
 	}
 }
 
@@ -245,9 +265,9 @@ func (e *timeoutError) Error() string {
 func (e *timeoutError) Timeout() bool { return true }
 func (e *timeoutError) Unwrap() error { return context.DeadlineExceeded }
 
-// conn returns an idle connection to host or dials one, by deadline (see
-// deadline); the caller holds one of host's slots.
-func (t *transport) conn(ctx context.Context, host *hostConns, req *http.Request, fresh bool, deadline time.Time, own bool) (*conn, bool, error) {
+// conn returns an idle connection to host or dials one before the request
+// ends; the caller holds one of host's slots.
+func (t *transport) conn(ctx context.Context, host *hostConns, req *http.Request, fresh bool, end requestEnd) (*conn, bool, error) {
 	t.mu.Lock()
 	for n := len(host.idle); n > 0 && !fresh; n = len(host.idle) {
 		c := host.idle[n-1]
@@ -261,15 +281,15 @@ func (t *transport) conn(ctx context.Context, host *hostConns, req *http.Request
 	}
 	t.mu.Unlock()
 
-	if own {
+	if end.own() {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithDeadline(ctx, deadline)
+		ctx, cancel = context.WithDeadline(ctx, end.at)
 		defer cancel()
 	}
 	nc, err := t.dial(ctx, "tcp", host.addr)
 	if err != nil {
-		if own && errors.Is(err, context.DeadlineExceeded) {
-			return nil, false, &timeoutError{t.timeout, "connecting"}
+		if end.own() && errors.Is(err, context.DeadlineExceeded) {
+			return nil, false, end.passed("connecting")
 		}
 		return nil, false, err
 	}
@@ -300,8 +320,8 @@ func (t *transport) conn(ctx context.Context, host *hostConns, req *http.Request
 // connection, a 408 is errStaleAnswer: a server that times an idle
 // connection out may say so before it closes it, and the answer was
 // waiting there before req was sent.
-func (t *transport) exchange(ctx context.Context, c *conn, req *http.Request, reused bool, deadline time.Time, own bool) (*http.Response, error) {
-	c.SetDeadline(deadline) // zero when there is none
+func (t *transport) exchange(ctx context.Context, c *conn, req *http.Request, reused bool, end requestEnd) (*http.Response, error) {
+	c.SetDeadline(end.at) // zero when there is none
 	// A request cancelled while it is under way ends its reads and
 	// writes at once.
 	stop := context.AfterFunc(ctx, func() { c.SetDeadline(time.Unix(1, 0)) })
@@ -331,13 +351,10 @@ func (t *transport) exchange(ctx context.Context, c *conn, req *http.Request, re
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		if !deadline.IsZero() && !time.Now().Before(deadline) {
-			if own {
-				return nil, &timeoutError{t.timeout, "waiting for the answer"}
-			}
-			// The connection's deadline, the context's, passed before
-			// the context's own timer fired.
-			return nil, context.DeadlineExceeded
+		if !end.at.IsZero() && !time.Now().Before(end.at) {
+			// The connection's deadline passed (if it was the context's,
+			// before the context's own timer fired).
+			return nil, end.passed("waiting for the answer")
 		}
 		return nil, err
 	}
