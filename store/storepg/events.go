@@ -180,7 +180,7 @@ func (s *Store) publishPipelined(ctx context.Context, rt *routing, h *store.Hand
 		return nil, fmt.Errorf("publish: %w", err)
 	}
 	defer tx.end(ctx)
-	b, apps := rt.batch(ps)
+	b, apps := routingBatch(ps)
 	if err := rt.read(tx.send(ctx, b, false), apps); err != nil {
 		return nil, err
 	}
@@ -195,10 +195,10 @@ func (s *Store) publishPipelined(ctx context.Context, rt *routing, h *store.Hand
 	return results, nil
 }
 
-// batch queues the reads that routing needs, once for each app of ps: its
-// webhooks and, if rt wants them, its version; it returns the apps in the
-// order queued.
-func (rt *routing) batch(ps []*store.PublishParams) (*pgx.Batch, []string) {
+// routingBatch queues the reads that routing needs, once for each app of
+// ps: its version, then its webhooks, both locked (see routing); it
+// returns the apps in the order queued.
+func routingBatch(ps []*store.PublishParams) (*pgx.Batch, []string) {
 	b := &pgx.Batch{}
 	var apps []string
 	seen := map[string]bool{}
@@ -234,7 +234,7 @@ type routing struct {
 // publish commits.
 const appLockQuery = `SELECT version FROM apps WHERE id = $1 FOR KEY SHARE`
 
-// read reads what batch queued, adding to what rt holds, and
+// read reads what routingBatch queued, adding to what rt holds, and
 // closes br. Routing reads the apps' webhooks as of the transaction; a
 // concurrent status change commits either before (and is seen) or after
 // (and moves the rows created here).
@@ -249,12 +249,13 @@ func (rt *routing) read(br pgx.BatchResults, apps []string) error {
 			br.Close()
 			return notFound("app", id)
 		}
-		rt.appVersions[id] = version
+		var rows pgx.Rows
 		if err == nil {
-			var rows pgx.Rows
-			if rows, err = br.Query(); err == nil {
-				rt.hooks[id], err = collect(rows, scanRoutingWebhook)
-			}
+			rt.appVersions[id] = version
+			rows, err = br.Query()
+		}
+		if err == nil {
+			rt.hooks[id], err = collect(rows, scanRoutingWebhook)
 		}
 		if err != nil {
 			br.Close()
@@ -450,7 +451,7 @@ func (pr *publishRows) batch() *pgx.Batch {
 // reading each app's webhooks once and inserting all rows at the end. Its
 // caller announces deliveries it made due once tx commits (see announcer).
 func (s *Store) publishTx(ctx context.Context, tx pgx.Tx, rt *routing, h *store.Handing, ps ...*store.PublishParams) ([][]store.PublishResult, error) {
-	b, apps := rt.batch(ps)
+	b, apps := routingBatch(ps)
 	if err := rt.read(tx.SendBatch(ctx, b), apps); err != nil {
 		return nil, err
 	}
