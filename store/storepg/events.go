@@ -370,7 +370,7 @@ type publishRows struct {
 
 type newEvents struct {
 	id, appID, typ  []string
-	data, payload   [][]byte
+	data, payload   byteas
 	dataAt, dataLen []*int64
 	idempotencyKey  []*string
 	test            []bool
@@ -429,20 +429,25 @@ func nullInt(v any) *int64 {
 	return &i
 }
 
-// batch returns the statements that insert the rows.
+// batch returns the statements that insert the rows. The events' bytea
+// columns come last, in the last statement: pgx writes a statement's
+// parameters onto one buffer, and a batch's statements onto another, and
+// whatever follows a megabyte of payloads on either grows it by copying
+// them again. (Neither table refers to the other, so the order of the two
+// inserts is free.)
 func (pr *publishRows) batch() *pgx.Batch {
 	b := &pgx.Batch{}
-	if e := &pr.events; len(e.id) > 0 {
-		b.Queue(`INSERT INTO events (id, app_id, type, data, data_at, data_len, payload, idempotency_key, test, created_at)
-			SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bytea[], $5::int[], $6::int[], $7::bytea[], $8::text[], $9::bool[], $10::bigint[])`,
-			e.id, e.appID, e.typ, e.data, e.dataAt, e.dataLen, e.payload, e.idempotencyKey, e.test, e.createdAt)
-	}
 	if d := &pr.deliveries; len(d.id) > 0 {
 		b.Queue(`INSERT INTO deliveries (id, app_id, event_id, webhook_id, url, status, next_attempt_at, test, created_at, updated_at, lease_owner, lease_until)
 			SELECT id, app_id, event_id, webhook_id, url, status, at, test, at, at, lease_owner, lease_until
 			FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bool[], $8::bigint[], $9::text[], $10::bigint[])
 			  AS v(id, app_id, event_id, webhook_id, url, status, test, at, lease_owner, lease_until)`,
 			d.id, d.appID, d.eventID, d.webhookID, d.url, d.status, d.test, d.at, d.leaseOwner, d.leaseUntil)
+	}
+	if e := &pr.events; len(e.id) > 0 {
+		b.Queue(`INSERT INTO events (id, app_id, type, data_at, data_len, idempotency_key, test, created_at, data, payload)
+			SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::int[], $6::text[], $7::bool[], $8::bigint[], $9::bytea[], $10::bytea[])`,
+			e.id, e.appID, e.typ, e.dataAt, e.dataLen, e.idempotencyKey, e.test, e.createdAt, e.data, e.payload)
 	}
 	return b
 }
