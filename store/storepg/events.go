@@ -189,7 +189,11 @@ func (s *Store) publishPipelined(ctx context.Context, rt *routing, h *store.Hand
 	if err != nil {
 		return nil, err
 	}
-	if err := tx.send(ctx, rows.batch(), true).Close(); err != nil {
+	b, err = rows.insert(ctx, tx.conn)
+	if err != nil {
+		return nil, fmt.Errorf("publish: %w", err)
+	}
+	if err := tx.send(ctx, b, true).Close(); err != nil {
 		return nil, fmt.Errorf("publish: %w", err)
 	}
 	return results, nil
@@ -429,27 +433,51 @@ func nullInt(v any) *int64 {
 	return &i
 }
 
-// batch returns the statements that insert the rows. The events' bytea
-// columns come last, in the last statement: pgx writes a statement's
-// parameters onto one buffer, and a batch's statements onto another, and
-// whatever follows a megabyte of payloads on either grows it by copying
-// them again. (Neither table refers to the other, so the order of the two
-// inserts is free.)
-func (pr *publishRows) batch() *pgx.Batch {
+// insert writes the rows in the transaction c is in: a table of copyMin
+// rows or more by COPY, at once; the others by statements queued on the
+// batch it returns, which the caller sends. The events' bytea columns come
+// last, in the last statement: pgx writes a statement's parameters onto
+// one buffer, and a batch's statements onto another, and whatever follows
+// a megabyte of payloads on either grows it by copying them again. (Neither
+// table refers to the other, so the order of the two is free.)
+func (pr *publishRows) insert(ctx context.Context, c copier) (*pgx.Batch, error) {
 	b := &pgx.Batch{}
-	if d := &pr.deliveries; len(d.id) > 0 {
+	if d := &pr.deliveries; len(d.id) >= copyMin {
+		if err := d.copy(ctx, c); err != nil {
+			return nil, err
+		}
+	} else if len(d.id) > 0 {
 		b.Queue(`INSERT INTO deliveries (id, app_id, event_id, webhook_id, url, status, next_attempt_at, test, created_at, updated_at, lease_owner, lease_until)
 			SELECT id, app_id, event_id, webhook_id, url, status, at, test, at, at, lease_owner, lease_until
 			FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bool[], $8::bigint[], $9::text[], $10::bigint[])
 			  AS v(id, app_id, event_id, webhook_id, url, status, test, at, lease_owner, lease_until)`,
 			d.id, d.appID, d.eventID, d.webhookID, d.url, d.status, d.test, d.at, d.leaseOwner, d.leaseUntil)
 	}
-	if e := &pr.events; len(e.id) > 0 {
+	if e := &pr.events; len(e.id) >= copyMin {
+		if err := e.copy(ctx, c); err != nil {
+			return nil, err
+		}
+	} else if len(e.id) > 0 {
 		b.Queue(`INSERT INTO events (id, app_id, type, data_at, data_len, idempotency_key, test, created_at, data, payload)
 			SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::int[], $6::text[], $7::bool[], $8::bigint[], $9::bytea[], $10::bytea[])`,
 			e.id, e.appID, e.typ, e.dataAt, e.dataLen, e.idempotencyKey, e.test, e.createdAt, e.data, e.payload)
 	}
-	return b
+	return b, nil
+}
+
+func (c *newEvents) copy(ctx context.Context, to copier) error {
+	return copyRows(ctx, to, "events", []string{"id", "app_id", "type", "data_at", "data_len", "idempotency_key", "test", "created_at", "data", "payload"},
+		len(c.id), func(i int, v []any) {
+			v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9] = c.id[i], c.appID[i], c.typ[i], c.dataAt[i], c.dataLen[i], c.idempotencyKey[i], c.test[i], c.createdAt[i], c.data[i], c.payload[i]
+		})
+}
+
+func (c *newDeliveries) copy(ctx context.Context, to copier) error {
+	return copyRows(ctx, to, "deliveries", []string{"id", "app_id", "event_id", "webhook_id", "url", "status", "next_attempt_at", "test", "created_at", "updated_at", "lease_owner", "lease_until"},
+		len(c.id), func(i int, v []any) {
+			v[0], v[1], v[2], v[3], v[4], v[5] = c.id[i], c.appID[i], c.eventID[i], c.webhookID[i], c.url[i], c.status[i]
+			v[6], v[7], v[8], v[9], v[10], v[11] = c.at[i], c.test[i], c.at[i], c.at[i], c.leaseOwner[i], c.leaseUntil[i]
+		})
 }
 
 // publishTx stores the events and deliveries of publish requests in tx,
@@ -464,7 +492,11 @@ func (s *Store) publishTx(ctx context.Context, tx pgx.Tx, rt *routing, h *store.
 	if err != nil {
 		return nil, err
 	}
-	if err := tx.SendBatch(ctx, rows.batch()).Close(); err != nil {
+	b, err = rows.insert(ctx, tx)
+	if err == nil {
+		err = tx.SendBatch(ctx, b).Close()
+	}
+	if err != nil {
 		return nil, fmt.Errorf("insert events and deliveries: %w", err)
 	}
 	return results, nil

@@ -411,7 +411,11 @@ func (s *Store) recordAttempts(ctx context.Context, results []*store.AttemptResu
 	}
 
 	b = &pgx.Batch{}
-	if len(ins.id) > 0 {
+	if len(ins.id) >= copyMin {
+		if err := ins.copy(ctx, tx.conn); err != nil {
+			return nil, fmt.Errorf("record attempts: %w", err)
+		}
+	} else if len(ins.id) > 0 {
 		b.Queue(`INSERT INTO attempts (id, delivery_id, webhook_id, attempt, at, duration_ms, status_code, request_headers, response_body, error)
 			SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[], $8::text[], $9::text[], $10::text[])`,
 			ins.id, ins.deliveryID, ins.webhookID, ins.attempt, ins.at, ins.duration, ins.code, ins.headers, ins.body, ins.err)
@@ -570,6 +574,14 @@ func (c *attemptColumns) add(a *hookd.Attempt) error {
 	c.body = append(c.body, a.ResponseBody)
 	c.err = append(c.err, a.Error)
 	return nil
+}
+
+func (c *attemptColumns) copy(ctx context.Context, to copier) error {
+	return copyRows(ctx, to, "attempts", []string{"id", "delivery_id", "webhook_id", "attempt", "at", "duration_ms", "status_code", "request_headers", "response_body", "error"},
+		len(c.id), func(i int, v []any) {
+			v[0], v[1], v[2], v[3], v[4] = c.id[i], c.deliveryID[i], c.webhookID[i], c.attempt[i], c.at[i]
+			v[5], v[6], v[7], v[8], v[9] = c.duration[i], c.code[i], c.headers[i], c.body[i], c.err[i]
+		})
 }
 
 // deliveryColumnsUpdate are delivery outcomes to write, column by column.

@@ -51,6 +51,7 @@ func Exercise(t *testing.T, open Opener) {
 		{"Sources", testSources},
 		{"LargeMoves", testLargeMoves},
 		{"Handoff", testHandoff},
+		{"Bulk", testBulk},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
