@@ -18,16 +18,26 @@ import (
 // webhooks in $3 (full); see storesqlite for the rules.
 // Rows another process is claiming right now are skipped, not waited for;
 // the rows it returns stay locked until the claim commits.
+//
+// Most due rows go to active webhooks that are not ordered, which nothing
+// more need be known of: the query reads the few targets that are not
+// such (paused or disabled webhooks and sources, ordered webhooks) once,
+// by their partial indexes (migration 9), and passes the rest without
+// looking their webhook up. Joining each row to its webhook and source
+// made the query twice as long (9.4 against 5.0 µs per delivered event in
+// the sustained scenario).
 const dueQuery = `SELECT d.id, coalesce(d.webhook_id, '') FROM deliveries d
-	LEFT JOIN webhooks w ON w.id = d.webhook_id
-	LEFT JOIN sources sr ON sr.id = d.source_id
 	WHERE d.status = 'pending' AND d.next_attempt_at <= $1
 	  AND (d.lease_until IS NULL OR d.lease_until < $1)
 	  AND coalesce(d.webhook_id, '') <> ALL($3)
-	  AND (d.test OR coalesce(w.status, sr.status, 'active') = 'active')
-	  AND (w.ordered IS NULL OR NOT w.ordered OR d.test OR d.id = (
-		SELECT min(d2.id) FROM deliveries d2
-		WHERE d2.webhook_id = d.webhook_id AND d2.status IN ('pending', 'held') AND NOT d2.test))
+	  AND (d.test OR coalesce(d.webhook_id, d.source_id) IS NULL
+		OR coalesce(d.webhook_id, d.source_id) NOT IN (
+			SELECT id FROM webhooks WHERE status <> 'active' OR ordered
+			UNION ALL SELECT id FROM sources WHERE status <> 'active')
+		OR d.id = (
+			SELECT min(d2.id) FROM deliveries d2
+			WHERE d2.webhook_id = d.webhook_id AND d2.status IN ('pending', 'held') AND NOT d2.test
+			  AND EXISTS (SELECT 1 FROM webhooks w WHERE w.id = d.webhook_id AND w.status = 'active' AND w.ordered)))
 	ORDER BY d.next_attempt_at
 	LIMIT $2
 	FOR NO KEY UPDATE OF d SKIP LOCKED`

@@ -1,0 +1,60 @@
+package storepg
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/hookd/hookd/ident"
+	"github.com/hookd/hookd/internal/pgtest"
+	"github.com/hookd/hookd/seal"
+)
+
+// TestDueQueryReadsUnusualTargetsOnce checks the plan of the claims' due
+// query: the webhooks and sources it may not simply take from are read
+// once, by their partial indexes, into a hashed set that each due row is
+// checked against, rather than each row's webhook and source looked up.
+// (Which rows it takes is the conformance suite's to check.)
+func TestDueQueryReadsUnusualTargetsOnce(t *testing.T) {
+	t.Parallel()
+	sealer, err := seal.New(make([]byte, seal.KeySize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(t.Context(), Config{URL: pgtest.URL(t), Sealer: sealer, NewID: ident.New(nil).New, MaxConns: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := t.Context()
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	for _, q := range []string{useIndexes, walkDueIndex} {
+		if _, err := tx.Exec(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rows, err := tx.Query(ctx, "EXPLAIN "+dueQuery, int64(1<<40), 1000, []string{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan := strings.Join(lines, "\n")
+	for _, want := range []string{"Index Scan using deliveries_due", "hashed SubPlan", "Index Only Scan using webhooks_unusual", "Index Only Scan using sources_unusual"} {
+		if !strings.Contains(plan, want) {
+			t.Errorf("plan lacks %q:\n%s", want, plan)
+		}
+	}
+	for _, unwanted := range []string{"webhooks_pkey", "sources_pkey", "Seq Scan"} {
+		if strings.Contains(plan, unwanted) {
+			t.Errorf("plan has %q:\n%s", unwanted, plan)
+		}
+	}
+}
