@@ -466,17 +466,40 @@ func (pr *publishRows) insert(ctx context.Context, c copier) (*pgx.Batch, error)
 }
 
 func (c *newEvents) copy(ctx context.Context, to copier) error {
+	size := 0
+	for i := range c.id {
+		size += 200 + len(c.data[i]) + len(c.payload[i])
+	}
 	return copyRows(ctx, to, "events", []string{"id", "app_id", "type", "data_at", "data_len", "idempotency_key", "test", "created_at", "data", "payload"},
-		len(c.id), func(i int, v []any) {
-			v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9] = c.id[i], c.appID[i], c.typ[i], c.dataAt[i], c.dataLen[i], c.idempotencyKey[i], c.test[i], c.createdAt[i], c.data[i], c.payload[i]
+		len(c.id), size, func(i int, w *binaryCopy) {
+			w.text(c.id[i])
+			w.text(c.appID[i])
+			w.text(c.typ[i])
+			w.nullInt4(c.dataAt[i])
+			w.nullInt4(c.dataLen[i])
+			w.nullText(c.idempotencyKey[i])
+			w.bool(c.test[i])
+			w.int8(c.createdAt[i])
+			w.bytea(c.data[i])
+			w.bytea(c.payload[i])
 		})
 }
 
 func (c *newDeliveries) copy(ctx context.Context, to copier) error {
 	return copyRows(ctx, to, "deliveries", []string{"id", "app_id", "event_id", "webhook_id", "url", "status", "next_attempt_at", "test", "created_at", "updated_at", "lease_owner", "lease_until"},
-		len(c.id), func(i int, v []any) {
-			v[0], v[1], v[2], v[3], v[4], v[5] = c.id[i], c.appID[i], c.eventID[i], c.webhookID[i], c.url[i], c.status[i]
-			v[6], v[7], v[8], v[9], v[10], v[11] = c.at[i], c.test[i], c.at[i], c.at[i], c.leaseOwner[i], c.leaseUntil[i]
+		len(c.id), 300*len(c.id), func(i int, w *binaryCopy) {
+			w.text(c.id[i])
+			w.text(c.appID[i])
+			w.text(c.eventID[i])
+			w.nullText(c.webhookID[i])
+			w.nullText(c.url[i])
+			w.text(c.status[i])
+			w.int8(c.at[i])
+			w.bool(c.test[i])
+			w.int8(c.at[i])
+			w.int8(c.at[i])
+			w.nullText(c.leaseOwner[i])
+			w.nullInt8(c.leaseUntil[i])
 		})
 }
 

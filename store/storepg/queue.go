@@ -587,10 +587,22 @@ func (c *attemptColumns) add(a *hookd.Attempt) error {
 }
 
 func (c *attemptColumns) copy(ctx context.Context, to copier) error {
+	size := 0
+	for i := range c.id {
+		size += 200 + len(c.headers[i]) + len(c.body[i]) + len(c.err[i])
+	}
 	return copyRows(ctx, to, "attempts", []string{"id", "delivery_id", "webhook_id", "attempt", "at", "duration_ms", "status_code", "request_headers", "response_body", "error"},
-		len(c.id), func(i int, v []any) {
-			v[0], v[1], v[2], v[3], v[4] = c.id[i], c.deliveryID[i], c.webhookID[i], c.attempt[i], c.at[i]
-			v[5], v[6], v[7], v[8], v[9] = c.duration[i], c.code[i], c.headers[i], c.body[i], c.err[i]
+		len(c.id), size, func(i int, w *binaryCopy) {
+			w.text(c.id[i])
+			w.text(c.deliveryID[i])
+			w.nullText(c.webhookID[i])
+			w.int8(c.attempt[i])
+			w.int8(c.at[i])
+			w.int8(c.duration[i])
+			w.nullInt8(c.code[i])
+			w.text(c.headers[i])
+			w.text(c.body[i])
+			w.text(c.err[i])
 		})
 }
 

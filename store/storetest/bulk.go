@@ -20,6 +20,10 @@ func testBulk(t *testing.T, open opener) {
 		run(t, open, fmt.Sprintf("PublishAndRecord/keys=%v", keys), func(f *fixture) {
 			app := f.newApp()
 			hooks := []*hookd.Webhook{f.newWebhook(app), f.newWebhook(app)}
+			// Some deliveries are written leased, to a taker.
+			tk := &taker{owner: "publisher", room: 60, refuse: map[string]bool{hooks[1].ID: true}}
+			f.handTo(tk)
+			oneOffURL := "https://elsewhere.example.com/hook"
 			var pes []*store.PublishEvent
 			for i := range bulkRows {
 				pe := f.newEvent(app, "user.created")
@@ -35,15 +39,28 @@ func testBulk(t *testing.T, open opener) {
 					pe.Event.IdempotencyKey = fmt.Sprintf("key-%d", i)
 				}
 				pe.Event.Test = i%5 == 0
+				if i%4 == 0 {
+					pe.OneOffURL = oneOffURL
+				}
 				pe.Event.CreatedAt = at(time.Duration(i) * time.Millisecond)
 				pes = append(pes, pe)
 			}
 			res := f.publish(app, t0, pes...)
+			total, handedCount := 0, 0
 			for i, r := range res {
-				if r.Duplicate || r.Deliveries != len(hooks) {
-					f.Fatalf("event %d: duplicate %v, %d deliveries, want a new event with %d", i, r.Duplicate, r.Deliveries, len(hooks))
+				want := len(hooks)
+				if pes[i].OneOffURL != "" {
+					want++
 				}
+				if r.Duplicate || r.Deliveries != want {
+					f.Fatalf("event %d: duplicate %v, %d deliveries, want a new event with %d", i, r.Duplicate, r.Deliveries, want)
+				}
+				total += want
+				handedCount += r.Handed
 			}
+			handed := tk.jobs(f)
+			equal(f, "handed", len(handed), handedCount)
+			equal(f, "handed all the taker had room for", len(handed), 60)
 			for _, pe := range pes {
 				got, err := f.st.GetEvent(f.ctx, app.ID, pe.Event.ID)
 				f.must(err, "get event %s", pe.Event.ID)
@@ -61,15 +78,36 @@ func testBulk(t *testing.T, open opener) {
 				}
 			}
 
-			// One batch records every delivery: successes, failures to
-			// retry, and network errors without a status code.
-			jobs := f.claim("worker", t0, 2*bulkRows)
-			equal(f, "claimed", len(jobs), 2*bulkRows)
+			oneOffs := 0
+			for _, d := range f.deliveries(store.DeliveryFilter{AppID: app.ID}) {
+				if d.WebhookID == "" {
+					oneOffs++
+					equal(f, "one-off delivery url", d.URL, oneOffURL)
+				}
+			}
+			equal(f, "one-off deliveries", oneOffs, total-len(hooks)*bulkRows)
+
+			// Claims take what was not handed (those are leased), and one
+			// batch records every delivery: successes, failures to retry,
+			// and network errors without a status code.
+			jobs := f.claim("worker", t0, 2*total)
+			equal(f, "claimed", len(jobs), total-len(handed))
+			owners := map[*store.Job]string{}
+			for _, j := range jobs {
+				if handed[j.Delivery.ID] != nil {
+					f.Errorf("delivery %s was handed over, and claimed", j.Delivery.ID)
+				}
+				owners[j] = "worker"
+			}
+			for _, j := range handed {
+				jobs = append(jobs, j)
+				owners[j] = tk.owner
+			}
 			results := make([]*store.AttemptResult, len(jobs))
 			want := map[string]*hookd.Attempt{}
 			for i, j := range jobs {
 				code := []int{200, 503, 0}[i%3]
-				r := result(j, "worker", at(time.Second), code)
+				r := result(j, owners[j], at(time.Second), code)
 				if code != 200 {
 					retryAt(r, at(time.Hour))
 				}
