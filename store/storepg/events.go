@@ -374,7 +374,7 @@ type publishRows struct {
 
 type newEvents struct {
 	id, appID, typ  []string
-	data, payload   byteas
+	data, payload   [][]byte
 	dataAt, dataLen []*int64
 	idempotencyKey  []*string
 	test            []bool
@@ -435,11 +435,8 @@ func nullInt(v any) *int64 {
 
 // insert writes the rows in the transaction c is in: a table of copyMin
 // rows or more by COPY, at once; the others by statements queued on the
-// batch it returns, which the caller sends. The events' bytea columns come
-// last, in the last statement: pgx writes a statement's parameters onto
-// one buffer, and a batch's statements onto another, and whatever follows
-// a megabyte of payloads on either grows it by copying them again. (Neither
-// table refers to the other, so the order of the two is free.)
+// batch it returns, which the caller sends. (Neither table refers to the
+// other, so the order of the two is free.)
 func (pr *publishRows) insert(ctx context.Context, c copier) (*pgx.Batch, error) {
 	b := &pgx.Batch{}
 	if d := &pr.deliveries; len(d.id) >= copyMin {

@@ -102,17 +102,10 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	if cfg.Warm {
 		pc.MinConns = pc.MaxConns
-	}
-	pc.AfterConnect = func(ctx context.Context, conn *pgx.Conn) error {
-		if err := registerByteas(conn.TypeMap()); err != nil {
+		pc.AfterConnect = func(ctx context.Context, conn *pgx.Conn) error {
+			_, err := conn.Exec(ctx, warmQuery)
 			return err
 		}
-		if cfg.Warm {
-			if _, err := conn.Exec(ctx, warmQuery); err != nil {
-				return fmt.Errorf("warm the connection: %w", err)
-			}
-		}
-		return nil
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, pc)
 	if err != nil {

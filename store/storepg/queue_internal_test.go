@@ -5,10 +5,6 @@ import (
 	"testing"
 
 	"github.com/jackc/pgx/v5"
-
-	"github.com/hookd/hookd/ident"
-	"github.com/hookd/hookd/internal/pgtest"
-	"github.com/hookd/hookd/seal"
 )
 
 // TestDueQueryReadsUnusualTargetsOnce checks the plan of the claims' due
@@ -18,15 +14,7 @@ import (
 // (Which rows it takes is the conformance suite's to check.)
 func TestDueQueryReadsUnusualTargetsOnce(t *testing.T) {
 	t.Parallel()
-	sealer, err := seal.New(make([]byte, seal.KeySize))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := Open(t.Context(), Config{URL: pgtest.URL(t), Sealer: sealer, NewID: ident.New(nil).New, MaxConns: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s, _ := openInternal(t)
 	ctx := t.Context()
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {

@@ -5,9 +5,6 @@ import (
 	"time"
 
 	"github.com/hookd/hookd"
-	"github.com/hookd/hookd/ident"
-	"github.com/hookd/hookd/internal/pgtest"
-	"github.com/hookd/hookd/seal"
 	"github.com/hookd/hookd/store"
 )
 
@@ -17,16 +14,7 @@ import (
 // webhook is gone instead of failing the others.
 func TestResolveReadsWhatTheCachesLackAndDropsTheGone(t *testing.T) {
 	t.Parallel()
-	sealer, err := seal.New(make([]byte, seal.KeySize))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ids := ident.New(nil)
-	s, err := Open(t.Context(), Config{URL: pgtest.URL(t), Sealer: sealer, NewID: ids.New, MaxConns: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s, ids := openInternal(t)
 	ctx, now := t.Context(), time.Now()
 	app := &hookd.App{ID: ids.New("app"), Name: "a", Profile: hookd.DefaultProfile(), DefaultSecret: "whsec_app", CreatedAt: now, UpdatedAt: now}
 	if err := s.CreateApp(ctx, app); err != nil {
