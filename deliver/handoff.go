@@ -29,6 +29,9 @@ type offer struct {
 	e     *Engine
 	until time.Time
 	taken map[string]int // room kept, counted in e.held, by webhook
+	// declined are the webhooks ("" for one-off URLs) of the deliveries
+	// Take turned down, which Hand sees claimed; guarded by e.mu.
+	declined map[string]bool
 }
 
 func (o *offer) Lease() (string, time.Time) { return o.e.cfg.Owner, o.until }
@@ -40,10 +43,12 @@ func (o *offer) Take(webhookID string) bool {
 	e := o.e
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if !e.running || e.held >= capacity(e.cfg.Workers) {
-		return false
-	}
-	if webhookID != "" && e.perHook[webhookID]+len(e.waiting[webhookID])+o.taken[webhookID] >= e.cfg.PerWebhook {
+	if !e.running || e.held >= capacity(e.cfg.Workers) ||
+		(webhookID != "" && e.perHook[webhookID]+len(e.waiting[webhookID])+o.taken[webhookID] >= e.cfg.PerWebhook) {
+		if o.declined == nil {
+			o.declined = map[string]bool{}
+		}
+		o.declined[webhookID] = true
 		return false
 	}
 	o.taken[webhookID]++
@@ -63,6 +68,15 @@ func (o *offer) Hand(ctx context.Context, jobs []*store.Job) {
 	}
 	e.mu.Lock()
 	e.held -= kept // start and admit count what they hold
+	// What Take turned down is the engine's to claim (see store.Offer). A
+	// webhook that holds all it may is claimed for once it has shed half
+	// of that (see admission), and that claim comes after this commit;
+	// for any other, the engine is woken, since a claim that ran while the
+	// commit was on its way could not see its deliveries.
+	wake := false
+	for id := range o.declined {
+		wake = wake || !e.full[id]
+	}
 	for _, j := range jobs {
 		if !e.running {
 			deferrals = append(deferrals, store.Deferral{DeliveryID: j.Delivery.ID, At: now})
@@ -75,6 +89,9 @@ func (o *offer) Hand(ctx context.Context, jobs []*store.Job) {
 	e.mu.Unlock()
 	if len(jobs) < kept || len(deferrals) > 0 {
 		e.signalFreed() // room kept and not used is room for claims
+	}
+	if wake {
+		e.Wake()
 	}
 	e.handBack(ctx, deferrals)
 }

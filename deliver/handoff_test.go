@@ -236,3 +236,53 @@ func TestClaimOnItsWayKeepsItsRoom(t *testing.T) {
 		}
 	}
 }
+
+// TestOfferWakesForWhatItTurnedDown checks that handing a commit over
+// wakes the engine for the deliveries its offer turned down, unless their
+// webhook holds all it may: that one is claimed for once it has room
+// again.
+func TestOfferWakesForWhatItTurnedDown(t *testing.T) {
+	t.Parallel()
+	e, err := New(&fakeStore{}, http.DefaultClient, nil, nil, Config{Owner: "engine", Workers: 4, PerWebhook: 1, PollInterval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.mu.Lock()
+	e.running = true // takes offers; the dispatcher does not run, so wake-ups stay
+	e.mu.Unlock()
+	woken := func() bool {
+		select {
+		case <-e.wake:
+			return true
+		default:
+			return false
+		}
+	}
+	commit := func() {
+		t.Helper()
+		o := e.Offer(time.Now())
+		if o == nil {
+			t.Fatal("no offer")
+		}
+		if o.Take("wh_a") {
+			t.Fatal("took a delivery to wh_a, whose one slot is taken")
+		}
+		o.Hand(context.Background(), nil)
+	}
+	e.mu.Lock()
+	e.perHook["wh_a"] = 1
+	e.mu.Unlock()
+
+	commit()
+	if !woken() {
+		t.Error("handing a commit did not wake the engine for the delivery its offer turned down")
+	}
+
+	e.mu.Lock()
+	e.full["wh_a"] = true
+	e.mu.Unlock()
+	commit()
+	if woken() {
+		t.Error("handing a commit woke the engine for a delivery to a webhook that holds all it may")
+	}
+}

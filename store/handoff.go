@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/hookd/hookd"
@@ -27,7 +28,9 @@ type Offer interface {
 	// Lease returns who the deliveries taken are leased to, and until when.
 	Lease() (owner string, until time.Time)
 	// Take reports whether the taker takes a delivery to webhookID ("" for
-	// a one-off URL), and keeps room for it if so.
+	// a one-off URL), and keeps room for it if so. What it turns down is
+	// its own to claim: Hand sees that a claim comes for it once the
+	// commit is known, so nothing else need wake the taker.
 	Take(webhookID string) bool
 	// Hand gives the taker the jobs of the deliveries it took whose
 	// commit succeeded; the room kept for the others is freed. It is
@@ -72,16 +75,51 @@ func NewHanding(t Taker, now time.Time, resolve Resolver) *Handing {
 	return &Handing{offer: o, resolve: resolve}
 }
 
-// TakeRoute reports whether the delivery id of ev along r, written by a
-// publish of appID at now, is taken; if so it is to be written leased
-// (see Lease). Only pending deliveries are taken, and never an ordered
-// webhook's (ordered holds their ids): they go one at a time, by claims.
-func (h *Handing) TakeRoute(id, appID string, ev *hookd.Event, r hookd.Route, now time.Time, ordered map[string]bool) bool {
-	if h == nil || r.Status != hookd.DeliveryPending || (ordered[r.WebhookID] && !ev.Test) {
-		return false
+// Taking is what TakeRoute made of a route.
+type Taking int
+
+const (
+	// RouteClaim is written pending, for a claim to find now: nothing was
+	// offered, or it is an ordered webhook's.
+	RouteClaim Taking = iota
+	// RouteTaken is written leased to the taker, and handed over after
+	// the commit (see Lease).
+	RouteTaken
+	// RouteTurnedDown is written pending, and the taker, which turned it
+	// down, claims it when it has room (see Offer.Take); another process
+	// may claim it first.
+	RouteTurnedDown
+	// RouteHeld is written held (its webhook is paused): no claim takes it
+	// until the webhook resumes.
+	RouteHeld
+)
+
+func (t Taking) String() string {
+	switch t {
+	case RouteClaim:
+		return "RouteClaim"
+	case RouteTaken:
+		return "RouteTaken"
+	case RouteTurnedDown:
+		return "RouteTurnedDown"
+	case RouteHeld:
+		return "RouteHeld"
 	}
-	if !h.offer.Take(r.WebhookID) {
-		return false
+	return fmt.Sprintf("Taking(%d)", int(t))
+}
+
+// TakeRoute offers the delivery id of ev along r, written by a publish
+// of appID at now, to the taker. Only pending deliveries are taken, and
+// never an ordered webhook's (ordered holds their ids): they go one at a
+// time, by claims.
+func (h *Handing) TakeRoute(id, appID string, ev *hookd.Event, r hookd.Route, now time.Time, ordered map[string]bool) Taking {
+	switch {
+	case r.Status != hookd.DeliveryPending:
+		return RouteHeld
+	case h == nil || (ordered[r.WebhookID] && !ev.Test):
+		return RouteClaim
+	case !h.offer.Take(r.WebhookID):
+		return RouteTurnedDown
 	}
 	if h.from != ev {
 		h.from = ev
@@ -94,7 +132,7 @@ func (h *Handing) TakeRoute(id, appID string, ev *hookd.Event, r hookd.Route, no
 	}
 	_, until := h.offer.Lease()
 	h.jobs = append(h.jobs, &Job{Delivery: d, Event: h.event, LeaseUntil: until})
-	return true
+	return RouteTaken
 }
 
 // Lease returns who taken deliveries are leased to, and until when.

@@ -12,8 +12,10 @@ import (
 )
 
 // takerRecord is a Taker that takes every pending delivery it is offered
-// and records what it is handed.
+// but those of the webhooks in full, and records what it is handed and
+// what it was asked to take.
 type takerRecord struct {
+	full   map[string]bool
 	taken  []string   // webhook ids Take kept room for
 	handed [][]string // the delivery ids of each Hand
 }
@@ -23,6 +25,9 @@ func (t *takerRecord) Lease() (string, time.Time) {
 	return "engine", time.Unix(100, 0)
 }
 func (t *takerRecord) Take(webhookID string) bool {
+	if t.full[webhookID] {
+		return false
+	}
 	t.taken = append(t.taken, webhookID)
 	return true
 }
@@ -47,8 +52,8 @@ func TestHandingHandsWhatCommitted(t *testing.T) {
 	resolveAll := func(_ context.Context, jobs []*store.Job) ([]*store.Job, error) { return jobs, nil }
 	take := func(h *store.Handing, id string) {
 		t.Helper()
-		if !h.TakeRoute(id, "app_1", ev, route, now, nil) {
-			t.Fatalf("delivery %s not taken", id)
+		if got := h.TakeRoute(id, "app_1", ev, route, now, nil); got != store.RouteTaken {
+			t.Fatalf("delivery %s not taken: %v", id, got)
 		}
 	}
 
@@ -147,8 +152,11 @@ func TestNilHandingTakesNothing(t *testing.T) {
 		t.Fatal("NewHanding without a taker made a Handing")
 	}
 	ev := &hookd.Event{ID: "evt_1"}
-	if h.TakeRoute("dlv_1", "app_1", ev, hookd.Route{WebhookID: "wh_1", Status: hookd.DeliveryPending}, time.Now(), nil) {
-		t.Error("a nil Handing took a delivery")
+	if got := h.TakeRoute("dlv_1", "app_1", ev, hookd.Route{WebhookID: "wh_1", Status: hookd.DeliveryPending}, time.Now(), nil); got != store.RouteClaim {
+		t.Errorf("a nil Handing made %v of a pending delivery, want RouteClaim", got)
+	}
+	if got := h.TakeRoute("dlv_2", "app_1", ev, hookd.Route{WebhookID: "wh_1", Status: hookd.DeliveryHeld}, time.Now(), nil); got != store.RouteHeld {
+		t.Errorf("a nil Handing made %v of a held delivery, want RouteHeld", got)
 	}
 	h.Mark()
 	h.Reset()
@@ -160,12 +168,13 @@ func TestNilHandingTakesNothing(t *testing.T) {
 	}
 }
 
-// Held deliveries (a paused webhook's) and an ordered webhook's stay for
-// claims: an ordered webhook's go one at a time, oldest first. Test
-// events go to an ordered webhook regardless, as claims send them.
+// Held deliveries (a paused webhook's) are not offered, and an ordered
+// webhook's stay for claims: they go one at a time, oldest first. Test
+// events go to an ordered webhook regardless, as claims send them. What
+// the taker turns down is its to claim.
 func TestHandingLeavesHeldAndOrderedToClaims(t *testing.T) {
 	t.Parallel()
-	taker := &takerRecord{}
+	taker := &takerRecord{full: map[string]bool{"wh_full": true}}
 	now := time.Unix(50, 0)
 	h := store.NewHanding(taker, now, func(_ context.Context, jobs []*store.Job) ([]*store.Job, error) { return jobs, nil })
 	ev := &hookd.Event{ID: "evt_1"}
@@ -175,15 +184,16 @@ func TestHandingLeavesHeldAndOrderedToClaims(t *testing.T) {
 		id   string
 		ev   *hookd.Event
 		r    hookd.Route
-		want bool
+		want store.Taking
 	}{
-		{"dlv_held", ev, hookd.Route{WebhookID: "wh_1", Status: hookd.DeliveryHeld}, false},
-		{"dlv_ordered", ev, hookd.Route{WebhookID: "wh_ordered", Status: hookd.DeliveryPending}, false},
-		{"dlv_ordered_test", test, hookd.Route{WebhookID: "wh_ordered", Status: hookd.DeliveryPending}, true},
-		{"dlv_one_off", ev, hookd.Route{URL: "https://example.com/", Status: hookd.DeliveryPending}, true},
+		{"dlv_held", ev, hookd.Route{WebhookID: "wh_1", Status: hookd.DeliveryHeld}, store.RouteHeld},
+		{"dlv_ordered", ev, hookd.Route{WebhookID: "wh_ordered", Status: hookd.DeliveryPending}, store.RouteClaim},
+		{"dlv_ordered_test", test, hookd.Route{WebhookID: "wh_ordered", Status: hookd.DeliveryPending}, store.RouteTaken},
+		{"dlv_one_off", ev, hookd.Route{URL: "https://example.com/", Status: hookd.DeliveryPending}, store.RouteTaken},
+		{"dlv_turned_down", ev, hookd.Route{WebhookID: "wh_full", Status: hookd.DeliveryPending}, store.RouteTurnedDown},
 	} {
 		if got := h.TakeRoute(c.id, "app_1", c.ev, c.r, now, ordered); got != c.want {
-			t.Errorf("%s taken: %t, want %t", c.id, got, c.want)
+			t.Errorf("%s: %v, want %v", c.id, got, c.want)
 		}
 	}
 	if err := h.Done(t.Context(), true); err != nil {

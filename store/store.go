@@ -157,14 +157,27 @@ type PublishResult struct {
 	// Handed is how many of the deliveries went straight to the store's
 	// Taker (see Handover): no claim need look for them.
 	Handed int
+	// TurnedDown is how many pending deliveries the Taker turned down:
+	// it claims them when it has room (see Offer.Take), unless another
+	// process does first.
+	TurnedDown int
+	// Held is how many were written held (their webhook is paused).
+	Held int
 	// Duplicate is set when the idempotency key was seen within 24 hours:
 	// Event is then the first event and nothing was created.
 	Duplicate bool
 }
 
-// Due reports whether r made deliveries that a claim must find.
+// Due reports whether r made deliveries that this process must claim
+// now: pending ones that the Taker neither took nor turned down.
 func (r *PublishResult) Due() bool {
-	return !r.Duplicate && r.Deliveries > r.Handed
+	return !r.Duplicate && r.Deliveries > r.Handed+r.TurnedDown+r.Held
+}
+
+// Claimable reports whether r made pending deliveries that were not
+// handed over: claims of any process may take them now.
+func (r *PublishResult) Claimable() bool {
+	return !r.Duplicate && r.Deliveries > r.Handed+r.Held
 }
 
 // EventFilter narrows ListEvents. With neither WebhookID, SourceID nor

@@ -68,3 +68,52 @@ func TestPublishWakesOtherProcesses(t *testing.T) {
 	case <-time.After(300 * time.Millisecond):
 	}
 }
+
+// refuser is a Taker that turns every delivery down, as a delivery
+// engine with no room does.
+type refuser struct{}
+
+func (refuser) Offer(time.Time) store.Offer        { return refuser{} }
+func (refuser) Lease() (string, time.Time)         { return "busy", time.Time{} }
+func (refuser) Take(string) bool                   { return false }
+func (refuser) Hand(context.Context, []*store.Job) {}
+
+// TestTurnedDownDeliveriesWakeOtherProcesses checks that deliveries the
+// publishing process's own engine turned down are announced: another
+// process may have room for them.
+func TestTurnedDownDeliveriesWakeOtherProcesses(t *testing.T) {
+	t.Parallel()
+	url := pgtest.URL(t)
+	publisher, listener := openOn(t, url), openOn(t, url)
+	publisher.HandTo(refuser{})
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	woken := make(chan struct{}, 100)
+	go listener.Listen(ctx, func() { woken <- struct{}{} })
+
+	ids := ident.New(nil)
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	app := newApp(t, publisher, ids, now)
+	newWebhook(t, publisher, ids, app, hookd.WebhookActive, now)
+	// The listener is woken when it starts listening; wait for quiet.
+	for quiet := false; !quiet; {
+		select {
+		case <-woken:
+		case <-time.After(300 * time.Millisecond):
+			quiet = true
+		}
+	}
+	ev := &hookd.Event{ID: ids.New("evt"), AppID: app.ID, Type: "a", Data: []byte(`{}`), Payload: []byte(`{}`), CreatedAt: now}
+	res, err := publisher.Publish(ctx, &store.PublishParams{AppID: app.ID, Now: now, Events: []*store.PublishEvent{{Event: ev}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res[0].TurnedDown != 1 || res[0].Due() {
+		t.Fatalf("the publish's result: %+v, want its one delivery turned down and not due here", res[0])
+	}
+	select {
+	case <-woken:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the other store's listener was not woken for a delivery the publisher's engine turned down")
+	}
+}

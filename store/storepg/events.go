@@ -287,11 +287,13 @@ func (s *Store) stageAll(ctx context.Context, tx pgx.Tx, ps []*store.PublishPara
 }
 
 // announceDue announces, once their transaction has committed, the
-// deliveries that publishes made and did not hand over (see announcer).
+// pending deliveries that publishes made and did not hand over (see
+// announcer), those this process's taker turned down included: another
+// process may have room for them.
 func (s *Store) announceDue(results ...[]store.PublishResult) {
 	for _, rs := range results {
 		for _, r := range rs {
-			if r.Due() {
+			if r.Claimable() {
 				s.announce.committed()
 				return
 			}
@@ -557,16 +559,21 @@ func (s *Store) stagePublish(ctx context.Context, tx pgx.Tx, p *store.PublishPar
 		routes := hookd.RouteEvent(hooks, hookd.RouteParams{
 			Type: ev.Type, OnlyWebhookID: pe.OnlyWebhookID, OneOffURL: pe.OneOffURL, OneOffEvents: pe.OneOffEvents,
 		})
-		taken := 0
+		var taken, turnedDown, held int
 		for _, r := range routes {
 			id, owner, until := s.newID("dlv"), "", time.Time{}
-			if h.TakeRoute(id, p.AppID, ev, r, p.Now, ordered) {
+			switch h.TakeRoute(id, p.AppID, ev, r, p.Now, ordered) {
+			case store.RouteTaken:
 				owner, until = h.Lease()
 				taken++
+			case store.RouteTurnedDown:
+				turnedDown++
+			case store.RouteHeld:
+				held++
 			}
 			rows.deliveries.add(id, p.AppID, ev.ID, r, ev.Test, now, owner, until)
 		}
-		results[i] = store.PublishResult{Event: ev, Deliveries: len(routes), Handed: taken}
+		results[i] = store.PublishResult{Event: ev, Deliveries: len(routes), Handed: taken, TurnedDown: turnedDown, Held: held}
 	}
 	return results, nil
 }

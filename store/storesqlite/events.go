@@ -143,14 +143,21 @@ func (s *Store) publishTx(ctx context.Context, tx *sql.Tx, p *store.PublishParam
 		routes := hookd.RouteEvent(hooks, hookd.RouteParams{
 			Type: ev.Type, OnlyWebhookID: pe.OnlyWebhookID, OneOffURL: pe.OneOffURL, OneOffEvents: pe.OneOffEvents,
 		})
-		taken := 0
+		var taken, turnedDown, held int
 		for _, r := range routes {
 			id := s.newID("dlv")
 			res, err := insDelivery.ExecContext(ctx, id, p.AppID, ev.ID, nullString(r.WebhookID), nullString(r.URL), r.Status, now, ev.Test, now, now)
 			if err != nil {
 				return nil, fmt.Errorf("insert delivery: %w", err)
 			}
-			if !h.TakeRoute(id, p.AppID, ev, r, p.Now, ordered) {
+			switch h.TakeRoute(id, p.AppID, ev, r, p.Now, ordered) {
+			case store.RouteClaim:
+				continue
+			case store.RouteTurnedDown:
+				turnedDown++
+				continue
+			case store.RouteHeld:
+				held++
 				continue
 			}
 			rowid, err := res.LastInsertId()
@@ -161,7 +168,7 @@ func (s *Store) publishTx(ctx context.Context, tx *sql.Tx, p *store.PublishParam
 			s.leases.take(id, lease{owner: owner, until: until, rowid: rowid, due: now})
 			taken++
 		}
-		results[i] = store.PublishResult{Event: ev, Deliveries: len(routes), Handed: taken}
+		results[i] = store.PublishResult{Event: ev, Deliveries: len(routes), Handed: taken, TurnedDown: turnedDown, Held: held}
 	}
 	return results, nil
 }

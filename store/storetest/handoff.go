@@ -219,6 +219,43 @@ func testHandoff(t *testing.T, open opener) {
 		}
 	})
 
+	run(t, open, "TurnedDownAndHeld", func(f *fixture) {
+		// Deliveries the taker turns down are its to claim: this process
+		// need not claim them now (Due), though any may (Claimable). Held
+		// ones wait for their webhook to resume. An ordered webhook's are
+		// due. Claims, when they come, find the pending ones.
+		app := f.newApp()
+		refused := f.newWebhook(app, func(w *hookd.Webhook) { w.Events = []string{"to.refused"} })
+		f.newWebhook(app, func(w *hookd.Webhook) { w.Status = hookd.WebhookPaused; w.Events = []string{"to.refused", "to.paused"} })
+		ordered := f.newWebhook(app, func(w *hookd.Webhook) { w.Ordered = true; w.Events = []string{"to.ordered"} })
+		tk := &taker{owner: "publisher", room: 10, refuse: map[string]bool{refused.ID: true}}
+		f.handTo(tk)
+		toRefused, toPaused, toOrdered := f.newEvent(app, "to.refused"), f.newEvent(app, "to.paused"), f.newEvent(app, "to.ordered")
+		res := f.publish(app, t0, toRefused, toPaused, toOrdered)
+		for i, want := range []struct {
+			deliveries, turnedDown, held int
+			due, claimable               bool
+		}{
+			{2, 1, 1, false, true},
+			{1, 0, 1, false, false},
+			{1, 0, 0, true, true},
+		} {
+			r := res[i]
+			equal(f, fmt.Sprintf("event %d's deliveries", i), r.Deliveries, want.deliveries)
+			equal(f, fmt.Sprintf("event %d's turned down", i), r.TurnedDown, want.turnedDown)
+			equal(f, fmt.Sprintf("event %d's held", i), r.Held, want.held)
+			equal(f, fmt.Sprintf("event %d due", i), r.Due(), want.due)
+			equal(f, fmt.Sprintf("event %d claimable", i), r.Claimable(), want.claimable)
+		}
+		if len(tk.jobs(f)) != 0 {
+			f.Errorf("handed %d deliveries, want none", len(tk.jobs(f)))
+		}
+		sameIDSet(f, "claimed", f.claimIDs("other", t0, 10), []string{
+			f.deliveryTo(app.ID, toRefused.Event.ID, refused.ID).ID,
+			f.deliveryTo(app.ID, toOrdered.Event.ID, ordered.ID).ID,
+		})
+	})
+
 	run(t, open, "NoRoomNoHand", func(f *fixture) {
 		app := f.newApp()
 		w := f.newWebhook(app)
@@ -229,7 +266,7 @@ func testHandoff(t *testing.T, open opener) {
 		equal(f, "first event's handed deliveries", res[0].Handed, 1)
 		equal(f, "first event leaves some to claims", res[0].Due(), false)
 		equal(f, "second event's handed deliveries", res[1].Handed, 0)
-		equal(f, "second event leaves some to claims", res[1].Due(), true)
+		equal(f, "second event's delivery, turned down, waits for the taker", res[1].Due(), false)
 		handed := tk.jobs(f)
 		sameIDSet(f, "handed with room for one", slices.Collect(maps.Keys(handed)), []string{f.deliveryTo(app.ID, first.Event.ID, w.ID).ID})
 		// With no room left, the taker makes no offer.
