@@ -26,7 +26,7 @@ import (
 // looking their webhook up. Joining each row to its webhook and source
 // made the query twice as long (9.4 against 5.0 µs per delivered event in
 // the sustained scenario).
-const dueQuery = `SELECT d.id, coalesce(d.webhook_id, '') FROM deliveries d
+const dueQuery = `SELECT d.id, d.app_id, coalesce(d.webhook_id, '') FROM deliveries d
 	WHERE d.status = 'pending' AND d.next_attempt_at <= $1
 	  AND (d.lease_until IS NULL OR d.lease_until < $1)
 	  AND coalesce(d.webhook_id, '') <> ALL($3)
@@ -75,7 +75,7 @@ func (s *Store) ClaimDue(ctx context.Context, p *store.ClaimParams) ([]*store.Jo
 	if err != nil {
 		return nil, fmt.Errorf("claim: %w", err)
 	}
-	if len(take) == 0 {
+	if len(take.ids) == 0 {
 		// Commit the pushes, and release the candidates' locks.
 		if err := tx.send(ctx, &pgx.Batch{}, true).Close(); err != nil {
 			return nil, fmt.Errorf("claim: %w", err)
@@ -84,18 +84,20 @@ func (s *Store) ClaimDue(ctx context.Context, p *store.ClaimParams) ([]*store.Jo
 	}
 
 	b = &pgx.Batch{}
-	b.Queue(leaseJobsQuery, p.Owner, ms(p.Now.Add(p.LeaseFor)), take)
+	b.Queue(leaseJobsQuery, p.Owner, ms(p.Now.Add(p.LeaseFor)), take.ids)
+	b.Queue(`SELECT id, version FROM apps WHERE id = ANY($1)`, take.apps)
+	b.Queue(`SELECT id, version FROM webhooks WHERE id = ANY($1)`, take.hooks)
 	br = tx.send(ctx, b, true)
-	claimed, err := readClaimed(br)
+	jobs, v, err := readClaimed(br)
 	if closeErr := br.Close(); err == nil {
 		err = closeErr
 	}
 	if err != nil {
 		return nil, fmt.Errorf("claim: %w", err)
 	}
-	jobs, err := s.resolveJobs(ctx, tx.conn, claimed)
+	jobs, err = s.resolve(ctx, tx.conn, jobs, v)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("claim: %w", err)
 	}
 	for _, j := range jobs {
 		j.LeaseUntil = p.Now.Add(p.LeaseFor)
@@ -138,74 +140,81 @@ func queuePushes(b *pgx.Batch, p *store.ClaimParams) {
 	}
 }
 
+// taking is what a claim takes: the deliveries' ids, and their apps' and
+// webhooks' (each once), whose versions the caches want.
+type taking struct {
+	ids, apps, hooks []string
+}
+
 // readCandidates reads the first batch of a claim: the settings and the
 // pushes (the first `before` statements), the due query and endDueWalk;
-// it returns the ids p.Admit takes.
-func readCandidates(br pgx.BatchResults, before int, p *store.ClaimParams) ([]string, error) {
+// it returns what p.Admit takes.
+func readCandidates(br pgx.BatchResults, before int, p *store.ClaimParams) (taking, error) {
+	var take taking
 	for range before {
 		if _, err := br.Exec(); err != nil {
-			return nil, err
+			return take, err
 		}
 	}
 	rows, err := br.Query()
 	if err != nil {
-		return nil, err
+		return take, err
 	}
-	type candidate struct{ id, webhookID string }
+	type candidate struct{ id, appID, webhookID string }
 	var candidates []candidate
 	var c candidate
-	if _, err := pgx.ForEachRow(rows, []any{&c.id, &c.webhookID}, func() error {
+	if _, err := pgx.ForEachRow(rows, []any{&c.id, &c.appID, &c.webhookID}, func() error {
 		candidates = append(candidates, c)
 		return nil
 	}); err != nil {
-		return nil, err
+		return take, err
 	}
 	for range endDueWalk {
 		if _, err := br.Exec(); err != nil {
-			return nil, err
+			return take, err
 		}
 	}
-	var take []string
 	for _, c := range candidates {
-		if len(take) < p.Limit && p.Admits(c.webhookID) {
-			take = append(take, c.id)
+		if len(take.ids) < p.Limit && p.Admits(c.webhookID) {
+			take.ids = append(take.ids, c.id)
+			if !slices.Contains(take.apps, c.appID) {
+				take.apps = append(take.apps, c.appID)
+			}
+			if c.webhookID != "" && !slices.Contains(take.hooks, c.webhookID) {
+				take.hooks = append(take.hooks, c.webhookID)
+			}
 		}
 	}
 	return take, nil
 }
 
 // leaseJobsQuery leases the deliveries in $3 to $1 until $2 and returns
-// them with their events, and the versions of their apps and webhooks for
-// the caches, in one statement.
+// them with their events. The versions of their apps and webhooks, for
+// the caches, are read by two queries of their own in the same batch:
+// joined here, they were looked up once for every delivery.
 const leaseJobsQuery = `WITH d AS (UPDATE deliveries SET lease_owner = $1, lease_until = $2 WHERE id = ANY($3) RETURNING *)
-	SELECT ` + deliveryColumns + `, e.type, e.payload, e.created_at, coalesce(e.headers, ''), coalesce(e.content_type, ''),
-		a.version, coalesce(w.version, 0)
-	FROM d JOIN events e ON e.id = d.event_id JOIN apps a ON a.id = d.app_id LEFT JOIN webhooks w ON w.id = d.webhook_id
+	SELECT ` + deliveryColumns + `, e.type, e.payload, e.created_at, coalesce(e.headers, ''), coalesce(e.content_type, '')
+	FROM d JOIN events e ON e.id = d.event_id
 	ORDER BY d.next_attempt_at, d.id`
 
-// claimedJob is a job as loaded, before its app and webhook are resolved.
-type claimedJob struct {
-	*store.Job
-	appVersion, webhookVersion int64
-}
-
-// readClaimed reads the second batch of a claim: the leased jobs.
-func readClaimed(br pgx.BatchResults) ([]claimedJob, error) {
+// readClaimed reads the second batch of a claim: the leased jobs, then
+// the versions of their apps and webhooks (see resolve).
+func readClaimed(br pgx.BatchResults) ([]*store.Job, versions, error) {
+	v := versions{apps: map[string]int64{}, hooks: map[string]int64{}}
 	rows, err := br.Query()
 	if err != nil {
-		return nil, err
+		return nil, v, err
 	}
-	return collect(rows, func(row pgx.Row) (claimedJob, error) {
+	jobs, err := collect(rows, func(row pgx.Row) (*store.Job, error) {
 		var d hookd.Delivery
 		var ev hookd.Event
 		var next *int64
 		var created, upd, evCreated int64
 		var headers, contentType string
-		var c claimedJob
 		err := row.Scan(&d.ID, &d.AppID, &d.EventID, &d.SourceID, &d.WebhookID, &d.URL, &d.Status, &d.AttemptCount, &next, &d.LastStatusCode, &d.Test,
-			&created, &upd, &ev.Type, &ev.Payload, &evCreated, &headers, &contentType, &c.appVersion, &c.webhookVersion)
+			&created, &upd, &ev.Type, &ev.Payload, &evCreated, &headers, &contentType)
 		if err != nil {
-			return c, err
+			return nil, err
 		}
 		d.NextAttemptAt = fromNullMs(next)
 		d.CreatedAt, d.UpdatedAt = fromMs(created), fromMs(upd)
@@ -214,35 +223,31 @@ func readClaimed(br pgx.BatchResults) ([]claimedJob, error) {
 			in := &hookd.Inbound{SourceID: d.SourceID, ContentType: contentType}
 			if headers != "" {
 				if err := json.Unmarshal([]byte(headers), &in.Headers); err != nil {
-					return c, fmt.Errorf("decode headers of event %s: %w", ev.ID, err)
+					return nil, fmt.Errorf("decode headers of event %s: %w", ev.ID, err)
 				}
 			}
 			ev.Inbound = in
 		}
-		c.Job = &store.Job{Delivery: &d, Event: &ev}
-		return c, nil
+		return &store.Job{Delivery: &d, Event: &ev}, nil
 	})
-}
-
-// resolveJobs gives claimed jobs their apps and webhooks at the versions
-// the claim saw (see resolve), read through q: the claim's own connection,
-// since taking another from the pool could wait for ever on claims that
-// all hold one.
-func (s *Store) resolveJobs(ctx context.Context, q querier, claimed []claimedJob) ([]*store.Job, error) {
-	jobs := make([]*store.Job, len(claimed))
-	v := versions{apps: map[string]int64{}, hooks: map[string]int64{}}
-	for i, c := range claimed {
-		jobs[i] = c.Job
-		v.apps[c.Delivery.AppID] = c.appVersion
-		if id := c.Delivery.WebhookID; id != "" {
-			v.hooks[id] = c.webhookVersion
+	if err != nil {
+		return nil, v, err
+	}
+	for _, into := range []map[string]int64{v.apps, v.hooks} {
+		rows, err := br.Query()
+		if err != nil {
+			return nil, v, err
+		}
+		var id string
+		var version int64
+		if _, err := pgx.ForEachRow(rows, []any{&id, &version}, func() error {
+			into[id] = version
+			return nil
+		}); err != nil {
+			return nil, v, err
 		}
 	}
-	jobs, err := s.resolve(ctx, q, jobs, v)
-	if err != nil {
-		return nil, fmt.Errorf("claim: %w", err)
-	}
-	return jobs, nil
+	return jobs, v, nil
 }
 
 // versions are the versions of apps and webhooks, by id, that a

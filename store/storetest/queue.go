@@ -110,6 +110,29 @@ func testClaim(t *testing.T, open opener) {
 		equal(f, "job default secret", job.DefaultSecret, app.DefaultSecret)
 	})
 
+	run(t, open, "JobSeesUpdates", func(f *fixture) {
+		// A claim gives the webhook and the app as they are now, not as
+		// an earlier claim read (and a store may have cached) them.
+		app := f.newApp()
+		w := f.newWebhook(app)
+		f.publishType(app, "user.created", t0)
+		first := f.claimOne("worker", t0)
+		equal(f, "first job's webhook url", first.Webhook.URL, w.URL)
+
+		cur := f.webhook(app.ID, w.ID)
+		cur.URL, cur.UpdatedAt = "https://moved.example.com/hook", at(time.Second)
+		f.must(f.st.UpdateWebhook(f.ctx, cur, at(time.Second)), "update webhook")
+		a, err := f.st.GetApp(f.ctx, app.ID)
+		f.must(err, "get app")
+		a.DefaultSecret, a.UpdatedAt = "whsec_rotated_default", at(time.Second)
+		f.must(f.st.UpdateApp(f.ctx, a), "update app")
+
+		f.publishType(app, "user.created", at(2*time.Second))
+		second := f.claimOne("worker", at(2*time.Second))
+		equal(f, "second job's webhook url", second.Webhook.URL, "https://moved.example.com/hook")
+		equal(f, "second job's default secret", second.DefaultSecret, "whsec_rotated_default")
+	})
+
 	run(t, open, "OneOffJob", func(f *fixture) {
 		app := f.newApp()
 		pe := f.newEvent(app, "job.progress")
