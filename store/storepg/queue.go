@@ -174,13 +174,16 @@ func readCandidates(br pgx.BatchResults, before int, p *store.ClaimParams) (taki
 			return take, err
 		}
 	}
+	apps, hooks := map[string]bool{}, map[string]bool{}
 	for _, c := range candidates {
 		if len(take.ids) < p.Limit && p.Admits(c.webhookID) {
 			take.ids = append(take.ids, c.id)
-			if !slices.Contains(take.apps, c.appID) {
+			if !apps[c.appID] {
+				apps[c.appID] = true
 				take.apps = append(take.apps, c.appID)
 			}
-			if c.webhookID != "" && !slices.Contains(take.hooks, c.webhookID) {
+			if c.webhookID != "" && !hooks[c.webhookID] {
+				hooks[c.webhookID] = true
 				take.hooks = append(take.hooks, c.webhookID)
 			}
 		}
