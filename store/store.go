@@ -168,6 +168,18 @@ type PublishResult struct {
 	Duplicate bool
 }
 
+// Count counts one of r's deliveries by what TakeRoute made of it.
+func (r *PublishResult) Count(t Taking) {
+	switch t {
+	case RouteTaken:
+		r.Handed++
+	case RouteTurnedDown:
+		r.TurnedDown++
+	case RouteHeld:
+		r.Held++
+	}
+}
+
 // Due reports whether r made deliveries that this process must claim
 // now: pending ones that the Taker neither took nor turned down.
 func (r *PublishResult) Due() bool {

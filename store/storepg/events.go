@@ -559,21 +559,17 @@ func (s *Store) stagePublish(ctx context.Context, tx pgx.Tx, p *store.PublishPar
 		routes := hookd.RouteEvent(hooks, hookd.RouteParams{
 			Type: ev.Type, OnlyWebhookID: pe.OnlyWebhookID, OneOffURL: pe.OneOffURL, OneOffEvents: pe.OneOffEvents,
 		})
-		var taken, turnedDown, held int
+		result := store.PublishResult{Event: ev, Deliveries: len(routes)}
 		for _, r := range routes {
 			id, owner, until := s.newID("dlv"), "", time.Time{}
-			switch h.TakeRoute(id, p.AppID, ev, r, p.Now, ordered) {
-			case store.RouteTaken:
+			taking := h.TakeRoute(id, p.AppID, ev, r, p.Now, ordered)
+			result.Count(taking)
+			if taking == store.RouteTaken {
 				owner, until = h.Lease()
-				taken++
-			case store.RouteTurnedDown:
-				turnedDown++
-			case store.RouteHeld:
-				held++
 			}
 			rows.deliveries.add(id, p.AppID, ev.ID, r, ev.Test, now, owner, until)
 		}
-		results[i] = store.PublishResult{Event: ev, Deliveries: len(routes), Handed: taken, TurnedDown: turnedDown, Held: held}
+		results[i] = result
 	}
 	return results, nil
 }

@@ -143,21 +143,16 @@ func (s *Store) publishTx(ctx context.Context, tx *sql.Tx, p *store.PublishParam
 		routes := hookd.RouteEvent(hooks, hookd.RouteParams{
 			Type: ev.Type, OnlyWebhookID: pe.OnlyWebhookID, OneOffURL: pe.OneOffURL, OneOffEvents: pe.OneOffEvents,
 		})
-		var taken, turnedDown, held int
+		result := store.PublishResult{Event: ev, Deliveries: len(routes)}
 		for _, r := range routes {
 			id := s.newID("dlv")
 			res, err := insDelivery.ExecContext(ctx, id, p.AppID, ev.ID, nullString(r.WebhookID), nullString(r.URL), r.Status, now, ev.Test, now, now)
 			if err != nil {
 				return nil, fmt.Errorf("insert delivery: %w", err)
 			}
-			switch h.TakeRoute(id, p.AppID, ev, r, p.Now, ordered) {
-			case store.RouteClaim:
-				continue
-			case store.RouteTurnedDown:
-				turnedDown++
-				continue
-			case store.RouteHeld:
-				held++
+			taking := h.TakeRoute(id, p.AppID, ev, r, p.Now, ordered)
+			result.Count(taking)
+			if taking != store.RouteTaken {
 				continue
 			}
 			rowid, err := res.LastInsertId()
@@ -166,9 +161,8 @@ func (s *Store) publishTx(ctx context.Context, tx *sql.Tx, p *store.PublishParam
 			}
 			owner, until := h.Lease()
 			s.leases.take(id, lease{owner: owner, until: until, rowid: rowid, due: now})
-			taken++
 		}
-		results[i] = store.PublishResult{Event: ev, Deliveries: len(routes), Handed: taken, TurnedDown: turnedDown, Held: held}
+		results[i] = result
 	}
 	return results, nil
 }
