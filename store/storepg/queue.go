@@ -402,9 +402,7 @@ func (s *Store) recordAttempts(ctx context.Context, results []*store.AttemptResu
 		if a.ID == "" {
 			a.ID = s.newID("att")
 		}
-		if err := ins.add(a); err != nil {
-			return nil, err
-		}
+		ins.add(a)
 		if info.owner != r.Owner {
 			continue // the lease ran out: logged, but the new holder decides
 		}
@@ -574,13 +572,11 @@ type attemptColumns struct {
 	attempt, at, duration []int64
 	code                  []*int64
 	headers, body, err    []string
+	scratch               []byte // the headers' encoding, reused
 }
 
-func (c *attemptColumns) add(a *hookd.Attempt) error {
-	headers, err := json.Marshal(a.RequestHeaders)
-	if err != nil {
-		return fmt.Errorf("encode request headers: %w", err)
-	}
+func (c *attemptColumns) add(a *hookd.Attempt) {
+	c.scratch = store.AppendHeaders(c.scratch[:0], a.RequestHeaders)
 	c.id = append(c.id, a.ID)
 	c.deliveryID = append(c.deliveryID, a.DeliveryID)
 	c.webhookID = append(c.webhookID, nullString(a.WebhookID))
@@ -588,10 +584,9 @@ func (c *attemptColumns) add(a *hookd.Attempt) error {
 	c.at = append(c.at, ms(a.At))
 	c.duration = append(c.duration, a.Duration.Milliseconds())
 	c.code = append(c.code, nullCode(a.StatusCode))
-	c.headers = append(c.headers, string(headers))
+	c.headers = append(c.headers, string(c.scratch))
 	c.body = append(c.body, a.ResponseBody)
 	c.err = append(c.err, a.Error)
-	return nil
 }
 
 func (c *attemptColumns) copy(ctx context.Context, to copier) error {

@@ -435,6 +435,7 @@ func (s *Store) RecordAttempts(ctx context.Context, results []*store.AttemptResu
 		targets := map[string]*hookd.Target{} // by webhook or source id
 		attempts := make([]any, 0, 10*len(results))
 		outcomes := make([]any, 0, 6*len(results))
+		var scratch []byte // each attempt's headers' encoding, reused
 		for _, r := range results {
 			a := r.Attempt
 			info, ok := infos[a.DeliveryID]
@@ -446,12 +447,9 @@ func (s *Store) RecordAttempts(ctx context.Context, results []*store.AttemptResu
 			if a.ID == "" {
 				a.ID = s.newID("att")
 			}
-			headers, err := json.Marshal(a.RequestHeaders)
-			if err != nil {
-				return fmt.Errorf("encode request headers: %w", err)
-			}
+			scratch = store.AppendHeaders(scratch[:0], a.RequestHeaders)
 			attempts = append(attempts, a.ID, a.DeliveryID, nullString(a.WebhookID), a.Attempt, ms(a.At), a.Duration.Milliseconds(),
-				nullCode(a.StatusCode), string(headers), a.ResponseBody, a.Error)
+				nullCode(a.StatusCode), string(scratch), a.ResponseBody, a.Error)
 			if s.leases.owner(a.DeliveryID) != r.Owner {
 				continue // the lease ran out: logged, but the new holder decides
 			}

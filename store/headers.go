@@ -1,0 +1,29 @@
+package store
+
+import (
+	"maps"
+	"slices"
+
+	"github.com/go-json-experiment/json/jsontext"
+)
+
+// AppendHeaders appends an attempt's request headers to dst as the JSON
+// object the stores keep in attempts.request_headers: keys sorted, and
+// bytes that are not UTF-8 replaced by U+FFFD, as json.Marshal writes a
+// map (an attempt is logged whatever a header holds). Every attempt
+// writes one, and json.Marshal's reflection over the map was a few
+// percent of the delivery path's CPU.
+func AppendHeaders(dst []byte, headers map[string]string) []byte {
+	dst = append(dst, '{')
+	for i, k := range slices.Sorted(maps.Keys(headers)) {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		// AppendQuote's only error reports invalid UTF-8, which it has
+		// already replaced.
+		dst, _ = jsontext.AppendQuote(dst, k)
+		dst = append(dst, ':')
+		dst, _ = jsontext.AppendQuote(dst, headers[k])
+	}
+	return append(dst, '}')
+}
