@@ -51,10 +51,16 @@ func (e *Error) Error() string {
 
 // Do sends a request with in as its JSON body (nil for none) and decodes
 // the answer into out (nil to discard it). It returns the HTTP status, and
-// an *Error for answers outside 2xx.
+// an *Error for answers outside 2xx. A json.RawMessage goes as it is,
+// unchecked (the server checks it): encoding/json would scan and copy it
+// whole, which for a 1,000-event batch costs more than building it.
 func (c *Client) Do(ctx context.Context, method, path string, in, out any) (int, error) {
 	var body io.Reader
-	if in != nil {
+	switch in := in.(type) {
+	case nil:
+	case json.RawMessage:
+		body = bytes.NewReader(in)
+	default:
 		b, err := json.Marshal(in)
 		if err != nil {
 			return 0, fmt.Errorf("encode request: %w", err)
