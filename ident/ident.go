@@ -36,3 +36,15 @@ func (g *Generator) New(prefix string) string {
 	g.mu.Unlock()
 	return prefix + "_" + strings.ToLower(id.String())
 }
+
+// Floor returns the least id with prefix that New could make at t's
+// millisecond: every id New made before that millisecond sorts below it,
+// and every id made in it or later sorts at or above it. A store finds
+// what was made before t by id alone with it (retention does).
+func Floor(prefix string, t time.Time) string {
+	var id ulid.ULID // zero entropy
+	if err := id.SetTime(ulid.Timestamp(t)); err != nil {
+		panic("ident: " + err.Error()) // after the year 10889
+	}
+	return prefix + "_" + strings.ToLower(id.String())
+}

@@ -120,7 +120,10 @@ type Store interface {
 	// Prune deletes up to limit events created before before whose
 	// deliveries have all finished (succeeded or failed), with their
 	// deliveries and attempts, and forgets idempotency keys recorded before
-	// before. It returns how many events it deleted.
+	// before. It returns how many events it deleted. It finds them by id,
+	// oldest first: an event's id carries the time it was made (see
+	// ident.Floor), so an event whose id was made at or after before is
+	// kept, whatever its created_at says.
 	Prune(ctx context.Context, before time.Time, limit int) (int, error)
 	// NextDue returns when the earliest pending delivery becomes due;
 	// false when none is pending.

@@ -53,8 +53,9 @@ func TestDeletesLeaveNoRows(t *testing.T) {
 			newWebhook(t, st, ids, app, hookd.WebhookActive, when),
 		}
 		p := &store.PublishParams{AppID: app.ID, Now: when}
+		made := ident.New(func() time.Time { return when }) // ids carry their time (see Prune)
 		for range 3 {
-			ev := &hookd.Event{ID: ids.New("evt"), AppID: app.ID, Type: "a", Data: []byte(`{}`), Payload: []byte(`{}`), CreatedAt: when}
+			ev := &hookd.Event{ID: made.New("evt"), AppID: app.ID, Type: "a", Data: []byte(`{}`), Payload: []byte(`{}`), CreatedAt: when}
 			p.Events = append(p.Events, &store.PublishEvent{Event: ev})
 		}
 		if _, err := st.Publish(ctx, p); err != nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/ident"
 	"github.com/hookd/hookd/store"
 )
 
@@ -690,15 +691,32 @@ func (s *Store) NextDue(ctx context.Context) (time.Time, bool, error) {
 	return fromMs(*next), true, nil
 }
 
-// Prune implements store.Store.
+// prunableQuery finds up to $2 events made before $1 (created_at, in ms)
+// and $3 (ident.Floor of it), oldest first, whose deliveries have all
+// finished, and locks them.
+const prunableQuery = `SELECT e.id FROM events e WHERE e.id < $3 AND e.created_at < $1
+	  AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.status IN ('pending', 'held'))
+	ORDER BY e.id LIMIT $2
+	FOR UPDATE SKIP LOCKED`
+
+// pruneInIDOrder makes the statements after it in its transaction walk
+// events_pkey in order for prunableQuery and look each event's open
+// deliveries up by deliveries_event: with statistics that lag (see
+// walkDueIndex) the planner would read and sort every old event, or hold
+// every open delivery in memory and compare each event with all of them.
+const pruneInIDOrder = `SELECT set_config('enable_seqscan', 'off', true), set_config('enable_sort', 'off', true),
+	set_config('enable_bitmapscan', 'off', true), set_config('enable_material', 'off', true),
+	set_config('enable_mergejoin', 'off', true), set_config('enable_hashjoin', 'off', true)`
+
+// Prune implements store.Store. It walks the events by id from the
+// oldest, up to the least id made at before (see store.Store.Prune).
 func (s *Store) Prune(ctx context.Context, before time.Time, limit int) (int, error) {
 	var n int64
 	err := s.tx(ctx, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `DELETE FROM events WHERE id IN (
-			SELECT e.id FROM events e WHERE e.created_at < $1
-			  AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.status IN ('pending', 'held'))
-			ORDER BY e.created_at LIMIT $2
-			FOR UPDATE SKIP LOCKED)`, ms(before), limit)
+		if _, err := tx.Exec(ctx, pruneInIDOrder); err != nil {
+			return fmt.Errorf("prune events: %w", err)
+		}
+		tag, err := tx.Exec(ctx, `DELETE FROM events WHERE id IN (`+prunableQuery+`)`, ms(before), limit, ident.Floor("evt", before))
 		if err != nil {
 			return fmt.Errorf("prune events: %w", err)
 		}

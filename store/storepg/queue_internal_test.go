@@ -46,3 +46,41 @@ func TestDueQueryReadsUnusualTargetsOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestPruneWalksEventsByID checks that retention finds old events through
+// the primary key, in its order, as ident.Floor allows (migration 10
+// dropped the index on created_at), and looks up each one's open
+// deliveries by index, whatever the statistics say (a fresh schema has
+// none).
+func TestPruneWalksEventsByID(t *testing.T) {
+	t.Parallel()
+	s, _ := openInternal(t)
+	ctx := t.Context()
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, pruneInIDOrder); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := tx.Query(ctx, "EXPLAIN "+prunableQuery, int64(1<<40), 500, "evt_01")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan := strings.Join(lines, "\n")
+	for _, want := range []string{"Nested Loop Anti Join", "Index Scan using events_pkey on events", "Index Scan using deliveries_event", "Index Cond: (event_id = e.id)"} {
+		if !strings.Contains(plan, want) {
+			t.Errorf("plan lacks %q:\n%s", want, plan)
+		}
+	}
+	for _, unwanted := range []string{"Seq Scan", "Sort", "Materialize", "Hash", "Merge"} {
+		if strings.Contains(plan, unwanted) {
+			t.Errorf("plan has %q:\n%s", unwanted, plan)
+		}
+	}
+}

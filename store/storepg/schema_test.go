@@ -14,7 +14,7 @@ func TestNoUnreadIndexes(t *testing.T) {
 	t.Parallel()
 	_, _, conn := freshStore(t)
 	rows, err := conn.Query(t.Context(), `SELECT indexname FROM pg_indexes
-		WHERE schemaname = current_schema() AND tablename IN ('attempts', 'deliveries')`)
+		WHERE schemaname = current_schema() AND tablename IN ('attempts', 'deliveries', 'events')`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -26,12 +26,12 @@ func TestNoUnreadIndexes(t *testing.T) {
 	for _, n := range names {
 		indexes[n] = true
 	}
-	for _, gone := range []string{"attempts_pkey", "deliveries_app"} {
+	for _, gone := range []string{"attempts_pkey", "deliveries_app", "events_created"} {
 		if indexes[gone] {
 			t.Errorf("index %s is still there", gone)
 		}
 	}
-	for _, kept := range []string{"attempts_delivery", "attempts_webhook_at", "deliveries_pkey", "deliveries_webhook", "deliveries_due"} {
+	for _, kept := range []string{"attempts_delivery", "attempts_webhook_at", "deliveries_pkey", "deliveries_webhook", "deliveries_due", "events_pkey", "events_app"} {
 		if !indexes[kept] {
 			t.Errorf("index %s is missing (have %v)", kept, names)
 		}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/ident"
 	"github.com/hookd/hookd/store"
 )
 
@@ -631,14 +632,15 @@ func (s *Store) NextDue(ctx context.Context) (time.Time, bool, error) {
 	return fromMs(next), true, nil
 }
 
-// Prune implements store.Store.
+// Prune implements store.Store. It walks the events by id from the
+// oldest, up to the least id made at before (see store.Store.Prune).
 func (s *Store) Prune(ctx context.Context, before time.Time, limit int) (int, error) {
 	var n int64
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM events WHERE id IN (
-			SELECT e.id FROM events e WHERE e.created_at < ?
+			SELECT e.id FROM events e WHERE e.id < ?3 AND e.created_at < ?1
 			  AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.status IN ('pending', 'held'))
-			ORDER BY e.created_at LIMIT ?)`, ms(before), limit)
+			ORDER BY e.id LIMIT ?2)`, ms(before), limit, ident.Floor("evt", before))
 		if err != nil {
 			return fmt.Errorf("prune events: %w", err)
 		}

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/ident"
 	"github.com/hookd/hookd/store"
 )
 
@@ -45,6 +46,36 @@ func testPrune(t *testing.T, open opener) {
 		}
 		got := f.deliveries(store.DeliveryFilter{AppID: app.ID})
 		equal(f, "deliveries left", len(got), 0)
+	})
+
+	// Events are found by id (ident.Floor), and an event's creation time
+	// still decides: where the two disagree, which hookd's own ids never
+	// do, the event is kept.
+	run(t, open, "ByIDAndCreationTime", func(f *fixture) {
+		app := f.newApp()
+		for _, c := range []struct {
+			what            string
+			madeAt, created time.Time
+			pruned          bool
+		}{
+			{"old by id and by creation time", at(-2 * time.Hour), at(-2 * time.Hour), true},
+			{"with an id made after the cut", at(time.Hour), at(-2 * time.Hour), false},
+			{"created after the cut", at(-2 * time.Hour), at(time.Hour), false},
+		} {
+			pe := f.newEvent(app, "nobody.listens")
+			pe.Event.ID = ident.New(func() time.Time { return c.madeAt }).New("evt")
+			pe.Event.CreatedAt = c.created
+			f.publish(app, c.created, pe)
+			n, err := f.st.Prune(f.ctx, t0, 100)
+			f.must(err, "prune")
+			_, err = f.st.GetEvent(f.ctx, app.ID, pe.Event.ID)
+			switch {
+			case c.pruned && (n != 1 || hookd.ErrorCode(err) != hookd.ENOTFOUND):
+				f.Errorf("event %s: pruned %d, then get: %v; want it pruned", c.what, n, err)
+			case !c.pruned && (n != 0 || err != nil):
+				f.Errorf("event %s: pruned %d, then get: %v; want it kept", c.what, n, err)
+			}
+		}
 	})
 
 	run(t, open, "ForgetsOldIdempotencyKeys", func(f *fixture) {
