@@ -108,7 +108,8 @@ func (s *Store) resolveHanded(ctx context.Context, jobs []*store.Job) ([]*store.
 }
 
 // publishTx stores one publish request's events and deliveries in tx,
-// leasing those that h takes.
+// leasing those that h takes. The rows go in by multi-row statements (see
+// publishRows), written before anything reads them back.
 func (s *Store) publishTx(ctx context.Context, tx *sql.Tx, p *store.PublishParams, h *store.Handing) ([]store.PublishResult, error) {
 	results := make([]store.PublishResult, len(p.Events))
 	hooks, err := routingWebhooks(ctx, tx, p.AppID)
@@ -119,11 +120,15 @@ func (s *Store) publishTx(ctx context.Context, tx *sql.Tx, p *store.PublishParam
 	if h != nil {
 		ordered = store.OrderedWebhooks(hooks)
 	}
-	insEvent, insDelivery := tx.StmtContext(ctx, s.stmt.insertEvent), tx.StmtContext(ctx, s.stmt.insertDelivery)
+	rows := publishRows{s: s, tx: tx}
 	now := ms(p.Now)
 	for i, pe := range p.Events {
 		ev := pe.Event
 		if ev.IdempotencyKey != "" {
+			// The first event with this key may be one of this request's.
+			if err := rows.write(ctx); err != nil {
+				return nil, err
+			}
 			first, err := s.claimIdempotencyKey(ctx, tx, p.AppID, ev, p.Now)
 			if err != nil {
 				return nil, err
@@ -137,34 +142,71 @@ func (s *Store) publishTx(ctx context.Context, tx *sql.Tx, p *store.PublishParam
 			return nil, notFound("webhook", pe.OnlyWebhookID)
 		}
 		data, at, n := store.EventDataColumns(ev.Data, ev.Payload)
-		if _, err := insEvent.ExecContext(ctx, ev.ID, p.AppID, ev.Type, data, at, n, ev.Payload, nullString(ev.IdempotencyKey), ev.Test, ms(ev.CreatedAt)); err != nil {
-			return nil, fmt.Errorf("insert event: %w", err)
-		}
+		rows.events = append(rows.events, ev.ID, p.AppID, ev.Type, data, at, n, ev.Payload, nullString(ev.IdempotencyKey), ev.Test, ms(ev.CreatedAt))
 		routes := hookd.RouteEvent(hooks, hookd.RouteParams{
 			Type: ev.Type, OnlyWebhookID: pe.OnlyWebhookID, OneOffURL: pe.OneOffURL, OneOffEvents: pe.OneOffEvents,
 		})
 		result := store.PublishResult{Event: ev, Deliveries: len(routes)}
 		for _, r := range routes {
 			id := s.newID("dlv")
-			res, err := insDelivery.ExecContext(ctx, id, p.AppID, ev.ID, nullString(r.WebhookID), nullString(r.URL), r.Status, now, ev.Test, now, now)
+			rowid, err := rows.delivery(ctx, id, p.AppID, ev.ID, nullString(r.WebhookID), nullString(r.URL), r.Status, now, ev.Test)
 			if err != nil {
-				return nil, fmt.Errorf("insert delivery: %w", err)
+				return nil, err
 			}
 			taking := h.TakeRoute(id, p.AppID, ev, r, p.Now, ordered)
 			result.Count(taking)
 			if taking != store.RouteTaken {
 				continue
 			}
-			rowid, err := res.LastInsertId()
-			if err != nil {
-				return nil, fmt.Errorf("insert delivery: %w", err)
-			}
 			owner, until := h.Lease()
 			s.leases.take(id, lease{owner: owner, until: until, rowid: rowid, due: now})
 		}
 		results[i] = result
 	}
+	if err := rows.write(ctx); err != nil {
+		return nil, err
+	}
 	return results, nil
+}
+
+// publishRows gathers a publish's events and deliveries and writes them
+// with the multi-row statements: one statement per row, through
+// database/sql and cgo, was about a third of a publish's time on the
+// writer. The deliveries' rowids are given, not left to SQLite, since a
+// lease needs its delivery's: one past the table's largest, as SQLite
+// would choose, counted from the largest when the first is added.
+type publishRows struct {
+	s          *Store
+	tx         *sql.Tx
+	events     []any // eventCols values a row
+	deliveries []any // deliveryCols values a row
+	nextRowid  int64 // 0 until read
+}
+
+// delivery adds a pending or held delivery and returns its rowid.
+func (r *publishRows) delivery(ctx context.Context, id, appID, eventID string, webhookID, url any, status string, now int64, test bool) (int64, error) {
+	if r.nextRowid == 0 {
+		if err := r.tx.QueryRowContext(ctx, `SELECT coalesce(max(rowid), 0) + 1 FROM deliveries`).Scan(&r.nextRowid); err != nil {
+			return 0, fmt.Errorf("insert delivery: %w", err)
+		}
+	}
+	rowid := r.nextRowid
+	r.nextRowid++
+	r.deliveries = append(r.deliveries, rowid, id, appID, eventID, webhookID, url, status, now, test, now, now)
+	return rowid, nil
+}
+
+// write inserts the rows gathered so far, events first (deliveries refer
+// to them).
+func (r *publishRows) write(ctx context.Context) error {
+	if err := r.s.stmt.insertEvents.exec(ctx, r.tx, r.events); err != nil {
+		return fmt.Errorf("insert events: %w", err)
+	}
+	if err := r.s.stmt.insertDeliveries.exec(ctx, r.tx, r.deliveries); err != nil {
+		return fmt.Errorf("insert deliveries: %w", err)
+	}
+	r.events, r.deliveries = r.events[:0], r.deliveries[:0]
+	return nil
 }
 
 func hasWebhook(hooks []*hookd.Webhook, id string) bool {

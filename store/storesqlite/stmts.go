@@ -10,9 +10,9 @@ import (
 // stmts are the delivery path's statements, prepared once on the writer
 // connection: parsing SQL was a fifth of the CPU time before they were.
 type stmts struct {
-	push, reschedule, recordInfo *sql.Stmt
-	insertEvent, insertDelivery  *sql.Stmt
-	attempts, outcomes           *multiRow // attempts to insert, deliveries to update with their outcome
+	push, reschedule, recordInfo   *sql.Stmt
+	insertEvents, insertDeliveries *multiRow // a publish's rows (see publishRows)
+	attempts, outcomes             *multiRow // attempts to insert, deliveries to update with their outcome
 }
 
 // readStmts are the delivery path's statements on the reader pool.
@@ -66,14 +66,19 @@ func prepare(ctx context.Context, db *sql.DB) (*stmts, error) {
 	}
 	p(&st.push, pushQuery)
 	p(&st.reschedule, `UPDATE deliveries SET next_attempt_at = ? WHERE id = ? AND status = 'pending'`)
-	p(&st.insertEvent, `INSERT INTO events (id, app_id, type, data, data_at, data_len, payload, idempotency_key, test, created_at) VALUES (?,?,?,?,?,?,?,?,?,?)`)
-	p(&st.insertDelivery, `INSERT INTO deliveries (id, app_id, event_id, webhook_id, url, status, next_attempt_at, test, created_at, updated_at)
-		VALUES (?,?,?,?,?,?,?,?,?,?)`)
 	p(&st.recordInfo, `SELECT d.id, d.app_id, d.event_id, coalesce(d.webhook_id, ''), coalesce(d.webhook_id, d.source_id, ''),
 		d.test, coalesce(w.status, sr.status, ''), coalesce(w.consecutive_failures, 0), w.failing_since
 		FROM deliveries d LEFT JOIN webhooks w ON w.id = d.webhook_id LEFT JOIN sources sr ON sr.id = d.source_id
 		WHERE d.id IN (SELECT value FROM json_each(?))`)
 	var err error
+	st.insertEvents, err = prepareMultiRow(ctx, db, 10, func(values string) string {
+		return `INSERT INTO events (id, app_id, type, data, data_at, data_len, payload, idempotency_key, test, created_at) ` + values
+	})
+	errs = append(errs, err)
+	st.insertDeliveries, err = prepareMultiRow(ctx, db, 11, func(values string) string {
+		return `INSERT INTO deliveries (rowid, id, app_id, event_id, webhook_id, url, status, next_attempt_at, test, created_at, updated_at) ` + values
+	})
+	errs = append(errs, err)
 	st.attempts, err = prepareMultiRow(ctx, db, 10, func(values string) string {
 		return `INSERT INTO attempts (id, delivery_id, webhook_id, attempt, at, duration_ms, status_code, request_headers, response_body, error) ` + values
 	})
@@ -92,12 +97,12 @@ func prepare(ctx context.Context, db *sql.DB) (*stmts, error) {
 }
 
 func (st *stmts) close() {
-	for _, s := range []*sql.Stmt{st.push, st.reschedule, st.recordInfo, st.insertEvent, st.insertDelivery} {
+	for _, s := range []*sql.Stmt{st.push, st.reschedule, st.recordInfo} {
 		if s != nil {
 			s.Close()
 		}
 	}
-	for _, m := range []*multiRow{st.attempts, st.outcomes} {
+	for _, m := range []*multiRow{st.insertEvents, st.insertDeliveries, st.attempts, st.outcomes} {
 		if m != nil {
 			m.close()
 		}
