@@ -178,8 +178,8 @@ func (s *Store) publishTx(ctx context.Context, tx *sql.Tx, p *store.PublishParam
 type publishRows struct {
 	s          *Store
 	tx         *sql.Tx
-	events     []any // eventCols values a row
-	deliveries []any // deliveryCols values a row
+	events     []any // insertEvents' ten columns a row
+	deliveries []any // insertDeliveries' eleven columns a row
 	nextRowid  int64 // 0 until read
 }
 
