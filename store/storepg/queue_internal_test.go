@@ -14,37 +14,9 @@ import (
 // (Which rows it takes is the conformance suite's to check.)
 func TestDueQueryReadsUnusualTargetsOnce(t *testing.T) {
 	t.Parallel()
-	s, _ := openInternal(t)
-	ctx := t.Context()
-	tx, err := s.pool.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback(ctx)
-	for _, q := range []string{useIndexes, walkDueIndex} {
-		if _, err := tx.Exec(ctx, q); err != nil {
-			t.Fatal(err)
-		}
-	}
-	rows, err := tx.Query(ctx, "EXPLAIN "+dueQuery, int64(1<<40), 1000, []string{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		t.Fatal(err)
-	}
-	plan := strings.Join(lines, "\n")
-	for _, want := range []string{"Index Scan using deliveries_due", "hashed SubPlan", "Index Only Scan using webhooks_unusual", "Index Only Scan using sources_unusual"} {
-		if !strings.Contains(plan, want) {
-			t.Errorf("plan lacks %q:\n%s", want, plan)
-		}
-	}
-	for _, unwanted := range []string{"webhooks_pkey", "sources_pkey", "Seq Scan"} {
-		if strings.Contains(plan, unwanted) {
-			t.Errorf("plan has %q:\n%s", unwanted, plan)
-		}
-	}
+	checkPlan(t, []string{useIndexes, walkDueIndex}, dueQuery, []any{int64(1 << 40), 1000, []string{}},
+		[]string{"Index Scan using deliveries_due", "hashed SubPlan", "Index Only Scan using webhooks_unusual", "Index Only Scan using sources_unusual"},
+		[]string{"webhooks_pkey", "sources_pkey", "Seq Scan"})
 }
 
 // TestPruneWalksEventsByID checks that retention finds old events through
@@ -54,6 +26,16 @@ func TestDueQueryReadsUnusualTargetsOnce(t *testing.T) {
 // none).
 func TestPruneWalksEventsByID(t *testing.T) {
 	t.Parallel()
+	checkPlan(t, []string{pruneInIDOrder}, prunableQuery, []any{int64(1 << 40), 500, "evt_01"},
+		[]string{"Nested Loop Anti Join", "Index Scan using events_pkey on events", "Index Scan using deliveries_event", "Index Cond: (event_id = e.id)"},
+		[]string{"Seq Scan", "Sort", "Materialize", "Hash", "Merge"})
+}
+
+// checkPlan explains query with args on a fresh store, in a transaction
+// that ran settings first, and checks that the plan has every string of
+// want and none of unwanted.
+func checkPlan(t *testing.T, settings []string, query string, args []any, want, unwanted []string) {
+	t.Helper()
 	s, _ := openInternal(t)
 	ctx := t.Context()
 	tx, err := s.pool.Begin(ctx)
@@ -61,10 +43,12 @@ func TestPruneWalksEventsByID(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer tx.Rollback(ctx)
-	if _, err := tx.Exec(ctx, pruneInIDOrder); err != nil {
-		t.Fatal(err)
+	for _, q := range settings {
+		if _, err := tx.Exec(ctx, q); err != nil {
+			t.Fatal(err)
+		}
 	}
-	rows, err := tx.Query(ctx, "EXPLAIN "+prunableQuery, int64(1<<40), 500, "evt_01")
+	rows, err := tx.Query(ctx, "EXPLAIN "+query, args...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,14 +57,14 @@ func TestPruneWalksEventsByID(t *testing.T) {
 		t.Fatal(err)
 	}
 	plan := strings.Join(lines, "\n")
-	for _, want := range []string{"Nested Loop Anti Join", "Index Scan using events_pkey on events", "Index Scan using deliveries_event", "Index Cond: (event_id = e.id)"} {
-		if !strings.Contains(plan, want) {
-			t.Errorf("plan lacks %q:\n%s", want, plan)
+	for _, w := range want {
+		if !strings.Contains(plan, w) {
+			t.Errorf("plan lacks %q:\n%s", w, plan)
 		}
 	}
-	for _, unwanted := range []string{"Seq Scan", "Sort", "Materialize", "Hash", "Merge"} {
-		if strings.Contains(plan, unwanted) {
-			t.Errorf("plan has %q:\n%s", unwanted, plan)
+	for _, u := range unwanted {
+		if strings.Contains(plan, u) {
+			t.Errorf("plan has %q:\n%s", u, plan)
 		}
 	}
 }
