@@ -94,7 +94,7 @@ func TestDeletesWaitForWrites(t *testing.T) {
 
 			done := make(chan error, 1)
 			go func() { done <- write() }()
-			waitForLockWait(t, conn, done)
+			waitForLockWait(t, conn, done, "%FOR KEY SHARE%")
 			if err := tx.Commit(ctx); err != nil {
 				t.Fatal(err)
 			}
@@ -121,20 +121,20 @@ func TestDeletesWaitForWrites(t *testing.T) {
 }
 
 // waitForLockWait waits until some backend of the database waits for a
-// lock: the write has reached the rows the open delete holds. It fails
-// the test if the write ends first.
-func waitForLockWait(t *testing.T, conn *pgx.Conn, done <-chan error) {
+// lock in a statement LIKE query: the write has reached the rows an open
+// transaction holds. It fails the test if the write ends first.
+func waitForLockWait(t *testing.T, conn *pgx.Conn, done <-chan error, query string) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
 		select {
 		case err := <-done:
-			t.Fatalf("the write ended (err %v) without waiting for the open delete", err)
+			t.Fatalf("the write ended (err %v) without waiting for the open transaction", err)
 		default:
 		}
 		var waiting int
 		err := conn.QueryRow(t.Context(), `SELECT count(*) FROM pg_stat_activity
-			WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%FOR KEY SHARE%'`).Scan(&waiting)
+			WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE $1`, query).Scan(&waiting)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -143,5 +143,138 @@ func waitForLockWait(t *testing.T, conn *pgx.Conn, done <-chan error) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	t.Fatal("the write never waited for the open delete")
+	t.Fatal("the write never waited for the open transaction")
+}
+
+// TestRecordLocksWebhooksOnlyToMoveThem checks that recording successes
+// on a webhook that counts no failures goes on while another transaction
+// holds the webhook's row (a move of a re-activated backlog does, chunk by
+// chunk), and that recording a failure waits for it, then counts it.
+func TestRecordLocksWebhooksOnlyToMoveThem(t *testing.T) {
+	t.Parallel()
+	url, st, conn := freshStore(t)
+	ctx := t.Context()
+	ids := ident.New(nil)
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	app := newApp(t, st, ids, now)
+	w := newWebhook(t, st, ids, app, hookd.WebhookActive, now)
+	p := &store.PublishParams{AppID: app.ID, Now: now}
+	for range 2 {
+		ev := &hookd.Event{ID: ids.New("evt"), AppID: app.ID, Type: "a", Data: []byte(`{}`), Payload: []byte(`{}`), CreatedAt: now}
+		p.Events = append(p.Events, &store.PublishEvent{Event: ev})
+	}
+	if _, err := st.Publish(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	jobs, err := st.ClaimDue(ctx, &store.ClaimParams{Owner: "w", Now: now, Limit: 10, LeaseFor: time.Minute})
+	if err != nil || len(jobs) != 2 {
+		t.Fatalf("claimed %d jobs (err %v), want 2", len(jobs), err)
+	}
+	record := func(j *store.Job, code int, next time.Time) func() error {
+		return func() error {
+			a := &hookd.Attempt{DeliveryID: j.Delivery.ID, WebhookID: w.ID, Attempt: 1, At: now, StatusCode: code}
+			_, err := st.RecordAttempts(context.Background(), []*store.AttemptResult{
+				{Owner: "w", AttemptReport: hookd.AttemptReport{Attempt: a, NextAttemptAt: next}}})
+			return err
+		}
+	}
+
+	holder := connect(t, url)
+	tx, err := holder.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, `SELECT id FROM webhooks WHERE id = $1 FOR NO KEY UPDATE`, w.ID); err != nil {
+		t.Fatal(err)
+	}
+
+	done := make(chan error, 1)
+	go func() { done <- record(jobs[0], 200, time.Time{})() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("record a success: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("recording a success waited for the transaction holding its webhook")
+	}
+
+	go func() { done <- record(jobs[1], 500, now.Add(time.Minute))() }()
+	waitForLockWait(t, conn, done, "%FOR NO KEY UPDATE%")
+	if err := tx.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("record a failure: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("recording a failure did not end once the webhook was free")
+	}
+	var since *int64
+	if err := conn.QueryRow(ctx, `SELECT failing_since FROM webhooks WHERE id = $1`, w.ID).Scan(&since); err != nil {
+		t.Fatal(err)
+	}
+	if since == nil || *since != now.UnixMilli() {
+		t.Errorf("failing_since = %v after a failure at %d", since, now.UnixMilli())
+	}
+}
+
+// TestRecordOfADeletedWebhooksDelivery records a success, which does not
+// lock its webhook for update, while a delete of the webhook is open: the
+// record waits for it, and once the delete commits it ends without error
+// and leaves no attempt behind.
+func TestRecordOfADeletedWebhooksDelivery(t *testing.T) {
+	t.Parallel()
+	url, st, conn := freshStore(t)
+	ctx := t.Context()
+	ids := ident.New(nil)
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	app := newApp(t, st, ids, now)
+	w := newWebhook(t, st, ids, app, hookd.WebhookActive, now)
+	ev := &hookd.Event{ID: ids.New("evt"), AppID: app.ID, Type: "a", Data: []byte(`{}`), Payload: []byte(`{}`), CreatedAt: now}
+	if _, err := st.Publish(ctx, &store.PublishParams{AppID: app.ID, Now: now, Events: []*store.PublishEvent{{Event: ev}}}); err != nil {
+		t.Fatal(err)
+	}
+	jobs, err := st.ClaimDue(ctx, &store.ClaimParams{Owner: "w", Now: now, Limit: 10, LeaseFor: time.Minute})
+	if err != nil || len(jobs) != 1 {
+		t.Fatalf("claimed %d jobs (err %v), want 1", len(jobs), err)
+	}
+
+	deleter := connect(t, url)
+	tx, err := deleter.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, `DELETE FROM webhooks WHERE id = $1`, w.ID); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		a := &hookd.Attempt{DeliveryID: jobs[0].Delivery.ID, WebhookID: w.ID, Attempt: 1, At: now, StatusCode: 200}
+		_, err := st.RecordAttempts(context.Background(), []*store.AttemptResult{{Owner: "w", AttemptReport: hookd.AttemptReport{Attempt: a}}})
+		done <- err
+	}()
+	waitForLockWait(t, conn, done, "%FOR KEY SHARE%")
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("record after the webhook's delete: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the record did not end after the delete committed")
+	}
+	var left int
+	if err := conn.QueryRow(ctx, `SELECT count(*) FROM attempts WHERE webhook_id = $1`, w.ID).Scan(&left); err != nil {
+		t.Fatal(err)
+	}
+	if left != 0 {
+		t.Errorf("%d attempts left of the deleted webhook", left)
+	}
 }

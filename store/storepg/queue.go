@@ -344,12 +344,16 @@ func cachedRows[V any](ctx context.Context, q querier, cache *store.VersionCache
 }
 
 // RecordAttempts implements store.Store, in one transaction of two round
-// trips (see pipelinedTx): the first locks the webhooks whose counters the
-// batch may move (in id order, as every writer does, so that recorders and
-// API updates never deadlock) and reads what the verdicts depend on; the
-// second inserts every attempt and updates every delivery from arrays,
-// writes the webhooks' counters and commits. The deliveries are not locked
-// on the way: a recorder updates only the deliveries whose lease it holds.
+// trips (see pipelinedTx): the first locks the batch's webhooks against
+// deletes (FOR KEY SHARE: a delete would leave their attempts behind) and
+// reads what the verdicts depend on; the second inserts every attempt and
+// updates every delivery from arrays, writes the webhooks' counters and
+// commits. When the batch may move a webhook's counters (see
+// needsWebhookLocks), a round trip between them locks the webhooks for
+// update and reads again. Locks are taken in id order, as every writer
+// does, so that recorders and API updates never deadlock. The deliveries
+// are not locked on the way: a recorder updates only the deliveries whose
+// lease it holds.
 func (s *Store) RecordAttempts(ctx context.Context, results []*store.AttemptResult) ([]hookd.Notice, error) {
 	ids := make([]string, len(results))
 	var hookIDs []string
@@ -379,12 +383,14 @@ func (s *Store) recordAttempts(ctx context.Context, results []*store.AttemptResu
 	defer tx.end(ctx)
 	b := &pgx.Batch{}
 	b.Queue(useIndexes)
-	b.Queue(`SELECT id FROM webhooks WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE`, hookIDs)
+	b.Queue(`SELECT id FROM webhooks WHERE id = ANY($1) ORDER BY id FOR KEY SHARE`, hookIDs)
 	b.Queue(recordInfosQuery, ids)
-	br := tx.send(ctx, b, false)
-	infos, err := readRecordInfos(br)
-	if closeErr := br.Close(); err == nil {
-		err = closeErr
+	infos, err := readRecordInfos(tx.send(ctx, b, false), 2)
+	if err == nil && needsWebhookLocks(results, infos) {
+		b = &pgx.Batch{}
+		b.Queue(`SELECT id FROM webhooks WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE`, hookIDs)
+		b.Queue(recordInfosQuery, ids)
+		infos, err = readRecordInfos(tx.send(ctx, b, false), 1)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("record attempts: %w", err)
@@ -489,10 +495,16 @@ const recordInfosQuery = `SELECT d.id, d.app_id, d.event_id, coalesce(d.webhook_
 	FROM deliveries d LEFT JOIN webhooks w ON w.id = d.webhook_id LEFT JOIN sources sr ON sr.id = d.source_id
 	WHERE d.id = ANY($1)`
 
-// readRecordInfos reads the first batch of a record: the setting, the
-// webhooks' locks and the deliveries' infos.
-func readRecordInfos(br pgx.BatchResults) (map[string]*recordInfo, error) {
-	for range 2 {
+// readRecordInfos reads a batch of a record: skip statements (the
+// setting, or the webhooks' locks), then the deliveries' infos; it closes
+// br.
+func readRecordInfos(br pgx.BatchResults, skip int) (infos map[string]*recordInfo, err error) {
+	defer func() {
+		if closeErr := br.Close(); err == nil {
+			err = closeErr
+		}
+	}()
+	for range skip {
 		if _, err := br.Exec(); err != nil {
 			return nil, err
 		}
@@ -502,7 +514,7 @@ func readRecordInfos(br pgx.BatchResults) (map[string]*recordInfo, error) {
 		return nil, err
 	}
 	defer rows.Close()
-	infos := map[string]*recordInfo{}
+	infos = map[string]*recordInfo{}
 	for rows.Next() {
 		var id string
 		var in recordInfo
@@ -512,6 +524,29 @@ func readRecordInfos(br pgx.BatchResults) (map[string]*recordInfo, error) {
 		infos[id] = &in
 	}
 	return infos, rows.Err()
+}
+
+// needsWebhookLocks reports whether recording results, by what infos
+// (read under FOR KEY SHARE) say, may move a webhook's counters or depend
+// on its status: a failure, or a success on a webhook with failures
+// counted. Only then are the webhooks locked for update and the infos
+// read again, so that other recorders and status changes take their
+// turns. Successes on webhooks that count no failures change nothing of
+// theirs, whatever their status and whoever records beside them: a move
+// of a re-activated backlog holds its webhook's row for a whole chunk,
+// and when every recorder of the webhook waited on it the backlog drained
+// at half the sustained rate.
+func needsWebhookLocks(results []*store.AttemptResult, infos map[string]*recordInfo) bool {
+	for _, r := range results {
+		info, ok := infos[r.Attempt.DeliveryID]
+		if !ok || info.webhookID == "" || info.test || info.owner != r.Owner {
+			continue // no webhook state moves (see hookd.Target.Record)
+		}
+		if !r.Attempt.Succeeded() || info.failures > 0 || info.failingSince != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // queueCounters queues the updates of the webhook counters that recording
