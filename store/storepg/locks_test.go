@@ -10,6 +10,7 @@ import (
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/ident"
 	"github.com/hookd/hookd/store"
+	"github.com/hookd/hookd/store/storepg"
 )
 
 // TestDeletesWaitForWrites deletes an app, a webhook and a source in a
@@ -154,71 +155,33 @@ func TestRecordLocksWebhooksOnlyToMoveThem(t *testing.T) {
 	t.Parallel()
 	url, st, conn := freshStore(t)
 	ctx := t.Context()
-	ids := ident.New(nil)
-	now := time.Now().UTC().Truncate(time.Millisecond)
-	app := newApp(t, st, ids, now)
-	w := newWebhook(t, st, ids, app, hookd.WebhookActive, now)
-	p := &store.PublishParams{AppID: app.ID, Now: now}
-	for range 2 {
-		ev := &hookd.Event{ID: ids.New("evt"), AppID: app.ID, Type: "a", Data: []byte(`{}`), Payload: []byte(`{}`), CreatedAt: now}
-		p.Events = append(p.Events, &store.PublishEvent{Event: ev})
-	}
-	if _, err := st.Publish(ctx, p); err != nil {
-		t.Fatal(err)
-	}
-	jobs, err := st.ClaimDue(ctx, &store.ClaimParams{Owner: "w", Now: now, Limit: 10, LeaseFor: time.Minute})
-	if err != nil || len(jobs) != 2 {
-		t.Fatalf("claimed %d jobs (err %v), want 2", len(jobs), err)
-	}
-	record := func(j *store.Job, code int, next time.Time) func() error {
-		return func() error {
-			a := &hookd.Attempt{DeliveryID: j.Delivery.ID, WebhookID: w.ID, Attempt: 1, At: now, StatusCode: code}
-			_, err := st.RecordAttempts(context.Background(), []*store.AttemptResult{
-				{Owner: "w", AttemptReport: hookd.AttemptReport{Attempt: a, NextAttemptAt: next}}})
-			return err
-		}
-	}
-
+	r := newRecording(t, st, 2)
 	holder := connect(t, url)
 	tx, err := holder.Begin(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer tx.Rollback(ctx)
-	if _, err := tx.Exec(ctx, `SELECT id FROM webhooks WHERE id = $1 FOR NO KEY UPDATE`, w.ID); err != nil {
+	if _, err := tx.Exec(ctx, `SELECT id FROM webhooks WHERE id = $1 FOR NO KEY UPDATE`, r.webhookID); err != nil {
 		t.Fatal(err)
 	}
 
 	done := make(chan error, 1)
-	go func() { done <- record(jobs[0], 200, time.Time{})() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("record a success: %v", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("recording a success waited for the transaction holding its webhook")
-	}
+	go func() { done <- r.record(r.jobs[0], 200, time.Time{}) }()
+	waitDone(t, done, "record a success while another transaction holds its webhook")
 
-	go func() { done <- record(jobs[1], 500, now.Add(time.Minute))() }()
+	go func() { done <- r.record(r.jobs[1], 500, r.now.Add(time.Minute)) }()
 	waitForLockWait(t, conn, done, "%FOR NO KEY UPDATE%")
 	if err := tx.Rollback(ctx); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("record a failure: %v", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("recording a failure did not end once the webhook was free")
-	}
+	waitDone(t, done, "record a failure once the webhook is free")
 	var since *int64
-	if err := conn.QueryRow(ctx, `SELECT failing_since FROM webhooks WHERE id = $1`, w.ID).Scan(&since); err != nil {
+	if err := conn.QueryRow(ctx, `SELECT failing_since FROM webhooks WHERE id = $1`, r.webhookID).Scan(&since); err != nil {
 		t.Fatal(err)
 	}
-	if since == nil || *since != now.UnixMilli() {
-		t.Errorf("failing_since = %v after a failure at %d", since, now.UnixMilli())
+	if since == nil || *since != r.now.UnixMilli() {
+		t.Errorf("failing_since = %v after a failure at %d", since, r.now.UnixMilli())
 	}
 }
 
@@ -230,51 +193,81 @@ func TestRecordOfADeletedWebhooksDelivery(t *testing.T) {
 	t.Parallel()
 	url, st, conn := freshStore(t)
 	ctx := t.Context()
-	ids := ident.New(nil)
-	now := time.Now().UTC().Truncate(time.Millisecond)
-	app := newApp(t, st, ids, now)
-	w := newWebhook(t, st, ids, app, hookd.WebhookActive, now)
-	ev := &hookd.Event{ID: ids.New("evt"), AppID: app.ID, Type: "a", Data: []byte(`{}`), Payload: []byte(`{}`), CreatedAt: now}
-	if _, err := st.Publish(ctx, &store.PublishParams{AppID: app.ID, Now: now, Events: []*store.PublishEvent{{Event: ev}}}); err != nil {
-		t.Fatal(err)
-	}
-	jobs, err := st.ClaimDue(ctx, &store.ClaimParams{Owner: "w", Now: now, Limit: 10, LeaseFor: time.Minute})
-	if err != nil || len(jobs) != 1 {
-		t.Fatalf("claimed %d jobs (err %v), want 1", len(jobs), err)
-	}
-
+	r := newRecording(t, st, 1)
 	deleter := connect(t, url)
 	tx, err := deleter.Begin(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer tx.Rollback(ctx)
-	if _, err := tx.Exec(ctx, `DELETE FROM webhooks WHERE id = $1`, w.ID); err != nil {
+	if _, err := tx.Exec(ctx, `DELETE FROM webhooks WHERE id = $1`, r.webhookID); err != nil {
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)
-	go func() {
-		a := &hookd.Attempt{DeliveryID: jobs[0].Delivery.ID, WebhookID: w.ID, Attempt: 1, At: now, StatusCode: 200}
-		_, err := st.RecordAttempts(context.Background(), []*store.AttemptResult{{Owner: "w", AttemptReport: hookd.AttemptReport{Attempt: a}}})
-		done <- err
-	}()
+	go func() { done <- r.record(r.jobs[0], 200, time.Time{}) }()
 	waitForLockWait(t, conn, done, "%FOR KEY SHARE%")
 	if err := tx.Commit(ctx); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("record after the webhook's delete: %v", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("the record did not end after the delete committed")
-	}
+	waitDone(t, done, "record after the webhook's delete committed")
 	var left int
-	if err := conn.QueryRow(ctx, `SELECT count(*) FROM attempts WHERE webhook_id = $1`, w.ID).Scan(&left); err != nil {
+	if err := conn.QueryRow(ctx, `SELECT count(*) FROM attempts WHERE webhook_id = $1`, r.webhookID).Scan(&left); err != nil {
 		t.Fatal(err)
 	}
 	if left != 0 {
 		t.Errorf("%d attempts left of the deleted webhook", left)
+	}
+}
+
+// recording is n deliveries to one webhook, claimed by "w", ready to
+// record.
+type recording struct {
+	st        *storepg.Store
+	webhookID string
+	jobs      []*store.Job
+	now       time.Time
+}
+
+func newRecording(t *testing.T, st *storepg.Store, n int) *recording {
+	t.Helper()
+	ids := ident.New(nil)
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	app := newApp(t, st, ids, now)
+	w := newWebhook(t, st, ids, app, hookd.WebhookActive, now)
+	p := &store.PublishParams{AppID: app.ID, Now: now}
+	for range n {
+		ev := &hookd.Event{ID: ids.New("evt"), AppID: app.ID, Type: "a", Data: []byte(`{}`), Payload: []byte(`{}`), CreatedAt: now}
+		p.Events = append(p.Events, &store.PublishEvent{Event: ev})
+	}
+	if _, err := st.Publish(t.Context(), p); err != nil {
+		t.Fatal(err)
+	}
+	jobs, err := st.ClaimDue(t.Context(), &store.ClaimParams{Owner: "w", Now: now, Limit: 10, LeaseFor: time.Minute})
+	if err != nil || len(jobs) != n {
+		t.Fatalf("claimed %d jobs (err %v), want %d", len(jobs), err, n)
+	}
+	return &recording{st: st, webhookID: w.ID, jobs: jobs, now: now}
+}
+
+// record records an attempt of j that answered code, due again at next
+// (zero for none).
+func (r *recording) record(j *store.Job, code int, next time.Time) error {
+	a := &hookd.Attempt{DeliveryID: j.Delivery.ID, WebhookID: r.webhookID, Attempt: 1, At: r.now, StatusCode: code}
+	_, err := r.st.RecordAttempts(context.Background(), []*store.AttemptResult{
+		{Owner: "w", AttemptReport: hookd.AttemptReport{Attempt: a, NextAttemptAt: next}}})
+	return err
+}
+
+// waitDone waits up to 10 s for what sends to done, and fails the test
+// if it fails or does not end.
+func waitDone(t *testing.T, done <-chan error, what string) {
+	t.Helper()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatalf("%s: did not end", what)
 	}
 }
