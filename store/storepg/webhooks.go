@@ -204,9 +204,19 @@ func (s *Store) moveOpenDeliveries(ctx context.Context, tx querier, column, id, 
 	if !ok {
 		return 0, nil
 	}
+	for _, set := range moveSettings {
+		if _, err := tx.Exec(ctx, set); err != nil {
+			return 0, fmt.Errorf("move deliveries to %s: %w", status, err)
+		}
+	}
 	tag, err := tx.Exec(ctx, q, ms(now), id, moveChunk)
 	if err != nil {
 		return 0, fmt.Errorf("move deliveries to %s: %w", status, err)
+	}
+	for _, reset := range endDueWalk {
+		if _, err := tx.Exec(ctx, reset); err != nil {
+			return 0, fmt.Errorf("move deliveries to %s: %w", status, err)
+		}
 	}
 	if status == hookd.WebhookActive && tag.RowsAffected() > 0 {
 		if err := s.notifyDue(ctx, tx); err != nil {
@@ -215,6 +225,13 @@ func (s *Store) moveOpenDeliveries(ctx context.Context, tx querier, column, id, 
 	}
 	return int(tag.RowsAffected()), nil
 }
+
+// moveSettings make a move's chunk the first rows of the open-deliveries
+// index in id order, walked. Planned from statistics that lag (see
+// walkDueIndex), each chunk read every open delivery of the webhook and
+// sorted them on disk: 200–640 ms a chunk behind a re-activated backlog of
+// 300,000. endDueWalk undoes the last two.
+var moveSettings = []string{useIndexes, walkDueIndex}
 
 // DeleteWebhook implements store.Store.
 func (s *Store) DeleteWebhook(ctx context.Context, appID, id string) error {
