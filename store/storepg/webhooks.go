@@ -230,7 +230,7 @@ func (s *Store) moveOpenDeliveries(ctx context.Context, tx querier, column, id, 
 // index in id order, walked. Planned from statistics that lag (see
 // walkDueIndex), each chunk read every open delivery of the webhook and
 // sorted them on disk: 200–640 ms a chunk behind a re-activated backlog of
-// 300,000. endDueWalk undoes the last two.
+// 300,000. endDueWalk undoes walkDueIndex after the chunk.
 var moveSettings = []string{useIndexes, walkDueIndex}
 
 // DeleteWebhook implements store.Store.
