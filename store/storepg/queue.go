@@ -385,12 +385,12 @@ func (s *Store) recordAttempts(ctx context.Context, results []*store.AttemptResu
 	b.Queue(useIndexes)
 	b.Queue(`SELECT id FROM webhooks WHERE id = ANY($1) ORDER BY id FOR KEY SHARE`, hookIDs)
 	b.Queue(recordInfosQuery, ids)
-	infos, err := readRecordInfos(tx.send(ctx, b, false), 2)
+	infos, err := readRecordInfos(tx.send(ctx, b, false), b.Len())
 	if err == nil && needsWebhookLocks(results, infos) {
 		b = &pgx.Batch{}
 		b.Queue(`SELECT id FROM webhooks WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE`, hookIDs)
 		b.Queue(recordInfosQuery, ids)
-		infos, err = readRecordInfos(tx.send(ctx, b, false), 1)
+		infos, err = readRecordInfos(tx.send(ctx, b, false), b.Len())
 	}
 	if err != nil {
 		return nil, fmt.Errorf("record attempts: %w", err)
@@ -495,16 +495,16 @@ const recordInfosQuery = `SELECT d.id, d.app_id, d.event_id, coalesce(d.webhook_
 	FROM deliveries d LEFT JOIN webhooks w ON w.id = d.webhook_id LEFT JOIN sources sr ON sr.id = d.source_id
 	WHERE d.id = ANY($1)`
 
-// readRecordInfos reads a batch of a record: skip statements (the
-// setting, or the webhooks' locks), then the deliveries' infos; it closes
-// br.
-func readRecordInfos(br pgx.BatchResults, skip int) (infos map[string]*recordInfo, err error) {
+// readRecordInfos reads a batch of n statements of a record whose last
+// is recordInfosQuery (the others set or lock, and return nothing read);
+// it closes br.
+func readRecordInfos(br pgx.BatchResults, n int) (infos map[string]*recordInfo, err error) {
 	defer func() {
 		if closeErr := br.Close(); err == nil {
 			err = closeErr
 		}
 	}()
-	for range skip {
+	for range n - 1 {
 		if _, err := br.Exec(); err != nil {
 			return nil, err
 		}

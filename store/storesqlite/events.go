@@ -186,9 +186,11 @@ type publishRows struct {
 // delivery adds a pending or held delivery and returns its rowid.
 func (r *publishRows) delivery(ctx context.Context, id, appID, eventID string, webhookID, url any, status string, now int64, test bool) (int64, error) {
 	if r.nextRowid == 0 {
-		if err := r.tx.QueryRowContext(ctx, `SELECT coalesce(max(rowid), 0) + 1 FROM deliveries`).Scan(&r.nextRowid); err != nil {
+		var last int64
+		if err := r.tx.StmtContext(ctx, r.s.stmt.lastDelivery).QueryRowContext(ctx).Scan(&last); err != nil {
 			return 0, fmt.Errorf("insert delivery: %w", err)
 		}
+		r.nextRowid = last + 1
 	}
 	rowid := r.nextRowid
 	r.nextRowid++

@@ -11,6 +11,7 @@ import (
 // connection: parsing SQL was a fifth of the CPU time before they were.
 type stmts struct {
 	push, reschedule, recordInfo   *sql.Stmt
+	lastDelivery                   *sql.Stmt // the largest rowid of deliveries (see publishRows)
 	insertEvents, insertDeliveries *multiRow // a publish's rows (see publishRows)
 	attempts, outcomes             *multiRow // attempts to insert, deliveries to update with their outcome
 }
@@ -19,6 +20,9 @@ type stmts struct {
 type readStmts struct {
 	due, newDue, lastDelivery, jobEvents, appVersion, webhookVersion *sql.Stmt
 }
+
+// lastDeliveryQuery reads the largest rowid of deliveries, 0 for none.
+const lastDeliveryQuery = `SELECT coalesce(max(rowid), 0) FROM deliveries`
 
 func prepareReads(ctx context.Context, db *sql.DB) (*readStmts, error) {
 	var st readStmts
@@ -33,7 +37,7 @@ func prepareReads(ctx context.Context, db *sql.DB) (*readStmts, error) {
 	}
 	p(&st.due, dueQuery)
 	p(&st.newDue, newDueQuery)
-	p(&st.lastDelivery, `SELECT coalesce(max(rowid), 0) FROM deliveries`)
+	p(&st.lastDelivery, lastDeliveryQuery)
 	p(&st.jobEvents, `SELECT id, type, payload, created_at, coalesce(headers, ''), coalesce(content_type, '') FROM events
 		WHERE id IN (SELECT value FROM json_each(?))`)
 	p(&st.appVersion, `SELECT version FROM apps WHERE id = ?`)
@@ -65,6 +69,7 @@ func prepare(ctx context.Context, db *sql.DB) (*stmts, error) {
 		*dst = stmt
 	}
 	p(&st.push, pushQuery)
+	p(&st.lastDelivery, lastDeliveryQuery)
 	p(&st.reschedule, `UPDATE deliveries SET next_attempt_at = ? WHERE id = ? AND status = 'pending'`)
 	p(&st.recordInfo, `SELECT d.id, d.app_id, d.event_id, coalesce(d.webhook_id, ''), coalesce(d.webhook_id, d.source_id, ''),
 		d.test, coalesce(w.status, sr.status, ''), coalesce(w.consecutive_failures, 0), w.failing_since
@@ -97,7 +102,7 @@ func prepare(ctx context.Context, db *sql.DB) (*stmts, error) {
 }
 
 func (st *stmts) close() {
-	for _, s := range []*sql.Stmt{st.push, st.reschedule, st.recordInfo} {
+	for _, s := range []*sql.Stmt{st.push, st.reschedule, st.recordInfo, st.lastDelivery} {
 		if s != nil {
 			s.Close()
 		}
