@@ -116,6 +116,10 @@ type WebhookHealth struct {
 	SuccessRate24h *float64
 }
 
+// EventIDPrefix starts every event's id (ident's prefix): the stores'
+// retention finds old events by id with it (see ident.Floor).
+const EventIDPrefix = "evt"
+
 // Event is something the operator published.
 type Event struct {
 	ID             string

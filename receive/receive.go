@@ -102,7 +102,7 @@ func (r *Receiver) receive(ctx context.Context, src *hookd.Source, h http.Header
 		providerID = providerID[:255]
 	}
 	ev := &hookd.Event{
-		ID: r.cfg.NewID("evt"), AppID: src.AppID, Type: typ, Payload: body, Test: test, CreatedAt: now.UTC().Truncate(time.Millisecond),
+		ID: r.cfg.NewID(hookd.EventIDPrefix), AppID: src.AppID, Type: typ, Payload: body, Test: test, CreatedAt: now.UTC().Truncate(time.Millisecond),
 		Inbound: &hookd.Inbound{
 			SourceID: src.ID, SourceName: src.Name, ProviderEventID: providerID, Headers: keptHeaders(h),
 			ContentType: h.Get("Content-Type"), Filtered: !src.Accepts(typ),

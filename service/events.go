@@ -144,7 +144,7 @@ func (s *Service) prepareEvent(ctx context.Context, app *hookd.App, catalog *typ
 	if et != nil && et.Status == hookd.EventTypeReserved {
 		return nil, hookd.Errorf(hookd.EINVALID, "%stype %q is reserved and cannot be published", prefix, *in.Type)
 	}
-	ev := &hookd.Event{ID: s.cfg.NewID("evt"), AppID: app.ID, Type: *in.Type, CreatedAt: now}
+	ev := &hookd.Event{ID: s.cfg.NewID(hookd.EventIDPrefix), AppID: app.ID, Type: *in.Type, CreatedAt: now}
 	if in.IdempotencyKey != nil {
 		if len(*in.IdempotencyKey) == 0 || len(*in.IdempotencyKey) > 255 {
 			return nil, hookd.Errorf(hookd.EINVALID, "%sidempotency_key must be 1-255 characters", prefix)
@@ -227,7 +227,7 @@ func (s *Service) SendTest(ctx context.Context, p *Principal, appRef, id string,
 		data, _ = json.Marshal(map[string]string{"webhook_id": w.ID, "message": "This is a test event from hookd."})
 	}
 	now := s.now()
-	ev := &hookd.Event{ID: s.cfg.NewID("evt"), AppID: app.ID, Type: typ, Test: true, CreatedAt: now}
+	ev := &hookd.Event{ID: s.cfg.NewID(hookd.EventIDPrefix), AppID: app.ID, Type: typ, Test: true, CreatedAt: now}
 	if err := s.render(app, ev, data, ""); err != nil {
 		return nil, err
 	}

@@ -751,7 +751,7 @@ func (s *Store) Prune(ctx context.Context, before time.Time, limit int) (int, er
 		if _, err := tx.Exec(ctx, pruneInIDOrder); err != nil {
 			return fmt.Errorf("prune events: %w", err)
 		}
-		tag, err := tx.Exec(ctx, `DELETE FROM events WHERE id IN (`+prunableQuery+`)`, ms(before), limit, ident.Floor("evt", before))
+		tag, err := tx.Exec(ctx, `DELETE FROM events WHERE id IN (`+prunableQuery+`)`, ms(before), limit, ident.Floor(hookd.EventIDPrefix, before))
 		if err != nil {
 			return fmt.Errorf("prune events: %w", err)
 		}

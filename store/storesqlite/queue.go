@@ -640,7 +640,7 @@ func (s *Store) Prune(ctx context.Context, before time.Time, limit int) (int, er
 		res, err := tx.ExecContext(ctx, `DELETE FROM events WHERE id IN (
 			SELECT e.id FROM events e WHERE e.id < ?3 AND e.created_at < ?1
 			  AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.status IN ('pending', 'held'))
-			ORDER BY e.id LIMIT ?2)`, ms(before), limit, ident.Floor("evt", before))
+			ORDER BY e.id LIMIT ?2)`, ms(before), limit, ident.Floor(hookd.EventIDPrefix, before))
 		if err != nil {
 			return fmt.Errorf("prune events: %w", err)
 		}
