@@ -49,6 +49,7 @@ Usage:
   hookd migrate  [flags]   create or upgrade the database schema, then exit
   hookd verify   [flags]   check a signed webhook payload from the shell
   hookd bench    [flags]   measure throughput, latency and memory on this machine
+  hookd healthcheck [flags] exit 0 if the hookd on --addr answers /healthz (or /readyz)
 
 Run "hookd <command> -h" for a command's flags.
 `
@@ -81,6 +82,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runVerify(args[1:], os.Stdin, stdout, stderr)
 	case "bench":
 		return runBench(ctx, args[1:], stdout, stderr)
+	case "healthcheck":
+		return runHealthcheck(ctx, args[1:], stdout, stderr)
 	case "bench-receiver":
 		return runBenchReceiver(ctx, args[1:], stdout, stderr)
 	case "-h", "--help", "help":
