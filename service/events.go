@@ -3,12 +3,14 @@ package service
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/egress"
+	"github.com/hookd/hookd/eventschema"
 	"github.com/hookd/hookd/store"
 	"github.com/hookd/hookd/wire"
 )
@@ -157,6 +159,9 @@ func (s *Service) prepareEvent(ctx context.Context, app *hookd.App, catalog *typ
 	if err := s.render(app, ev, in.Data, prefix); err != nil {
 		return nil, err
 	}
+	if err := s.checkSchema(et, ev.Data, prefix); err != nil {
+		return nil, err
+	}
 	pe := &store.PublishEvent{Event: ev}
 	if in.WebhookURL != nil {
 		if err := egress.CheckURL(ctx, prefix+"webhook_url", *in.WebhookURL, s.cfg.AllowPrivate, s.cfg.Resolver); err != nil {
@@ -201,6 +206,29 @@ func (s *Service) render(app *hookd.App, ev *hookd.Event, data json.RawMessage, 
 	return nil
 }
 
+// checkSchema validates an event's canonical data against its type's
+// schema, if the type has one.
+func (s *Service) checkSchema(et *hookd.EventType, data []byte, prefix string) error {
+	if et == nil || len(et.Schema) == 0 {
+		return nil
+	}
+	schema, err := s.schemas.Get(et.Name, et.Schema)
+	if err != nil {
+		// The catalog only keeps schemas that compiled; one that no
+		// longer does is the server's fault, not the publisher's.
+		return fmt.Errorf("compile the schema of event type %q: %w", et.Name, err)
+	}
+	err = schema.Validate(data)
+	var v *eventschema.Violation
+	if errors.As(err, &v) {
+		return hookd.Errorf(hookd.EINVALID, "%sdata does not match the schema of event type %q: at %q: %s", prefix, et.Name, v.Pointer, v.Message)
+	}
+	if err != nil {
+		return hookd.Errorf(hookd.EINVALID, "%sdata: %s", prefix, err)
+	}
+	return nil
+}
+
 // TestInput is the body of a test event request.
 type TestInput struct {
 	Type *string         `json:"type"`
@@ -214,13 +242,17 @@ func (s *Service) SendTest(ctx context.Context, p *Principal, appRef, id string,
 		return nil, err
 	}
 	typ := TestEventType
-	if in.Type != nil && *in.Type != TestEventType {
-		if _, err := s.store.GetEventType(ctx, *in.Type); hookd.IsNotFound(err) {
-			return nil, hookd.Errorf(hookd.EINVALID, "type %q is not in the event type catalog", *in.Type)
-		} else if err != nil {
-			return nil, err
-		}
+	if in.Type != nil {
 		typ = *in.Type
+	}
+	et, err := s.store.GetEventType(ctx, typ)
+	switch {
+	case hookd.IsNotFound(err) && typ == TestEventType:
+		et = nil // the default test type need not be in the catalog
+	case hookd.IsNotFound(err):
+		return nil, hookd.Errorf(hookd.EINVALID, "type %q is not in the event type catalog", typ)
+	case err != nil:
+		return nil, err
 	}
 	data := in.Data
 	if len(data) == 0 {
@@ -229,6 +261,9 @@ func (s *Service) SendTest(ctx context.Context, p *Principal, appRef, id string,
 	now := s.now()
 	ev := &hookd.Event{ID: s.cfg.NewID(hookd.EventIDPrefix), AppID: app.ID, Type: typ, Test: true, CreatedAt: now}
 	if err := s.render(app, ev, data, ""); err != nil {
+		return nil, err
+	}
+	if err := s.checkSchema(et, ev.Data, ""); err != nil {
 		return nil, err
 	}
 	results, err := s.store.Publish(ctx, &store.PublishParams{AppID: app.ID, Now: now, Events: []*store.PublishEvent{{Event: ev, OnlyWebhookID: w.ID}}})

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/eventschema"
 	"github.com/hookd/hookd/store"
 )
 
@@ -47,6 +48,9 @@ type Service struct {
 	// change to apps or event types made here clears them.
 	apps       *shortCache[*hookd.App]
 	eventTypes *shortCache[*hookd.EventType]
+	// schemas holds the compiled schemas of event types, each compiled
+	// once per version of its text.
+	schemas eventschema.Cache
 }
 
 // New returns a Service over st.
