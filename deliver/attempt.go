@@ -2,7 +2,11 @@ package deliver
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"fmt"
+	"log/slog"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -20,11 +24,13 @@ const ResponseBodyLimit = 4 << 10
 // attempt makes one HTTP request for a claimed delivery and decides what
 // its outcome means. It never fails: a request that cannot even be built
 // is a failed attempt with an error.
-func (e *Engine) attempt(j *store.Job) *store.AttemptResult {
+func (e *Engine) attempt(j *store.Job) (res *store.AttemptResult) {
 	start := e.cfg.Now()
 	d := j.Delivery
 	a := &hookd.Attempt{DeliveryID: d.ID, Attempt: d.AttemptCount + 1, At: start.UTC()}
-	res := &store.AttemptResult{Owner: e.cfg.Owner, AttemptReport: hookd.AttemptReport{Attempt: a, AutoDisableAfter: j.Profile.AutoDisableAfter, AutoDisableAge: e.cfg.AutoDisableAge}}
+	defer func() { e.logFailure(j, res) }()
+	res = &store.AttemptResult{Owner: e.cfg.Owner, Published: j.Event.CreatedAt,
+		AttemptReport: hookd.AttemptReport{Attempt: a, AutoDisableAfter: j.Profile.AutoDisableAfter, AutoDisableAge: e.cfg.AutoDisableAge}}
 
 	url, secrets := d.URL, []string{j.DefaultSecret}
 	var custom map[string]string
@@ -35,6 +41,7 @@ func (e *Engine) attempt(j *store.Job) *store.AttemptResult {
 	req, err := e.request(url, j, secrets, custom, start)
 	if err != nil {
 		a.Error = err.Error()
+		res.Outcome = hookd.OutcomeNetworkError
 		e.schedule(res, j, nil)
 		return res
 	}
@@ -46,6 +53,7 @@ func (e *Engine) attempt(j *store.Job) *store.AttemptResult {
 	if err != nil {
 		a.Duration = e.cfg.Now().Sub(start)
 		a.Error = describe(err)
+		res.Outcome = outcomeOf(err)
 		e.schedule(res, j, nil)
 		return res
 	}
@@ -53,6 +61,10 @@ func (e *Engine) attempt(j *store.Job) *store.AttemptResult {
 	resp.Body.Close()
 	a.Duration = e.cfg.Now().Sub(start)
 	a.StatusCode = resp.StatusCode
+	res.Outcome = hookd.OutcomeHTTPError
+	if a.Succeeded() {
+		res.Outcome = hookd.OutcomeSucceeded
+	}
 	a.ResponseBody = strings.ToValidUTF8(strings.ReplaceAll(body, "\x00", ""), "\uFFFD")
 	if readErr != nil && a.Succeeded() {
 		a.Error = "reading the response: " + describe(readErr)
@@ -144,6 +156,30 @@ func flatten(h http.Header) map[string]string {
 		out[k] = strings.Join(v, ", ")
 	}
 	return out
+}
+
+// logFailure logs a failed attempt at debug level.
+func (e *Engine) logFailure(j *store.Job, res *store.AttemptResult) {
+	a := res.Attempt
+	if a.Succeeded() || !e.log.Enabled(context.Background(), slog.LevelDebug) {
+		return
+	}
+	e.log.Debug("attempt failed", "delivery_id", a.DeliveryID, "webhook_id", a.WebhookID, "event_id", j.Event.ID,
+		"attempt", a.Attempt, "outcome", res.Outcome, "status_code", a.StatusCode, "error", a.Error,
+		"duration", a.Duration, "next_attempt_at", res.NextAttemptAt)
+}
+
+// outcomeOf classifies a request that got no answer.
+func outcomeOf(err error) string {
+	var ne net.Error
+	switch {
+	case errors.Is(err, egress.ErrBlockedAddress):
+		return hookd.OutcomeRefused
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
+		return hookd.OutcomeTimeout
+	default:
+		return hookd.OutcomeNetworkError
+	}
 }
 
 // describe turns a client error into a line fit for the delivery log.

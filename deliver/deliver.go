@@ -44,6 +44,13 @@ type Notifier interface {
 	Notify(ctx context.Context, notices []hookd.Notice)
 }
 
+// Observer watches attempts once they are recorded, for metrics. Recorded
+// runs on the recorder's goroutine after each committed batch, so it must
+// be quick and must not keep the batch.
+type Observer interface {
+	Recorded(batch []*store.AttemptResult)
+}
+
 // Config tunes the engine. Zero fields take the defaults noted.
 type Config struct {
 	// Owner names this engine's leases; it must differ between processes
@@ -71,6 +78,8 @@ type Config struct {
 	Now func() time.Time
 	// Rand returns uniform numbers in [0,1) for jitter; nil means math/rand/v2.
 	Rand func() float64
+	// Observer is told of recorded attempts; nil means none.
+	Observer Observer
 }
 
 // Engine delivers. Create it with New and run it with Run.
@@ -609,6 +618,9 @@ func (e *Engine) flush(batch []*store.AttemptResult) {
 		notices, err := e.store.RecordAttempts(context.Background(), batch)
 		if err == nil {
 			e.releaseRecorded(batch)
+			if e.cfg.Observer != nil {
+				e.cfg.Observer.Recorded(batch)
+			}
 			if len(notices) > 0 && e.notifier != nil {
 				e.notifier.Notify(context.Background(), notices)
 			}

@@ -88,9 +88,14 @@ func (s *Service) publish(ctx context.Context, p *Principal, appRef string, in [
 	}
 	s.wakeIfDue(results)
 	out := make([]*Published, len(results))
+	committed := 0
 	for i, r := range results {
 		out[i] = &Published{Event: r.Event, Deliveries: r.Deliveries, Duplicate: r.Duplicate}
+		if !r.Duplicate {
+			committed++
+		}
 	}
+	s.cfg.Observer.Published(committed)
 	return out, nil
 }
 
@@ -270,6 +275,7 @@ func (s *Service) SendTest(ctx context.Context, p *Principal, appRef, id string,
 	if err != nil {
 		return nil, err
 	}
+	s.cfg.Observer.Published(1)
 	s.wakeIfDue(results)
 	return s.store.GetEvent(ctx, app.ID, ev.ID)
 }

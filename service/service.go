@@ -38,7 +38,19 @@ type Config struct {
 	// Wake is called after something became due, so delivery starts at
 	// once instead of at the next poll. Optional.
 	Wake func()
+	// Observer counts published events; optional.
+	Observer Observer
 }
+
+// Observer hears how many events each publish committed (test events
+// included; a repeated idempotency key commits nothing).
+type Observer interface {
+	Published(events int)
+}
+
+type noObserver struct{}
+
+func (noObserver) Published(int) {}
 
 // Service carries out the API's operations.
 type Service struct {
@@ -69,6 +81,9 @@ func New(st store.Store, cfg Config) (*Service, error) {
 	}
 	if cfg.Wake == nil {
 		cfg.Wake = func() {}
+	}
+	if cfg.Observer == nil {
+		cfg.Observer = noObserver{}
 	}
 	return &Service{store: st, cfg: cfg,
 		apps: newShortCache[*hookd.App](publishCacheTTL), eventTypes: newShortCache[*hookd.EventType](publishCacheTTL)}, nil

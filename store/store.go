@@ -306,6 +306,9 @@ type AttemptResult struct {
 	hookd.AttemptReport
 	// Outcome classifies the attempt for metrics (hookd.Outcome...).
 	Outcome string
+	// Published is when the delivery's event was published, for the
+	// latency from publish to the answer that ended the delivery.
+	Published time.Time
 	// Status is the delivery's status once RecordAttempts has applied
 	// the attempt; empty when it was not applied (the lease had run out).
 	Status string
