@@ -7,6 +7,8 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -318,4 +320,43 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// TestDeployFilesNameRealMetrics checks that the Grafana dashboard and the
+// alert rules in deploy/ ask only for metrics a running hookd serves.
+func TestDeployFilesNameRealMetrics(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t)
+	// Labelled series appear once something was counted under them.
+	src := srcE2ESetupOn(t, srv, "").create(map[string]any{"name": "GitHub", "provider": "github"})
+	if r := srcE2EReceive(t, src.ReceiveURL, http.Header{}, []byte(`{}`)); r.Status != http.StatusUnauthorized {
+		t.Fatalf("an unsigned request answered %d", r.Status)
+	}
+	m := scrape(t, srv.URL)
+	name := regexp.MustCompile(`\b(?:hookd|go|process)_[a-z_]+\b`)
+	for _, file := range []string{"../../deploy/grafana/hookd.json", "../../deploy/prometheus/alerts.yml"} {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.HasSuffix(file, ".json") && !json.Valid(b) {
+			t.Errorf("%s is not valid JSON", file)
+		}
+		found := 0
+		for _, n := range name.FindAllString(string(b), -1) {
+			found++
+			base := n
+			for _, suffix := range []string{"_bucket", "_sum", "_count"} {
+				if f := m[strings.TrimSuffix(n, suffix)]; strings.HasSuffix(n, suffix) && f != nil && f.GetType() == dto.MetricType_HISTOGRAM {
+					base = strings.TrimSuffix(n, suffix)
+				}
+			}
+			if m[base] == nil {
+				t.Errorf("%s asks for %s, which hookd does not serve", file, n)
+			}
+		}
+		if found < 5 {
+			t.Errorf("%s names only %d metrics: the pattern is wrong", file, found)
+		}
+	}
 }
