@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -15,7 +16,12 @@ import (
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/egress"
 	"github.com/hookd/hookd/store"
+	"github.com/hookd/hookd/tracing"
 	"github.com/hookd/hookd/wire"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	semconv "go.opentelemetry.io/otel/semconv/v1.37.0"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // ResponseBodyLimit is how much of a response body an attempt keeps.
@@ -29,6 +35,10 @@ func (e *Engine) attempt(j *store.Job) (res *store.AttemptResult) {
 	d := j.Delivery
 	a := &hookd.Attempt{DeliveryID: d.ID, Attempt: d.AttemptCount + 1, At: start.UTC()}
 	defer func() { e.logFailure(j, res) }()
+	if e.cfg.Tracer != nil {
+		span := e.startSpan(j, start)
+		defer func() { endSpan(span, res) }()
+	}
 	res = &store.AttemptResult{Owner: e.cfg.Owner, Published: j.Event.CreatedAt,
 		AttemptReport: hookd.AttemptReport{Attempt: a, AutoDisableAfter: j.Profile.AutoDisableAfter, AutoDisableAge: e.cfg.AutoDisableAge}}
 
@@ -156,6 +166,55 @@ func flatten(h http.Header) map[string]string {
 		out[k] = strings.Join(v, ", ")
 	}
 	return out
+}
+
+// startSpan starts the client span of an attempt, named and described as
+// OpenTelemetry's HTTP client conventions say, with hookd's ids.
+func (e *Engine) startSpan(j *store.Job, start time.Time) trace.Span {
+	target := j.Delivery.URL
+	attrs := []attribute.KeyValue{
+		semconv.HTTPRequestMethodPost,
+		tracing.EventID.String(j.Event.ID),
+		tracing.DeliveryID.String(j.Delivery.ID),
+		tracing.AppID.String(j.Delivery.AppID),
+		tracing.Attempt.Int(j.Delivery.AttemptCount + 1),
+	}
+	if w := j.Webhook; w != nil {
+		target = w.URL
+		attrs = append(attrs, tracing.WebhookID.String(w.ID))
+	}
+	if u, err := url.Parse(target); err == nil {
+		port := u.Port()
+		if port == "" {
+			port = map[string]string{"http": "80", "https": "443"}[u.Scheme]
+		}
+		n, _ := strconv.Atoi(port)
+		// The query and any user info are left out: they may hold a
+		// customer's credentials.
+		attrs = append(attrs, semconv.ServerAddress(u.Hostname()), semconv.ServerPort(n),
+			semconv.URLFull((&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()))
+	}
+	_, span := e.cfg.Tracer.Start(context.Background(), http.MethodPost, trace.WithSpanKind(trace.SpanKindClient),
+		trace.WithTimestamp(start), trace.WithAttributes(attrs...))
+	return span
+}
+
+// endSpan records an attempt's answer or failure on its span.
+func endSpan(span trace.Span, res *store.AttemptResult) {
+	a := res.Attempt
+	span.SetAttributes(tracing.Outcome.String(res.Outcome))
+	if a.StatusCode > 0 {
+		span.SetAttributes(semconv.HTTPResponseStatusCode(a.StatusCode))
+	}
+	if !a.Succeeded() {
+		errType := res.Outcome
+		if a.StatusCode > 0 {
+			errType = strconv.Itoa(a.StatusCode)
+		}
+		span.SetAttributes(semconv.ErrorTypeKey.String(errType))
+		span.SetStatus(codes.Error, a.Error)
+	}
+	span.End(trace.WithTimestamp(a.At.Add(a.Duration)))
 }
 
 // logFailure logs a failed attempt at debug level.

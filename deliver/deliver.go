@@ -25,6 +25,7 @@ import (
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/store"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // DefaultWorkers is how many attempts an engine runs at once unless told.
@@ -80,6 +81,8 @@ type Config struct {
 	Rand func() float64
 	// Observer is told of recorded attempts; nil means none.
 	Observer Observer
+	// Tracer makes a client span of every attempt; nil makes none.
+	Tracer trace.Tracer
 }
 
 // Engine delivers. Create it with New and run it with Run.

@@ -22,6 +22,7 @@ import (
 	"github.com/hookd/hookd/receive"
 	"github.com/hookd/hookd/service"
 	"github.com/hookd/hookd/store"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Config tunes the API.
@@ -41,6 +42,8 @@ type Config struct {
 	Extra map[string]http.Handler
 	// Observer hears of every answered request; optional.
 	Observer Observer
+	// Tracer makes a server span of every request; nil makes none.
+	Tracer trace.Tracer
 }
 
 // Server is the API's http.Handler.
@@ -82,6 +85,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if route == "" {
 		route = UnmatchedRoute
 	}
+	var span trace.Span
+	if s.cfg.Tracer != nil {
+		r, span = s.startSpan(r, route)
+	}
 	defer func() {
 		if v := recover(); v != nil {
 			if v == http.ErrAbortHandler {
@@ -91,6 +98,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeError(rec, hookd.Errorf(hookd.EINTERNAL, "internal error"))
 		}
 		took := time.Since(start)
+		if span != nil {
+			endSpan(span, rec.code())
+		}
 		if s.cfg.Observer != nil {
 			s.cfg.Observer.Answered(route, rec.code(), took)
 		}

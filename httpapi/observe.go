@@ -6,7 +6,15 @@ import (
 	"encoding/hex"
 	"log/slog"
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/propagation"
+	semconv "go.opentelemetry.io/otel/semconv/v1.37.0"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Observer hears of every request the API answered, for metrics. route is
@@ -106,4 +114,42 @@ func (w *statusRecorder) code() int {
 		return http.StatusOK
 	}
 	return w.status
+}
+
+// startSpan starts the server span of a request, continuing the caller's
+// trace when it sent a traceparent, named and described as OpenTelemetry's
+// HTTP server conventions say.
+func (s *Server) startSpan(r *http.Request, route string) (*http.Request, trace.Span) {
+	ctx := propagation.TraceContext{}.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
+	attrs := []attribute.KeyValue{
+		semconv.HTTPRequestMethodKey.String(r.Method),
+		semconv.URLPath(r.URL.Path),
+		semconv.URLScheme(scheme(r)),
+		semconv.UserAgentOriginal(r.UserAgent()),
+	}
+	name := r.Method
+	if route != UnmatchedRoute {
+		name = route // "POST /v1/apps/{app}/events": the method and the route
+		_, path, _ := strings.Cut(route, " ")
+		attrs = append(attrs, semconv.HTTPRoute(path))
+	}
+	ctx, span := s.cfg.Tracer.Start(ctx, name, trace.WithSpanKind(trace.SpanKindServer), trace.WithAttributes(attrs...))
+	return r.WithContext(ctx), span
+}
+
+// endSpan records the answer's status; a 5xx is an error of the server.
+func endSpan(span trace.Span, status int) {
+	span.SetAttributes(semconv.HTTPResponseStatusCode(status))
+	if status >= 500 {
+		span.SetStatus(codes.Error, http.StatusText(status))
+		span.SetAttributes(semconv.ErrorTypeKey.String(strconv.Itoa(status)))
+	}
+	span.End()
+}
+
+func scheme(r *http.Request) string {
+	if r.TLS != nil {
+		return "https"
+	}
+	return "http"
 }

@@ -12,7 +12,11 @@ import (
 	"github.com/hookd/hookd/egress"
 	"github.com/hookd/hookd/eventschema"
 	"github.com/hookd/hookd/store"
+	"github.com/hookd/hookd/tracing"
 	"github.com/hookd/hookd/wire"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // MaxBatch is the most events one batch publish may carry.
@@ -60,7 +64,12 @@ func (s *Service) PublishBatch(ctx context.Context, p *Principal, appRef string,
 	return s.publish(ctx, p, appRef, in, "events")
 }
 
-func (s *Service) publish(ctx context.Context, p *Principal, appRef string, in []*PublishInput, field string) ([]*Published, error) {
+func (s *Service) publish(ctx context.Context, p *Principal, appRef string, in []*PublishInput, field string) (out []*Published, err error) {
+	if s.cfg.Tracer != nil {
+		var span trace.Span
+		ctx, span = s.cfg.Tracer.Start(ctx, "publish", trace.WithAttributes(tracing.EventCount.Int(len(in))))
+		defer func() { endPublishSpan(span, out, err) }()
+	}
 	app, err := s.publishApp(ctx, p, appRef)
 	if err != nil {
 		return nil, err
@@ -82,12 +91,12 @@ func (s *Service) publish(ctx context.Context, p *Principal, appRef string, in [
 		}
 		params.Events[i] = pe
 	}
-	results, err := s.store.Publish(ctx, params)
+	results, err := s.commit(ctx, params)
 	if err != nil {
 		return nil, err
 	}
 	s.wakeIfDue(results)
-	out := make([]*Published, len(results))
+	out = make([]*Published, len(results))
 	committed := 0
 	for i, r := range results {
 		out[i] = &Published{Event: r.Event, Deliveries: r.Deliveries, Duplicate: r.Duplicate}
@@ -97,6 +106,58 @@ func (s *Service) publish(ctx context.Context, p *Principal, appRef string, in [
 	}
 	s.cfg.Observer.Published(committed)
 	return out, nil
+}
+
+// commit stores a publish, in a span of its own when tracing.
+func (s *Service) commit(ctx context.Context, params *store.PublishParams) ([]store.PublishResult, error) {
+	if s.cfg.Tracer == nil {
+		return s.store.Publish(ctx, params)
+	}
+	ctx, span := s.cfg.Tracer.Start(ctx, "commit", trace.WithAttributes(tracing.AppID.String(params.AppID), eventIDs(params)))
+	defer span.End()
+	results, err := s.store.Publish(ctx, params)
+	if err != nil {
+		span.RecordError(err)
+		span.SetStatus(codes.Error, "commit failed")
+	}
+	return results, err
+}
+
+// eventIDs is the attribute that links a publish's spans to its events:
+// hookd.event_id for one event, hookd.event_ids for a batch.
+func eventIDs(params *store.PublishParams) attribute.KeyValue {
+	if len(params.Events) == 1 {
+		return tracing.EventID.String(params.Events[0].Event.ID)
+	}
+	ids := make([]string, len(params.Events))
+	for i, pe := range params.Events {
+		ids[i] = pe.Event.ID
+	}
+	return tracing.EventIDs.StringSlice(ids)
+}
+
+// endPublishSpan ends a publish's span with the events it made, or why it
+// made none.
+func endPublishSpan(span trace.Span, out []*Published, err error) {
+	defer span.End()
+	if err != nil {
+		if hookd.ErrorCode(err) == hookd.EINTERNAL {
+			span.RecordError(err)
+			span.SetStatus(codes.Error, "publish failed")
+		} else {
+			span.SetAttributes(attribute.String("hookd.refused", hookd.ErrorCode(err)))
+		}
+		return
+	}
+	if len(out) == 1 {
+		span.SetAttributes(tracing.EventID.String(out[0].Event.ID))
+		return
+	}
+	ids := make([]string, len(out))
+	for i, p := range out {
+		ids[i] = p.Event.ID
+	}
+	span.SetAttributes(tracing.EventIDs.StringSlice(ids))
 }
 
 // wakeIfDue wakes the engine for the deliveries that publishes made and
@@ -271,7 +332,7 @@ func (s *Service) SendTest(ctx context.Context, p *Principal, appRef, id string,
 	if err := s.checkSchema(et, ev.Data, ""); err != nil {
 		return nil, err
 	}
-	results, err := s.store.Publish(ctx, &store.PublishParams{AppID: app.ID, Now: now, Events: []*store.PublishEvent{{Event: ev, OnlyWebhookID: w.ID}}})
+	results, err := s.commit(ctx, &store.PublishParams{AppID: app.ID, Now: now, Events: []*store.PublishEvent{{Event: ev, OnlyWebhookID: w.ID}}})
 	if err != nil {
 		return nil, err
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/eventschema"
 	"github.com/hookd/hookd/store"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Config tunes a Service.
@@ -40,6 +41,8 @@ type Config struct {
 	Wake func()
 	// Observer counts published events; optional.
 	Observer Observer
+	// Tracer makes spans of publishes and their commits; nil makes none.
+	Tracer trace.Tracer
 }
 
 // Observer hears how many events each publish committed (test events

@@ -34,6 +34,8 @@ import (
 	"github.com/hookd/hookd/store"
 	"github.com/hookd/hookd/store/storepg"
 	"github.com/hookd/hookd/store/storesqlite"
+	"github.com/hookd/hookd/tracing"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 )
 
 // Config is everything `hookd serve` can be told, by flag, environment
@@ -81,6 +83,10 @@ type Main struct {
 	Logger *slog.Logger
 	// Now is the clock; tests may replace it before Run.
 	Now func() time.Time
+	// Tracing receives spans; Run sets it up from the OTEL_* environment
+	// when it is nil (and leaves it nil when they ask for no traces).
+	// Tests may set their own before Run.
+	Tracing *sdktrace.TracerProvider
 
 	stdout, stderr  io.Writer
 	store           store.Store
@@ -389,6 +395,12 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.store = st
+	if m.Tracing == nil {
+		if m.Tracing, err = tracing.Start(ctx, os.Getenv, hookd.Version); err != nil {
+			return err
+		}
+	}
+	tracer := tracing.Tracer(m.Tracing)
 	counts := metrics.New(st, log.With("component", "metrics"), metrics.Config{Now: m.Now})
 	adminHash, err := m.adminTokenHash()
 	if err != nil {
@@ -429,6 +441,7 @@ func (m *Main) Run(ctx context.Context) error {
 			UserAgent: "hookd/" + hookd.Version,
 			Now:       m.Now,
 			Observer:  counts,
+			Tracer:    tracer,
 		})
 		if err != nil {
 			return err
@@ -448,6 +461,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Wake:           wake,
 		MaxDataBytes:   m.Config.MaxEventBytes,
 		Observer:       counts,
+		Tracer:         tracer,
 	})
 	if err != nil {
 		return err
@@ -463,6 +477,7 @@ func (m *Main) Run(ctx context.Context) error {
 		HealthOnly:    m.Config.Role == RoleWorker,
 		Extra:         m.metricsRoute(counts),
 		Observer:      counts,
+		Tracer:        tracer,
 	})
 	if err != nil {
 		return err
@@ -619,6 +634,14 @@ func (m *Main) Close() error {
 		}
 		if m.store != nil {
 			errs = append(errs, m.store.Close())
+		}
+		if m.Tracing != nil {
+			// Send the spans still held, within a bound.
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			if err := m.Tracing.Shutdown(ctx); err != nil {
+				m.Logger.Warn("trace export at shutdown", "err", err)
+			}
+			cancel()
 		}
 		if m.lock != nil {
 			errs = append(errs, m.lock.Close())
