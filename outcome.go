@@ -5,6 +5,15 @@ import (
 	"time"
 )
 
+// What an attempt came to, in the words metrics count it by.
+const (
+	OutcomeSucceeded    = "succeeded"     // a 2xx answer
+	OutcomeHTTPError    = "http_error"    // any other answer
+	OutcomeTimeout      = "timeout"       // no whole answer within the timeout
+	OutcomeNetworkError = "network_error" // the request could not be made or its connection broke
+	OutcomeRefused      = "refused"       // the egress rules refused the destination
+)
+
 // AttemptReport is a finished attempt as the delivery engine hands it to
 // the store: the attempt and what the engine decided about retrying.
 type AttemptReport struct {

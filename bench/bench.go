@@ -53,6 +53,9 @@ type Sizes struct {
 	// SlowDuration (200/s for 20s; quick 200/s for 3s).
 	SlowRate     int           `json:"slow_rate"`
 	SlowDuration time.Duration `json:"-"`
+	// EventSchema gives the benchmark's event type a JSON Schema that its
+	// events match, so that every publish is validated against it.
+	EventSchema bool `json:"event_schema"`
 }
 
 // MarshalJSON writes durations as Go duration strings.
@@ -194,8 +197,8 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	// million held deliveries.
 	r.hc = &http.Client{Transport: newTransport(512), Timeout: 10 * time.Minute}
 	r.api = client.New(hk.URL(), token, r.hc)
-	if _, err := r.api.CreateEventType(ctx, eventType, "hookd bench"); err != nil && !isConflict(err) {
-		return nil, fmt.Errorf("create event type: %w", err)
+	if err := r.createEventType(ctx); err != nil {
+		return nil, err
 	}
 
 	if err := r.runCeiling(ctx); err != nil {
@@ -367,6 +370,23 @@ func (r *run) newWebhook(ctx context.Context, app, path string, paused bool) (st
 		return "", fmt.Errorf("create webhook: %w", err)
 	}
 	return w.ID, nil
+}
+
+// eventSchema is what every benchmark event's data matches (EventData).
+const eventSchema = `{"type":"object","required":["seq","pad"],"additionalProperties":false,` +
+	`"properties":{"seq":{"type":"integer","minimum":0},"sent_ns":{"type":"integer","minimum":0},"pad":{"type":"string","maxLength":1048576}}}`
+
+// createEventType adds the benchmark's event type to the catalog, with
+// eventSchema when the run validates events.
+func (r *run) createEventType(ctx context.Context) error {
+	body := map[string]any{"name": eventType, "description": "hookd bench"}
+	if r.cfg.EventSchema {
+		body["schema"] = json.RawMessage(eventSchema)
+	}
+	if _, err := r.api.Do(ctx, http.MethodPost, "/v1/event-types", body, nil); err != nil && !isConflict(err) {
+		return fmt.Errorf("create event type: %w", err)
+	}
+	return nil
 }
 
 // appendEvent appends one publish input: {"type":…,"data":{…}}.

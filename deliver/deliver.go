@@ -25,6 +25,7 @@ import (
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/store"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // DefaultWorkers is how many attempts an engine runs at once unless told.
@@ -42,6 +43,13 @@ type Store interface {
 // recovered webhooks.
 type Notifier interface {
 	Notify(ctx context.Context, notices []hookd.Notice)
+}
+
+// Observer watches attempts once they are recorded, for metrics. Recorded
+// runs on the recorder's goroutine after each committed batch, so it must
+// be quick and must not keep the batch.
+type Observer interface {
+	Recorded(batch []*store.AttemptResult)
 }
 
 // Config tunes the engine. Zero fields take the defaults noted.
@@ -71,6 +79,10 @@ type Config struct {
 	Now func() time.Time
 	// Rand returns uniform numbers in [0,1) for jitter; nil means math/rand/v2.
 	Rand func() float64
+	// Observer is told of recorded attempts; nil means none.
+	Observer Observer
+	// Tracer makes a client span of every attempt; nil makes none.
+	Tracer trace.Tracer
 }
 
 // Engine delivers. Create it with New and run it with Run.
@@ -609,6 +621,9 @@ func (e *Engine) flush(batch []*store.AttemptResult) {
 		notices, err := e.store.RecordAttempts(context.Background(), batch)
 		if err == nil {
 			e.releaseRecorded(batch)
+			if e.cfg.Observer != nil {
+				e.cfg.Observer.Recorded(batch)
+			}
 			if len(notices) > 0 && e.notifier != nil {
 				e.notifier.Notify(context.Background(), notices)
 			}

@@ -22,6 +22,7 @@ import (
 	"github.com/hookd/hookd/receive"
 	"github.com/hookd/hookd/service"
 	"github.com/hookd/hookd/store"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Config tunes the API.
@@ -39,6 +40,10 @@ type Config struct {
 	// Extra is mounted at the root for paths the API does not serve
 	// itself (metrics, the dashboard); optional.
 	Extra map[string]http.Handler
+	// Observer hears of every answered request; optional.
+	Observer Observer
+	// Tracer makes a server span of every request; nil makes none.
+	Tracer trace.Tracer
 }
 
 // Server is the API's http.Handler.
@@ -67,24 +72,49 @@ func New(svc *service.Service, recv *receive.Receiver, log *slog.Logger, cfg Con
 	return s, nil
 }
 
-// ServeHTTP implements http.Handler.
+// ServeHTTP implements http.Handler: it gives the request its id, answers
+// in the API's error format what no route serves, and tells the observer
+// and the debug log what it answered.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	id := requestID(r)
+	w.Header().Set(RequestIDHeader, id)
+	r = r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id))
+	rec := &statusRecorder{ResponseWriter: w}
+	_, route := s.mux.Handler(r)
+	if route == "" {
+		route = UnmatchedRoute
+	}
+	var span trace.Span
+	if s.cfg.Tracer != nil {
+		r, span = s.startSpan(r, route)
+	}
 	defer func() {
 		if v := recover(); v != nil {
 			if v == http.ErrAbortHandler {
 				panic(v)
 			}
-			s.log.Error("handler panic", "method", r.Method, "path", r.URL.Path, "panic", v)
-			writeError(w, hookd.Errorf(hookd.EINTERNAL, "internal error"))
+			s.log.ErrorContext(r.Context(), "handler panic", "method", r.Method, "path", r.URL.Path, "panic", v)
+			writeError(rec, hookd.Errorf(hookd.EINTERNAL, "internal error"))
+		}
+		took := time.Since(start)
+		if span != nil {
+			endSpan(span, rec.code())
+		}
+		if s.cfg.Observer != nil {
+			s.cfg.Observer.Answered(route, rec.code(), took)
+		}
+		if s.log.Enabled(r.Context(), slog.LevelDebug) {
+			s.log.DebugContext(r.Context(), "request", "method", r.Method, "route", route, "status", rec.code(), "took", took)
 		}
 	}()
-	if _, pattern := s.mux.Handler(r); pattern == "" {
+	if route == UnmatchedRoute {
 		// Unknown paths and wrong methods alike answer in the API's
 		// error format.
-		notFoundRoute(w, r)
+		notFoundRoute(rec, r)
 		return
 	}
-	s.mux.ServeHTTP(w, r)
+	s.mux.ServeHTTP(rec, r)
 }
 
 // statusOf is the one map from error codes to HTTP statuses.
@@ -128,7 +158,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // fail writes err, logging those that are not the caller's fault.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if hookd.ErrorCode(err) == hookd.EINTERNAL {
-		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		s.log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
 	writeError(w, err)
 }
@@ -245,7 +275,7 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		if err := s.cfg.Ready(ctx); err != nil {
-			s.log.Warn("not ready", "err", err)
+			s.log.WarnContext(r.Context(), "not ready", "err", err)
 			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable"})
 			return
 		}

@@ -265,6 +265,7 @@ func (s *Server) receive(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(r.Body)
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
+		s.recv.TooLarge(r.Context(), r.PathValue("id"))
 		writeError(w, hookd.Errorf(hookd.ETOOLARGE, "the request body must be at most %d bytes", s.cfg.MaxEventBytes))
 		return
 	}

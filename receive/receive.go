@@ -33,7 +33,26 @@ type Config struct {
 	NewID func(prefix string) string
 	// Wake tells the delivery engine that a forward is due; optional.
 	Wake func()
+	// Observer counts what arrived; optional.
+	Observer Observer
 }
+
+// Observer hears the outcome of every request to a receive URL whose
+// source exists (tests made with Test are not requests and are not told).
+type Observer interface {
+	Inbound(provider, outcome string)
+}
+
+// Inbound outcomes, as Observer hears them.
+const (
+	InboundAccepted  = "accepted"  // verified and stored
+	InboundRejected  = "rejected"  // refused: signature, timestamp, size, a disabled source
+	InboundDuplicate = "duplicate" // a provider delivery id recorded before
+)
+
+type noObserver struct{}
+
+func (noObserver) Inbound(string, string) {}
 
 // Receiver verifies and records inbound requests.
 type Receiver struct {
@@ -51,6 +70,9 @@ func New(st Store, cfg Config) (*Receiver, error) {
 	}
 	if cfg.Wake == nil {
 		cfg.Wake = func() {}
+	}
+	if cfg.Observer == nil {
+		cfg.Observer = noObserver{}
 	}
 	return &Receiver{store: st, cfg: cfg}, nil
 }
@@ -83,7 +105,34 @@ func (r *Receiver) Receive(ctx context.Context, sourceID string, h http.Header, 
 	if err != nil {
 		return nil, err
 	}
-	return r.receive(ctx, src, h, body, false)
+	res, err := r.receive(ctx, src, h, body, false)
+	if outcome := inboundOutcome(res, err); outcome != "" {
+		r.cfg.Observer.Inbound(src.Provider, outcome)
+	}
+	return res, err
+}
+
+// TooLarge accounts for a request to source sourceID that was refused for
+// its size before it was read whole.
+func (r *Receiver) TooLarge(ctx context.Context, sourceID string) {
+	if src, err := r.store.GetSource(ctx, "", sourceID); err == nil {
+		r.cfg.Observer.Inbound(src.Provider, InboundRejected)
+	}
+}
+
+// inboundOutcome words what Receive did; a store that failed is not a
+// refusal of the request (the sender retries it), and counts as nothing.
+func inboundOutcome(res *Result, err error) string {
+	switch {
+	case err == nil && res.Duplicate:
+		return InboundDuplicate
+	case err == nil:
+		return InboundAccepted
+	case hookd.ErrorCode(err) == hookd.EINTERNAL:
+		return ""
+	default:
+		return InboundRejected
+	}
 }
 
 func (r *Receiver) receive(ctx context.Context, src *hookd.Source, h http.Header, body []byte, test bool) (*Result, error) {

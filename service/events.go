@@ -3,14 +3,20 @@ package service
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/egress"
+	"github.com/hookd/hookd/eventschema"
 	"github.com/hookd/hookd/store"
+	"github.com/hookd/hookd/tracing"
 	"github.com/hookd/hookd/wire"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // MaxBatch is the most events one batch publish may carry.
@@ -58,7 +64,12 @@ func (s *Service) PublishBatch(ctx context.Context, p *Principal, appRef string,
 	return s.publish(ctx, p, appRef, in, "events")
 }
 
-func (s *Service) publish(ctx context.Context, p *Principal, appRef string, in []*PublishInput, field string) ([]*Published, error) {
+func (s *Service) publish(ctx context.Context, p *Principal, appRef string, in []*PublishInput, field string) (out []*Published, err error) {
+	if s.cfg.Tracer != nil {
+		var span trace.Span
+		ctx, span = s.cfg.Tracer.Start(ctx, "publish", trace.WithAttributes(tracing.EventCount.Int(len(in))))
+		defer func() { endPublishSpan(span, out, err) }()
+	}
 	app, err := s.publishApp(ctx, p, appRef)
 	if err != nil {
 		return nil, err
@@ -80,16 +91,73 @@ func (s *Service) publish(ctx context.Context, p *Principal, appRef string, in [
 		}
 		params.Events[i] = pe
 	}
-	results, err := s.store.Publish(ctx, params)
+	results, err := s.commit(ctx, params)
 	if err != nil {
 		return nil, err
 	}
 	s.wakeIfDue(results)
-	out := make([]*Published, len(results))
+	out = make([]*Published, len(results))
+	committed := 0
 	for i, r := range results {
 		out[i] = &Published{Event: r.Event, Deliveries: r.Deliveries, Duplicate: r.Duplicate}
+		if !r.Duplicate {
+			committed++
+		}
 	}
+	s.cfg.Observer.Published(committed)
 	return out, nil
+}
+
+// commit stores a publish, in a span of its own when tracing.
+func (s *Service) commit(ctx context.Context, params *store.PublishParams) ([]store.PublishResult, error) {
+	if s.cfg.Tracer == nil {
+		return s.store.Publish(ctx, params)
+	}
+	ctx, span := s.cfg.Tracer.Start(ctx, "commit", trace.WithAttributes(tracing.AppID.String(params.AppID), eventIDs(params)))
+	defer span.End()
+	results, err := s.store.Publish(ctx, params)
+	if err != nil {
+		span.RecordError(err)
+		span.SetStatus(codes.Error, "commit failed")
+	}
+	return results, err
+}
+
+// eventIDs is the attribute that links a publish's spans to its events:
+// hookd.event_id for one event, hookd.event_ids for a batch.
+func eventIDs(params *store.PublishParams) attribute.KeyValue {
+	if len(params.Events) == 1 {
+		return tracing.EventID.String(params.Events[0].Event.ID)
+	}
+	ids := make([]string, len(params.Events))
+	for i, pe := range params.Events {
+		ids[i] = pe.Event.ID
+	}
+	return tracing.EventIDs.StringSlice(ids)
+}
+
+// endPublishSpan ends a publish's span with the events it made, or why it
+// made none.
+func endPublishSpan(span trace.Span, out []*Published, err error) {
+	defer span.End()
+	if err != nil {
+		if hookd.ErrorCode(err) == hookd.EINTERNAL {
+			span.RecordError(err)
+			span.SetStatus(codes.Error, "publish failed")
+		} else {
+			span.SetAttributes(attribute.String("hookd.refused", hookd.ErrorCode(err)))
+		}
+		return
+	}
+	if len(out) == 1 {
+		span.SetAttributes(tracing.EventID.String(out[0].Event.ID))
+		return
+	}
+	ids := make([]string, len(out))
+	for i, p := range out {
+		ids[i] = p.Event.ID
+	}
+	span.SetAttributes(tracing.EventIDs.StringSlice(ids))
 }
 
 // wakeIfDue wakes the engine for the deliveries that publishes made and
@@ -157,6 +225,9 @@ func (s *Service) prepareEvent(ctx context.Context, app *hookd.App, catalog *typ
 	if err := s.render(app, ev, in.Data, prefix); err != nil {
 		return nil, err
 	}
+	if err := s.checkSchema(et, ev.Data, prefix); err != nil {
+		return nil, err
+	}
 	pe := &store.PublishEvent{Event: ev}
 	if in.WebhookURL != nil {
 		if err := egress.CheckURL(ctx, prefix+"webhook_url", *in.WebhookURL, s.cfg.AllowPrivate, s.cfg.Resolver); err != nil {
@@ -201,6 +272,29 @@ func (s *Service) render(app *hookd.App, ev *hookd.Event, data json.RawMessage, 
 	return nil
 }
 
+// checkSchema validates an event's canonical data against its type's
+// schema, if the type has one.
+func (s *Service) checkSchema(et *hookd.EventType, data []byte, prefix string) error {
+	if et == nil || len(et.Schema) == 0 {
+		return nil
+	}
+	schema, err := s.schemas.Get(et.Name, et.Schema)
+	if err != nil {
+		// The catalog only keeps schemas that compiled; one that no
+		// longer does is the server's fault, not the publisher's.
+		return fmt.Errorf("compile the schema of event type %q: %w", et.Name, err)
+	}
+	err = schema.Validate(data)
+	var v *eventschema.Violation
+	if errors.As(err, &v) {
+		return hookd.Errorf(hookd.EINVALID, "%sdata does not match the schema of event type %q: at %q: %s", prefix, et.Name, v.Pointer, v.Message)
+	}
+	if err != nil {
+		return hookd.Errorf(hookd.EINVALID, "%sdata: %s", prefix, err)
+	}
+	return nil
+}
+
 // TestInput is the body of a test event request.
 type TestInput struct {
 	Type *string         `json:"type"`
@@ -214,13 +308,17 @@ func (s *Service) SendTest(ctx context.Context, p *Principal, appRef, id string,
 		return nil, err
 	}
 	typ := TestEventType
-	if in.Type != nil && *in.Type != TestEventType {
-		if _, err := s.store.GetEventType(ctx, *in.Type); hookd.IsNotFound(err) {
-			return nil, hookd.Errorf(hookd.EINVALID, "type %q is not in the event type catalog", *in.Type)
-		} else if err != nil {
-			return nil, err
-		}
+	if in.Type != nil {
 		typ = *in.Type
+	}
+	et, err := s.store.GetEventType(ctx, typ)
+	switch {
+	case hookd.IsNotFound(err) && typ == TestEventType:
+		et = nil // the default test type need not be in the catalog
+	case hookd.IsNotFound(err):
+		return nil, hookd.Errorf(hookd.EINVALID, "type %q is not in the event type catalog", typ)
+	case err != nil:
+		return nil, err
 	}
 	data := in.Data
 	if len(data) == 0 {
@@ -231,10 +329,14 @@ func (s *Service) SendTest(ctx context.Context, p *Principal, appRef, id string,
 	if err := s.render(app, ev, data, ""); err != nil {
 		return nil, err
 	}
-	results, err := s.store.Publish(ctx, &store.PublishParams{AppID: app.ID, Now: now, Events: []*store.PublishEvent{{Event: ev, OnlyWebhookID: w.ID}}})
+	if err := s.checkSchema(et, ev.Data, ""); err != nil {
+		return nil, err
+	}
+	results, err := s.commit(ctx, &store.PublishParams{AppID: app.ID, Now: now, Events: []*store.PublishEvent{{Event: ev, OnlyWebhookID: w.ID}}})
 	if err != nil {
 		return nil, err
 	}
+	s.cfg.Observer.Published(1)
 	s.wakeIfDue(results)
 	return s.store.GetEvent(ctx, app.ID, ev.ID)
 }

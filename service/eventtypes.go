@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/eventschema"
 	"github.com/hookd/hookd/store"
 )
 
@@ -75,6 +76,9 @@ func applyEventType(et *hookd.EventType, in *EventTypeInput) error {
 			var buf bytes.Buffer
 			if err := json.Compact(&buf, schema); err != nil {
 				return hookd.Errorf(hookd.EINVALID, "schema must be a JSON object")
+			}
+			if _, err := eventschema.Compile(buf.Bytes()); err != nil {
+				return hookd.Errorf(hookd.EINVALID, "schema %s", err)
 			}
 			et.Schema = buf.Bytes()
 		default:

@@ -17,7 +17,9 @@ import (
 	"time"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/eventschema"
 	"github.com/hookd/hookd/store"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Config tunes a Service.
@@ -37,7 +39,21 @@ type Config struct {
 	// Wake is called after something became due, so delivery starts at
 	// once instead of at the next poll. Optional.
 	Wake func()
+	// Observer counts published events; optional.
+	Observer Observer
+	// Tracer makes spans of publishes and their commits; nil makes none.
+	Tracer trace.Tracer
 }
+
+// Observer hears how many events each publish committed (test events
+// included; a repeated idempotency key commits nothing).
+type Observer interface {
+	Published(events int)
+}
+
+type noObserver struct{}
+
+func (noObserver) Published(int) {}
 
 // Service carries out the API's operations.
 type Service struct {
@@ -47,6 +63,9 @@ type Service struct {
 	// change to apps or event types made here clears them.
 	apps       *shortCache[*hookd.App]
 	eventTypes *shortCache[*hookd.EventType]
+	// schemas holds the compiled schemas of event types, each compiled
+	// once per version of its text.
+	schemas eventschema.Cache
 }
 
 // New returns a Service over st.
@@ -65,6 +84,9 @@ func New(st store.Store, cfg Config) (*Service, error) {
 	}
 	if cfg.Wake == nil {
 		cfg.Wake = func() {}
+	}
+	if cfg.Observer == nil {
+		cfg.Observer = noObserver{}
 	}
 	return &Service{store: st, cfg: cfg,
 		apps: newShortCache[*hookd.App](publishCacheTTL), eventTypes: newShortCache[*hookd.EventType](publishCacheTTL)}, nil

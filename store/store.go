@@ -128,6 +128,23 @@ type Store interface {
 	// NextDue returns when the earliest pending delivery becomes due;
 	// false when none is pending.
 	NextDue(ctx context.Context) (time.Time, bool, error)
+
+	// Backlog counts the pending deliveries due at now (in flight or
+	// not) and tells when the earliest of them became due. It reads an
+	// index, not the deliveries: metrics call it every few seconds.
+	Backlog(ctx context.Context, now time.Time) (Backlog, error)
+	// CountWebhooks counts every app's webhooks by status.
+	CountWebhooks(ctx context.Context) (map[string]int64, error)
+}
+
+// Backlog is how much delivery work is due and how late it is.
+type Backlog struct {
+	// Due is the number of pending deliveries whose next attempt time has
+	// come.
+	Due int64
+	// OldestDueAt is the earliest next attempt time among them; zero when
+	// Due is 0.
+	OldestDueAt time.Time
 }
 
 // PublishParams are the events of one publish request of one app.
@@ -287,6 +304,14 @@ type Job struct {
 type AttemptResult struct {
 	Owner string
 	hookd.AttemptReport
+	// Outcome classifies the attempt for metrics (hookd.Outcome...).
+	Outcome string
+	// Published is when the delivery's event was published, for the
+	// latency from publish to the answer that ended the delivery.
+	Published time.Time
+	// Status is the delivery's status once RecordAttempts has applied
+	// the attempt; empty when it was not applied (the lease had run out).
+	Status string
 }
 
 // Deferral hands one claimed delivery back, due again at At.

@@ -33,6 +33,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.DurationVar(&cfg.CeilingDuration, "ceiling-duration", 0, "how long to measure the loopback ceiling (default 10s; quick 1s)")
 	fs.IntVar(&cfg.CeilingWorkers, "ceiling-workers", 0, "concurrent requests of the ceiling (default 64)")
 	fs.IntVar(&cfg.EventBytes, "event-bytes", 0, "size of each event's data (default 1024)")
+	fs.BoolVar(&cfg.EventSchema, "event-schema", false, "give the event type a JSON Schema, so every publish is validated against it")
 	fs.IntVar(&cfg.Publishers, "publishers", 0, "concurrent batch publishers (default 4)")
 	fs.IntVar(&cfg.SustainedEvents, "events", 0, "sustained: events to publish (default 100000; quick 2000)")
 	fs.IntVar(&cfg.LatencyRate, "latency-rate", 0, "latency: events per second (default 1000; quick 200)")

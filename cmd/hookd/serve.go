@@ -25,6 +25,7 @@ import (
 	"github.com/hookd/hookd/egress"
 	"github.com/hookd/hookd/httpapi"
 	"github.com/hookd/hookd/ident"
+	"github.com/hookd/hookd/metrics"
 	"github.com/hookd/hookd/notify"
 	"github.com/hookd/hookd/receive"
 	"github.com/hookd/hookd/retention"
@@ -33,6 +34,8 @@ import (
 	"github.com/hookd/hookd/store"
 	"github.com/hookd/hookd/store/storepg"
 	"github.com/hookd/hookd/store/storesqlite"
+	"github.com/hookd/hookd/tracing"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 )
 
 // Config is everything `hookd serve` can be told, by flag, environment
@@ -58,6 +61,11 @@ type Config struct {
 	// PprofAddr, when set, serves net/http/pprof there (keep it on
 	// loopback).
 	PprofAddr string
+	// MetricsAddr, when set, serves /metrics on a listener of its own
+	// instead of beside the API.
+	MetricsAddr string
+	// LogLevel is the least severe level logged.
+	LogLevel slog.Level
 }
 
 // Roles of a process.
@@ -75,20 +83,26 @@ type Main struct {
 	Logger *slog.Logger
 	// Now is the clock; tests may replace it before Run.
 	Now func() time.Time
+	// Tracing receives spans; Run sets it up from the OTEL_* environment
+	// when it is nil (and leaves it nil when they ask for no traces).
+	// Tests may set their own before Run.
+	Tracing *sdktrace.TracerProvider
 
-	stdout, stderr io.Writer
-	store          store.Store
-	lock           *os.File
-	http           *http.Server
-	listener       net.Listener
-	engine         *deliver.Engine
-	pprof          *http.Server
-	listen         func(ctx context.Context, wake func()) error
-	notifier       *notify.Notifier
-	stopEngine     context.CancelFunc
-	engineDone     chan struct{}
-	closeOnce      sync.Once
-	closeErr       error
+	stdout, stderr  io.Writer
+	store           store.Store
+	lock            *os.File
+	http            *http.Server
+	listener        net.Listener
+	engine          *deliver.Engine
+	pprof           *http.Server
+	metricsServer   *http.Server
+	metricsListener net.Listener
+	listen          func(ctx context.Context, wake func()) error
+	notifier        *notify.Notifier
+	stopEngine      context.CancelFunc
+	engineDone      chan struct{}
+	closeOnce       sync.Once
+	closeErr        error
 }
 
 // NewMain returns a Main writing to the given streams.
@@ -113,6 +127,8 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.IntVar(&c.MaxEventBytes, "max-event-bytes", 0, "largest event data and received body in bytes (env: HOOKD_MAX_EVENT_BYTES; default 262144)")
 	fs.StringVar(&c.Role, "role", "", "what this process runs: api, worker or all (env: HOOKD_ROLE; default all)")
 	fs.DurationVar(&c.Retention, "retention", 0, "how long finished events are kept, e.g. 720h (env: HOOKD_RETENTION; default 30 days; -1s keeps them forever)")
+	fs.StringVar(&c.MetricsAddr, "metrics-addr", "", "serve /metrics on this address instead of beside the API (env: HOOKD_METRICS_ADDR)")
+	logLevel := fs.String("log-level", "", "least severe level logged: debug, info, warn or error (env: HOOKD_LOG_LEVEL; default info)")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
@@ -148,6 +164,11 @@ func (m *Main) ParseFlags(args []string) error {
 	str("database", "HOOKD_DATABASE", &c.Database, "")
 	str("public-url", "HOOKD_PUBLIC_URL", &c.PublicURL, "")
 	str("role", "HOOKD_ROLE", &c.Role, RoleAll)
+	str("metrics-addr", "HOOKD_METRICS_ADDR", &c.MetricsAddr, "")
+	str("log-level", "HOOKD_LOG_LEVEL", logLevel, "info")
+	if err := c.LogLevel.UnmarshalText([]byte(*logLevel)); err != nil {
+		return fmt.Errorf("--log-level %q must be debug, info, warn or error", *logLevel)
+	}
 	switch c.Role {
 	case RoleAll, RoleAPI, RoleWorker:
 	default:
@@ -207,7 +228,7 @@ func (m *Main) ParseFlags(args []string) error {
 			return fmt.Errorf("--public-url %q must be an absolute http(s) URL", c.PublicURL)
 		}
 	}
-	m.Logger = newLogger(m.stderr)
+	m.Logger = newLogger(m.stderr, c.LogLevel)
 	return nil
 }
 
@@ -232,13 +253,14 @@ func readConfigFile(path string) (map[string]string, error) {
 }
 
 // newLogger logs text to a terminal and JSON otherwise.
-func newLogger(w io.Writer) *slog.Logger {
+func newLogger(w io.Writer, level slog.Level) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: level}
 	if f, ok := w.(*os.File); ok {
 		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
-			return slog.New(slog.NewTextHandler(w, nil))
+			return slog.New(slog.NewTextHandler(w, opts))
 		}
 	}
-	return slog.New(slog.NewJSONHandler(w, nil))
+	return slog.New(slog.NewJSONHandler(w, opts))
 }
 
 // openStore opens the configured store, migrating it.
@@ -362,8 +384,10 @@ func (m *Main) adminTokenHash() (string, error) {
 // returns once they are running.
 func (m *Main) Run(ctx context.Context) error {
 	if m.Logger == nil {
-		m.Logger = newLogger(m.stderr)
+		m.Logger = newLogger(m.stderr, m.Config.LogLevel)
 	}
+	// Lines logged while serving an API request carry its request id.
+	m.Logger = slog.New(httpapi.LogHandler(m.Logger.Handler()))
 	log := m.Logger
 	ids := ident.New(m.Now)
 	st, err := m.openStore(ctx, ids)
@@ -371,6 +395,13 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.store = st
+	if m.Tracing == nil {
+		if m.Tracing, err = tracing.Start(ctx, os.Getenv, hookd.Version); err != nil {
+			return err
+		}
+	}
+	tracer := tracing.Tracer(m.Tracing)
+	counts := metrics.New(st, log.With("component", "metrics"), metrics.Config{Now: m.Now})
 	adminHash, err := m.adminTokenHash()
 	if err != nil {
 		return err
@@ -409,6 +440,8 @@ func (m *Main) Run(ctx context.Context) error {
 			Timeout:   m.Config.Timeout,
 			UserAgent: "hookd/" + hookd.Version,
 			Now:       m.Now,
+			Observer:  counts,
+			Tracer:    tracer,
 		})
 		if err != nil {
 			return err
@@ -427,11 +460,13 @@ func (m *Main) Run(ctx context.Context) error {
 		NewID:          ids.New,
 		Wake:           wake,
 		MaxDataBytes:   m.Config.MaxEventBytes,
+		Observer:       counts,
+		Tracer:         tracer,
 	})
 	if err != nil {
 		return err
 	}
-	recv, err := receive.New(st, receive.Config{Now: m.Now, NewID: ids.New, Wake: wake})
+	recv, err := receive.New(st, receive.Config{Now: m.Now, NewID: ids.New, Wake: wake, Observer: counts})
 	if err != nil {
 		return err
 	}
@@ -440,8 +475,14 @@ func (m *Main) Run(ctx context.Context) error {
 		MaxEventBytes: int64(m.Config.MaxEventBytes),
 		Ready:         st.Ping,
 		HealthOnly:    m.Config.Role == RoleWorker,
+		Extra:         m.metricsRoute(counts),
+		Observer:      counts,
+		Tracer:        tracer,
 	})
 	if err != nil {
+		return err
+	}
+	if err := m.serveMetrics(counts); err != nil {
 		return err
 	}
 	m.startBackground(ctx, st)
@@ -473,6 +514,33 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	log.Info("hookd is serving", "addr", ln.Addr().String(), "store", storeName, "role", m.Config.Role, "data_dir", m.Config.DataDir,
 		"allow_private_networks", m.Config.AllowPrivateNetworks, "version", hookd.Version)
+	return nil
+}
+
+// metricsRoute mounts /metrics beside the API, unless it has a listener of
+// its own.
+func (m *Main) metricsRoute(counts *metrics.Metrics) map[string]http.Handler {
+	if m.Config.MetricsAddr != "" {
+		return nil
+	}
+	return map[string]http.Handler{"GET /metrics": counts.Handler()}
+}
+
+// serveMetrics serves /metrics on --metrics-addr when it is set.
+func (m *Main) serveMetrics(counts *metrics.Metrics) error {
+	if m.Config.MetricsAddr == "" {
+		return nil
+	}
+	ln, err := net.Listen("tcp", m.Config.MetricsAddr)
+	if err != nil {
+		return fmt.Errorf("listen for metrics on %s: %w", m.Config.MetricsAddr, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", counts.Handler())
+	m.metricsListener = ln
+	m.metricsServer = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go m.metricsServer.Serve(ln)
+	m.Logger.Info("serving metrics", "addr", ln.Addr().String())
 	return nil
 }
 
@@ -532,6 +600,15 @@ func (m *Main) Addr() string {
 	return m.listener.Addr().String()
 }
 
+// MetricsAddr is where --metrics-addr serves /metrics once Run has
+// returned; "" when the metrics are served beside the API.
+func (m *Main) MetricsAddr() string {
+	if m.metricsListener == nil {
+		return ""
+	}
+	return m.metricsListener.Addr().String()
+}
+
 // Close stops accepting requests, lets the delivery engine finish the
 // attempts in flight and record them, and closes the store.
 func (m *Main) Close() error {
@@ -545,6 +622,9 @@ func (m *Main) Close() error {
 		if m.pprof != nil {
 			m.pprof.Close()
 		}
+		if m.metricsServer != nil {
+			m.metricsServer.Close()
+		}
 		if m.stopEngine != nil {
 			m.stopEngine()
 			<-m.engineDone
@@ -554,6 +634,14 @@ func (m *Main) Close() error {
 		}
 		if m.store != nil {
 			errs = append(errs, m.store.Close())
+		}
+		if m.Tracing != nil {
+			// Send the spans still held, within a bound.
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			if err := m.Tracing.Shutdown(ctx); err != nil {
+				m.Logger.Warn("trace export at shutdown", "err", err)
+			}
+			cancel()
 		}
 		if m.lock != nil {
 			errs = append(errs, m.lock.Close())

@@ -423,6 +423,7 @@ func (s *Store) recordAttempts(ctx context.Context, results []*store.AttemptResu
 			targets[key] = t
 		}
 		v := t.Record(&r.AttemptReport, info.test)
+		r.Status = v.Status
 		upd.add(r.Owner, a, v)
 		for _, kind := range v.Notices {
 			n := hookd.Notice{Kind: kind, AppID: info.appID, WebhookID: info.webhookID, DeliveryID: a.DeliveryID, EventID: info.eventID, At: a.At}

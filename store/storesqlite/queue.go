@@ -464,6 +464,7 @@ func (s *Store) RecordAttempts(ctx context.Context, results []*store.AttemptResu
 				targets[key] = t
 			}
 			v := t.Record(&r.AttemptReport, info.test)
+			r.Status = v.Status
 			outcomes = append(outcomes, a.DeliveryID, v.Status, a.Attempt, nullMs(v.NextAttemptAt), nullCode(a.StatusCode), ms(a.At))
 			for _, kind := range v.Notices {
 				n := hookd.Notice{Kind: kind, AppID: info.appID, WebhookID: info.webhookID, DeliveryID: a.DeliveryID, EventID: info.eventID, At: a.At}

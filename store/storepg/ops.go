@@ -1,0 +1,47 @@
+package storepg
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/hookd/hookd/store"
+)
+
+// Backlog implements store.Store: a range of the due index, read
+// index-only where the visibility map allows.
+func (s *Store) Backlog(ctx context.Context, now time.Time) (store.Backlog, error) {
+	var b store.Backlog
+	var oldest *int64
+	err := s.pool.QueryRow(ctx, `SELECT count(*), min(next_attempt_at) FROM deliveries
+		WHERE status = 'pending' AND next_attempt_at <= $1`, ms(now)).Scan(&b.Due, &oldest)
+	if err != nil {
+		return b, fmt.Errorf("backlog: %w", err)
+	}
+	if oldest != nil {
+		b.OldestDueAt = fromMs(*oldest)
+	}
+	return b, nil
+}
+
+// CountWebhooks implements store.Store.
+func (s *Store) CountWebhooks(ctx context.Context) (map[string]int64, error) {
+	rows, err := s.pool.Query(ctx, `SELECT status, count(*) FROM webhooks GROUP BY status`)
+	if err != nil {
+		return nil, fmt.Errorf("count webhooks: %w", err)
+	}
+	defer rows.Close()
+	counts := map[string]int64{}
+	for rows.Next() {
+		var status string
+		var n int64
+		if err := rows.Scan(&status, &n); err != nil {
+			return nil, fmt.Errorf("count webhooks: %w", err)
+		}
+		counts[status] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("count webhooks: %w", err)
+	}
+	return counts, nil
+}
