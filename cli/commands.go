@@ -122,7 +122,9 @@ func send(method string, path func(*invocation) string) func(*invocation) (*requ
 }
 
 func del(path func(*invocation) string) func(*invocation) (*request, error) {
-	return func(inv *invocation) (*request, error) { return &request{method: http.MethodDelete, path: path(inv)}, nil }
+	return func(inv *invocation) (*request, error) {
+		return &request{method: http.MethodDelete, path: path(inv)}, nil
+	}
 }
 
 // Fields shared by several commands.
@@ -210,7 +212,7 @@ var resources = map[string]*resource{
 			build: get(func(inv *invocation) string { return appPath(inv, "webhooks", arg(inv, 0)) })},
 		{verb: "create", summary: "create a webhook; the answer holds its secret, shown once", needsApp: true,
 			example: "hookd webhook create --app acme --url https://acme.example/hooks --events invoice.paid,invoice.voided --header 'X-Team: billing'",
-			fields: webhookFields, required: []string{"url"}, build: send(http.MethodPost, func(inv *invocation) string { return appPath(inv, "webhooks") })},
+			fields:  webhookFields, required: []string{"url"}, build: send(http.MethodPost, func(inv *invocation) string { return appPath(inv, "webhooks") })},
 		{verb: "update", summary: "change a webhook: any create flag, or --status", example: "hookd webhook update --app acme wh_01... --status paused", needsApp: true, args: []string{"id"},
 			fields: append(append([]field(nil), webhookFields...), fStatus), build: send(http.MethodPatch, func(inv *invocation) string { return appPath(inv, "webhooks", arg(inv, 0)) })},
 		{verb: "delete", summary: "delete a webhook", example: "hookd webhook delete --app acme wh_01...", needsApp: true, args: []string{"id"},
@@ -221,7 +223,7 @@ var resources = map[string]*resource{
 			fields: []field{{"type", "type", kString, "a catalog type (default webhook.test)"}, {"data", "data", kJSON, "the event's data: JSON, @file.json or -"}},
 			build:  send(http.MethodPost, func(inv *invocation) string { return appPath(inv, "webhooks", arg(inv, 0), "test") })},
 		{verb: "recover", summary: "queue again the webhook's failed deliveries of a time range", example: "hookd webhook recover --app acme wh_01... --since 2026-12-07T00:00:00Z", needsApp: true, args: []string{"id"},
-			fields: []field{{"since", "since", kTime, "deliveries created at or after this time (RFC 3339)"}, {"until", "until", kTime, "and before this time (RFC 3339; default now)"}},
+			fields:   []field{{"since", "since", kTime, "deliveries created at or after this time (RFC 3339)"}, {"until", "until", kTime, "and before this time (RFC 3339; default now)"}},
 			required: []string{"since"}, build: send(http.MethodPost, func(inv *invocation) string { return appPath(inv, "webhooks", arg(inv, 0), "recover") })},
 	}},
 	"event": {order: 4, summary: "what you publish", commands: []*command{
@@ -273,7 +275,7 @@ var resources = map[string]*resource{
 			build: get(func(inv *invocation) string { return appPath(inv, "sources", arg(inv, 0)) })},
 		{verb: "create", summary: "create a source; the answer holds its secret (once) and receive_url", needsApp: true,
 			example: "hookd source create --app acme --name GitHub --provider github --forward-url https://acme.example/github",
-			fields: sourceFields, required: []string{"name", "provider"}, build: send(http.MethodPost, func(inv *invocation) string { return appPath(inv, "sources") })},
+			fields:  sourceFields, required: []string{"name", "provider"}, build: send(http.MethodPost, func(inv *invocation) string { return appPath(inv, "sources") })},
 		{verb: "update", summary: "change a source: any create flag, or --status", example: "hookd source update --app acme src_01... --status paused", needsApp: true, args: []string{"id"},
 			fields: append(append([]field(nil), sourceFields...), fStatus), build: send(http.MethodPatch, func(inv *invocation) string { return appPath(inv, "sources", arg(inv, 0)) })},
 		{verb: "delete", summary: "delete a source with what it received", example: "hookd source delete --app acme src_01...", needsApp: true, args: []string{"id"},

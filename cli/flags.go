@@ -55,7 +55,9 @@ func (fs *fieldSet) set(f field, v any) {
 
 // bind declares f on flags.
 func (fs *fieldSet) bind(flags *flag.FlagSet, f field) {
-	fail := func(format string, args ...any) error { return fmt.Errorf("--%s "+format, append([]any{f.flag}, args...)...) }
+	fail := func(format string, args ...any) error {
+		return fmt.Errorf("--%s "+format, append([]any{f.flag}, args...)...)
+	}
 	switch f.kind {
 	case kBool:
 		flags.BoolFunc(f.flag, f.usage, func(s string) error {
