@@ -11,16 +11,22 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"syscall"
+
+	"github.com/hookd/hookd/cli"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
-	if err != nil && !errors.Is(err, errUsage) {
+	switch {
+	case err == nil:
+	case errors.Is(err, errUsage), errors.Is(err, cli.ErrUsage):
+		os.Exit(2)
+	case errors.Is(err, cli.ErrFailed): // reported by the command
+		os.Exit(1)
+	default:
 		fmt.Fprintln(os.Stderr, "hookd:", err)
-	}
-	if err != nil {
 		os.Exit(1)
 	}
 }
@@ -53,6 +59,17 @@ Usage:
 
 Run "hookd <command> -h" for a command's flags.
 `
+
+// isTerminal reports whether w is a terminal, where tables are the
+// default output.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
@@ -87,9 +104,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "bench-receiver":
 		return runBenchReceiver(ctx, args[1:], stdout, stderr)
 	case "-h", "--help", "help":
-		fmt.Fprint(stdout, usage)
+		fmt.Fprint(stdout, usage+"\n"+cli.Help())
 		return nil
 	default:
+		if cmd, ok := cli.Command(args); ok {
+			return cli.Run(ctx, cli.Env{Stdin: os.Stdin, Stdout: stdout, Stderr: stderr, Getenv: os.Getenv, Terminal: isTerminal(stdout)}, cmd)
+		}
 		fmt.Fprintf(stderr, "hookd: unknown command %q\n\n%s", args[0], usage)
 		return errUsage
 	}
