@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -19,6 +18,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/hookd/hookd/client"
+	"github.com/hookd/hookd/internal/logtest"
 	"github.com/hookd/hookd/internal/pgtest"
 )
 
@@ -218,7 +218,7 @@ func TestMetricsOnTheirOwnListener(t *testing.T) {
 // written while serving a request carry its id.
 func TestRequestIDsInAnswersAndLogs(t *testing.T) {
 	t.Parallel()
-	var logs syncBuffer
+	var logs logtest.Buffer
 	srv := startServerLogging(t, &logs, slog.LevelDebug)
 	resp, err := http.Get(srv.URL + "/v1/apps")
 	if err != nil {
@@ -266,7 +266,7 @@ func TestRequestIDsInAnswersAndLogs(t *testing.T) {
 // attempt names the delivery and the webhook.
 func TestFailedAttemptsAreLoggedAtDebug(t *testing.T) {
 	t.Parallel()
-	var logs syncBuffer
+	var logs logtest.Buffer
 	srv := startServerLogging(t, &logs, slog.LevelDebug)
 	env := dlvSetupOn(t, srv, dlvFast, "order.created")
 	bad := newReceiver(t, func(int, *http.Request) int { return http.StatusBadGateway })
@@ -302,24 +302,6 @@ func startServerLogging(tb testing.TB, w io.Writer, level slog.Level) *testServe
 	tb.Cleanup(func() { m.Close() })
 	url := "http://" + m.Addr()
 	return &testServer{Main: m, URL: url, Client: client.New(url, testAdminToken, nil)}
-}
-
-// syncBuffer is a bytes.Buffer safe for the server's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // TestDeployFilesNameRealMetrics checks that the Grafana dashboard and the

@@ -531,17 +531,11 @@ func (m *Main) serveMetrics(counts *metrics.Metrics) error {
 	if m.Config.MetricsAddr == "" {
 		return nil
 	}
-	ln, err := net.Listen("tcp", m.Config.MetricsAddr)
-	if err != nil {
-		return fmt.Errorf("listen for metrics on %s: %w", m.Config.MetricsAddr, err)
-	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", counts.Handler())
-	m.metricsListener = ln
-	m.metricsServer = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	go m.metricsServer.Serve(ln)
-	m.Logger.Info("serving metrics", "addr", ln.Addr().String())
-	return nil
+	var err error
+	m.metricsServer, m.metricsListener, err = m.serveAside("metrics", m.Config.MetricsAddr, mux)
+	return err
 }
 
 // servePprof serves the Go profiler on its own listener when asked to.
@@ -549,20 +543,26 @@ func (m *Main) servePprof() error {
 	if m.Config.PprofAddr == "" {
 		return nil
 	}
-	ln, err := net.Listen("tcp", m.Config.PprofAddr)
-	if err != nil {
-		return fmt.Errorf("listen for pprof on %s: %w", m.Config.PprofAddr, err)
-	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	m.pprof = srv
+	var err error
+	m.pprof, _, err = m.serveAside("pprof", m.Config.PprofAddr, mux)
+	return err
+}
+
+// serveAside serves h on a listener of its own at addr, beside the API.
+func (m *Main) serveAside(what, addr string, h http.Handler) (*http.Server, net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, nil, fmt.Errorf("listen for %s on %s: %w", what, addr, err)
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
-	m.Logger.Info("serving pprof", "addr", ln.Addr().String())
-	return nil
+	m.Logger.Info("serving "+what, "addr", ln.Addr().String())
+	return srv, ln, nil
 }
 
 // startBackground starts what runs beside the API in a worker: the
