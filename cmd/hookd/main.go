@@ -37,7 +37,7 @@ var errUsage = errors.New("usage")
 // unless GOGC sets one: a collection once the heap has grown to five times
 // what the last one left. hookd's live heap is small and bounded (batches
 // of bounded size), and at Go's default of 100 the sustained benchmark
-// spent a tenth of its time more for 50 MB less RSS (BENCHMARKS.md).
+// spent a tenth of its time more for 50 MB less RSS (docs/performance-history.md).
 const serveGCPercent = 400
 
 // setGCPercent applies serveGCPercent unless the environment's GOGC says
