@@ -86,6 +86,21 @@ func TestMigrateCreatesTheEmbeddedStore(t *testing.T) {
 	if !strings.Contains(out.String(), "up to date") {
 		t.Errorf("output %q", out.String())
 	}
+	// A line as each migration starts and ends, none when there is none.
+	files, _ := filepath.Glob("../../store/storesqlite/migrations/*.sql")
+	if n := strings.Count(out.String(), "applying migration "); n != len(files) || len(files) == 0 {
+		t.Errorf("%d 'applying migration' lines for %d migrations:\n%s", n, len(files), out.String())
+	}
+	if !strings.Contains(out.String(), "applying migration 1 (00001_init.sql)...") || !strings.Contains(out.String(), "migration 1 applied in ") {
+		t.Errorf("no progress line for the first migration:\n%s", out.String())
+	}
+	out.Reset()
+	if err := run(context.Background(), []string{"migrate", "--data-dir", dir}, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(out.String(), "applying") || !strings.Contains(out.String(), "up to date") {
+		t.Errorf("a second migrate printed %q", out.String())
+	}
 }
 
 func TestVerifyCommand(t *testing.T) {

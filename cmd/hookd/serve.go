@@ -654,10 +654,14 @@ func (m *Main) Close() error {
 	return m.closeErr
 }
 
-// Migrate creates or upgrades the schema and returns.
+// progress prints a line of a long command's progress.
+func (m *Main) progress(line string) { fmt.Fprintln(m.stdout, line) }
+
+// Migrate creates or upgrades the schema and returns, printing a line as
+// each migration starts and ends.
 func (m *Main) Migrate(ctx context.Context) error {
 	if m.Config.Database != "" {
-		if err := storepg.Migrate(ctx, m.Config.Database); err != nil {
+		if err := storepg.Migrate(ctx, m.Config.Database, m.progress); err != nil {
 			return err
 		}
 		fmt.Fprintln(m.stdout, "schema is up to date")
@@ -666,7 +670,7 @@ func (m *Main) Migrate(ctx context.Context) error {
 	if err := os.MkdirAll(m.Config.DataDir, 0o700); err != nil {
 		return fmt.Errorf("create data dir: %w", err)
 	}
-	if err := storesqlite.Migrate(ctx, filepath.Join(m.Config.DataDir, "hookd.db")); err != nil {
+	if err := storesqlite.Migrate(ctx, filepath.Join(m.Config.DataDir, "hookd.db"), m.progress); err != nil {
 		return err
 	}
 	fmt.Fprintln(m.stdout, "schema is up to date")

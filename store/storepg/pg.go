@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"math"
 	"sync/atomic"
 	"time"
 
@@ -26,6 +27,7 @@ import (
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/store"
+	"github.com/hookd/hookd/store/internal/migration"
 )
 
 //go:embed migrations/*.sql
@@ -100,7 +102,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if pc.MaxConns <= 0 {
 		pc.MaxConns = 16
 	}
-	if err := Migrate(ctx, cfg.URL); err != nil {
+	if err := Migrate(ctx, cfg.URL, migration.Log(cfg.Log)); err != nil {
 		return nil, err
 	}
 	if cfg.Warm {
@@ -149,8 +151,9 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	return s, nil
 }
 
-// Migrate applies pending migrations to the database at url.
-func Migrate(ctx context.Context, url string) error {
+// Migrate applies pending migrations to the database at url, telling
+// progress (when not nil) as each starts and ends.
+func Migrate(ctx context.Context, url string, progress func(string)) error {
 	db, err := sql.Open("pgx", url)
 	if err != nil {
 		return fmt.Errorf("open postgres for migrations: %w", err)
@@ -166,7 +169,7 @@ func Migrate(ctx context.Context, url string) error {
 	if err != nil {
 		return fmt.Errorf("migrations: %w", err)
 	}
-	if _, err := p.Up(ctx); err != nil {
+	if err := migration.Up(ctx, p, math.MaxInt64, progress); err != nil {
 		return fmt.Errorf("migrate postgres: %w", err)
 	}
 	return nil

@@ -16,5 +16,5 @@ func (s *Store) Pools() (writer, readers *sql.DB) { return s.w, s.r }
 
 // MigrateTo applies the migrations up to version to db.
 func MigrateTo(ctx context.Context, db *sql.DB, version int64) error {
-	return migrateTo(ctx, db, version)
+	return migrateTo(ctx, db, version, nil)
 }

@@ -14,7 +14,7 @@ func TestDueQueryNeedsNoSort(t *testing.T) {
 	t.Parallel()
 	db := sql.OpenDB(connector(filepath.Join(t.TempDir(), "hookd.db"), "deferred"))
 	t.Cleanup(func() { db.Close() })
-	if err := migrate(t.Context(), db); err != nil {
+	if err := migrate(t.Context(), db, nil); err != nil {
 		t.Fatal(err)
 	}
 	rows, err := db.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+dueQuery, 1000, 256, "[]", "[]", 20000, 0)

@@ -29,6 +29,7 @@ import (
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/store"
+	"github.com/hookd/hookd/store/internal/migration"
 )
 
 //go:embed migrations/*.sql
@@ -103,7 +104,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		w.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", cfg.Path, err)
 	}
-	if err := migrate(ctx, w); err != nil {
+	if err := migrate(ctx, w, migration.Log(cfg.Log)); err != nil {
 		w.Close()
 		return nil, err
 	}
@@ -132,12 +133,12 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	return s, nil
 }
 
-func migrate(ctx context.Context, db *sql.DB) error {
-	return migrateTo(ctx, db, math.MaxInt64)
+func migrate(ctx context.Context, db *sql.DB, progress func(string)) error {
+	return migrateTo(ctx, db, math.MaxInt64, progress)
 }
 
 // migrateTo applies the migrations up to version.
-func migrateTo(ctx context.Context, db *sql.DB, version int64) error {
+func migrateTo(ctx context.Context, db *sql.DB, version int64, progress func(string)) error {
 	sub, err := fs.Sub(migrations, "migrations")
 	if err != nil {
 		return fmt.Errorf("migrations: %w", err)
@@ -146,17 +147,18 @@ func migrateTo(ctx context.Context, db *sql.DB, version int64) error {
 	if err != nil {
 		return fmt.Errorf("migrations: %w", err)
 	}
-	if _, err := p.UpTo(ctx, version); err != nil {
+	if err := migration.Up(ctx, p, version, progress); err != nil {
 		return fmt.Errorf("migrate sqlite: %w", err)
 	}
 	return nil
 }
 
-// Migrate opens the database at path and applies pending migrations only.
-func Migrate(ctx context.Context, path string) error {
+// Migrate opens the database at path and applies pending migrations only,
+// telling progress (when not nil) as each starts and ends.
+func Migrate(ctx context.Context, path string, progress func(string)) error {
 	db := sql.OpenDB(connector(path, "immediate"))
 	defer db.Close()
-	return migrate(ctx, db)
+	return migrate(ctx, db, progress)
 }
 
 // Ping implements store.Store.

@@ -211,7 +211,7 @@ func TestOpenValidates(t *testing.T) {
 		t.Errorf("Open without a Sealer: no error")
 	}
 	// Migrate alone prepares a file that Open then takes as it is.
-	if err := storesqlite.Migrate(t.Context(), path); err != nil {
+	if err := storesqlite.Migrate(t.Context(), path, nil); err != nil {
 		t.Fatalf("migrate: %v", err)
 	}
 	st := openStore(t, path, newKey(t))
