@@ -126,6 +126,13 @@ func TestCLIWalkthrough(t *testing.T) {
 		}
 	}
 
+	// Reads compare with the API's answers: wait until nothing moves.
+	eventually(t, dlvWait, "the three deliveries recorded as succeeded", func() bool {
+		var page struct{ Deliveries []struct{ Status string } }
+		json.Unmarshal([]byte(apiRaw(t, srv, "/v1/apps/acme/deliveries?status=succeeded")), &page)
+		return len(page.Deliveries) == 3
+	})
+
 	// Reads: -o json is the API's answer exactly; tables show the ids.
 	for _, c := range []struct {
 		args []string
