@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"sync"
@@ -39,6 +40,7 @@ type transport struct {
 	tlsConfig   *tls.Config
 	tlsTimeout  time.Duration
 	timeout     time.Duration // 0: none but the context's
+	maxHead     int64         // bytes an answer's status line and headers may take
 	perHost     int
 	maxIdle     int
 	idleTimeout time.Duration
@@ -64,19 +66,60 @@ type conn struct {
 	host      *hostConns
 	br        *bufio.Reader
 	bw        *bufio.Writer
-	read      int64 // bytes read from the connection, to tell a stale one
+	read      int64 // bytes read from the connection since the request was sent
+	// readLimit caps read while the answer's head is read (net/http's
+	// transport does the same), so a receiver that never ends its headers
+	// fails the request at the cap, not at the timeout; it is lifted for
+	// the body, which the caller bounds. One comparison per read of 4 KiB
+	// or more: the cap costs no goroutine and no copy.
+	readLimit int64
 	idleSince time.Time
 }
 
+// noReadLimit is readLimit while a body is read.
+const noReadLimit = math.MaxInt64
+
 func (c *conn) Read(p []byte) (int, error) {
+	left := c.readLimit - c.read
+	if left <= 0 {
+		return 0, errReadLimit
+	}
+	if int64(len(p)) > left {
+		p = p[:left]
+	}
 	n, err := c.Conn.Read(p)
 	c.read += int64(n)
 	return n, err
 }
 
-func newTransport(dial func(ctx context.Context, network, addr string) (net.Conn, error), tlsConfig *tls.Config, tlsTimeout, timeout time.Duration, perHost int) *transport {
+// errReadLimit is what a read past readLimit returns, inside
+// http.ReadResponse; exchange reports a headLimitError instead.
+var errReadLimit = errors.New("egress: read limit reached")
+
+// ErrResponseHeadTooLarge is wrapped by the error of a request whose
+// answer's status line and headers exceed Config.MaxResponseHeaderBytes.
+var ErrResponseHeadTooLarge = errors.New("egress: the response headers are too large")
+
+// headLimitError ends a request whose answer's head passed the cap.
+type headLimitError struct{ limit int64 }
+
+func (e *headLimitError) Error() string {
+	return "egress: the response headers exceed " + byteSize(e.limit)
+}
+
+func (e *headLimitError) Is(target error) bool { return target == ErrResponseHeadTooLarge }
+
+// byteSize writes n in KiB when it is a whole number of them.
+func byteSize(n int64) string {
+	if n >= 1<<10 && n%(1<<10) == 0 {
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
+func newTransport(dial func(ctx context.Context, network, addr string) (net.Conn, error), tlsConfig *tls.Config, tlsTimeout, timeout time.Duration, perHost int, maxHead int64) *transport {
 	return &transport{
-		dial: dial, tlsConfig: tlsConfig, tlsTimeout: tlsTimeout, timeout: timeout, perHost: perHost,
+		dial: dial, tlsConfig: tlsConfig, tlsTimeout: tlsTimeout, timeout: timeout, perHost: perHost, maxHead: maxHead,
 		maxIdle: MaxIdleConns, idleTimeout: IdleConnTimeout,
 		hosts: map[string]*hostConns{},
 	}
@@ -309,7 +352,7 @@ func (t *transport) conn(ctx context.Context, host *hostConns, req *http.Request
 		}
 		nc = tc
 	}
-	c := &conn{Conn: nc, host: host}
+	c := &conn{Conn: nc, host: host, readLimit: noReadLimit}
 	c.br = bufio.NewReaderSize(c, 4<<10)
 	c.bw = bufio.NewWriterSize(nc, 4<<10)
 	return c, false, nil
@@ -325,7 +368,7 @@ func (t *transport) exchange(ctx context.Context, c *conn, req *http.Request, re
 	// A request cancelled while it is under way ends its reads and
 	// writes at once.
 	stop := context.AfterFunc(ctx, func() { c.SetDeadline(time.Unix(1, 0)) })
-	c.read = 0
+	c.read, c.readLimit = 0, t.maxHead
 	err := req.Write(c.bw)
 	if err == nil {
 		err = c.bw.Flush()
@@ -346,6 +389,11 @@ func (t *transport) exchange(ctx context.Context, c *conn, req *http.Request, re
 	if err == nil && reused && resp.StatusCode == http.StatusRequestTimeout {
 		err = errStaleAnswer
 	}
+	if err != nil && c.read >= c.readLimit {
+		// At the cap ReadResponse fails, whatever error it makes of it.
+		err = &headLimitError{t.maxHead}
+	}
+	c.readLimit = noReadLimit
 	if err != nil {
 		stop()
 		if err := ctx.Err(); err != nil {
