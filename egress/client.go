@@ -165,7 +165,7 @@ func proxyTransport(cfg Config, dialer *net.Dialer, tlsConfig *tls.Config, tlsTi
 		// The transport's own error for an answer past the cap is
 		// "server response headers exceeded N bytes; aborted".
 		MaxResponseHeaderBytes: int64(cfg.MaxResponseHeaderBytes),
-		Protocols:           &protocols,
+		Protocols:              &protocols,
 	}
 	if cfg.AllowPrivate {
 		return t

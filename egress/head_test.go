@@ -142,4 +142,3 @@ func TestClientBoundsTrailers(t *testing.T) {
 		t.Fatalf("error = %v, want it to name the trailer", err)
 	}
 }
-

@@ -63,10 +63,10 @@ type hostConns struct {
 // conn is one connection and its buffers.
 type conn struct {
 	net.Conn
-	host      *hostConns
-	br        *bufio.Reader
-	bw        *bufio.Writer
-	read      int64 // bytes read from the connection since the request was sent
+	host *hostConns
+	br   *bufio.Reader
+	bw   *bufio.Writer
+	read int64 // bytes read from the connection since the request was sent
 	// readLimit caps read while the answer's head is read (net/http's
 	// transport does the same), so a receiver that never ends its headers
 	// fails the request at the cap, not at the timeout; it is lifted for
