@@ -157,11 +157,14 @@ func flatten(h http.Header) map[string]string {
 }
 
 // describe turns a client error into a line fit for the delivery log.
+// The receiver may write part of it (a certificate's names, say), so it
+// is made storable: valid UTF-8 without NUL, which PostgreSQL's text
+// refuses.
 func describe(err error) string {
 	msg := err.Error()
 	// url.Error repeats the method and URL, which the log already shows.
 	if i := strings.Index(msg, "\": "); i >= 0 && strings.HasPrefix(msg, "Post \"") {
 		msg = msg[i+3:]
 	}
-	return msg
+	return strings.ToValidUTF8(strings.ReplaceAll(msg, "\x00", ""), "\uFFFD")
 }

@@ -142,3 +142,27 @@ func TestClientBoundsTrailers(t *testing.T) {
 		t.Fatalf("error = %v, want it to name the trailer", err)
 	}
 }
+
+// A server that hangs up before its answer's head ends fails the request
+// with an error that says so, not a bare "unexpected EOF".
+func TestClientSaysWhenTheServerHangsUp(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ name, answer, want string }{
+		{"before answering", "", "the server closed the connection without answering"},
+		{"inside the headers", "HTTP/1.1 200 OK\r\nContent-Type: te", "the server closed the connection in the middle of its answer's headers"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			srvURL, _ := rawServer(t, func(c net.Conn, br *bufio.Reader) {
+				if _, err := readRequest(br); err == nil {
+					c.Write([]byte(tc.answer))
+				}
+			})
+			c := newClient(t, egress.Config{AllowPrivate: true})
+			_, err := post(c, srvURL)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error = %v, want it to say %q", err, tc.want)
+			}
+		})
+	}
+}

@@ -404,12 +404,25 @@ func (t *transport) exchange(ctx context.Context, c *conn, req *http.Request, re
 			// before the context's own timer fired).
 			return nil, end.passed("waiting for the answer")
 		}
-		return nil, err
+		return nil, describeClosed(err, c.read)
 	}
 	resp.Body = &body{ReadCloser: resp.Body, t: t, c: c, stop: stop,
 		done:  resp.ContentLength == 0 || resp.Body == http.NoBody,
 		reuse: !resp.Close && !req.Close && resp.StatusCode != http.StatusSwitchingProtocols}
 	return resp, nil
+}
+
+// describeClosed says what happened when the other side closed the
+// connection before the answer's head ended; read is how many bytes of it
+// had arrived. The error still wraps err, which tells a stale connection.
+func describeClosed(err error, read int64) error {
+	if !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+		return err
+	}
+	if read == 0 {
+		return fmt.Errorf("egress: the server closed the connection without answering: %w", err)
+	}
+	return fmt.Errorf("egress: the server closed the connection in the middle of its answer's headers: %w", err)
 }
 
 // body is a response body: closed after it was read to its end, it gives
