@@ -243,12 +243,12 @@ func checkDestination(ctx context.Context, r *net.Resolver, host string) error {
 	}
 	if ip, err := netip.ParseAddr(host); err == nil {
 		if Blocked(ip) {
-			return fmt.Errorf("egress: refused %s: %w", ip, ErrBlockedAddress)
+			return &blockedHostError{host}
 		}
 		return nil
 	}
 	if isLocalhost(host) || numericHost(host) {
-		return fmt.Errorf("egress: refused %s: %w", host, ErrBlockedAddress)
+		return &blockedHostError{host}
 	}
 	addrs, err := r.LookupNetIP(ctx, "ip", host)
 	if err != nil {
@@ -256,7 +256,7 @@ func checkDestination(ctx context.Context, r *net.Resolver, host string) error {
 	}
 	for _, a := range addrs {
 		if Blocked(a) {
-			return fmt.Errorf("egress: refused %s (%s): %w", host, a, ErrBlockedAddress)
+			return &blockedHostError{host}
 		}
 	}
 	return nil

@@ -334,6 +334,10 @@ func (t *transport) conn(ctx context.Context, host *hostConns, req *http.Request
 		if end.own() && errors.Is(err, context.DeadlineExceeded) {
 			return nil, false, end.passed("connecting")
 		}
+		if errors.Is(err, ErrBlockedAddress) {
+			// The dial error names the address the host resolved to.
+			return nil, false, &blockedHostError{req.URL.Hostname()}
+		}
 		return nil, false, err
 	}
 	if req.URL.Scheme == "https" {

@@ -58,6 +58,10 @@ type Config struct {
 	// PprofAddr, when set, serves net/http/pprof there (keep it on
 	// loopback).
 	PprofAddr string
+	// Resolver resolves destination hosts, for the URL checks and the
+	// outbound client; nil means the system's. It is no flag: tests
+	// give one that says what their names resolve to.
+	Resolver *net.Resolver
 }
 
 // Roles of a process.
@@ -390,7 +394,7 @@ func (m *Main) Run(ctx context.Context) error {
 	// have in flight, or a slow webhook would hold every connection to its
 	// host and starve the other webhooks there.
 	client, err := egress.NewClient(egress.Config{AllowPrivate: m.Config.AllowPrivateNetworks, Timeout: m.Config.Timeout, Proxy: proxy,
-		MaxConnsPerHost: 2 * workers})
+		MaxConnsPerHost: 2 * workers, Resolver: m.Config.Resolver})
 	if err != nil {
 		return err
 	}
@@ -423,6 +427,7 @@ func (m *Main) Run(ctx context.Context) error {
 	svc, err := service.New(st, service.Config{
 		AdminTokenHash: adminHash,
 		AllowPrivate:   m.Config.AllowPrivateNetworks,
+		Resolver:       m.Config.Resolver,
 		Now:            m.Now,
 		NewID:          ids.New,
 		Wake:           wake,
