@@ -400,7 +400,15 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	notifyCfg := m.Config.Notify
 	notifyCfg.NewID, notifyCfg.Now, notifyCfg.UserAgent = ids.New, m.Now, "hookd/"+hookd.Version
-	notifier, err := notify.New(notifyCfg, client, st, log.With("component", "notify"))
+	// The operator's notification URL is the operator's own service, often
+	// on their private network: it is dialled without the guard that
+	// keeps customers' URLs off that network, and without the egress
+	// proxy, which is there for customers' allow-lists.
+	operatorClient, err := egress.NewClient(egress.Config{AllowPrivate: true, Timeout: m.Config.Timeout, Resolver: m.Config.Resolver})
+	if err != nil {
+		return err
+	}
+	notifier, err := notify.New(notifyCfg, operatorClient, st, log.With("component", "notify"))
 	if err != nil {
 		return err
 	}
@@ -555,7 +563,13 @@ func (m *Main) Close() error {
 			<-m.engineDone
 		}
 		if m.notifier != nil {
-			m.notifier.Close()
+			// Notices are a courtesy (the state they report is stored):
+			// shutdown waits for them a while, not for ever.
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			if err := m.notifier.Close(ctx); err != nil && m.Logger != nil {
+				m.Logger.Warn("notices dropped at shutdown", "err", err)
+			}
+			cancel()
 		}
 		if m.store != nil {
 			errs = append(errs, m.store.Close())
