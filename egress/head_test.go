@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -164,5 +165,29 @@ func TestClientSaysWhenTheServerHangsUp(t *testing.T) {
 				t.Fatalf("error = %v, want it to say %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// Through a proxy net/http's transport reads the answer, under the same
+// cap.
+func TestClientCapsTheResponseHeadThroughAProxy(t *testing.T) {
+	t.Parallel()
+	proxyURL, _ := rawServer(t, func(c net.Conn, br *bufio.Reader) {
+		if _, err := readRequest(br); err == nil {
+			writeEndlessly(c, "HTTP/1.1 200 OK\r\nX-Endless: ", "a")
+		}
+	})
+	proxy, err := url.Parse(strings.TrimSuffix(proxyURL, "/hook"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newClient(t, egress.Config{AllowPrivate: true, Proxy: proxy, Timeout: 20 * time.Second, MaxResponseHeaderBytes: 4 << 10})
+	_, err = post(c, "http://hook.example.test/hook")
+	if err == nil {
+		t.Fatal("the request succeeded, want it to fail at the cap")
+	}
+	assertNotTimeout(t, err)
+	if !strings.Contains(err.Error(), "exceeded 4096 bytes") {
+		t.Fatalf("error = %v, want net/http's transport to say the headers exceeded 4096 bytes", err)
 	}
 }
