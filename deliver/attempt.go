@@ -139,23 +139,32 @@ func (e *Engine) schedule(res *store.AttemptResult, j *store.Job, resp *http.Res
 		return
 	}
 	if resp != nil && (resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable) {
-		if after, ok := retryAfter(resp.Header.Get("Retry-After"), a.At); ok {
-			wait = min(after, e.cfg.RetryAfterCap)
+		if after, ok := retryAfter(resp.Header.Get("Retry-After"), a.At, e.cfg.RetryAfterCap); ok {
+			wait = after
 		}
 	}
 	res.NextAttemptAt = a.At.Add(wait)
 }
 
-// retryAfter parses a Retry-After value: seconds or an HTTP date.
-func retryAfter(v string, now time.Time) (time.Duration, bool) {
+// retryAfter parses a Retry-After value, seconds or an HTTP date, into a
+// wait between 0 and limit. The receiver writes the value, so it is
+// clamped before it becomes a Duration: 9300000000 seconds would
+// overflow time.Duration into a negative wait, an immediate retry.
+func retryAfter(v string, now time.Time, limit time.Duration) (time.Duration, bool) {
+	v = strings.TrimSpace(v)
 	if v == "" {
 		return 0, false
 	}
-	if secs, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && secs >= 0 {
-		return time.Duration(secs) * time.Second, true
+	secs, err := strconv.ParseUint(v, 10, 64)
+	if err == nil || errors.Is(err, strconv.ErrRange) { // ErrRange: digits, too many of them
+		if err != nil || secs > uint64(limit/time.Second) {
+			return limit, true
+		}
+		return min(time.Duration(secs)*time.Second, limit), true
 	}
 	if t, err := http.ParseTime(v); err == nil {
-		return max(t.Sub(now), 0), true
+		// Time.Sub saturates rather than overflows, however far the date.
+		return min(max(t.Sub(now), 0), limit), true
 	}
 	return 0, false
 }
@@ -242,11 +251,14 @@ func outcomeOf(err error) string {
 }
 
 // describe turns a client error into a line fit for the delivery log.
+// The receiver may write part of it (a certificate's names, say), so it
+// is made storable: valid UTF-8 without NUL, which PostgreSQL's text
+// refuses.
 func describe(err error) string {
 	msg := err.Error()
 	// url.Error repeats the method and URL, which the log already shows.
 	if i := strings.Index(msg, "\": "); i >= 0 && strings.HasPrefix(msg, "Post \"") {
 		msg = msg[i+3:]
 	}
-	return msg
+	return strings.ToValidUTF8(strings.ReplaceAll(msg, "\x00", ""), "\uFFFD")
 }

@@ -11,6 +11,21 @@ import (
 // test for it with errors.Is to record a clear reason on the attempt.
 var ErrBlockedAddress = errors.New("address is private, loopback, link-local or otherwise not allowed")
 
+// blockedHostError refuses host, as the request's URL gave it, because an
+// address it resolved to is blocked. It never names that address: an
+// attempt's error is shown to the customer, and what an internal name
+// resolves to would map the operator's network for them.
+type blockedHostError struct{ host string }
+
+func (e *blockedHostError) Error() string {
+	if _, err := netip.ParseAddr(e.host); err == nil {
+		return "egress: refused " + e.host + ": the address is private, loopback, link-local or otherwise not allowed"
+	}
+	return "egress: refused " + e.host + ": it resolves to a private, loopback, link-local or otherwise not allowed address"
+}
+
+func (e *blockedHostError) Is(target error) bool { return target == ErrBlockedAddress }
+
 // blockedV4 lists the IPv4 ranges no delivery may reach: nothing a customer
 // can legitimately host a webhook on lives in them, and several reach the
 // operator's own network or cloud control plane.

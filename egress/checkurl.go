@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -33,79 +34,158 @@ const CheckTimeout = 2 * time.Second
 // "0x7f.1", which some HTTP stacks and proxies read as IPv4) are refused,
 // and any other hostname is resolved with r (nil means net.DefaultResolver)
 // within CheckTimeout. If every address it resolves to is blocked the URL is
-// refused; if resolution fails the URL is accepted, because the name may
-// exist later and the dial-time guard of NewClient still holds.
+// refused, with a message that says so and does not name the addresses (an
+// internal name's address is the operator's to know); if resolution fails
+// the URL is accepted, because the name may exist later and the dial-time
+// guard of NewClient still holds.
 //
 // Errors are *hookd.Error with code hookd.EINVALID and a message that starts
 // with field, e.g. "url must be https".
 func CheckURL(ctx context.Context, field, raw string, allowPrivate bool, r *net.Resolver) error {
-	if raw == "" {
-		return hookd.Errorf(hookd.EINVALID, "%s is required", field)
-	}
-	if utf8.RuneCountInString(raw) > MaxURLLength {
-		return hookd.Errorf(hookd.EINVALID, "%s must be at most %d characters", field, MaxURLLength)
-	}
-	u, err := url.Parse(raw)
-	if err != nil {
-		return hookd.Errorf(hookd.EINVALID, "%s is not a valid URL", field)
-	}
-	if !u.IsAbs() || u.Opaque != "" {
-		return hookd.Errorf(hookd.EINVALID, "%s must be an absolute URL", field)
-	}
-	switch {
-	case u.Scheme == "https":
-	case u.Scheme == "http" && allowPrivate:
-	case allowPrivate:
-		return hookd.Errorf(hookd.EINVALID, "%s must be http or https", field)
-	default:
-		return hookd.Errorf(hookd.EINVALID, "%s must be https", field)
-	}
-	if u.User != nil {
-		return hookd.Errorf(hookd.EINVALID, "%s must not contain a user name or password", field)
-	}
-	host := u.Hostname()
-	if host == "" {
-		return hookd.Errorf(hookd.EINVALID, "%s must have a host", field)
-	}
-	if p := u.Port(); p != "" {
-		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
-			return hookd.Errorf(hookd.EINVALID, "%s has an invalid port", field)
+	return CheckURLs(ctx, []URLField{{Field: field, URL: raw}}, allowPrivate, r)
+}
+
+// URLField is a destination URL to check and the request field it came in.
+type URLField struct {
+	Field string // named by the error, e.g. "events[3].webhook_url"
+	URL   string
+}
+
+// CheckURLs checks many URLs as CheckURL checks one (a batch publish's
+// one-off destinations): each distinct host is resolved once, the lookups
+// run side by side, and all of them end within one CheckTimeout, so a
+// thousand URLs cost one lookup's wait, not a thousand. The error names the
+// first URL at fault: every URL's form is checked before any host is
+// resolved.
+func CheckURLs(ctx context.Context, urls []URLField, allowPrivate bool, r *net.Resolver) error {
+	var hosts []string
+	firstField := map[string]string{} // host → the first field naming it
+	for _, u := range urls {
+		host, err := checkURLForm(u.Field, u.URL, allowPrivate)
+		if err != nil {
+			return err
+		}
+		if host == "" {
+			continue
+		}
+		key := strings.ToLower(strings.TrimSuffix(host, "."))
+		if _, seen := firstField[key]; !seen {
+			firstField[key] = u.Field
+			hosts = append(hosts, key)
 		}
 	}
-	if ip, err := netip.ParseAddr(host); err == nil {
-		if !allowPrivate && Blocked(ip) {
-			return blockedURL(field)
-		}
+	if len(hosts) == 0 {
 		return nil
-	}
-	if numericHost(host) {
-		return hookd.Errorf(hookd.EINVALID, "%s has an invalid host", field)
-	}
-	if allowPrivate {
-		return nil
-	}
-	if isLocalhost(host) {
-		return blockedURL(field)
 	}
 	if r == nil {
 		r = net.DefaultResolver
 	}
 	ctx, cancel := context.WithTimeout(ctx, CheckTimeout)
 	defer cancel()
-	addrs, err := r.LookupNetIP(ctx, "ip", host)
-	if err != nil || len(addrs) == 0 {
-		return nil
-	}
-	for _, a := range addrs {
-		if !Blocked(a) {
-			return nil
+	for i, blocked := range resolveBlocked(ctx, r, hosts) {
+		if blocked {
+			return hookd.Errorf(hookd.EINVALID, "%s host resolves to a private, loopback or link-local address", firstField[hosts[i]])
 		}
 	}
-	return blockedURL(field)
+	return nil
+}
+
+// checkURLForm checks everything about raw that needs no DNS, and returns
+// the hostname still to resolve, or "" when there is none to (an IP
+// literal, or allowPrivate).
+func checkURLForm(field, raw string, allowPrivate bool) (string, error) {
+	if raw == "" {
+		return "", hookd.Errorf(hookd.EINVALID, "%s is required", field)
+	}
+	if utf8.RuneCountInString(raw) > MaxURLLength {
+		return "", hookd.Errorf(hookd.EINVALID, "%s must be at most %d characters", field, MaxURLLength)
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "", hookd.Errorf(hookd.EINVALID, "%s is not a valid URL", field)
+	}
+	if !u.IsAbs() || u.Opaque != "" {
+		return "", hookd.Errorf(hookd.EINVALID, "%s must be an absolute URL", field)
+	}
+	switch {
+	case u.Scheme == "https":
+	case u.Scheme == "http" && allowPrivate:
+	case allowPrivate:
+		return "", hookd.Errorf(hookd.EINVALID, "%s must be http or https", field)
+	default:
+		return "", hookd.Errorf(hookd.EINVALID, "%s must be https", field)
+	}
+	if u.User != nil {
+		return "", hookd.Errorf(hookd.EINVALID, "%s must not contain a user name or password", field)
+	}
+	host := u.Hostname()
+	if host == "" {
+		return "", hookd.Errorf(hookd.EINVALID, "%s must have a host", field)
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return "", hookd.Errorf(hookd.EINVALID, "%s has an invalid port", field)
+		}
+	}
+	if ip, err := netip.ParseAddr(host); err == nil {
+		if !allowPrivate && Blocked(ip) {
+			return "", blockedURL(field)
+		}
+		return "", nil
+	}
+	if numericHost(host) {
+		return "", hookd.Errorf(hookd.EINVALID, "%s has an invalid host", field)
+	}
+	if allowPrivate {
+		return "", nil
+	}
+	if isLocalhost(host) {
+		return "", blockedURL(field)
+	}
+	return host, nil
 }
 
 func blockedURL(field string) error {
 	return hookd.Errorf(hookd.EINVALID, "%s must not point to a private, loopback or link-local address", field)
+}
+
+// maxLookups bounds the lookups CheckURLs runs at once.
+const maxLookups = 16
+
+// resolveBlocked resolves each host, side by side, and reports for each
+// whether every address it has is blocked; a host that cannot be resolved
+// (or not before ctx ends) is not.
+func resolveBlocked(ctx context.Context, r *net.Resolver, hosts []string) []bool {
+	blocked := make([]bool, len(hosts))
+	if len(hosts) == 1 {
+		blocked[0] = allBlocked(ctx, r, hosts[0])
+		return blocked
+	}
+	slots := make(chan struct{}, maxLookups)
+	var wg sync.WaitGroup
+	for i, h := range hosts {
+		slots <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			blocked[i] = allBlocked(ctx, r, h)
+		})
+	}
+	wg.Wait()
+	return blocked
+}
+
+// allBlocked reports whether host resolves, and only to blocked addresses.
+func allBlocked(ctx context.Context, r *net.Resolver, host string) bool {
+	addrs, err := r.LookupNetIP(ctx, "ip", host)
+	if err != nil || len(addrs) == 0 {
+		return false
+	}
+	for _, a := range addrs {
+		if !Blocked(a) {
+			return false
+		}
+	}
+	return true
 }
 
 // isLocalhost reports whether host is one of the names that resolve to the

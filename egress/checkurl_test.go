@@ -21,6 +21,8 @@ func TestCheckURL(t *testing.T) {
 		"mixed.test":    {"10.0.0.7", "93.184.216.34"},
 	}))
 	const blocked = "url must not point to a private, loopback or link-local address"
+	// A name's refusal says what it resolves to, never the address.
+	const resolvesBlocked = "url host resolves to a private, loopback or link-local address"
 	long := "https://example.com/" + strings.Repeat("a", egress.MaxURLLength-len("https://example.com/"))
 	tests := []struct {
 		name         string
@@ -64,8 +66,8 @@ func TestCheckURL(t *testing.T) {
 		{"IPv4 decimal", "https://2130706433/", false, "url has an invalid host"},
 		{"IPv4 hex", "https://0x7f000001/", false, "url has an invalid host"},
 		{"IPv4 octal", "https://0177.0.0.1/", false, "url has an invalid host"},
-		{"name resolving to loopback", "https://loopback.test/hook", false, blocked},
-		{"name resolving to private", "https://internal.test/hook", false, blocked},
+		{"name resolving to loopback", "https://loopback.test/hook", false, resolvesBlocked},
+		{"name resolving to private", "https://internal.test/hook", false, resolvesBlocked},
 		{"name resolving to private allowed", "https://internal.test/hook", true, ""},
 		{"name resolving to public", "https://public.test/hook", false, ""},
 		{"name resolving partly public", "https://mixed.test/hook", false, ""},

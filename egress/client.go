@@ -28,6 +28,12 @@ const (
 	// IdleConnTimeout closes a pooled connection that has not been used
 	// for this long.
 	IdleConnTimeout = 90 * time.Second
+	// DefaultMaxResponseHeaderBytes caps the bytes of an answer's status
+	// line and headers (interim 1xx answers included), so that a receiver
+	// sending an endless header line costs a bounded read, not the whole
+	// timeout's worth of memory. Trailers are bounded tighter still: see
+	// Config.MaxResponseHeaderBytes.
+	DefaultMaxResponseHeaderBytes = 64 << 10
 )
 
 // Config configures NewClient. The zero value is a guarded client with the
@@ -52,6 +58,12 @@ type Config struct {
 	// net.DefaultResolver. Tests inject one that asks a DNS server of
 	// their own.
 	Resolver *net.Resolver
+	// MaxResponseHeaderBytes caps the bytes read for an answer's status
+	// line and headers; past it the request fails with an error wrapping
+	// ErrResponseHeadTooLarge. 0 means DefaultMaxResponseHeaderBytes. The
+	// trailers of a chunked answer are read by net/http's body reader,
+	// which refuses any that do not fit its 4 KiB read buffer.
+	MaxResponseHeaderBytes int
 	// TLSConfig, when set, is cloned for the transport, e.g. to trust an
 	// httptest TLS server's certificate in tests. nil means the system
 	// roots with TLS 1.2 or later.
@@ -81,6 +93,12 @@ func NewClient(cfg Config) (*http.Client, error) {
 	}
 	if cfg.MaxConnsPerHost == 0 {
 		cfg.MaxConnsPerHost = DefaultMaxConnsPerHost
+	}
+	if cfg.MaxResponseHeaderBytes < 0 {
+		return nil, fmt.Errorf("egress: negative MaxResponseHeaderBytes %d", cfg.MaxResponseHeaderBytes)
+	}
+	if cfg.MaxResponseHeaderBytes == 0 {
+		cfg.MaxResponseHeaderBytes = DefaultMaxResponseHeaderBytes
 	}
 	if cfg.Resolver == nil {
 		cfg.Resolver = net.DefaultResolver
@@ -116,7 +134,7 @@ func NewClient(cfg Config) (*http.Client, error) {
 	tlsTimeout := min(10*time.Second, cfg.Timeout)
 	client := &http.Client{
 		// hookd's own transport bounds each request by cfg.Timeout itself.
-		Transport: newTransport(dialer.DialContext, tlsConfig, tlsTimeout, cfg.Timeout, cfg.MaxConnsPerHost),
+		Transport: newTransport(dialer.DialContext, tlsConfig, tlsTimeout, cfg.Timeout, cfg.MaxConnsPerHost, int64(cfg.MaxResponseHeaderBytes)),
 		CheckRedirect: func(*http.Request, []*http.Request) error {
 			return http.ErrUseLastResponse
 		},
@@ -144,7 +162,10 @@ func proxyTransport(cfg Config, dialer *net.Dialer, tlsConfig *tls.Config, tlsTi
 		MaxIdleConnsPerHost: cfg.MaxConnsPerHost,
 		MaxConnsPerHost:     cfg.MaxConnsPerHost,
 		IdleConnTimeout:     IdleConnTimeout,
-		Protocols:           &protocols,
+		// The transport's own error for an answer past the cap is
+		// "server response headers exceeded N bytes; aborted".
+		MaxResponseHeaderBytes: int64(cfg.MaxResponseHeaderBytes),
+		Protocols:              &protocols,
 	}
 	if cfg.AllowPrivate {
 		return t
@@ -222,12 +243,12 @@ func checkDestination(ctx context.Context, r *net.Resolver, host string) error {
 	}
 	if ip, err := netip.ParseAddr(host); err == nil {
 		if Blocked(ip) {
-			return fmt.Errorf("egress: refused %s: %w", ip, ErrBlockedAddress)
+			return &blockedHostError{host}
 		}
 		return nil
 	}
 	if isLocalhost(host) || numericHost(host) {
-		return fmt.Errorf("egress: refused %s: %w", host, ErrBlockedAddress)
+		return &blockedHostError{host}
 	}
 	addrs, err := r.LookupNetIP(ctx, "ip", host)
 	if err != nil {
@@ -235,7 +256,7 @@ func checkDestination(ctx context.Context, r *net.Resolver, host string) error {
 	}
 	for _, a := range addrs {
 		if Blocked(a) {
-			return fmt.Errorf("egress: refused %s (%s): %w", host, a, ErrBlockedAddress)
+			return &blockedHostError{host}
 		}
 	}
 	return nil

@@ -37,5 +37,8 @@
 // POSTs to many hosts, each request written and its answer read on the
 // caller's goroutine (see transport; through a proxy, net/http's transport
 // is used), and ReadCapped reads the bounded slice of a response that an
-// attempt records while leaving the connection fit for reuse.
+// attempt records while leaving the connection fit for reuse. A response's
+// status line and headers are capped too (Config.MaxResponseHeaderBytes,
+// 64 KiB), so what a receiver can make hookd read is bounded from the
+// first byte of its answer to the last.
 package egress

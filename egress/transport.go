@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"sync"
@@ -39,6 +40,7 @@ type transport struct {
 	tlsConfig   *tls.Config
 	tlsTimeout  time.Duration
 	timeout     time.Duration // 0: none but the context's
+	maxHead     int64         // bytes an answer's status line and headers may take
 	perHost     int
 	maxIdle     int
 	idleTimeout time.Duration
@@ -61,22 +63,63 @@ type hostConns struct {
 // conn is one connection and its buffers.
 type conn struct {
 	net.Conn
-	host      *hostConns
-	br        *bufio.Reader
-	bw        *bufio.Writer
-	read      int64 // bytes read from the connection, to tell a stale one
+	host *hostConns
+	br   *bufio.Reader
+	bw   *bufio.Writer
+	read int64 // bytes read from the connection since the request was sent
+	// readLimit caps read while the answer's head is read (net/http's
+	// transport does the same), so a receiver that never ends its headers
+	// fails the request at the cap, not at the timeout; it is lifted for
+	// the body, which the caller bounds. One comparison per read of 4 KiB
+	// or more: the cap costs no goroutine and no copy.
+	readLimit int64
 	idleSince time.Time
 }
 
+// noReadLimit is readLimit while a body is read.
+const noReadLimit = math.MaxInt64
+
 func (c *conn) Read(p []byte) (int, error) {
+	left := c.readLimit - c.read
+	if left <= 0 {
+		return 0, errReadLimit
+	}
+	if int64(len(p)) > left {
+		p = p[:left]
+	}
 	n, err := c.Conn.Read(p)
 	c.read += int64(n)
 	return n, err
 }
 
-func newTransport(dial func(ctx context.Context, network, addr string) (net.Conn, error), tlsConfig *tls.Config, tlsTimeout, timeout time.Duration, perHost int) *transport {
+// errReadLimit is what a read past readLimit returns, inside
+// http.ReadResponse; exchange reports a headLimitError instead.
+var errReadLimit = errors.New("egress: read limit reached")
+
+// ErrResponseHeadTooLarge is wrapped by the error of a request whose
+// answer's status line and headers exceed Config.MaxResponseHeaderBytes.
+var ErrResponseHeadTooLarge = errors.New("egress: the response headers are too large")
+
+// headLimitError ends a request whose answer's head passed the cap.
+type headLimitError struct{ limit int64 }
+
+func (e *headLimitError) Error() string {
+	return "egress: the response headers exceed " + byteSize(e.limit)
+}
+
+func (e *headLimitError) Is(target error) bool { return target == ErrResponseHeadTooLarge }
+
+// byteSize writes n in KiB when it is a whole number of them.
+func byteSize(n int64) string {
+	if n >= 1<<10 && n%(1<<10) == 0 {
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
+func newTransport(dial func(ctx context.Context, network, addr string) (net.Conn, error), tlsConfig *tls.Config, tlsTimeout, timeout time.Duration, perHost int, maxHead int64) *transport {
 	return &transport{
-		dial: dial, tlsConfig: tlsConfig, tlsTimeout: tlsTimeout, timeout: timeout, perHost: perHost,
+		dial: dial, tlsConfig: tlsConfig, tlsTimeout: tlsTimeout, timeout: timeout, perHost: perHost, maxHead: maxHead,
 		maxIdle: MaxIdleConns, idleTimeout: IdleConnTimeout,
 		hosts: map[string]*hostConns{},
 	}
@@ -291,6 +334,10 @@ func (t *transport) conn(ctx context.Context, host *hostConns, req *http.Request
 		if end.own() && errors.Is(err, context.DeadlineExceeded) {
 			return nil, false, end.passed("connecting")
 		}
+		if errors.Is(err, ErrBlockedAddress) {
+			// The dial error names the address the host resolved to.
+			return nil, false, &blockedHostError{req.URL.Hostname()}
+		}
 		return nil, false, err
 	}
 	if req.URL.Scheme == "https" {
@@ -309,7 +356,7 @@ func (t *transport) conn(ctx context.Context, host *hostConns, req *http.Request
 		}
 		nc = tc
 	}
-	c := &conn{Conn: nc, host: host}
+	c := &conn{Conn: nc, host: host, readLimit: noReadLimit}
 	c.br = bufio.NewReaderSize(c, 4<<10)
 	c.bw = bufio.NewWriterSize(nc, 4<<10)
 	return c, false, nil
@@ -325,7 +372,7 @@ func (t *transport) exchange(ctx context.Context, c *conn, req *http.Request, re
 	// A request cancelled while it is under way ends its reads and
 	// writes at once.
 	stop := context.AfterFunc(ctx, func() { c.SetDeadline(time.Unix(1, 0)) })
-	c.read = 0
+	c.read, c.readLimit = 0, t.maxHead
 	err := req.Write(c.bw)
 	if err == nil {
 		err = c.bw.Flush()
@@ -346,6 +393,11 @@ func (t *transport) exchange(ctx context.Context, c *conn, req *http.Request, re
 	if err == nil && reused && resp.StatusCode == http.StatusRequestTimeout {
 		err = errStaleAnswer
 	}
+	if err != nil && c.read >= c.readLimit {
+		// At the cap ReadResponse fails, whatever error it makes of it.
+		err = &headLimitError{t.maxHead}
+	}
+	c.readLimit = noReadLimit
 	if err != nil {
 		stop()
 		if err := ctx.Err(); err != nil {
@@ -356,12 +408,25 @@ func (t *transport) exchange(ctx context.Context, c *conn, req *http.Request, re
 			// before the context's own timer fired).
 			return nil, end.passed("waiting for the answer")
 		}
-		return nil, err
+		return nil, describeClosed(err, c.read)
 	}
 	resp.Body = &body{ReadCloser: resp.Body, t: t, c: c, stop: stop,
 		done:  resp.ContentLength == 0 || resp.Body == http.NoBody,
 		reuse: !resp.Close && !req.Close && resp.StatusCode != http.StatusSwitchingProtocols}
 	return resp, nil
+}
+
+// describeClosed says what happened when the other side closed the
+// connection before the answer's head ended; read is how many bytes of it
+// had arrived. The error still wraps err, which tells a stale connection.
+func describeClosed(err error, read int64) error {
+	if !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+		return err
+	}
+	if read == 0 {
+		return fmt.Errorf("egress: the server closed the connection without answering: %w", err)
+	}
+	return fmt.Errorf("egress: the server closed the connection in the middle of its answer's headers: %w", err)
 }
 
 // body is a response body: closed after it was read to its end, it gives

@@ -16,7 +16,7 @@ import (
 func TestIdleSweepClosesOnTime(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }))
 	t.Cleanup(srv.Close)
-	tr := newTransport((&net.Dialer{}).DialContext, nil, time.Second, 0, 4)
+	tr := newTransport((&net.Dialer{}).DialContext, nil, time.Second, 0, 4, DefaultMaxResponseHeaderBytes)
 	tr.idleTimeout = 400 * time.Millisecond
 	t.Cleanup(tr.CloseIdleConnections)
 	post := func() {

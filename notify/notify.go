@@ -11,12 +11,15 @@ package notify
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/mail"
 	"net/smtp"
 	"strings"
 	"sync"
@@ -42,6 +45,10 @@ type Config struct {
 	SMTPFrom     string
 	SMTPUsername string
 	SMTPPassword string
+	// SMTPTimeout bounds one email's whole SMTP exchange, the dial and
+	// every read and write after it, so that a server that accepts and
+	// never speaks costs one timeout; 0 means DefaultSMTPTimeout.
+	SMTPTimeout time.Duration
 	// Attempts per notice and channel; 0 means 5.
 	Attempts int
 	// Now is the clock; nil means time.Now.
@@ -53,7 +60,10 @@ type Config struct {
 	UserAgent string
 }
 
-// Notifier sends notices. Close waits for those queued.
+// DefaultSMTPTimeout is Config.SMTPTimeout's default.
+const DefaultSMTPTimeout = 30 * time.Second
+
+// Notifier sends notices. Close waits for those queued, up to a deadline.
 type Notifier struct {
 	cfg    Config
 	client *http.Client
@@ -61,9 +71,15 @@ type Notifier struct {
 	log    *slog.Logger
 	queue  chan hookd.Notice
 	done   sync.WaitGroup
+	// abandon cancels the sending under way, and what is still queued,
+	// when Close's deadline passes.
+	abandon context.CancelFunc
 }
 
-// New starts a notifier. client is the guarded egress client.
+// New starts a notifier. client sends the operational webhooks to
+// cfg.WebhookURL: that is the operator's own service, which may well be on
+// a private network, so it needs no private-network guard (hookd's server
+// gives it a client without one).
 func New(cfg Config, client *http.Client, apps AppLookup, log *slog.Logger) (*Notifier, error) {
 	if cfg.WebhookURL != "" {
 		if cfg.WebhookSecret == "" || cfg.NewID == nil {
@@ -79,15 +95,22 @@ func New(cfg Config, client *http.Client, apps AppLookup, log *slog.Logger) (*No
 	if cfg.Attempts <= 0 {
 		cfg.Attempts = 5
 	}
+	if cfg.SMTPTimeout < 0 {
+		return nil, fmt.Errorf("notify: negative SMTP timeout %v", cfg.SMTPTimeout)
+	}
+	if cfg.SMTPTimeout == 0 {
+		cfg.SMTPTimeout = DefaultSMTPTimeout
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	n := &Notifier{cfg: cfg, client: client, apps: apps, log: log, queue: make(chan hookd.Notice, 1024)}
+	ctx, abandon := context.WithCancel(context.Background())
+	n := &Notifier{cfg: cfg, client: client, apps: apps, log: log, queue: make(chan hookd.Notice, 1024), abandon: abandon}
 	n.done.Add(1)
-	go n.run()
+	go n.run(ctx)
 	return n, nil
 }
 
@@ -107,37 +130,58 @@ func (n *Notifier) Notify(_ context.Context, notices []hookd.Notice) {
 	}
 }
 
-// Close sends what is queued and stops.
-func (n *Notifier) Close() {
+// Close sends what is queued and stops, or, when ctx ends first, gives up
+// on the notices not yet sent (the sending under way is cut short) and
+// returns an error saying so. Notify must not be called after Close.
+func (n *Notifier) Close(ctx context.Context) error {
 	close(n.queue)
-	n.done.Wait()
+	finished := make(chan struct{})
+	go func() { n.done.Wait(); close(finished) }()
+	defer n.abandon()
+	select {
+	case <-finished:
+		return nil
+	case <-ctx.Done():
+	}
+	n.abandon()
+	<-finished // every send is bound to the cancelled context: quick
+	return fmt.Errorf("notify: closed before every notice was sent: %w", ctx.Err())
 }
 
-func (n *Notifier) run() {
+// run sends the queued notices until the queue is closed; once ctx is
+// cancelled it drops what is left.
+func (n *Notifier) run(ctx context.Context) {
 	defer n.done.Done()
 	for notice := range n.queue {
-		ctx := context.Background()
+		if ctx.Err() != nil {
+			continue
+		}
 		if n.cfg.WebhookURL != "" {
-			n.retry(notice, "operational webhook", func() error { return n.postWebhook(ctx, notice) })
+			n.retry(ctx, notice, "operational webhook", func() error { return n.postWebhook(ctx, notice) })
 		}
 		if n.cfg.SMTPAddr != "" && n.apps != nil {
-			n.retry(notice, "email", func() error { return n.email(ctx, notice) })
+			n.retry(ctx, notice, "email", func() error { return n.email(ctx, notice) })
 		}
 	}
 }
 
-func (n *Notifier) retry(notice hookd.Notice, channel string, send func() error) {
+func (n *Notifier) retry(ctx context.Context, notice hookd.Notice, channel string, send func() error) {
 	wait := 200 * time.Millisecond
 	for i := 1; ; i++ {
 		err := send()
 		if err == nil || errors.Is(err, errNoRecipient) {
 			return
 		}
-		if i >= n.cfg.Attempts {
+		if i >= n.cfg.Attempts || ctx.Err() != nil {
 			n.log.Error("notice not sent", "channel", channel, "kind", notice.Kind, "err", err)
 			return
 		}
-		time.Sleep(wait)
+		timer := time.NewTimer(wait)
+		select {
+		case <-timer.C:
+		case <-ctx.Done():
+			timer.Stop()
+		}
 		wait *= 2
 	}
 }
@@ -224,9 +268,15 @@ func (n *Notifier) email(ctx context.Context, notice hookd.Notice) error {
 	if app.ContactEmail == "" {
 		return errNoRecipient
 	}
+	// Addresses are stored bare; one stored before that was so may still
+	// carry a display name, which RCPT TO does not take.
+	to, err := mail.ParseAddress(app.ContactEmail)
+	if err != nil {
+		return fmt.Errorf("%w: %q is not an address", errNoRecipient, app.ContactEmail)
+	}
 	var body strings.Builder
 	fmt.Fprintf(&body, "From: %s\r\nTo: %s\r\nSubject: [hookd] %s\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n",
-		n.cfg.SMTPFrom, app.ContactEmail, subjects[notice.Kind])
+		n.cfg.SMTPFrom, to.Address, subjects[notice.Kind])
 	fmt.Fprintf(&body, "App: %s (%s)\r\nNotice: %s\r\n", app.Name, app.ID, notice.Kind)
 	for _, kv := range [][2]string{{"Webhook", notice.WebhookID}, {"Delivery", notice.DeliveryID}, {"Event", notice.EventID}, {"Reason", notice.Reason}} {
 		if kv[1] != "" {
@@ -234,10 +284,73 @@ func (n *Notifier) email(ctx context.Context, notice hookd.Notice) error {
 		}
 	}
 	fmt.Fprintf(&body, "At: %s\r\n", notice.At.UTC().Format(time.RFC3339))
-	var auth smtp.Auth
-	if n.cfg.SMTPUsername != "" {
-		host, _, _ := strings.Cut(n.cfg.SMTPAddr, ":")
-		auth = smtp.PlainAuth("", n.cfg.SMTPUsername, n.cfg.SMTPPassword, host)
+	return n.sendMail(ctx, to.Address, []byte(body.String()))
+}
+
+// sendMail sends msg to one recipient as smtp.SendMail does (STARTTLS when
+// offered, PLAIN auth with credentials), but with the dial and every read
+// and write bounded by SMTPTimeout and by ctx: smtp.SendMail has no
+// timeout at all, so a server that accepts and never speaks would hold
+// the notifier for good.
+func (n *Notifier) sendMail(ctx context.Context, to string, msg []byte) error {
+	ctx, cancel := context.WithTimeout(ctx, n.cfg.SMTPTimeout)
+	defer cancel()
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "tcp", n.cfg.SMTPAddr)
+	if err != nil {
+		return fmt.Errorf("smtp: %w", err)
 	}
-	return smtp.SendMail(n.cfg.SMTPAddr, auth, n.cfg.SMTPFrom, []string{app.ContactEmail}, []byte(body.String()))
+	deadline, _ := ctx.Deadline()
+	conn.SetDeadline(deadline)
+	// A cancelled ctx (Close's deadline) ends a read or write under way.
+	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+	host := n.cfg.SMTPAddr
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	c, err := smtp.NewClient(conn, host)
+	if err != nil {
+		conn.Close()
+		return fmt.Errorf("smtp %s: %w", n.cfg.SMTPAddr, err)
+	}
+	defer c.Close()
+	if err := n.converse(c, host, to, msg); err != nil {
+		return fmt.Errorf("smtp %s: %w", n.cfg.SMTPAddr, err)
+	}
+	return nil
+}
+
+// converse is smtp.SendMail's conversation on an open client.
+func (n *Notifier) converse(c *smtp.Client, host, to string, msg []byte) error {
+	if ok, _ := c.Extension("STARTTLS"); ok {
+		if err := c.StartTLS(&tls.Config{ServerName: host, MinVersion: tls.VersionTLS12}); err != nil {
+			return err
+		}
+	}
+	if n.cfg.SMTPUsername != "" {
+		if ok, _ := c.Extension("AUTH"); !ok {
+			return errors.New("the server does not support AUTH")
+		}
+		if err := c.Auth(smtp.PlainAuth("", n.cfg.SMTPUsername, n.cfg.SMTPPassword, host)); err != nil {
+			return err
+		}
+	}
+	if err := c.Mail(n.cfg.SMTPFrom); err != nil {
+		return err
+	}
+	if err := c.Rcpt(to); err != nil {
+		return err
+	}
+	w, err := c.Data()
+	if err != nil {
+		return err
+	}
+	if _, err := w.Write(msg); err != nil {
+		return err
+	}
+	if err := w.Close(); err != nil {
+		return err
+	}
+	return c.Quit()
 }

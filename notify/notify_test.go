@@ -4,14 +4,17 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"log/slog"
 	"net"
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/internal/logtest"
 )
 
 // smtpServer is a minimal SMTP server on loopback that keeps each message.
@@ -112,7 +115,9 @@ func TestEmailGoesToTheAppsContact(t *testing.T) {
 		{Kind: hookd.NoticeWebhookDisabled, AppID: "app_2", WebhookID: "wh_2", At: at}, // no contact: skipped
 		{Kind: hookd.NoticeWebhookDisabled, AppID: "app_1", WebhookID: "wh_1", Reason: "the endpoint answered 410 Gone", At: at},
 	})
-	n.Close()
+	if err := n.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	srv.mu.Lock()
 	defer srv.mu.Unlock()
 	if len(srv.msgs) != 1 || len(srv.rcpt) != 1 || srv.rcpt[0] != "ops@acme.test" {
@@ -148,5 +153,117 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		if _, err := New(cfg, http.DefaultClient, nil, nil); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
+	}
+}
+
+// silentSMTP accepts connections and never says a word, until the test
+// ends; it reports how many it accepted.
+func silentSMTP(t *testing.T) (string, *atomic.Int32) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var accepted atomic.Int32
+	var mu sync.Mutex
+	var conns []net.Conn
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			accepted.Add(1)
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	return ln.Addr().String(), &accepted
+}
+
+// An SMTP server that accepts and never speaks costs an email one
+// SMTPTimeout per try: the notifier finishes its queue on its own, long
+// before Close's deadline, and logs that the email timed out.
+func TestEmailToASilentServerTimesOut(t *testing.T) {
+	t.Parallel()
+	addr, accepted := silentSMTP(t)
+	var logs logtest.Buffer
+	lookup := apps{"app_1": {ID: "app_1", Name: "Acme", ContactEmail: "ops@acme.test"}}
+	n, err := New(Config{SMTPAddr: addr, SMTPFrom: "hookd@example.test", SMTPTimeout: 200 * time.Millisecond, Attempts: 2},
+		http.DefaultClient, lookup, slog.New(slog.NewTextHandler(&logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.Notify(context.Background(), []hookd.Notice{{Kind: hookd.NoticeWebhookDisabled, AppID: "app_1", WebhookID: "wh_1", At: time.Now()}})
+	// Close's deadline is a backstop a hundred times the SMTP timeout:
+	// with the timeout in force the queue is done well before it.
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := n.Close(ctx); err != nil {
+		t.Fatalf("Close = %v, want the email to have timed out on its own", err)
+	}
+	if n := accepted.Load(); n != 2 {
+		t.Errorf("the server took %d connections, want 2: one per try", n)
+	}
+	if got := logs.String(); !strings.Contains(got, "notice not sent") || !strings.Contains(got, "timeout") {
+		t.Errorf("log %q, want the email not sent for a timeout", got)
+	}
+}
+
+// Close gives up at its deadline: a send under way is cut short and what
+// is still queued is dropped.
+func TestCloseIsBoundedByItsDeadline(t *testing.T) {
+	t.Parallel()
+	addr, accepted := silentSMTP(t)
+	lookup := apps{"app_1": {ID: "app_1", Name: "Acme", ContactEmail: "ops@acme.test"}}
+	n, err := New(Config{SMTPAddr: addr, SMTPFrom: "hookd@example.test", SMTPTimeout: time.Hour}, http.DefaultClient, lookup, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var notices []hookd.Notice
+	for range 3 {
+		notices = append(notices, hookd.Notice{Kind: hookd.NoticeDeliveryExhausted, AppID: "app_1", At: time.Now()})
+	}
+	n.Notify(context.Background(), notices)
+	for accepted.Load() == 0 {
+		time.Sleep(5 * time.Millisecond) // the first email is under way
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	if err := n.Close(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Close = %v, want it to give up at its deadline", err)
+	}
+	if n := accepted.Load(); n != 1 {
+		t.Errorf("the server took %d connections, want 1: the queued emails are dropped once Close gives up", n)
+	}
+}
+
+// A contact stored with a display name (before addresses were stored bare)
+// is mailed at its address.
+func TestEmailToAContactWithADisplayName(t *testing.T) {
+	t.Parallel()
+	srv := newSMTPServer(t)
+	lookup := apps{"app_1": {ID: "app_1", Name: "Acme", ContactEmail: "Ops Team <ops@team.test>"}}
+	n, err := New(Config{SMTPAddr: srv.ln.Addr().String(), SMTPFrom: "hookd@example.test"}, http.DefaultClient, lookup, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.Notify(context.Background(), []hookd.Notice{{Kind: hookd.NoticeWebhookRecovered, AppID: "app_1", At: time.Now()}})
+	if err := n.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	if len(srv.rcpt) != 1 || srv.rcpt[0] != "ops@team.test" || !strings.Contains(srv.msgs[0], "To: ops@team.test\r\n") {
+		t.Fatalf("recipients %v, messages %q; want one to ops@team.test", srv.rcpt, srv.msgs)
 	}
 }

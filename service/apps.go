@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/mail"
 	"regexp"
 	"unicode/utf8"
@@ -65,12 +66,11 @@ func (s *Service) applyApp(app *hookd.App, in *AppInput, base hookd.Profile) err
 		app.UID = *in.UID
 	}
 	if in.ContactEmail != nil {
-		if *in.ContactEmail != "" {
-			if _, err := mail.ParseAddress(*in.ContactEmail); err != nil || len(*in.ContactEmail) > 254 {
-				return hookd.Errorf(hookd.EINVALID, "contact_email must be an email address")
-			}
+		addr, err := contactEmail(*in.ContactEmail)
+		if err != nil {
+			return err
 		}
-		app.ContactEmail = *in.ContactEmail
+		app.ContactEmail = addr
 	}
 	profile, err := hookd.MergeProfile(base, in.Profile)
 	if err != nil {
@@ -78,6 +78,29 @@ func (s *Service) applyApp(app *hookd.App, in *AppInput, base hookd.Profile) err
 	}
 	app.Profile = profile
 	return nil
+}
+
+// contactEmail returns the bare address of an app's contact_email ("Ann
+// <ann@example.com>" is stored as ann@example.com), or "" for "". The
+// address goes into SMTP's RCPT TO and a To header as it is, so it must
+// stand on its own: one whose bare form does not parse again (a quoted
+// local part with spaces) is refused.
+func contactEmail(v string) (string, error) {
+	if v == "" {
+		return "", nil
+	}
+	a, err := mail.ParseAddress(v)
+	if err == nil {
+		var again *mail.Address
+		again, err = mail.ParseAddress(a.Address)
+		if err == nil && (again.Address != a.Address || len(a.Address) > 254) {
+			err = errors.New("not a bare address")
+		}
+	}
+	if err != nil {
+		return "", hookd.Errorf(hookd.EINVALID, "contact_email must be an email address such as ann@example.com")
+	}
+	return a.Address, nil
 }
 
 func checkName(field, v string) error {

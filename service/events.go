@@ -77,6 +77,7 @@ func (s *Service) publish(ctx context.Context, p *Principal, appRef string, in [
 	catalog := typeLookup{s: s, seen: map[string]*hookd.EventType{}}
 	now := s.now()
 	params := &store.PublishParams{AppID: app.ID, Now: now, Events: make([]*store.PublishEvent, len(in))}
+	var oneOff []egress.URLField
 	for i, item := range in {
 		prefix := ""
 		if field != "" {
@@ -90,6 +91,14 @@ func (s *Service) publish(ctx context.Context, p *Principal, appRef string, in [
 			return nil, err
 		}
 		params.Events[i] = pe
+		if pe.OneOffURL != "" {
+			oneOff = append(oneOff, egress.URLField{Field: prefix + "webhook_url", URL: pe.OneOffURL})
+		}
+	}
+	// A batch's one-off destinations are checked together: each distinct
+	// host resolved once, all within one deadline.
+	if err := egress.CheckURLs(ctx, oneOff, s.cfg.AllowPrivate, s.cfg.Resolver); err != nil {
+		return nil, err
 	}
 	results, err := s.commit(ctx, params)
 	if err != nil {
@@ -230,10 +239,10 @@ func (s *Service) prepareEvent(ctx context.Context, app *hookd.App, catalog *typ
 	}
 	pe := &store.PublishEvent{Event: ev}
 	if in.WebhookURL != nil {
-		if err := egress.CheckURL(ctx, prefix+"webhook_url", *in.WebhookURL, s.cfg.AllowPrivate, s.cfg.Resolver); err != nil {
-			return nil, err
+		if *in.WebhookURL == "" {
+			return nil, hookd.Errorf(hookd.EINVALID, "%swebhook_url is required", prefix) // as CheckURL says it
 		}
-		pe.OneOffURL = *in.WebhookURL
+		pe.OneOffURL = *in.WebhookURL // checked with the batch's others, in publish
 		for j, f := range in.WebhookEvents {
 			name := fmt.Sprintf("%swebhook_events[%d]", prefix, j)
 			if f != "*" {

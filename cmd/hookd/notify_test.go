@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/hookd/hookd/client"
+	"github.com/hookd/hookd/internal/dnstest"
 )
 
 // TestOperatorHearsOfDisabledWebhooks checks that exhausting a delivery and
@@ -71,5 +72,48 @@ func TestOperatorHearsOfDisabledWebhooks(t *testing.T) {
 	}
 	if reason, _ := kinds["webhook.disabled"]["reason"].(string); !strings.Contains(reason, "consecutive") {
 		t.Errorf("webhook.disabled reason = %q", reason)
+	}
+}
+
+// The operator's notification URL is the operator's own service and may
+// be on a private network: notices reach it on loopback from a server that
+// does not allow private networks for customers' URLs.
+func TestOperatorNoticesReachAPrivateNetwork(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	operator := newReceiver(t, nil)
+	srv := startServer(t, func(c *Config) {
+		c.AllowPrivateNetworks = false
+		// Customers' names do not resolve: their deliveries fail at once
+		// and nothing leaves the machine.
+		c.Resolver = dnstest.NewResolver(t, dnstest.Names(nil))
+		c.Notify.WebhookURL = operator.URL + "/ops"
+		c.Notify.WebhookSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+	})
+	c := srv.Client
+	if _, err := c.CreateEventType(ctx, "order.created", ""); err != nil {
+		t.Fatal(err)
+	}
+	profile := json.RawMessage(`{"retry":{"schedule_seconds":[0.01],"max_attempts":1,"jitter":0}}`)
+	app, err := c.CreateApp(ctx, &client.AppInput{Name: client.Ptr("ops"), Profile: profile})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A loopback URL is still refused for a customer.
+	if _, err := c.CreateWebhook(ctx, app.ID, &client.WebhookInput{URL: client.Ptr(operator.URL + "/hook")}); err == nil {
+		t.Fatal("a customer's webhook on loopback was accepted by a server without --allow-private-networks")
+	}
+	if _, err := c.CreateWebhook(ctx, app.ID, &client.WebhookInput{URL: client.Ptr("https://nowhere.hookd.test/hook")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := c.Publish(ctx, app.ID, &client.PublishInput{Type: "order.created"}); err != nil {
+		t.Fatal(err)
+	}
+	got := operator.waitFor(t, 1, dlvWait)
+	var body struct {
+		Type string `json:"type"`
+	}
+	if err := json.Unmarshal(got[0].Body, &body); err != nil || body.Type != "delivery.exhausted" {
+		t.Fatalf("operator got %s (%v), want a delivery.exhausted notice", got[0].Body, err)
 	}
 }

@@ -66,6 +66,10 @@ type Config struct {
 	MetricsAddr string
 	// LogLevel is the least severe level logged.
 	LogLevel slog.Level
+	// Resolver resolves destination hosts, for the URL checks and the
+	// outbound client; nil means the system's. It is no flag: tests
+	// give one that says what their names resolve to.
+	Resolver *net.Resolver
 }
 
 // Roles of a process.
@@ -421,13 +425,21 @@ func (m *Main) Run(ctx context.Context) error {
 	// have in flight, or a slow webhook would hold every connection to its
 	// host and starve the other webhooks there.
 	client, err := egress.NewClient(egress.Config{AllowPrivate: m.Config.AllowPrivateNetworks, Timeout: m.Config.Timeout, Proxy: proxy,
-		MaxConnsPerHost: 2 * workers})
+		MaxConnsPerHost: 2 * workers, Resolver: m.Config.Resolver})
 	if err != nil {
 		return err
 	}
 	notifyCfg := m.Config.Notify
 	notifyCfg.NewID, notifyCfg.Now, notifyCfg.UserAgent = ids.New, m.Now, "hookd/"+hookd.Version
-	notifier, err := notify.New(notifyCfg, client, st, log.With("component", "notify"))
+	// The operator's notification URL is the operator's own service, often
+	// on their private network: it is dialled without the guard that
+	// keeps customers' URLs off that network, and without the egress
+	// proxy, which is there for customers' allow-lists.
+	operatorClient, err := egress.NewClient(egress.Config{AllowPrivate: true, Timeout: m.Config.Timeout, Resolver: m.Config.Resolver})
+	if err != nil {
+		return err
+	}
+	notifier, err := notify.New(notifyCfg, operatorClient, st, log.With("component", "notify"))
 	if err != nil {
 		return err
 	}
@@ -456,6 +468,7 @@ func (m *Main) Run(ctx context.Context) error {
 	svc, err := service.New(st, service.Config{
 		AdminTokenHash: adminHash,
 		AllowPrivate:   m.Config.AllowPrivateNetworks,
+		Resolver:       m.Config.Resolver,
 		Now:            m.Now,
 		NewID:          ids.New,
 		Wake:           wake,
@@ -630,7 +643,13 @@ func (m *Main) Close() error {
 			<-m.engineDone
 		}
 		if m.notifier != nil {
-			m.notifier.Close()
+			// Notices are a courtesy (the state they report is stored):
+			// shutdown waits for them a while, not for ever.
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			if err := m.notifier.Close(ctx); err != nil && m.Logger != nil {
+				m.Logger.Warn("notices dropped at shutdown", "err", err)
+			}
+			cancel()
 		}
 		if m.store != nil {
 			errs = append(errs, m.store.Close())
