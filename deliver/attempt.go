@@ -39,6 +39,7 @@ func (e *Engine) attempt(j *store.Job) *store.AttemptResult {
 		return res
 	}
 	a.RequestHeaders = flatten(req.Header)
+	redactCustom(a.RequestHeaders, custom)
 
 	// Shutdown does not cut an attempt short (the request's context is
 	// Background); the client's timeout does.
@@ -136,6 +137,19 @@ func retryAfter(v string, now time.Time) (time.Duration, bool) {
 		return max(t.Sub(now), 0), true
 	}
 	return 0, false
+}
+
+// redactCustom hides, in an attempt's logged request headers, the values
+// of the webhook's credential headers (hookd.CredentialHeader): the
+// receiver got them, the log does not keep them. hookd's own headers
+// (its signature among them) are shown as sent, and so is a custom
+// header that one of them replaced.
+func redactCustom(logged, custom map[string]string) {
+	for name, v := range custom {
+		if got, ok := logged[name]; ok && got == v && hookd.CredentialHeader(name) {
+			logged[name] = hookd.Redacted
+		}
+	}
 }
 
 func flatten(h http.Header) map[string]string {
