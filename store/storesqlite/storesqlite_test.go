@@ -76,7 +76,7 @@ func seed(tb testing.TB, st store.Store) (*hookd.App, *hookd.Webhook, *hookd.Eve
 	}
 	w := &hookd.Webhook{ID: ids.New("wh"), AppID: app.ID, URL: "https://receiver.example.com/hook", Events: []string{"*"},
 		Status: hookd.WebhookActive, Name: "hook", Secret: "whsec_webhook_plaintext_marker",
-		Headers: map[string]string{"Authorization": "Bearer header_plaintext_marker", "X-Api-Key": "key_plaintext_marker"},
+		Headers:        map[string]string{"Authorization": "Bearer header_plaintext_marker", "X-Api-Key": "key_plaintext_marker"},
 		PreviousSecret: "whsec_previous_plaintext_marker", PreviousSecretExpiresAt: t0.Add(time.Hour), CreatedAt: t0, UpdatedAt: t0}
 	if err := st.CreateWebhook(ctx, w, 0); err != nil {
 		tb.Fatalf("create webhook: %v", err)
