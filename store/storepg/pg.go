@@ -83,6 +83,7 @@ type Store struct {
 }
 
 var _ store.Store = (*Store)(nil)
+var _ store.AdminTokens = (*Store)(nil)
 
 // Open connects to the database at cfg.URL and migrates it.
 func Open(ctx context.Context, cfg Config) (*Store, error) {
