@@ -58,6 +58,7 @@ func (e *Engine) attempt(j *store.Job) *store.AttemptResult {
 	if readErr != nil && a.Succeeded() {
 		a.Error = "reading the response: " + describe(readErr)
 	}
+	a.ResponseBody = redactEchoes(a.ResponseBody, custom)
 	switch {
 	case a.Succeeded():
 	case resp.StatusCode == http.StatusGone && j.Webhook != nil && !d.Test:
@@ -150,6 +151,37 @@ func redactCustom(logged, custom map[string]string) {
 			logged[name] = hookd.Redacted
 		}
 	}
+}
+
+// minEchoed is the shortest credential value redactEchoes looks for: a
+// shorter one would redact unrelated text and protects little.
+const minEchoed = 4
+
+// redactEchoes hides, in an answer's body, the values of the webhook's
+// credential headers: endpoints that echo the request (debugging
+// endpoints, some error pages) would otherwise put them in the attempt
+// log. A value "Scheme credentials" (Authorization's form) is hidden whole
+// and as its credentials alone.
+func redactEchoes(body string, custom map[string]string) string {
+	for name, v := range custom {
+		if !hookd.CredentialHeader(name) {
+			continue
+		}
+		body = replaceLong(body, v)
+		if _, cred, ok := strings.Cut(v, " "); ok {
+			body = replaceLong(body, strings.TrimSpace(cred))
+		}
+	}
+	return body
+}
+
+// replaceLong replaces every v in s with hookd.Redacted, unless v is
+// shorter than minEchoed.
+func replaceLong(s, v string) string {
+	if len(v) < minEchoed || !strings.Contains(s, v) {
+		return s
+	}
+	return strings.ReplaceAll(s, v, hookd.Redacted)
 }
 
 func flatten(h http.Header) map[string]string {

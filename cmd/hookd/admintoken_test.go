@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -14,15 +13,11 @@ import (
 	"github.com/hookd/hookd/internal/pgtest"
 )
 
-// generatedToken finds the admin token a process printed, if it printed
-// one.
-var generatedToken = regexp.MustCompile(`^\s+(hka_[0-9a-f]{48})$`)
-
 // printedTokens returns the admin tokens p printed.
 func (p *hookdProcess) printedTokens() []string {
 	var out []string
 	for _, line := range p.stderr() {
-		if m := generatedToken.FindStringSubmatch(line); m != nil {
+		if m := generatedAdminToken.FindStringSubmatch(line); m != nil {
 			out = append(out, m[1])
 		}
 	}
