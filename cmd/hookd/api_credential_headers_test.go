@@ -3,8 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"io/fs"
 	"net/http"
 	"os"
@@ -18,29 +16,19 @@ import (
 	"github.com/hookd/hookd/internal/pgtest"
 )
 
-// onEachStore runs f against a hookd on the embedded store and one on
-// PostgreSQL (skipped where PostgreSQL is unreachable, outside CI),
+// onEachStore runs f with a configuration for the embedded store and one
+// for PostgreSQL (skipped where PostgreSQL is unreachable, outside CI),
 // whichever HOOKD_TEST_STORE names.
-func onEachStore(t *testing.T, f func(t *testing.T, srv *testServer)) {
+func onEachStore(t *testing.T, f func(t *testing.T, configure func(*Config))) {
 	t.Run("sqlite", func(t *testing.T) {
 		t.Parallel()
-		f(t, startServer(t, func(c *Config) { c.Database, c.EncryptionKey = "", "" }))
+		f(t, func(c *Config) { c.Database, c.EncryptionKey = "", "" })
 	})
 	t.Run("postgres", func(t *testing.T) {
 		t.Parallel()
 		url := pgtest.URL(t)
-		f(t, startServer(t, func(c *Config) { c.Database, c.EncryptionKey = url, testEncryptionKey }))
+		f(t, func(c *Config) { c.Database, c.EncryptionKey = url, testEncryptionKey })
 	})
-}
-
-// randomMarker is a value no test writes twice, to look for later.
-func randomMarker(tb testing.TB, prefix string) string {
-	tb.Helper()
-	b := make([]byte, 12)
-	if _, err := rand.Read(b); err != nil {
-		tb.Fatal(err)
-	}
-	return prefix + hex.EncodeToString(b)
 }
 
 // storedBytes returns what srv keeps at rest, to search for values that
@@ -121,9 +109,10 @@ func wantStored(tb testing.TB, srv *testServer, want string, absent ...string) {
 // clear by either store.
 func TestWebhookCredentialHeaders(t *testing.T) {
 	t.Parallel()
-	onEachStore(t, func(t *testing.T, srv *testServer) {
-		auth, apiKey, cookie := randomMarker(t, "Bearer auth-"), randomMarker(t, "apikey-"), randomMarker(t, "session=")
-		tenant := randomMarker(t, "tenant-")
+	onEachStore(t, func(t *testing.T, configure func(*Config)) {
+		srv := startServer(t, configure)
+		auth, apiKey, cookie := leakMarker(t, "Bearer auth-", 12), leakMarker(t, "apikey-", 12), leakMarker(t, "session=", 12)
+		tenant := leakMarker(t, "tenant-", 12)
 		app := apiStr(t, apiMustCreateApp(t, srv, map[string]any{"name": "Credentials"}), "id")
 		rc := newReceiver(t, nil)
 		base := "/v1/apps/" + app + "/webhooks"
@@ -196,7 +185,7 @@ func TestWebhookCredentialHeaders(t *testing.T) {
 		wantShown("PATCH answer", apiWant(t, apiAdmin(t, srv, "PATCH", base+"/"+id, map[string]any{"headers": got["headers"]}), http.StatusOK))
 		apiWant(t, apiAdmin(t, srv, "POST", "/v1/apps/"+app+"/events", map[string]any{"type": "user.created", "data": map[string]any{"n": 2}}), http.StatusAccepted)
 		wantReceived(2, auth)
-		auth2 := randomMarker(t, "Bearer auth2-")
+		auth2 := leakMarker(t, "Bearer auth2-", 12)
 		patched := map[string]any{"Authorization": auth2, "X-Api-Key": "[redacted]", "Cookie": "[redacted]", "X-Tenant": tenant}
 		wantShown("PATCH answer", apiWant(t, apiAdmin(t, srv, "PATCH", base+"/"+id, map[string]any{"headers": patched}), http.StatusOK))
 		apiWant(t, apiAdmin(t, srv, "POST", "/v1/apps/"+app+"/events", map[string]any{"type": "user.created", "data": map[string]any{"n": 3}}), http.StatusAccepted)

@@ -17,7 +17,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hookd/hookd/internal/pgtest"
 	"github.com/hookd/hookd/notify"
 )
 
@@ -78,8 +77,8 @@ func leakMarker(tb testing.TB, prefix string, n int) string {
 }
 
 // startLeakRun starts hookd with a logger at debug level writing to a
-// buffer, and its stdout and stderr captured too.
-// Without an admin token given, it generates one, which it prints once.
+// buffer, and its stdout and stderr captured too. It is given no admin
+// token, so it generates one and prints it once.
 func startLeakRun(t *testing.T, configure func(*Config)) *leakRun {
 	t.Helper()
 	r := &leakRun{t: t, logs: &lockedBuffer{}, out: &lockedBuffer{}, once: map[string]int{}}
@@ -144,8 +143,8 @@ func (r *leakRun) shownOnce(value string) {
 	r.once[value] = last
 }
 
-// str reads a string field of an answer.
-func str(tb testing.TB, resp *srcE2EResp, key string) string {
+// answerField reads a string field of an answer.
+func answerField(tb testing.TB, resp *srcE2EResp, key string) string {
 	tb.Helper()
 	v, _ := resp.Body[key].(string)
 	if v == "" {
@@ -164,7 +163,7 @@ func str(tb testing.TB, resp *srcE2EResp, key string) string {
 // none of them in clear.
 func TestNothingSecretLeaks(t *testing.T) {
 	t.Parallel()
-	onEachStoreConfig(t, func(t *testing.T, configure func(*Config)) {
+	onEachStore(t, func(t *testing.T, configure func(*Config)) {
 		opsSecret := leakMarker(t, "whsec_", 24)
 		ops := newReceiver(t, nil)
 		r := startLeakRun(t, func(c *Config) {
@@ -196,20 +195,6 @@ func TestNothingSecretLeaks(t *testing.T) {
 	})
 }
 
-// onEachStoreConfig runs f with a configuration for the embedded store
-// and one for PostgreSQL (skipped where it is unreachable, outside CI).
-func onEachStoreConfig(t *testing.T, f func(t *testing.T, configure func(*Config))) {
-	t.Run("sqlite", func(t *testing.T) {
-		t.Parallel()
-		f(t, func(c *Config) {})
-	})
-	t.Run("postgres", func(t *testing.T) {
-		t.Parallel()
-		url := pgtest.URL(t)
-		f(t, func(c *Config) { c.Database, c.EncryptionKey = url, testEncryptionKey })
-	})
-}
-
 // flow is everything the run does.
 func (r *leakRun) flow(ops *receiver) {
 	t, admin := r.t, r.admin
@@ -225,16 +210,16 @@ func (r *leakRun) flow(ops *receiver) {
 	failing := newReceiver(t, func(int, *http.Request) int { return http.StatusInternalServerError })
 
 	r.send(admin, "POST", "/v1/event-types", nil, map[string]any{"name": "leak.test"}, http.StatusCreated)
-	app := r.send(admin, "POST", "/v1/apps", nil, map[string]any{"name": "Leaks", "uid": "leaks", "profile": rawJSON(fast)}, http.StatusCreated)
-	r.shownOnce(str(t, app, "default_secret"))
-	appID := str(t, app, "id")
+	app := r.send(admin, "POST", "/v1/apps", nil, map[string]any{"name": "Leaks", "uid": "leaks", "profile": json.RawMessage(fast)}, http.StatusCreated)
+	r.shownOnce(answerField(t, app, "default_secret"))
+	appID := answerField(t, app, "id")
 	base := "/v1/apps/" + appID
 	rot := r.send(admin, "POST", base+"/rotate", nil, nil, http.StatusOK)
-	r.shownOnce(str(t, rot, "default_secret"))
+	r.shownOnce(answerField(t, rot, "default_secret"))
 	r.send(admin, "GET", base, nil, nil, http.StatusOK)
 	r.send(admin, "GET", "/v1/apps", nil, nil, http.StatusOK)
 	keyResp := r.send(admin, "POST", base+"/keys", nil, map[string]any{"name": "backend"}, http.StatusCreated)
-	appKey := str(t, keyResp, "key")
+	appKey := answerField(t, keyResp, "key")
 	r.shownOnce(appKey)
 	r.send(admin, "GET", base+"/keys", nil, nil, http.StatusOK)
 
@@ -244,17 +229,17 @@ func (r *leakRun) flow(ops *receiver) {
 	r.nowhere = append(r.nowhere, strings.TrimPrefix(auth, "Bearer "), apiKey)
 	headers := map[string]string{"Authorization": auth, "X-Api-Key": apiKey, "X-Tenant": "acme"}
 	a := r.send(appKey, "POST", base+"/webhooks", nil, map[string]any{"url": echo.URL, "events": []string{"*"}, "headers": headers}, http.StatusCreated)
-	r.shownOnce(str(t, a, "secret"))
-	hookA := str(t, a, "id")
+	r.shownOnce(answerField(t, a, "secret"))
+	hookA := answerField(t, a, "id")
 	given := leakMarker(t, "whsec_", 32)
 	b := r.send(appKey, "POST", base+"/webhooks", nil, map[string]any{"url": failing.URL, "events": []string{"leak.test"}, "secret": given}, http.StatusCreated)
 	r.shownOnce(given)
-	hookB := str(t, b, "id")
+	hookB := answerField(t, b, "id")
 	bad := leakMarker(t, "whsec_", 8) + "!"
 	r.nowhere = append(r.nowhere, bad)
 	r.send(appKey, "POST", base+"/webhooks", nil, map[string]any{"url": ok.URL, "secret": bad}, http.StatusBadRequest)
 	rotA := r.send(appKey, "POST", base+"/webhooks/"+hookA+"/rotate", nil, map[string]any{"grace_seconds": 60}, http.StatusOK)
-	r.shownOnce(str(t, rotA, "secret"))
+	r.shownOnce(answerField(t, rotA, "secret"))
 	got := r.send(appKey, "GET", base+"/webhooks/"+hookA, nil, nil, http.StatusOK)
 	r.send(appKey, "PATCH", base+"/webhooks/"+hookA, nil, map[string]any{"headers": got.Body["headers"], "name": "A"}, http.StatusOK)
 	r.send(appKey, "GET", base+"/webhooks", nil, nil, http.StatusOK)
@@ -275,7 +260,7 @@ func (r *leakRun) flow(ops *receiver) {
 	echo.waitFor(t, 4, srcE2EWait)
 	ok.waitFor(t, 1, srcE2EWait)
 	ops.waitFor(t, 1, srcE2EWait) // delivery.exhausted of B's first delivery
-	ev := r.send(appKey, "GET", base+"/events/"+str(t, pub, "id"), nil, nil, http.StatusOK)
+	ev := r.send(appKey, "GET", base+"/events/"+answerField(t, pub, "id"), nil, nil, http.StatusOK)
 	for _, d := range ev.Body["deliveries"].([]any) {
 		id := d.(map[string]any)["id"].(string)
 		eventually(t, srcE2EWait, "delivery "+id+" to finish", func() bool {
@@ -292,15 +277,15 @@ func (r *leakRun) flow(ops *receiver) {
 	// Sources: generated, rotated and provider-issued secrets; inbound
 	// requests signed well and badly; a test event; verification.
 	s1 := r.send(appKey, "POST", base+"/sources", nil, map[string]any{"name": "Standard", "provider": "standard", "forward_url": ok.URL + "/in"}, http.StatusCreated)
-	r.shownOnce(str(t, s1, "secret"))
-	src1 := str(t, s1, "id")
+	r.shownOnce(answerField(t, s1, "secret"))
+	src1 := answerField(t, s1, "id")
 	rotS := r.send(appKey, "POST", base+"/sources/"+src1+"/rotate", nil, nil, http.StatusOK)
-	s1Secret := str(t, rotS, "secret")
+	s1Secret := answerField(t, rotS, "secret")
 	r.shownOnce(s1Secret)
 	ghSecret := leakMarker(t, "gh-", 24)
 	s2 := r.send(appKey, "POST", base+"/sources", nil, map[string]any{"name": "GitHub", "provider": "github", "secret": ghSecret, "forward_url": ok.URL + "/gh"}, http.StatusCreated)
 	r.shownOnce(ghSecret)
-	src2 := str(t, s2, "id")
+	src2 := answerField(t, s2, "id")
 	stripeSecret := leakMarker(t, "whsec_", 24)
 	r.send(appKey, "POST", base+"/sources", nil, map[string]any{"name": "Stripe", "provider": "stripe", "secret": stripeSecret}, http.StatusCreated)
 	r.shownOnce(stripeSecret)
@@ -339,9 +324,6 @@ func (r *leakRun) flow(ops *receiver) {
 	r.send(appKey, "PATCH", base+"/webhooks/"+hookA, nil, map[string]any{"headers": map[string]string{"X-Auth-Token": "[redacted]"}}, http.StatusBadRequest)
 	r.send(appKey, "DELETE", base+"/webhooks/"+hookB, nil, nil, http.StatusOK)
 }
-
-// rawJSON is a JSON document to embed as it is.
-func rawJSON(s string) any { return json.RawMessage(s) }
 
 // search fails for every secret found where it may not be.
 func (r *leakRun) search() {
