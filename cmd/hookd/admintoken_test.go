@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/hookd/hookd/internal/pgtest"
+	"github.com/hookd/hookd/service"
 )
 
 // printedTokens returns the admin tokens p printed.
@@ -138,5 +139,30 @@ func TestServeRefusesShortAdminToken(t *testing.T) {
 	}
 	if out := strings.Join(p.stderr(), "\n"); !strings.Contains(out, "HOOKD_ADMIN_TOKEN must be at least 16 bytes, and it has 11") {
 		t.Fatalf("stderr %q does not say the admin token is too short", out)
+	}
+}
+
+// On an upgrade to a database that keeps no admin token yet, the first
+// process offers the hash an older hookd kept in its data dir, so the
+// token its operator has keeps working, on every process.
+func TestAdminTokenFromDataDirMovesToPostgres(t *testing.T) {
+	t.Parallel()
+	url := pgtest.URL(t)
+	const kept = "hka_kept-by-an-older-hookd-0123456789"
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "admin-token.sha256"), []byte(service.HashToken(kept)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	onPostgres := func(dataDir string) func(*Config) {
+		return func(c *Config) {
+			c.Database, c.EncryptionKey, c.DataDir, c.AdminToken = url, testEncryptionKey, dataDir, ""
+		}
+	}
+	first := startServer(t, onPostgres(dir))
+	second := startServer(t, onPostgres(t.TempDir()))
+	for _, srv := range []*testServer{first, second} {
+		if got := adminStatus(t, srv.URL, kept); got != http.StatusOK {
+			t.Errorf("%s answers the kept admin token with %d, want 200", srv.URL, got)
+		}
 	}
 }
