@@ -56,6 +56,7 @@ func (e *Engine) attempt(j *store.Job) (res *store.AttemptResult) {
 		return res
 	}
 	a.RequestHeaders = flatten(req.Header)
+	redactCustom(a.RequestHeaders, custom)
 
 	// Shutdown does not cut an attempt short (the request's context is
 	// Background); the client's timeout does.
@@ -79,6 +80,7 @@ func (e *Engine) attempt(j *store.Job) (res *store.AttemptResult) {
 	if readErr != nil && a.Succeeded() {
 		a.Error = "reading the response: " + describe(readErr)
 	}
+	a.ResponseBody = redactEchoes(a.ResponseBody, custom)
 	switch {
 	case a.Succeeded():
 	case resp.StatusCode == http.StatusGone && j.Webhook != nil && !d.Test:
@@ -167,6 +169,50 @@ func retryAfter(v string, now time.Time, limit time.Duration) (time.Duration, bo
 		return min(max(t.Sub(now), 0), limit), true
 	}
 	return 0, false
+}
+
+// redactCustom hides, in an attempt's logged request headers, the values
+// of the webhook's credential headers (hookd.CredentialHeader): the
+// receiver got them, the log does not keep them. hookd's own headers
+// (its signature among them) are shown as sent, and so is a custom
+// header that one of them replaced.
+func redactCustom(logged, custom map[string]string) {
+	for name, v := range custom {
+		if got, ok := logged[name]; ok && got == v && hookd.CredentialHeader(name) {
+			logged[name] = hookd.Redacted
+		}
+	}
+}
+
+// minEchoed is the shortest credential value redactEchoes looks for: a
+// shorter one would redact unrelated text and protects little.
+const minEchoed = 4
+
+// redactEchoes hides, in an answer's body, the values of the webhook's
+// credential headers: endpoints that echo the request (debugging
+// endpoints, some error pages) would otherwise put them in the attempt
+// log. A value "Scheme credentials" (Authorization's form) is hidden whole
+// and as its credentials alone.
+func redactEchoes(body string, custom map[string]string) string {
+	for name, v := range custom {
+		if !hookd.CredentialHeader(name) {
+			continue
+		}
+		body = replaceLong(body, v)
+		if _, cred, ok := strings.Cut(v, " "); ok {
+			body = replaceLong(body, strings.TrimSpace(cred))
+		}
+	}
+	return body
+}
+
+// replaceLong replaces every v in s with hookd.Redacted, unless v is
+// shorter than minEchoed.
+func replaceLong(s, v string) string {
+	if len(v) < minEchoed || !strings.Contains(s, v) {
+		return s
+	}
+	return strings.ReplaceAll(s, v, hookd.Redacted)
 }
 
 func flatten(h http.Header) map[string]string {

@@ -124,7 +124,7 @@ func webhookView(v *service.WebhookView, withSecret bool) *webhookJSON {
 	w := v.Webhook
 	out := &webhookJSON{
 		ID: w.ID, AppID: w.AppID, URL: w.URL, Events: w.Events, Status: w.Status, Enabled: w.Status != hookd.WebhookDisabled,
-		Name: str(w.Name), Description: str(w.Description), Headers: w.Headers, RateLimit: num(w.RateLimit), Ordered: w.Ordered,
+		Name: str(w.Name), Description: str(w.Description), Headers: hookd.RedactHeaders(w.Headers), RateLimit: num(w.RateLimit), Ordered: w.Ordered,
 		Metadata: w.Metadata, CreatedAt: ts(w.CreatedAt), UpdatedAt: ts(w.UpdatedAt), ConsecutiveFailures: w.ConsecutiveFailures,
 		DisabledReason: str(w.DisabledReason),
 	}

@@ -98,8 +98,9 @@ func Options(src *hookd.Source, now func() time.Time) webhook.Options {
 }
 
 // Receive verifies one request to source sourceID and records it. A bad,
-// missing or stale signature is UNAUTHORIZED and stores nothing; a disabled
-// source is GONE.
+// missing or stale signature is UNAUTHORIZED, a delivery id header given
+// more than once INVALID, and neither stores anything; a disabled source
+// is GONE.
 func (r *Receiver) Receive(ctx context.Context, sourceID string, h http.Header, body []byte) (*Result, error) {
 	src, err := r.store.GetSource(ctx, "", sourceID)
 	if err != nil {
@@ -139,11 +140,15 @@ func (r *Receiver) receive(ctx context.Context, src *hookd.Source, h http.Header
 	if src.Status == hookd.SourceDisabled {
 		return nil, hookd.Errorf(hookd.EGONE, "source %s is disabled", src.ID)
 	}
+	if err := checkIDHeaders(src.Provider, src.HeaderPrefix, h); err != nil {
+		return nil, err
+	}
 	now := r.cfg.Now()
-	if err := webhook.Verify(Options(src, r.cfg.Now), src.VerifyingSecrets(now), h, body); err != nil {
+	verified, err := webhook.VerifyMessage(Options(src, r.cfg.Now), src.VerifyingSecrets(now), h, body)
+	if err != nil {
 		return nil, hookd.Errorf(hookd.EUNAUTHORIZED, "%s", reason(err))
 	}
-	typ, providerID := identify(src.Provider, src.HeaderPrefix, h, body)
+	typ, providerID := identify(src.Provider, src.HeaderPrefix, h, body, verified.ID)
 	if len(typ) > 255 {
 		typ = typ[:255]
 	}

@@ -129,7 +129,11 @@ func (s *Service) applyWebhook(ctx context.Context, app *hookd.App, w *hookd.Web
 		if err := checkHeaders(*in.Headers); err != nil {
 			return err
 		}
-		w.Headers = *in.Headers
+		headers, err := keepRedacted(*in.Headers, w.Headers)
+		if err != nil {
+			return err
+		}
+		w.Headers = headers
 	}
 	if in.RateLimit != nil {
 		if *in.RateLimit < 0 || *in.RateLimit > maxRateLimit {
@@ -248,6 +252,25 @@ func checkHeaders(h map[string]string) error {
 		}
 	}
 	return nil
+}
+
+// keepRedacted returns the headers given, in which a credential header
+// whose value is hookd.Redacted (a webhook read sent back as it came)
+// keeps the value it has: reads never show it, so a client cannot send it
+// back, and storing the placeholder would break the receiver's auth.
+func keepRedacted(given, current map[string]string) (map[string]string, error) {
+	out := make(map[string]string, len(given))
+	for name, v := range given {
+		if v == hookd.Redacted && hookd.CredentialHeader(name) {
+			old, ok := current[name]
+			if !ok {
+				return nil, hookd.Errorf(hookd.EINVALID, "headers: %s is %q, the placeholder reads show for its value; give the value itself", name, hookd.Redacted)
+			}
+			v = old
+		}
+		out[name] = v
+	}
+	return out, nil
 }
 
 func validToken(s string) bool {

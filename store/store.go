@@ -320,6 +320,19 @@ type Deferral struct {
 	At         time.Time
 }
 
+// AdminTokens is implemented by a store that many processes share
+// (PostgreSQL): the admin token's hash lives there, not in each process's
+// data dir, so that every process accepts the same token.
+type AdminTokens interface {
+	// OfferAdminTokenHash stores hash as the admin token's unless one is
+	// stored already, and returns the one stored: of processes that start
+	// at once, each offering a token it generated, one wins and all of
+	// them learn which.
+	OfferAdminTokenHash(ctx context.Context, hash string) (string, error)
+	// SetAdminTokenHash stores hash as the admin token's, replacing any.
+	SetAdminTokenHash(ctx context.Context, hash string) error
+}
+
 // Sealer encrypts secrets before they are stored and decrypts them after.
 type Sealer interface {
 	Seal(plaintext []byte) ([]byte, error)

@@ -55,6 +55,12 @@
 // without webhookTimestamp) Verify cannot refuse a replay: a receiver
 // deduplicates on the provider's delivery id instead.
 //
+// A Standard message's id is signed: deduplicate on the id
+// [VerifyMessage] returns, which is the one the signature covers, never on
+// a header read again (http.Header.Get answers the first value, and a
+// replay may put an empty webhook-id before the real one). Verify refuses
+// a Standard message that carries two ids.
+//
 // Timestamps are Unix seconds unless said otherwise. Header names are
 // matched without regard to case when verifying; [Sign] returns them
 // spelled exactly as they should go on the wire.

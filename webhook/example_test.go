@@ -12,8 +12,9 @@ import (
 	"github.com/hookd/hookd/webhook"
 )
 
-// A receiver verifies each request against the raw body, before parsing it.
-func ExampleVerify() {
+// A receiver verifies each request against the raw body, before parsing
+// it, and deduplicates on the message id the signature covers.
+func ExampleVerifyMessage() {
 	secret := "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" // from the webhook's creation
 	opts := webhook.Options{Scheme: webhook.Standard}
 
@@ -23,12 +24,14 @@ func ExampleVerify() {
 			http.Error(w, "body too large", http.StatusRequestEntityTooLarge)
 			return
 		}
-		if err := webhook.Verify(opts, []string{secret}, r.Header, body); err != nil {
+		msg, err := webhook.VerifyMessage(opts, []string{secret}, r.Header, body)
+		if err != nil {
 			http.Error(w, "bad signature", http.StatusUnauthorized)
 			return
 		}
-		// Only now parse body, and deduplicate on the webhook-id header.
-		fmt.Fprintf(w, "accepted %s", r.Header.Get("webhook-id"))
+		// Only now parse body, and deduplicate on the id the signature
+		// covers (not on r.Header.Get("webhook-id"), which may be another).
+		fmt.Fprintf(w, "accepted %s", msg.ID)
 	})
 
 	// What hookd sends, simulated here with Sign.

@@ -190,12 +190,29 @@ const (
 // secrets; nil means the request is authentic and recent. See the package
 // documentation for the errors it returns.
 func Verify(opts Options, secrets []string, h http.Header, body []byte) error {
+	_, err := VerifyMessage(opts, secrets, h, body)
+	return err
+}
+
+// Verified is what [VerifyMessage] found in a request it accepted.
+type Verified struct {
+	// ID is the message id the signature covers: the Standard scheme's
+	// {prefix}-id. It is empty for the other schemes, whose signatures
+	// cover no id. A receiver that deduplicates Standard messages must
+	// use this id, not a header it reads again: a header may be sent
+	// more than once, and http.Header.Get returns the first value, which
+	// may be empty where the signed one is not.
+	ID string
+}
+
+// VerifyMessage is [Verify] that also returns what the signature covers.
+func VerifyMessage(opts Options, secrets []string, h http.Header, body []byte) (Verified, error) {
 	if len(secrets) == 0 {
-		return fmt.Errorf("%w: no secret to verify with", ErrInvalidSecret)
+		return Verified{}, fmt.Errorf("%w: no secret to verify with", ErrInvalidSecret)
 	}
 	prefix, err := opts.prefix()
 	if err != nil {
-		return err
+		return Verified{}, err
 	}
 	// Configuration errors come first, whatever the request holds.
 	keyOf := rawKey
@@ -205,7 +222,7 @@ func Verify(opts Options, secrets []string, h http.Header, body []byte) error {
 	keys := make([][]byte, len(secrets))
 	for i, s := range secrets {
 		if keys[i], err = keyOf(s); err != nil {
-			return err
+			return Verified{}, err
 		}
 	}
 	var v verifier
@@ -227,12 +244,15 @@ func Verify(opts Options, secrets []string, h http.Header, body []byte) error {
 	case Slack:
 		v, err = verifySlack(keys, h, body)
 	default:
-		return fmt.Errorf("%w %q", ErrUnknownScheme, opts.Scheme)
+		return Verified{}, fmt.Errorf("%w %q", ErrUnknownScheme, opts.Scheme)
 	}
 	if err != nil {
-		return err
+		return Verified{}, err
 	}
-	return opts.checkTimestamp(v)
+	if err := opts.checkTimestamp(v); err != nil {
+		return Verified{}, err
+	}
+	return Verified{ID: v.id}, nil
 }
 
 // NewSecret returns a new signing secret: "whsec_" followed by the standard
@@ -251,6 +271,8 @@ type verifier struct {
 	timestamped bool
 	millis      bool
 	ts          int64
+	// id is the message id the signature covers, where it covers one.
+	id string
 }
 
 func (o Options) prefix() (string, error) {
@@ -370,6 +392,18 @@ func headerValues(h http.Header, name string) []string {
 	return out
 }
 
+// nonEmptyCount counts the non-empty values of the header name, matched
+// as in headerValues.
+func nonEmptyCount(h http.Header, name string) int {
+	n := 0
+	for _, v := range headerValues(h, name) {
+		if v != "" {
+			n++
+		}
+	}
+	return n
+}
+
 func requireHeader(h http.Header, name string) (string, error) {
 	v := header(h, name)
 	if v == "" {
@@ -430,6 +464,12 @@ func verifyStandard(prefix string, keys [][]byte, h http.Header, body []byte) (v
 	if err != nil {
 		return verifier{}, err
 	}
+	// Two ids would leave it to each reader which one the message has:
+	// the signature covers one, a deduplicating receiver might read the
+	// other.
+	if n := nonEmptyCount(h, idName); n > 1 {
+		return verifier{}, fmt.Errorf("%w: %s is given %d times", ErrInvalidSignature, idName, n)
+	}
 	t, err := requireHeader(h, tsName)
 	if err != nil {
 		return verifier{}, err
@@ -451,7 +491,7 @@ func verifyStandard(prefix string, keys [][]byte, h http.Header, body []byte) (v
 			}
 			seen = true
 			if matchesBase64(want, sig) {
-				return verifier{timestamped: true, ts: ts}, nil
+				return verifier{timestamped: true, ts: ts, id: id}, nil
 			}
 		}
 	}

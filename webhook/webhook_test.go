@@ -427,6 +427,54 @@ func TestVerifyNonCanonicalHeaderMap(t *testing.T) {
 	}
 }
 
+// VerifyMessage answers the id the signature covers, even where an empty
+// id header comes first (which http.Header.Get would return), and refuses
+// a message that carries two ids.
+func TestVerifyMessageID(t *testing.T) {
+	t.Parallel()
+	const id, sig = "msg_p5jXN8AQM9LWM0D4loKWxJek", "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+	opts := webhook.Options{Scheme: webhook.Standard, Now: fixedNow(t0)}
+	tests := []struct {
+		name   string
+		h      http.Header
+		wantID string
+		want   error
+	}{
+		{name: "one id", h: http.Header{"Webhook-Id": {id}}, wantID: id},
+		{name: "empty id first", h: http.Header{"Webhook-Id": {"", id}}, wantID: id},
+		{name: "two ids", h: http.Header{"Webhook-Id": {id, "msg_other"}}, want: webhook.ErrInvalidSignature},
+		{name: "same id twice", h: http.Header{"Webhook-Id": {id, id}}, want: webhook.ErrInvalidSignature},
+		{name: "two spellings", h: http.Header{"Webhook-Id": {id}, "webhook-id": {"msg_other"}}, want: webhook.ErrInvalidSignature},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			tt.h.Set("webhook-timestamp", "1614265330")
+			tt.h.Set("webhook-signature", sig)
+			got, err := webhook.VerifyMessage(opts, []string{secret1}, tt.h, body)
+			if tt.want != nil {
+				if !errors.Is(err, tt.want) || got.ID != "" {
+					t.Fatalf("VerifyMessage = %+v, %v, want %v", got, err, tt.want)
+				}
+				return
+			}
+			if err != nil || got.ID != tt.wantID {
+				t.Fatalf("VerifyMessage = %+v, %v, want id %q", got, err, tt.wantID)
+			}
+		})
+	}
+	for _, scheme := range []webhook.Scheme{webhook.Stripe, webhook.GitHub} {
+		hs, err := webhook.Sign(webhook.Options{Scheme: scheme}, []string{secret1}, "", t0, body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := webhook.VerifyMessage(webhook.Options{Scheme: scheme, Now: fixedNow(t0)}, []string{secret1}, toHTTP(hs), body)
+		if err != nil || got.ID != "" {
+			t.Fatalf("%s: VerifyMessage = %+v, %v, want no id (the signature covers none)", scheme, got, err)
+		}
+	}
+}
+
 func TestTolerance(t *testing.T) {
 	t.Parallel()
 	opts := webhook.Options{Scheme: webhook.TimestampedHex, HeaderPrefix: "X-WPG"}

@@ -143,9 +143,33 @@ func buildHookd(t *testing.T) string {
 // flags and returns once it serves; the process is killed at cleanup.
 func startHookdProcess(t *testing.T, bin string, flags ...string) (*exec.Cmd, string) {
 	t.Helper()
+	p := spawnHookd(t, bin, []string{"HOOKD_ADMIN_TOKEN=" + testAdminToken, "HOOKD_ENCRYPTION_KEY=" + testEncryptionKey}, flags...)
+	return p.cmd, p.serving(t)
+}
+
+// hookdProcess is a `hookd serve` process started by spawnHookd.
+type hookdProcess struct {
+	cmd  *exec.Cmd
+	addr chan string   // the address, once it serves
+	done chan struct{} // closed once its stderr is closed
+	mu   sync.Mutex
+	errs []string // every line it wrote to stderr
+}
+
+// spawnHookd starts `hookd serve` on a free port with env added to the
+// test's environment (HOOKD_ADMIN_TOKEN and HOOKD_ENCRYPTION_KEY are not
+// passed on unless env has them) and the given extra flags, without
+// waiting for it to serve; the process is killed at cleanup.
+func spawnHookd(t *testing.T, bin string, env []string, flags ...string) *hookdProcess {
+	t.Helper()
 	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--allow-private-networks"}, flags...)
 	cmd := exec.Command(bin, args...)
-	cmd.Env = append(os.Environ(), "HOOKD_ADMIN_TOKEN="+testAdminToken, "HOOKD_ENCRYPTION_KEY="+testEncryptionKey)
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "HOOKD_ADMIN_TOKEN=") && !strings.HasPrefix(kv, "HOOKD_ENCRYPTION_KEY=") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	cmd.Env = append(cmd.Env, env...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -154,27 +178,44 @@ func startHookdProcess(t *testing.T, bin string, flags ...string) (*exec.Cmd, st
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	addr := make(chan string, 1)
+	p := &hookdProcess{cmd: cmd, addr: make(chan string, 1), done: make(chan struct{})}
 	go func() {
+		defer close(p.done)
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
 			line := sc.Text()
+			p.mu.Lock()
+			p.errs = append(p.errs, line)
+			p.mu.Unlock()
 			var rec struct {
 				Msg  string `json:"msg"`
 				Addr string `json:"addr"`
 			}
 			if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "hookd is serving" {
-				addr <- rec.Addr
+				p.addr <- rec.Addr
 			} else if strings.Contains(line, `"level":"ERROR"`) {
 				t.Log("hookd:", line)
 			}
 		}
 	}()
+	return p
+}
+
+// serving waits until p serves and returns its URL.
+func (p *hookdProcess) serving(t *testing.T) string {
+	t.Helper()
 	select {
-	case a := <-addr:
-		return cmd, "http://" + a
+	case a := <-p.addr:
+		return "http://" + a
 	case <-time.After(30 * time.Second):
-		t.Fatal("hookd did not start within 30s")
-		return nil, ""
+		t.Fatalf("hookd did not start within 30s; it wrote:\n%s", strings.Join(p.stderr(), "\n"))
+		return ""
 	}
+}
+
+// stderr returns the lines p has written to stderr so far.
+func (p *hookdProcess) stderr() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]string(nil), p.errs...)
 }

@@ -75,6 +75,7 @@ func TestDeliveryHeaders(t *testing.T) {
 		}
 	}
 	d := e.waitStatus(e.onlyDelivery(pub.ID), "succeeded")
+	want["X-Api-Key"] = "[redacted]" // a credential: sent, never logged
 	for k, v := range want {
 		if g, _ := dlvHeader(d.Attempts[0].RequestHeaders, k); g != v {
 			t.Errorf("logged %s = %q, want %q", k, g, v)

@@ -318,9 +318,6 @@ func (m *Main) openPostgres(ctx context.Context, ids *ident.Generator) (store.St
 	if err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(m.Config.DataDir, 0o700); err != nil && m.Config.AdminToken == "" {
-		return nil, fmt.Errorf("create data dir: %w", err)
-	}
 	st, err := storepg.Open(ctx, storepg.Config{URL: m.Config.Database, Sealer: sealer, NewID: ids.New, Log: m.Logger, Warm: true})
 	if err != nil {
 		return nil, err
@@ -357,31 +354,108 @@ func (m *Main) encryptionKey() ([]byte, error) {
 	return key, nil
 }
 
+// minAdminTokenBytes is the shortest HOOKD_ADMIN_TOKEN hookd accepts: the
+// admin token can do everything, and is kept only as a fast hash.
+const minAdminTokenBytes = 16
+
+// checkAdminToken refuses a HOOKD_ADMIN_TOKEN too short to be a secret.
+func checkAdminToken(token string) error {
+	if token != "" && len(token) < minAdminTokenBytes {
+		return fmt.Errorf("HOOKD_ADMIN_TOKEN must be at least %d bytes, and it has %d: choose a longer one "+
+			"(make one with: head -c 24 /dev/urandom | base64), or leave it unset to have one generated", minAdminTokenBytes, len(token))
+	}
+	return nil
+}
+
 // adminTokenHash returns the admin token's hash: of HOOKD_ADMIN_TOKEN, or
-// of a token generated on first start, printed once and kept only as a
-// hash in the data dir.
-func (m *Main) adminTokenHash() (string, error) {
+// of a token generated on first start and printed once. The embedded
+// store keeps the hash in the data dir; a shared store (PostgreSQL) keeps
+// it in the database, so that every process accepts the same token.
+func (m *Main) adminTokenHash(ctx context.Context) (string, error) {
+	shared, _ := m.store.(store.AdminTokens)
 	if m.Config.AdminToken != "" {
-		return service.HashToken(m.Config.AdminToken), nil
+		hash := service.HashToken(m.Config.AdminToken)
+		if shared != nil {
+			// The token given replaces a generated one, so that a
+			// process started later without HOOKD_ADMIN_TOKEN accepts
+			// it too, not a token that is no longer meant to work.
+			if err := shared.SetAdminTokenHash(ctx, hash); err != nil {
+				return "", err
+			}
+		}
+		return hash, nil
 	}
 	path := filepath.Join(m.Config.DataDir, "admin-token.sha256")
-	if b, err := os.ReadFile(path); err == nil {
-		return strings.TrimSpace(string(b)), nil
-	} else if !errors.Is(err, os.ErrNotExist) {
-		return "", fmt.Errorf("read admin token hash: %w", err)
-	}
-	raw := make([]byte, 24)
-	if _, err := rand.Read(raw); err != nil {
+	kept, err := readAdminTokenHash(path)
+	if err != nil {
 		return "", err
 	}
-	token := "hka_" + hex.EncodeToString(raw)
-	hash := service.HashToken(token)
+	if shared != nil {
+		return m.sharedAdminTokenHash(ctx, shared, kept)
+	}
+	if kept != "" {
+		return kept, nil
+	}
+	token, hash, err := newAdminToken()
+	if err != nil {
+		return "", err
+	}
 	if err := os.WriteFile(path, []byte(hash+"\n"), 0o600); err != nil {
 		return "", fmt.Errorf("store admin token hash: %w", err)
 	}
-	fmt.Fprintf(m.stderr, "\nhookd generated an admin token. It is shown this once; keep it safe:\n\n    %s\n\n"+
-		"(Set HOOKD_ADMIN_TOKEN to choose your own; delete %s to generate a new one.)\n\n", token, path)
+	m.printAdminToken(token, "delete "+path+" to generate a new one")
 	return hash, nil
+}
+
+// sharedAdminTokenHash agrees on one admin token with every process of a
+// shared store: the first to start stores its hash (the one an older
+// hookd kept in this data dir, else a new token's), and the others take
+// the one stored. Only the process whose new token was stored prints it.
+func (m *Main) sharedAdminTokenHash(ctx context.Context, shared store.AdminTokens, kept string) (string, error) {
+	offer, token := kept, ""
+	if offer == "" {
+		var err error
+		if token, offer, err = newAdminToken(); err != nil {
+			return "", err
+		}
+	}
+	stored, err := shared.OfferAdminTokenHash(ctx, offer)
+	if err != nil {
+		return "", err
+	}
+	if stored == offer && token != "" {
+		m.printAdminToken(token, "every process on this database accepts it")
+	}
+	return stored, nil
+}
+
+// readAdminTokenHash reads the hash kept at path; "" when there is none.
+func readAdminTokenHash(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("read admin token hash: %w", err)
+	}
+	return strings.TrimSpace(string(b)), nil
+}
+
+// newAdminToken makes a random admin token and its hash.
+func newAdminToken() (token, hash string, err error) {
+	raw := make([]byte, 24)
+	if _, err := rand.Read(raw); err != nil {
+		return "", "", fmt.Errorf("generate admin token: %w", err)
+	}
+	token = "hka_" + hex.EncodeToString(raw)
+	return token, service.HashToken(token), nil
+}
+
+// printAdminToken shows a generated admin token, the one time it is shown,
+// on stderr and not through the logger, whose lines may be kept anywhere.
+func (m *Main) printAdminToken(token, note string) {
+	fmt.Fprintf(m.stderr, "\nhookd generated an admin token. It is shown this once; keep it safe:\n\n    %s\n\n"+
+		"(Set HOOKD_ADMIN_TOKEN to choose your own; %s.)\n\n", token, note)
 }
 
 // Run opens the store, starts the delivery engine and the HTTP server, and
@@ -393,6 +467,9 @@ func (m *Main) Run(ctx context.Context) error {
 	// Lines logged while serving an API request carry its request id.
 	m.Logger = slog.New(httpapi.LogHandler(m.Logger.Handler()))
 	log := m.Logger
+	if err := checkAdminToken(m.Config.AdminToken); err != nil {
+		return err
+	}
 	ids := ident.New(m.Now)
 	st, err := m.openStore(ctx, ids)
 	if err != nil {
@@ -406,7 +483,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	tracer := tracing.Tracer(m.Tracing)
 	counts := metrics.New(st, log.With("component", "metrics"), metrics.Config{Now: m.Now})
-	adminHash, err := m.adminTokenHash()
+	adminHash, err := m.adminTokenHash(ctx)
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io/fs"
 	"log/slog"
 	"math"
@@ -24,6 +25,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/store"
@@ -85,6 +87,7 @@ type Store struct {
 }
 
 var _ store.Store = (*Store)(nil)
+var _ store.AdminTokens = (*Store)(nil)
 
 // Open connects to the database at cfg.URL and migrates it.
 func Open(ctx context.Context, cfg Config) (*Store, error) {
@@ -163,9 +166,19 @@ func Migrate(ctx context.Context, url string, progress func(string)) error {
 	if err != nil {
 		return fmt.Errorf("migrations: %w", err)
 	}
-	// goose takes an advisory lock, so processes starting together
-	// migrate once.
-	p, err := goose.NewProvider(goose.DialectPostgres, db, sub)
+	// Processes starting together migrate one at a time, under an
+	// advisory lock of the schema's own: without a locker goose takes
+	// none, and two processes on a fresh database each ran the same
+	// migration (one failed with a duplicate type).
+	var schema string
+	if err := db.QueryRowContext(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
+		return fmt.Errorf("migrations: read the current schema: %w", err)
+	}
+	locker, err := lock.NewPostgresSessionLocker(lock.WithLockID(migrationLockID(schema)), lock.WithLockTimeout(1, 300))
+	if err != nil {
+		return fmt.Errorf("migrations: %w", err)
+	}
+	p, err := goose.NewProvider(goose.DialectPostgres, db, sub, goose.WithSessionLocker(locker))
 	if err != nil {
 		return fmt.Errorf("migrations: %w", err)
 	}
@@ -173,6 +186,15 @@ func Migrate(ctx context.Context, url string, progress func(string)) error {
 		return fmt.Errorf("migrate postgres: %w", err)
 	}
 	return nil
+}
+
+// migrationLockID is the advisory lock that migrations of schema take:
+// installations in schemas of their own on one database do not wait for
+// each other.
+func migrationLockID(schema string) int64 {
+	h := fnv.New64a()
+	h.Write([]byte("hookd migrations " + schema))
+	return int64(h.Sum64())
 }
 
 var _ = stdlib.GetDefaultDriver // registers the "pgx" database/sql driver for goose

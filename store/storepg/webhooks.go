@@ -31,7 +31,11 @@ func (s *Store) encodeWebhook(w *hookd.Webhook) (*webhookRow, error) {
 	if r.events, err = enc(orEmpty(w.Events)); err != nil {
 		return nil, fmt.Errorf("encode events: %w", err)
 	}
-	if r.headers, err = enc(orEmptyMap(w.Headers)); err != nil {
+	headers, err := store.SealHeaders(s.sealer, w.Headers)
+	if err != nil {
+		return nil, err
+	}
+	if r.headers, err = enc(headers); err != nil {
 		return nil, fmt.Errorf("encode headers: %w", err)
 	}
 	if r.metadata, err = enc(orEmptyMap(w.Metadata)); err != nil {
@@ -75,6 +79,9 @@ func (s *Store) scanWebhook(row pgx.Row) (*hookd.Webhook, error) {
 		return nil, fmt.Errorf("decode webhook %s: %w", w.ID, err)
 	}
 	if w.Secret, w.PreviousSecret, err = store.OpenSecrets(s.sealer, secret, prevSecret); err != nil {
+		return nil, fmt.Errorf("webhook %s: %w", w.ID, err)
+	}
+	if err := store.OpenHeaders(s.sealer, w.Headers); err != nil {
 		return nil, fmt.Errorf("webhook %s: %w", w.ID, err)
 	}
 	if p := fromNullMs(prevExpires); p != nil && w.PreviousSecret != "" {

@@ -76,6 +76,7 @@ func seed(tb testing.TB, st store.Store) (*hookd.App, *hookd.Webhook, *hookd.Eve
 	}
 	w := &hookd.Webhook{ID: ids.New("wh"), AppID: app.ID, URL: "https://receiver.example.com/hook", Events: []string{"*"},
 		Status: hookd.WebhookActive, Name: "hook", Secret: "whsec_webhook_plaintext_marker",
+		Headers:        map[string]string{"Authorization": "Bearer header_plaintext_marker", "X-Api-Key": "key_plaintext_marker"},
 		PreviousSecret: "whsec_previous_plaintext_marker", PreviousSecretExpiresAt: t0.Add(time.Hour), CreatedAt: t0, UpdatedAt: t0}
 	if err := st.CreateWebhook(ctx, w, 0); err != nil {
 		tb.Fatalf("create webhook: %v", err)
@@ -201,6 +202,41 @@ func TestSecretsNotInFile(t *testing.T) {
 	}
 	if !sawData {
 		t.Fatalf("the database files hold none of the seeded data; the check proves nothing")
+	}
+}
+
+// A credential header an older hookd stored in clear is read as it is,
+// and sealed when its webhook is next written.
+func TestClearTextCredentialHeadersStillRead(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "hookd.db")
+	st := openStore(t, path, newKey(t))
+	app, w, _ := seed(t, st)
+	raw := storesqlite.OpenRaw(path)
+	defer raw.Close()
+	if _, err := raw.ExecContext(t.Context(), `UPDATE webhooks SET headers = '{"Authorization":"Bearer legacy","X-Tenant":"t1"}', version = version + 1 WHERE id = ?`, w.ID); err != nil {
+		t.Fatalf("store headers in clear: %v", err)
+	}
+	got, err := st.GetWebhook(t.Context(), app.ID, w.ID)
+	if err != nil {
+		t.Fatalf("read a webhook with clear-text headers: %v", err)
+	}
+	if got.Headers["Authorization"] != "Bearer legacy" || got.Headers["X-Tenant"] != "t1" {
+		t.Fatalf("headers read %v, want the clear-text ones", got.Headers)
+	}
+	got.UpdatedAt = got.UpdatedAt.Add(time.Second)
+	if err := st.UpdateWebhook(t.Context(), got, got.UpdatedAt); err != nil {
+		t.Fatalf("update: %v", err)
+	}
+	var stored string
+	if err := raw.QueryRowContext(t.Context(), `SELECT headers FROM webhooks WHERE id = ?`, w.ID).Scan(&stored); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(stored, "legacy") || !strings.Contains(stored, "t1") {
+		t.Fatalf("after an update the headers column holds %s, want Authorization sealed and X-Tenant as is", stored)
+	}
+	if again, err := st.GetWebhook(t.Context(), app.ID, w.ID); err != nil || again.Headers["Authorization"] != "Bearer legacy" {
+		t.Fatalf("read after the update: %v, %v", again, err)
 	}
 }
 

@@ -27,7 +27,11 @@ func (s *Store) encodeWebhook(w *hookd.Webhook) (*webhookRow, error) {
 	if r.events, err = json.Marshal(orEmpty(w.Events)); err != nil {
 		return nil, fmt.Errorf("encode events: %w", err)
 	}
-	if r.headers, err = json.Marshal(orEmptyMap(w.Headers)); err != nil {
+	headers, err := store.SealHeaders(s.sealer, w.Headers)
+	if err != nil {
+		return nil, err
+	}
+	if r.headers, err = json.Marshal(headers); err != nil {
 		return nil, fmt.Errorf("encode headers: %w", err)
 	}
 	if r.metadata, err = json.Marshal(orEmptyMap(w.Metadata)); err != nil {
@@ -72,6 +76,9 @@ func (s *Store) scanWebhook(row interface{ Scan(...any) error }) (*hookd.Webhook
 		return nil, fmt.Errorf("decode webhook %s: %w", w.ID, err)
 	}
 	if w.Secret, w.PreviousSecret, err = store.OpenSecrets(s.sealer, secret, prevSecret); err != nil {
+		return nil, fmt.Errorf("webhook %s: %w", w.ID, err)
+	}
+	if err := store.OpenHeaders(s.sealer, w.Headers); err != nil {
 		return nil, fmt.Errorf("webhook %s: %w", w.ID, err)
 	}
 	if p := fromNullMs(prevExpires); p != nil && w.PreviousSecret != "" {

@@ -95,6 +95,37 @@ func testWebhooks(t *testing.T, open opener) {
 		}
 	})
 
+	run(t, open, "CredentialHeadersSealed", func(f *fixture) {
+		app := f.newApp()
+		w := f.newWebhook(app, func(w *hookd.Webhook) {
+			w.Headers = map[string]string{"Authorization": "Bearer tok_conformance_1", "X-Api-Key": "key_conformance_2", "X-Team": "billing-team"}
+		})
+		for _, v := range []string{"Bearer tok_conformance_1", "key_conformance_2"} {
+			if !f.sealer.Sealed(v) {
+				f.Errorf("credential header value %q was not sealed before it was stored", v)
+			}
+		}
+		if f.sealer.Sealed("billing-team") {
+			f.Errorf("the plain header X-Team was sealed")
+		}
+		sameWebhook(f, f.webhook(app.ID, w.ID), w)
+		if !f.sealer.Opened("Bearer tok_conformance_1") {
+			f.Errorf("the Authorization header was not read back through the sealer")
+		}
+		// An update seals again; a list reads through the sealer too.
+		w.Headers = map[string]string{"X-Auth-Token": "tok_conformance_3"}
+		w.UpdatedAt = at(time.Minute)
+		f.must(f.st.UpdateWebhook(f.ctx, w, at(time.Minute)), "update headers")
+		if !f.sealer.Sealed("tok_conformance_3") {
+			f.Errorf("the updated credential header was not sealed")
+		}
+		hooks, _, err := f.st.ListWebhooks(f.ctx, app.ID, store.Page{Limit: 10})
+		f.must(err, "list webhooks")
+		if len(hooks) != 1 || hooks[0].Headers["X-Auth-Token"] != "tok_conformance_3" || len(hooks[0].Headers) != 1 {
+			f.Errorf("listed webhook headers: got %+v", hooks[0].Headers)
+		}
+	})
+
 	run(t, open, "MaxWebhooks", func(f *fixture) {
 		app, other := f.newApp(), f.newApp()
 		mk := func(app *hookd.App) *hookd.Webhook {

@@ -5,6 +5,7 @@ package migration
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"path"
@@ -15,24 +16,40 @@ import (
 
 // Up applies every pending migration of p up to version (math.MaxInt64
 // for all). progress, when not nil, hears a line as each starts and ends.
+// Other processes may migrate the same database meanwhile (under the
+// provider's lock): each step applies whatever is next when it runs.
 func Up(ctx context.Context, p *goose.Provider, version int64, progress func(string)) error {
 	if progress == nil {
 		progress = func(string) {}
 	}
-	current, _, err := p.GetVersions(ctx)
-	if err != nil {
-		return fmt.Errorf("read the schema version: %w", err)
-	}
-	for _, src := range p.ListSources() {
-		if src.Version <= current || src.Version > version {
-			continue
+	for {
+		current, _, err := p.GetVersions(ctx)
+		if err != nil {
+			return fmt.Errorf("read the schema version: %w", err)
 		}
-		progress(fmt.Sprintf("applying migration %d (%s)...", src.Version, path.Base(src.Path)))
+		next := nextSource(p, current)
+		if next == nil || next.Version > version {
+			return nil
+		}
+		progress(fmt.Sprintf("applying migration %d (%s)...", next.Version, path.Base(next.Path)))
 		start := time.Now()
-		if _, err := p.UpByOne(ctx); err != nil {
-			return fmt.Errorf("migration %d: %w", src.Version, err)
+		res, err := p.UpByOne(ctx)
+		if errors.Is(err, goose.ErrNoNextVersion) {
+			return nil // another process applied the rest
 		}
-		progress(fmt.Sprintf("migration %d applied in %v", src.Version, time.Since(start).Round(time.Millisecond)))
+		if err != nil {
+			return fmt.Errorf("migration %d: %w", next.Version, err)
+		}
+		progress(fmt.Sprintf("migration %d applied in %v", res.Source.Version, time.Since(start).Round(time.Millisecond)))
+	}
+}
+
+// nextSource is the first migration after version current, or nil.
+func nextSource(p *goose.Provider, current int64) *goose.Source {
+	for _, src := range p.ListSources() {
+		if src.Version > current {
+			return src
+		}
 	}
 	return nil
 }
