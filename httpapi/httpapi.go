@@ -188,8 +188,12 @@ const defaultLimit, maxLimit = 50, 250
 
 // page reads ?limit= and ?after=.
 func page(r *http.Request) (store.Page, error) {
-	p := store.Page{Limit: defaultLimit, After: r.URL.Query().Get("after")}
-	if v := r.URL.Query().Get("limit"); v != "" {
+	q := r.URL.Query()
+	p := store.Page{Limit: defaultLimit, After: q.Get("after")}
+	if err := checkCursor(p.After); err != nil {
+		return p, err
+	}
+	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > maxLimit {
 			return p, hookd.Errorf(hookd.EINVALID, "limit must be a whole number from 1 to %d", maxLimit)
@@ -197,6 +201,28 @@ func page(r *http.Request) (store.Page, error) {
 		p.Limit = n
 	}
 	return p, nil
+}
+
+// maxCursor bounds ?after=; the cursors lists hand out are ids, a few dozen
+// characters.
+const maxCursor = 128
+
+// checkCursor refuses an ?after= that no list handed out: a cursor is an
+// id, ASCII letters, digits, '_' and '-'. Anything else would reach the
+// store as a comparison with text it may not hold (PostgreSQL refuses NUL
+// and invalid UTF-8 in a parameter), so it is a clear 400 here instead.
+func checkCursor(after string) error {
+	if len(after) > maxCursor {
+		return hookd.Errorf(hookd.EINVALID, "after must be a cursor from a list's next (at most %d characters)", maxCursor)
+	}
+	for i := 0; i < len(after); i++ {
+		switch c := after[i]; {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '_', c == '-':
+		default:
+			return hookd.Errorf(hookd.EINVALID, "after must be a cursor from a list's next: letters, digits, '_' and '-'")
+		}
+	}
+	return nil
 }
 
 // list writes {"<name>": items, "next": cursor-or-null}.
