@@ -10,7 +10,9 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"mime"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -19,6 +21,7 @@ import (
 	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/ident"
 	"github.com/hookd/hookd/receive"
 	"github.com/hookd/hookd/service"
 	"github.com/hookd/hookd/store"
@@ -48,6 +51,8 @@ type Server struct {
 	log  *slog.Logger
 	cfg  Config
 	mux  *http.ServeMux
+	// patterns are the mux's patterns in the order they were registered.
+	patterns []string
 }
 
 // New returns the API over svc, receiving inbound requests with recv.
@@ -65,6 +70,19 @@ func New(svc *service.Service, recv *receive.Receiver, log *slog.Logger, cfg Con
 	s := &Server{svc: svc, recv: recv, log: log, cfg: cfg, mux: http.NewServeMux()}
 	s.routes()
 	return s, nil
+}
+
+// handle registers one route.
+func (s *Server) handle(pattern string, h http.HandlerFunc) {
+	s.mux.HandleFunc(pattern, h)
+	s.patterns = append(s.patterns, pattern)
+}
+
+// Routes returns the patterns ("POST /v1/apps/{app}/webhooks") of every
+// route the server answers, in the order they were registered, so that a
+// test can walk all of them.
+func (s *Server) Routes() []string {
+	return slices.Clone(s.patterns)
 }
 
 // ServeHTTP implements http.Handler.
@@ -149,6 +167,9 @@ func decode(w http.ResponseWriter, r *http.Request, limit int64, v any) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil
 	}
+	if err := checkJSONContentType(r.Header.Get("Content-Type")); err != nil {
+		return err
+	}
 	dec := jsontext.NewDecoder(bytes.NewReader(body))
 	if err := jsonv2.UnmarshalDecode(dec, v); err != nil {
 		return hookd.Errorf(hookd.EINVALID, "request body: %s", hookd.JSONProblem(err))
@@ -157,6 +178,24 @@ func decode(w http.ResponseWriter, r *http.Request, limit int64, v any) error {
 		return hookd.Errorf(hookd.EINVALID, "request body must be one JSON value")
 	}
 	return nil
+}
+
+// checkJSONContentType refuses a body declared as something other than
+// JSON. An absent type, and curl's default for -d
+// (application/x-www-form-urlencoded), are read as JSON, as the quick
+// start's commands send them.
+func checkJSONContentType(ct string) error {
+	if ct == "" {
+		return nil
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return hookd.Errorf(hookd.EINVALID, "Content-Type must be application/json: %q does not parse", ct)
+	}
+	if mt == "application/json" || mt == "application/x-www-form-urlencoded" || strings.HasSuffix(mt, "+json") {
+		return nil
+	}
+	return hookd.Errorf(hookd.EINVALID, "Content-Type must be application/json, not %s", mt)
 }
 
 // readBody reads a request body of at most limit bytes, into a buffer
@@ -203,24 +242,13 @@ func page(r *http.Request) (store.Page, error) {
 	return p, nil
 }
 
-// maxCursor bounds ?after=; the cursors lists hand out are ids, a few dozen
-// characters.
-const maxCursor = 128
-
-// checkCursor refuses an ?after= that no list handed out: a cursor is an
-// id, ASCII letters, digits, '_' and '-'. Anything else would reach the
-// store as a comparison with text it may not hold (PostgreSQL refuses NUL
-// and invalid UTF-8 in a parameter), so it is a clear 400 here instead.
+// checkCursor refuses an ?after= that no list handed out. A list's cursor
+// is the id of its last item; anything else would reach the store as a
+// comparison with text it may not hold (PostgreSQL refuses NUL and invalid
+// UTF-8 in a parameter) or quietly page from nowhere.
 func checkCursor(after string) error {
-	if len(after) > maxCursor {
-		return hookd.Errorf(hookd.EINVALID, "after must be a cursor from a list's next (at most %d characters)", maxCursor)
-	}
-	for i := 0; i < len(after); i++ {
-		switch c := after[i]; {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '_', c == '-':
-		default:
-			return hookd.Errorf(hookd.EINVALID, "after must be a cursor from a list's next: letters, digits, '_' and '-'")
-		}
+	if after != "" && !ident.Valid(after) {
+		return hookd.Errorf(hookd.EINVALID, "after must be the next cursor of a previous page")
 	}
 	return nil
 }
