@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
@@ -100,6 +101,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// Unknown paths and wrong methods alike answer in the API's
 		// error format.
 		notFoundRoute(w, r)
+		return
+	}
+	if !plainPath(r.URL.Path) {
+		writeError(w, hookd.Errorf(hookd.ENOTFOUND, "not found: a path segment is longer than %d bytes or holds control characters, which no id, uid or name does", maxSegment))
 		return
 	}
 	s.mux.ServeHTTP(w, r)
@@ -308,5 +313,37 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 }
 
 func notFoundRoute(w http.ResponseWriter, r *http.Request) {
-	writeError(w, hookd.Errorf(hookd.ENOTFOUND, "no route for %s %s", r.Method, r.URL.Path))
+	path := r.URL.Path
+	if len(path) > maxSegment {
+		path = strings.ToValidUTF8(path[:maxSegment], "") + "..."
+	}
+	writeError(w, hookd.Errorf(hookd.ENOTFOUND, "no route for %s %q", r.Method, path))
+}
+
+// maxSegment bounds one segment of a path: the longest thing a path names
+// is an event type, of at most 255 characters.
+const maxSegment = 255
+
+// plainPath reports whether every segment of a (decoded) path could name
+// something: short, valid UTF-8, no control characters. Anything else
+// can be found nowhere, and is answered before it reaches a store, which
+// may refuse to even compare with it (PostgreSQL and NUL).
+func plainPath(path string) bool {
+	if !utf8.ValidString(path) {
+		return false
+	}
+	seg := 0
+	for i := 0; i < len(path); i++ {
+		switch c := path[i]; {
+		case c == '/':
+			seg = 0
+			continue
+		case c < 0x20 || c == 0x7f:
+			return false
+		}
+		if seg++; seg > maxSegment {
+			return false
+		}
+	}
+	return true
 }

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/ident"
 	"github.com/hookd/hookd/service"
 )
 
@@ -337,7 +338,22 @@ func (s *Server) listWebhookDeliveries(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request) {
-	s.deliveries(w, r, r.URL.Query().Get("webhook_id"))
+	id, err := webhookFilter(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.deliveries(w, r, id)
+}
+
+// webhookFilter reads ?webhook_id=, which must be a webhook's id when
+// given.
+func webhookFilter(r *http.Request) (string, error) {
+	id := r.URL.Query().Get("webhook_id")
+	if id != "" && !ident.Valid(id) {
+		return "", hookd.Errorf(hookd.EINVALID, "webhook_id must be a webhook's id")
+	}
+	return id, nil
 }
 
 func (s *Server) deliveries(w http.ResponseWriter, r *http.Request, webhookID string) {
@@ -363,7 +379,12 @@ func (s *Server) listWebhookEvents(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
-	s.events(w, r, r.URL.Query().Get("webhook_id"))
+	id, err := webhookFilter(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.events(w, r, id)
 }
 
 func (s *Server) events(w http.ResponseWriter, r *http.Request, webhookID string) {

@@ -307,6 +307,10 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, hookd.Errorf(hookd.EINVALID, "body is required: the raw request body as a string"))
 		return
 	}
+	if err := service.CheckVerify(in.Scheme, in.ToleranceSeconds); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	p := &receive.VerifyParams{Scheme: in.Scheme, HeaderPrefix: in.HeaderPrefix, Secret: in.Secret, Headers: in.Headers, Body: []byte(*in.Body)}
 	if in.ToleranceSeconds != nil {
 		p.Tolerance = time.Duration(*in.ToleranceSeconds) * time.Second

@@ -149,6 +149,9 @@ func (s *Service) prepareEvent(ctx context.Context, app *hookd.App, catalog *typ
 		if len(*in.IdempotencyKey) == 0 || len(*in.IdempotencyKey) > 255 {
 			return nil, hookd.Errorf(hookd.EINVALID, "%sidempotency_key must be 1-255 characters", prefix)
 		}
+		if err := checkText(prefix+"idempotency_key", *in.IdempotencyKey, false); err != nil {
+			return nil, err
+		}
 		ev.IdempotencyKey = *in.IdempotencyKey
 	}
 	if len(in.Data) > s.cfg.MaxDataBytes {
@@ -215,6 +218,9 @@ func (s *Service) SendTest(ctx context.Context, p *Principal, appRef, id string,
 	}
 	typ := TestEventType
 	if in.Type != nil && *in.Type != TestEventType {
+		if err := checkEventTypeName("type", *in.Type); err != nil {
+			return nil, err
+		}
 		if _, err := s.store.GetEventType(ctx, *in.Type); hookd.IsNotFound(err) {
 			return nil, hookd.Errorf(hookd.EINVALID, "type %q is not in the event type catalog", *in.Type)
 		} else if err != nil {

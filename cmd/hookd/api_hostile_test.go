@@ -1,0 +1,610 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hookd/hookd/httpapi"
+)
+
+// Hostile input at every route: each route the API registers has a row
+// below saying what its body and query hold, and the tests throw wrong
+// types, huge and broken strings, deep nesting, bad paths and bad queries
+// at it. Every answer must be a 4xx in the error format (or a success
+// where the input is in fact fine), nothing may be half-written, and the
+// process must keep serving.
+
+// hostileKind is the JSON type a body field takes.
+type hostileKind int
+
+const (
+	kString    hostileKind = iota
+	kInt                   // a whole number
+	kNumber                // any number
+	kBool                  // true or false
+	kStrings               // an array of strings
+	kStringMap             // an object of strings
+	kObject                // any JSON object
+	kTime                  // an RFC 3339 time
+	kObjects               // an array of objects
+)
+
+// hostileField is one field of a route's body.
+type hostileField struct {
+	name string
+	kind hostileKind
+	// enum marks a string field that takes one of a few names.
+	enum bool
+}
+
+// hostileRoute says what a route reads besides its path.
+type hostileRoute struct {
+	// body is a valid body, as JSON; "" for routes that read none.
+	body string
+	// fields are the body's fields.
+	fields []hostileField
+	// emptyOK marks routes whose body is optional: an empty one is fine.
+	emptyOK bool
+	// query are the route's query parameters: "limit", "after", "status",
+	// "webhook_id".
+	query []string
+	// raw marks the receive route, which takes any bytes and answers
+	// with a verdict on their signature.
+	raw bool
+	// fine names the cases whose input this route rightly accepts.
+	fine []string
+}
+
+var listQuery = []string{"limit", "after"}
+
+// hostileRoutes has a row for every route pattern the API registers; the
+// tests fail on a route without one.
+func hostileRoutes(receiverURL string) map[string]hostileRoute {
+	appFields := []hostileField{{"uid", kString, false}, {"name", kString, false}, {"contact_email", kString, false}, {"profile", kObject, false}}
+	webhookFields := []hostileField{
+		{"url", kString, false}, {"events", kStrings, false}, {"name", kString, false}, {"description", kString, false},
+		{"secret", kString, false}, {"headers", kStringMap, false}, {"rate_limit", kInt, false}, {"ordered", kBool, false},
+		{"metadata", kStringMap, false}, {"status", kString, true}, {"enabled", kBool, false},
+	}
+	sourceFields := []hostileField{
+		{"name", kString, false}, {"provider", kString, true}, {"secret", kString, false}, {"forward_url", kString, false},
+		{"events", kStrings, false}, {"description", kString, false}, {"header_prefix", kString, false},
+		{"tolerance_seconds", kInt, false}, {"status", kString, true}, {"enabled", kBool, false},
+	}
+	rotateFields := []hostileField{{"grace_seconds", kNumber, false}, {"secret", kString, false}}
+	publishFields := []hostileField{
+		{"type", kString, false}, {"data", kObject, false}, {"idempotency_key", kString, false},
+		{"webhook_url", kString, false}, {"webhook_events", kStrings, false},
+	}
+	eventTypeFields := []hostileField{{"name", kString, false}, {"description", kString, false}, {"status", kString, true}, {"schema", kObject, false}}
+	return map[string]hostileRoute{
+		"GET /healthz": {},
+		"GET /readyz":  {},
+
+		"POST /v1/apps":              {body: `{"name":"Another"}`, fields: appFields},
+		"GET /v1/apps":               {query: listQuery},
+		"GET /v1/apps/{app}":         {},
+		"PATCH /v1/apps/{app}":       {body: `{"name":"Renamed"}`, fields: appFields, emptyOK: true},
+		"DELETE /v1/apps/{app}":      {},
+		"POST /v1/apps/{app}/rotate": {},
+
+		"POST /v1/apps/{app}/keys":        {body: `{"name":"k2"}`, fields: []hostileField{{"name", kString, false}}, emptyOK: true},
+		"GET /v1/apps/{app}/keys":         {query: listQuery},
+		"DELETE /v1/apps/{app}/keys/{id}": {},
+
+		"POST /v1/event-types":         {body: `{"name":"other.event"}`, fields: eventTypeFields},
+		"GET /v1/event-types":          {query: listQuery},
+		"GET /v1/event-types/{name}":   {},
+		"PATCH /v1/event-types/{name}": {body: `{"description":"d"}`, fields: eventTypeFields, emptyOK: true},
+
+		"POST /v1/apps/{app}/webhooks":                {body: `{"url":"` + receiverURL + `/2"}`, fields: webhookFields},
+		"GET /v1/apps/{app}/webhooks":                 {query: listQuery},
+		"GET /v1/apps/{app}/webhooks/{id}":            {},
+		"PATCH /v1/apps/{app}/webhooks/{id}":          {body: `{"name":"n"}`, fields: webhookFields, emptyOK: true},
+		"DELETE /v1/apps/{app}/webhooks/{id}":         {},
+		"POST /v1/apps/{app}/webhooks/{id}/delete":    {},
+		"POST /v1/apps/{app}/webhooks/{id}/rotate":    {body: `{}`, fields: rotateFields, emptyOK: true},
+		"POST /v1/apps/{app}/webhooks/{id}/test":      {body: `{}`, fields: []hostileField{{"type", kString, false}, {"data", kObject, false}}, emptyOK: true},
+		"POST /v1/apps/{app}/webhooks/{id}/recover":   {body: `{"since":"2020-01-01T00:00:00Z"}`, fields: []hostileField{{"since", kTime, false}, {"until", kTime, false}}},
+		"GET /v1/apps/{app}/webhooks/{id}/deliveries": {query: append([]string{"status"}, listQuery...)},
+		"GET /v1/apps/{app}/webhooks/{id}/events":     {query: listQuery},
+		"POST /v1/apps/{app}/events":                  {body: `{"type":"hostile.event","data":{}}`, fields: publishFields},
+		"POST /v1/apps/{app}/events/batch":            {body: `{"events":[{"type":"hostile.event"}]}`, fields: []hostileField{{"events", kObjects, false}}},
+		"GET /v1/apps/{app}/events":                   {query: append([]string{"webhook_id"}, listQuery...)},
+		"GET /v1/apps/{app}/events/{id}":              {},
+		"GET /v1/apps/{app}/deliveries":               {query: append([]string{"webhook_id", "status"}, listQuery...)},
+		"GET /v1/apps/{app}/deliveries/{id}":          {},
+		"POST /v1/apps/{app}/deliveries/{id}/retry":   {},
+		"POST /v1/apps/{app}/sources":                 {body: `{"name":"s2","provider":"github","secret":"secret-2"}`, fields: sourceFields},
+		"GET /v1/apps/{app}/sources":                  {query: listQuery},
+		"GET /v1/apps/{app}/sources/events":           {query: listQuery},
+		"GET /v1/apps/{app}/sources/{id}":             {},
+		"PATCH /v1/apps/{app}/sources/{id}":           {body: `{"name":"s3"}`, fields: sourceFields, emptyOK: true},
+		"DELETE /v1/apps/{app}/sources/{id}":          {},
+		"POST /v1/apps/{app}/sources/{id}/delete":     {},
+		"POST /v1/apps/{app}/sources/{id}/rotate":     {body: `{}`, fields: rotateFields, emptyOK: true},
+		"POST /v1/apps/{app}/sources/{id}/test":       {},
+		"GET /v1/apps/{app}/sources/{id}/events":      {query: listQuery},
+		"GET /v1/apps/{app}/sources/{id}/deliveries":  {query: listQuery},
+		"POST /v1/verify": {body: `{"scheme":"github","secret":"secret-3","body":"","headers":{}}`, fields: []hostileField{
+			{"scheme", kString, true}, {"header_prefix", kString, false}, {"secret", kString, false}, {"source_id", kString, false},
+			{"headers", kStringMap, false}, {"body", kString, false}, {"tolerance_seconds", kInt, false},
+		}, fine: []string{
+			// The payload to check is anything a sender may have sent,
+			// and none of it is stored; a negative tolerance checks no
+			// timestamp.
+			"header_prefix: NUL", "header_prefix: control character", "secret: NUL", "secret: control character",
+			"body: NUL", "body: control character", "headers: NUL in key", "headers: NUL in value", "tolerance_seconds: negative",
+		}},
+		"POST /v1/receive/{id}": {raw: true},
+	}
+}
+
+// hostileWorld is a server holding one of everything for the hostile
+// requests to aim at.
+type hostileWorld struct {
+	srv      *testServer
+	rc       *receiver
+	app      string
+	typeName string
+	// ids maps the path segment before an {id} to the id that goes there.
+	ids map[string]string
+}
+
+func hostileSetup(tb testing.TB) *hostileWorld {
+	tb.Helper()
+	srv := startServer(tb)
+	rc := newReceiver(tb, nil)
+	w := &hostileWorld{srv: srv, rc: rc, typeName: "hostile.event", ids: map[string]string{}}
+	apiMustCreateEventType(tb, srv, w.typeName, "")
+	w.app = apiStr(tb, apiMustCreateApp(tb, srv, map[string]any{"name": "Hostile", "uid": "hostile"}), "id")
+	base := "/v1/apps/" + w.app
+	w.ids["keys"] = apiStr(tb, apiWant(tb, apiAdmin(tb, srv, "POST", base+"/keys", map[string]any{"name": "k"}), http.StatusCreated), "id")
+	w.ids["webhooks"] = apiStr(tb, apiMustCreateWebhook(tb, srv, testAdminToken, w.app, map[string]any{"url": rc.URL}), "id")
+	src := apiStr(tb, apiWant(tb, apiAdmin(tb, srv, "POST", base+"/sources", map[string]any{"name": "s", "provider": "github", "secret": "secret-1"}), http.StatusCreated), "id")
+	w.ids["sources"], w.ids["receive"] = src, src
+	w.ids["events"] = apiStr(tb, apiWant(tb, apiAdmin(tb, srv, "POST", base+"/events", map[string]any{"type": w.typeName, "data": map[string]any{"n": 1}}), http.StatusAccepted), "id")
+	rc.waitFor(tb, 1, 10*time.Second)
+	var delivery string
+	eventually(tb, 10*time.Second, "the setup delivery to succeed", func() bool {
+		ev := apiWant(tb, apiAdmin(tb, srv, "GET", base+"/events/"+w.ids["events"], nil), http.StatusOK)
+		ds, _ := ev["deliveries"].([]any)
+		if len(ds) != 1 {
+			return false
+		}
+		d := ds[0].(map[string]any)
+		delivery, _ = d["id"].(string)
+		return d["status"] == "succeeded"
+	})
+	w.ids["deliveries"] = delivery
+	return w
+}
+
+// routes returns the patterns the running server registered.
+func (w *hostileWorld) routes(tb testing.TB) []string {
+	tb.Helper()
+	api, ok := w.srv.Main.http.Handler.(*httpapi.Server)
+	if !ok {
+		tb.Fatalf("the server's handler is a %T, not the API", w.srv.Main.http.Handler)
+	}
+	return api.Routes()
+}
+
+// path fills a route pattern's parameters with the world's objects, or
+// with bad[param] where given. It returns the method and the path.
+func (w *hostileWorld) path(pattern string, bad map[string]string) (string, string) {
+	method, p, _ := strings.Cut(pattern, " ")
+	segs := strings.Split(p, "/")
+	for i, s := range segs {
+		if !strings.HasPrefix(s, "{") {
+			continue
+		}
+		name := strings.Trim(s, "{}")
+		switch v, ok := bad[name]; {
+		case ok:
+			segs[i] = v
+		case name == "app":
+			segs[i] = w.app
+		case name == "name":
+			segs[i] = w.typeName
+		default:
+			segs[i] = w.ids[segs[i-1]]
+		}
+	}
+	return method, strings.Join(segs, "/")
+}
+
+// hostileCase is one hostile request.
+type hostileCase struct {
+	name        string
+	path        string // "" means the route's own path
+	query       string
+	body        []byte
+	contentType string // "" means application/json when there is a body
+	// mayPass marks input that is in fact acceptable.
+	mayPass bool
+	// field, when set, must be named by a 400's message.
+	field string
+}
+
+// send sends c to the route and returns the answer.
+func (w *hostileWorld) send(tb testing.TB, method, path string, c hostileCase) *apiResp {
+	tb.Helper()
+	var rd io.Reader
+	if c.body != nil {
+		rd = bytes.NewReader(c.body)
+	}
+	if c.query != "" {
+		path += "?" + c.query
+	}
+	req, err := http.NewRequest(method, w.srv.URL+path, rd)
+	if err != nil {
+		tb.Fatalf("build %s %s: %v", method, path, err)
+	}
+	if c.body != nil {
+		ct := c.contentType
+		if ct == "" {
+			ct = "application/json"
+		}
+		req.Header.Set("Content-Type", ct)
+	}
+	req.Header.Set("Authorization", "Bearer "+testAdminToken)
+	resp, err := apiHTTP.Do(req)
+	if err != nil {
+		tb.Fatalf("%s %s (%s): %v", method, path, c.name, err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		tb.Fatalf("%s %s (%s): read answer: %v", method, path, c.name, err)
+	}
+	return &apiResp{Method: method, Path: path, Status: resp.StatusCode, Header: resp.Header, Raw: raw}
+}
+
+// hostileCodes are the error codes of the 4xx statuses the API answers.
+var hostileCodes = map[int]string{
+	http.StatusBadRequest:            "BAD_REQUEST",
+	http.StatusUnauthorized:          "UNAUTHORIZED",
+	http.StatusNotFound:              "NOT_FOUND",
+	http.StatusConflict:              "CONFLICT",
+	http.StatusGone:                  "GONE",
+	http.StatusRequestEntityTooLarge: "PAYLOAD_TOO_LARGE",
+	http.StatusTooManyRequests:       "RATE_LIMITED",
+}
+
+// checkAnswer checks that r is a 4xx in the error format with the right
+// code (naming c.field in a 400), or a success where c may pass. It
+// reports whether r is a success.
+func checkAnswer(tb testing.TB, pattern string, c hostileCase, r *apiResp) bool {
+	tb.Helper()
+	what := fmt.Sprintf("%s, %s", pattern, c.name)
+	if r.Status >= 200 && r.Status < 300 {
+		if !c.mayPass {
+			tb.Errorf("%s: accepted with %d: %.300s", what, r.Status, r.Raw)
+		}
+		return true
+	}
+	code, ok := hostileCodes[r.Status]
+	if !ok {
+		tb.Errorf("%s: status %d, want a 4xx: %.300s", what, r.Status, r.Raw)
+		return false
+	}
+	var shape struct {
+		Error *struct {
+			Code    *string `json:"code"`
+			Message *string `json:"message"`
+		} `json:"error"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(r.Raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&shape); err != nil || shape.Error == nil || shape.Error.Code == nil || shape.Error.Message == nil {
+		tb.Errorf("%s: %d answer %.300q is not {\"error\":{\"code\",\"message\"}}", what, r.Status, r.Raw)
+		return false
+	}
+	if *shape.Error.Code != code {
+		tb.Errorf("%s: %d with code %q, want %q", what, r.Status, *shape.Error.Code, code)
+	}
+	msg := *shape.Error.Message
+	if msg == "" || len(msg) > 1000 {
+		tb.Errorf("%s: message %.100q is empty or far too long (%d bytes)", what, msg, len(msg))
+	}
+	if ct := r.Header.Get("Content-Type"); ct != "application/json" {
+		tb.Errorf("%s: Content-Type %q", what, ct)
+	}
+	if c.field != "" && r.Status == http.StatusBadRequest && !strings.Contains(msg, c.field) {
+		tb.Errorf("%s: message %q does not name %s", what, msg, c.field)
+	}
+	return false
+}
+
+// snapshot describes every object of the world: how many of each there
+// are, and the app, webhook, source and event type as read, without the
+// figures that change as deliveries happen.
+func (w *hostileWorld) snapshot(tb testing.TB) string {
+	tb.Helper()
+	base := "/v1/apps/" + w.app
+	var b strings.Builder
+	for _, l := range []struct{ path, name string }{
+		{"/v1/apps", "apps"}, {"/v1/event-types", "event_types"}, {base + "/keys", "keys"},
+		{base + "/webhooks", "webhooks"}, {base + "/sources", "sources"}, {base + "/events", "events"},
+		{base + "/deliveries", "deliveries"}, {base + "/sources/events", "events"},
+	} {
+		items, _ := apiItems(tb, apiWant(tb, apiAdmin(tb, w.srv, "GET", l.path+"?limit=250", nil), http.StatusOK), l.name)
+		fmt.Fprintf(&b, "%s: %d\n", l.path, len(items))
+	}
+	for _, p := range []string{base, base + "/webhooks/" + w.ids["webhooks"], base + "/sources/" + w.ids["sources"], "/v1/event-types/" + w.typeName} {
+		obj := apiWant(tb, apiAdmin(tb, w.srv, "GET", p, nil), http.StatusOK)
+		for _, volatile := range []string{"delivery_count", "last_delivery_at", "success_rate_24h", "consecutive_failures", "event_count", "last_event_at"} {
+			delete(obj, volatile)
+		}
+		raw, _ := json.Marshal(obj)
+		fmt.Fprintf(&b, "%s: %s\n", p, raw)
+	}
+	return b.String()
+}
+
+// alive checks that the server still serves a normal request.
+func (w *hostileWorld) alive(tb testing.TB, after string) {
+	tb.Helper()
+	if r := apiAdmin(tb, w.srv, "GET", "/v1/apps/"+w.app+"/webhooks/"+w.ids["webhooks"], nil); r.Status != http.StatusOK {
+		tb.Fatalf("after %s, a normal request answers %d: %s", after, r.Status, r.Raw)
+	}
+}
+
+const hostileMB = 1 << 20
+
+// hostileValues are wrong or hostile values for a field of kind k, as
+// raw JSON, each with a name.
+func hostileValues(k hostileKind, enum bool) [][2]string {
+	huge := `"` + strings.Repeat("a", hostileMB) + `"`
+	str := [][2]string{
+		{"number", `42`}, {"boolean", `true`}, {"array", `["a"]`}, {"object", `{"a":"b"}`},
+		{"1 MB string", huge}, {"invalid UTF-8", "\"a\xff\xfeb\""}, {"NUL", `"a\u0000b"`}, {"raw NUL", "\"a\x00b\""},
+		{"lone surrogate", `"\ud800"`}, {"control character", `"a\u0001b"`},
+	}
+	if enum {
+		str = append(str, [2]string{"unknown enum value", `"nope"`}, [2]string{"enum in capitals", `"ACTIVE"`})
+	}
+	integer := [][2]string{
+		{"string", `"5"`}, {"float", `1.5`}, {"boolean", `true`}, {"1e400", `1e400`}, {"-1e400", `-1e400`},
+		{"negative", `-1`}, {"beyond int64", `9223372036854775808`}, {"huge", `1e20`}, {"array", `[1]`},
+	}
+	switch k {
+	case kString:
+		return str
+	case kInt:
+		return integer
+	case kNumber:
+		return [][2]string{{"string", `"5"`}, {"boolean", `true`}, {"1e400", `1e400`}, {"negative", `-1`}, {"huge", `1e300`}, {"array", `[1]`}}
+	case kBool:
+		return [][2]string{{"string", `"true"`}, {"number", `1`}, {"array", `[true]`}, {"object", `{}`}}
+	case kStrings:
+		return [][2]string{
+			{"string", `"a"`}, {"object", `{"0":"a"}`}, {"numbers", `[1,2]`}, {"nulls", `[null]`}, {"nested", `[["a"]]`},
+			{"NUL entry", `["a\u0000b"]`}, {"invalid UTF-8 entry", "[\"\xff\"]"}, {"1 MB entry", `[` + huge + `]`},
+		}
+	case kStringMap:
+		return [][2]string{
+			{"string", `"a"`}, {"array", `["a"]`}, {"number values", `{"X-A":1}`}, {"object values", `{"X-A":{}}`},
+			{"NUL in key", `{"X-\u0000":"v"}`}, {"NUL in value", `{"X-A":"a\u0000b"}`}, {"invalid UTF-8 key", "{\"X-\xff\":\"v\"}"},
+			{"1 MB value", `{"X-A":` + huge + `}`}, {"duplicate keys", `{"X-A":"1","X-A":"2"}`},
+		}
+	case kObject:
+		return [][2]string{{"string", `"a"`}, {"array", `[{}]`}, {"number", `1`}, {"1e400 inside", `{"n":1e400}`}, {"duplicate keys inside", `{"a":1,"a":2}`}}
+	case kTime:
+		return [][2]string{{"number", `1700000000`}, {"words", `"yesterday"`}, {"month 13", `"2026-13-01T00:00:00Z"`}, {"year 10000", `"10000-01-01T00:00:00Z"`}, {"NUL", `"2026-01-01T00:00:00Z\u0000"`}}
+	case kObjects:
+		return [][2]string{
+			{"string", `"a"`}, {"object", `{"type":"hostile.event"}`}, {"numbers", `[1]`}, {"nulls", `[null]`},
+			{"wrong item type", `[{"type":1}]`}, {"NUL type", `[{"type":"hostile.event\u0000"}]`},
+		}
+	}
+	return nil
+}
+
+// withField returns the valid body with field set to the raw value,
+// written by hand so that broken bytes reach the server as they are.
+func withField(valid, field, raw string) []byte {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(valid), &m); err != nil {
+		panic("bad valid body " + valid)
+	}
+	keys := make([]string, 0, len(m)+1)
+	for k := range m {
+		keys = append(keys, k)
+	}
+	if _, ok := m[field]; !ok {
+		keys = append(keys, field)
+	}
+	slices.Sort(keys)
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, "%q:", k)
+		if k == field {
+			b.WriteString(raw)
+		} else {
+			b.Write(m[k])
+		}
+	}
+	b.WriteByte('}')
+	return b.Bytes()
+}
+
+// bodyCases are the hostile bodies for a route that reads one.
+func bodyCases(rt hostileRoute) []hostileCase {
+	first := "name"
+	if len(rt.fields) > 0 {
+		first = rt.fields[0].name
+	}
+	deep := strings.Repeat("[", 10000) + strings.Repeat("]", 10000)
+	deepObj := strings.Repeat(`{"a":`, 10000) + "1" + strings.Repeat("}", 10000)
+	cs := []hostileCase{
+		{name: "empty body", body: []byte{}, mayPass: rt.emptyOK},
+		{name: "null", body: []byte("null"), mayPass: rt.emptyOK},
+		{name: "not JSON", body: []byte("hello")},
+		{name: "XML", body: []byte("<a>1</a>")},
+		{name: "truncated", body: []byte(rt.body[:len(rt.body)-1])},
+		{name: "binary", body: []byte("\xff\xfe\x00\x01")},
+		{name: "array", body: []byte("[" + rt.body + "]")},
+		{name: "string", body: []byte(`"x"`)},
+		{name: "number", body: []byte(`1`)},
+		{name: "two values", body: []byte(rt.body + rt.body)},
+		{name: "duplicate key", body: []byte(`{"` + first + `":"a","` + first + `":"b"}`)},
+		// Unknown fields are ignored, so this is an empty body.
+		{name: "NUL key", body: []byte(`{"\u0000":1}`), mayPass: rt.emptyOK},
+		{name: "raw NUL", body: []byte("{\"" + first + "\":\"a\x00\"}")},
+		{name: "nested 10,000 deep", body: withField(rt.body, first, deep)},
+		{name: "objects nested 10,000 deep", body: withField(rt.body, first, deepObj)},
+		{name: "2 MB body", body: withField(rt.body, first, `"`+strings.Repeat("a", 2*hostileMB)+`"`)},
+		{name: "text/plain", body: []byte(rt.body), contentType: "text/plain"},
+		{name: "multipart", body: []byte(rt.body), contentType: "multipart/form-data; boundary=x"},
+		{name: "unparsable content type", body: []byte(rt.body), contentType: "application/json; ="},
+	}
+	for _, f := range rt.fields {
+		for _, v := range hostileValues(f.kind, f.enum) {
+			name := f.name + ": " + v[0]
+			cs = append(cs, hostileCase{name: name, body: withField(rt.body, f.name, v[1]), field: f.name, mayPass: slices.Contains(rt.fine, name)})
+		}
+	}
+	return cs
+}
+
+// queryCases are hostile query strings for a route's parameters.
+func queryCases(rt hostileRoute) []hostileCase {
+	var cs []hostileCase
+	for _, q := range rt.query {
+		var vals []string
+		switch q {
+		case "limit":
+			vals = []string{"-1", "0", "abc", "251", "1.5", "1e2", "99999999999999999999", "%00", ""}
+		case "after":
+			vals = []string{"garbage", "%00", "%ff", strings.Repeat("a", 10000), "wh_01JAB3C4D5E6F7G8H9J0K1M2N3", "'--"}
+		case "status":
+			vals = []string{"nope", "%00", "%ff", "PENDING"}
+		case "webhook_id":
+			vals = []string{"nope", "%00", "%ff", strings.Repeat("w", 10000), "wh_01jab3c4d5e6f7g8h9j0k1m2n3"}
+		}
+		for _, v := range vals {
+			c := hostileCase{name: q + "=" + v, query: q + "=" + v}
+			if v == "" {
+				c.mayPass = true // an empty parameter is an absent one
+			}
+			if len(c.name) > 60 {
+				c.name = c.name[:60] + "..."
+			}
+			cs = append(cs, c)
+		}
+	}
+	return cs
+}
+
+// badPaths are hostile values for a path parameter.
+var badPaths = map[string]string{
+	"missing":      "nope",
+	"NUL":          "%00",
+	"invalid UTF8": "%ff%fe",
+	"control":      "%01",
+	"huge":         strings.Repeat("x", 8000),
+	"slash":        "a%2Fb",
+	"dots":         "..%2F..",
+	"quote":        "'%20OR%201=1--",
+	"well-formed":  "wh_01jab3c4d5e6f7g8h9j0k1m2n3",
+}
+
+// pathCases are the route's own request with each parameter made bad.
+func (w *hostileWorld) pathCases(pattern string, rt hostileRoute) []hostileCase {
+	_, p, _ := strings.Cut(pattern, " ")
+	var cs []hostileCase
+	for _, seg := range strings.Split(p, "/") {
+		if !strings.HasPrefix(seg, "{") {
+			continue
+		}
+		param := strings.Trim(seg, "{}")
+		for name, v := range badPaths {
+			_, path := w.path(pattern, map[string]string{param: v})
+			c := hostileCase{name: "{" + param + "} " + name, path: path}
+			if rt.body != "" {
+				c.body = []byte(rt.body)
+			}
+			cs = append(cs, c)
+		}
+	}
+	return cs
+}
+
+// TestHostileInputEveryRoute sends hostile requests to every route.
+func TestHostileInputEveryRoute(t *testing.T) {
+	t.Parallel()
+	w := hostileSetup(t)
+	table := hostileRoutes(w.rc.URL)
+	routes := w.routes(t)
+	for _, pattern := range routes {
+		if _, ok := table[pattern]; !ok {
+			t.Errorf("route %q has no row in hostileRoutes", pattern)
+		}
+	}
+	for pattern := range table {
+		if !slices.Contains(routes, pattern) {
+			t.Errorf("hostileRoutes has a row for %q, which the server does not register", pattern)
+		}
+	}
+	if t.Failed() {
+		return
+	}
+	before := w.snapshot(t)
+	for _, pattern := range routes {
+		rt := table[pattern]
+		method, ownPath := w.path(pattern, nil)
+		var cases []hostileCase
+		switch {
+		case rt.raw:
+			cases = append(cases, rawCases()...)
+		case rt.body != "":
+			cases = append(cases, bodyCases(rt)...)
+		}
+		cases = append(cases, queryCases(rt)...)
+		cases = append(cases, w.pathCases(pattern, rt)...)
+		for _, c := range cases {
+			path := ownPath
+			if c.path != "" {
+				path = c.path
+			}
+			r := w.send(t, method, path, c)
+			if checkAnswer(t, pattern, c, r) {
+				before = w.snapshot(t) // a success may change things
+				continue
+			}
+			if method == http.MethodGet {
+				continue
+			}
+			if after := w.snapshot(t); after != before {
+				t.Errorf("%s, %s: refused, yet the objects changed:\nbefore %s\nafter  %s", pattern, c.name, before, after)
+				before = after
+			}
+		}
+		w.alive(t, pattern)
+	}
+}
+
+// rawCases are hostile bodies for the receive route, none of them signed.
+func rawCases() []hostileCase {
+	return []hostileCase{
+		{name: "empty body", body: []byte{}},
+		{name: "not JSON", body: []byte("hello"), contentType: "text/plain"},
+		{name: "binary", body: []byte("\xff\xfe\x00\x01"), contentType: "application/octet-stream"},
+		{name: "nested 10,000 deep", body: []byte(strings.Repeat("[", 10000) + strings.Repeat("]", 10000))},
+		{name: "2 MB body", body: bytes.Repeat([]byte("a"), 2*hostileMB)},
+		{name: "NUL key", body: []byte(`{"\u0000":1}`)},
+	}
+}
