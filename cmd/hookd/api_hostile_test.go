@@ -608,3 +608,65 @@ func rawCases() []hostileCase {
 		{name: "NUL key", body: []byte(`{"\u0000":1}`)},
 	}
 }
+
+// TestHostileEventData publishes event data with NUL escapes and other odd
+// strings and numbers. Each is refused with a clear 4xx, or accepted, kept
+// and delivered intact: the receiver gets exactly the canonical bytes
+// (what JSON.stringify(JSON.parse(data)) writes), and reading the event
+// gives back the same value.
+func TestHostileEventData(t *testing.T) {
+	t.Parallel()
+	w := hostileSetup(t)
+	deep := strings.Repeat(`{"a":`, 127) + "1" + strings.Repeat("}", 127)
+	cases := []struct{ name, data, want string }{
+		{"NUL in a string", `{"s":"a\u0000b"}`, `{"s":"a\u0000b"}`},
+		{"NUL as a key", `{"\u0000":"nul key","k\u0000":1}`, `{"\u0000":"nul key","k\u0000":1}`},
+		{"control characters", `{"s":"\u0001\u001f\b\f\n\r\t\u007f"}`, "{\"s\":\"\\u0001\\u001f\\b\\f\\n\\r\\t\x7f\"}"},
+		{"separators and HTML", `{"s":"\u2028\u2029<>&'\/"}`, "{\"s\":\"\u2028\u2029<>&'/\"}"},
+		{"escaped astral character", `{"s":"\ud83d\ude00"}`, `{"s":"😀"}`},
+		{"lone surrogate", `{"s":"\ud800"}`, `{"s":"\ud800"}`},
+		{"numbers", `{"n":1E+2,"m":-0,"f":0.10,"big":1e308,"tiny":5e-324,"i":12345678901234567890}`,
+			`{"n":100,"m":0,"f":0.1,"big":1e+308,"tiny":5e-324,"i":12345678901234567000}`},
+		{"integer keys", `{"b":1,"2":2,"1":1,"01":0}`, `{"1":1,"2":2,"b":1,"01":0}`},
+		{"empty key and value", `{"":""}`, `{"":""}`},
+		{"nested 128 deep", deep, deep},
+	}
+	base := "/v1/apps/" + w.app
+	delivered := 1 // the setup's event
+	for _, c := range cases {
+		r := apiAdmin(t, w.srv, "POST", base+"/events", `{"type":"hostile.event","data":`+c.data+`}`)
+		if r.Status != http.StatusAccepted {
+			checkAnswer(t, "publish", hostileCase{name: c.name}, r)
+			t.Logf("%s: refused with %d: %s", c.name, r.Status, r.Raw)
+			continue
+		}
+		id := apiStr(t, apiWant(t, r, http.StatusAccepted), "id")
+		delivered++
+		got := w.rc.waitFor(t, delivered, 10*time.Second)
+		var body []byte
+		for _, g := range got {
+			if g.Header.Get("webhook-id") == id {
+				body = g.Body
+			}
+		}
+		if !bytes.HasSuffix(body, []byte(`,"data":`+c.want+`}`)) {
+			t.Errorf("%s: delivered %q, want data %q", c.name, body, c.want)
+		}
+		ev := apiWant(t, apiAdmin(t, w.srv, "GET", base+"/events/"+id, nil), http.StatusOK)
+		var want any
+		if err := json.Unmarshal([]byte(c.want), &want); err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if !reflectDeepEqualJSON(ev["data"], want) {
+			t.Errorf("%s: stored data %#v, want %#v", c.name, ev["data"], want)
+		}
+	}
+	w.alive(t, "odd event data")
+}
+
+// reflectDeepEqualJSON compares two values decoded by encoding/json.
+func reflectDeepEqualJSON(a, b any) bool {
+	ra, _ := json.Marshal(a)
+	rb, _ := json.Marshal(b)
+	return bytes.Equal(ra, rb)
+}
