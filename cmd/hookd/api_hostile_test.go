@@ -60,9 +60,38 @@ type hostileRoute struct {
 	raw bool
 	// fine names the cases whose input this route rightly accepts.
 	fine []string
+	// extra are further hostile values of one field: field, name, raw.
+	extra [][3]string
 }
 
 var listQuery = []string{"limit", "after"}
+
+// profileCases are hostile app profiles: unknown names where the profile
+// takes one of a few, numbers out of range, strings that cannot be
+// header names or JSON keys.
+var profileCases = [][3]string{
+	{"profile", "unknown scheme", `{"signature":{"scheme":"nope"}}`},
+	{"profile", "NUL header prefix", `{"signature":{"scheme":"stripe","header_prefix":"X\u0000"}}`},
+	{"profile", "header prefix with a colon", `{"signature":{"scheme":"hmac-hex","header_prefix":"X-A:"}}`},
+	{"profile", "unknown time_format", `{"envelope":{"time_format":"nope"}}`},
+	{"profile", "time_format of another type", `{"envelope":{"time_format":1}}`},
+	{"profile", "NUL type_key", `{"envelope":{"type_key":"\u0000"}}`},
+	{"profile", "type_key of 1 MB", `{"envelope":{"type_key":"` + strings.Repeat("k", hostileMB) + `"}}`},
+	{"profile", "integer data_key", `{"envelope":{"data_key":"0"}}`},
+	{"profile", "negative max_attempts", `{"retry":{"max_attempts":-1}}`},
+	{"profile", "huge max_attempts", `{"retry":{"max_attempts":1e400}}`},
+	{"profile", "fractional max_attempts", `{"retry":{"max_attempts":1.5}}`},
+	{"profile", "negative schedule", `{"retry":{"schedule_seconds":[-1]}}`},
+	{"profile", "schedule of strings", `{"retry":{"schedule_seconds":["5"]}}`},
+	{"profile", "schedule beyond a Duration", `{"retry":{"schedule_seconds":[1e300]}}`},
+	{"profile", "schedule of 100,000 entries", `{"retry":{"schedule_seconds":[` + strings.TrimSuffix(strings.Repeat("1,", 100000), ",") + `]}}`},
+	{"profile", "jitter of 2", `{"retry":{"jitter":2}}`},
+	{"profile", "negative jitter", `{"retry":{"jitter":-0.5}}`},
+	{"profile", "negative auto_disable_after", `{"auto_disable_after":-1}`},
+	{"profile", "fractional max_webhooks", `{"max_webhooks":1.5}`},
+	{"profile", "unknown member", `{"signature":{"schem":"stripe"}}`},
+	{"profile", "duplicate member", `{"signature":{"scheme":"stripe","scheme":"standard"}}`},
+}
 
 // hostileRoutes has a row for every route pattern the API registers; the
 // tests fail on a route without one.
@@ -88,10 +117,10 @@ func hostileRoutes(receiverURL string) map[string]hostileRoute {
 		"GET /healthz": {},
 		"GET /readyz":  {},
 
-		"POST /v1/apps":              {body: `{"name":"Another"}`, fields: appFields},
+		"POST /v1/apps":              {body: `{"name":"Another"}`, fields: appFields, extra: profileCases},
 		"GET /v1/apps":               {query: listQuery},
 		"GET /v1/apps/{app}":         {},
-		"PATCH /v1/apps/{app}":       {body: `{"name":"Renamed"}`, fields: appFields, emptyOK: true},
+		"PATCH /v1/apps/{app}":       {body: `{"name":"Renamed"}`, fields: appFields, emptyOK: true, extra: profileCases},
 		"DELETE /v1/apps/{app}":      {},
 		"POST /v1/apps/{app}/rotate": {},
 
@@ -472,6 +501,10 @@ func bodyCases(rt hostileRoute) []hostileCase {
 		{name: "text/plain", body: []byte(rt.body), contentType: "text/plain"},
 		{name: "multipart", body: []byte(rt.body), contentType: "multipart/form-data; boundary=x"},
 		{name: "unparsable content type", body: []byte(rt.body), contentType: "application/json; ="},
+	}
+	for _, x := range rt.extra {
+		name := x[0] + ": " + x[1]
+		cs = append(cs, hostileCase{name: name, body: withField(rt.body, x[0], x[2]), field: x[0], mayPass: slices.Contains(rt.fine, name)})
 	}
 	for _, f := range rt.fields {
 		for _, v := range hostileValues(f.kind, f.enum) {
