@@ -2,6 +2,9 @@ package main
 
 import (
 	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -10,6 +13,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/hookd/hookd/httpapi"
 )
@@ -197,7 +201,7 @@ func hostileSetup(tb testing.TB) *hostileWorld {
 	base := "/v1/apps/" + w.app
 	w.ids["keys"] = apiStr(tb, apiWant(tb, apiAdmin(tb, srv, "POST", base+"/keys", map[string]any{"name": "k"}), http.StatusCreated), "id")
 	w.ids["webhooks"] = apiStr(tb, apiMustCreateWebhook(tb, srv, testAdminToken, w.app, map[string]any{"url": rc.URL}), "id")
-	src := apiStr(tb, apiWant(tb, apiAdmin(tb, srv, "POST", base+"/sources", map[string]any{"name": "s", "provider": "github", "secret": "secret-1"}), http.StatusCreated), "id")
+	src := apiStr(tb, apiWant(tb, apiAdmin(tb, srv, "POST", base+"/sources", map[string]any{"name": "s", "provider": "github", "secret": hostileSourceSecret}), http.StatusCreated), "id")
 	w.ids["sources"], w.ids["receive"] = src, src
 	w.ids["events"] = apiStr(tb, apiWant(tb, apiAdmin(tb, srv, "POST", base+"/events", map[string]any{"type": w.typeName, "data": map[string]any{"n": 1}}), http.StatusAccepted), "id")
 	rc.waitFor(tb, 1, 10*time.Second)
@@ -261,6 +265,11 @@ type hostileCase struct {
 	mayPass bool
 	// field, when set, must be named by a 400's message.
 	field string
+	// header holds more request headers.
+	header http.Header
+	// signed marks a receive request signed with the source's secret:
+	// header carries its signature.
+	signed bool
 }
 
 // send sends c to the route and returns the answer.
@@ -285,6 +294,9 @@ func (w *hostileWorld) send(tb testing.TB, method, path string, c hostileCase) *
 		req.Header.Set("Content-Type", ct)
 	}
 	req.Header.Set("Authorization", "Bearer "+testAdminToken)
+	for k, vs := range c.header {
+		req.Header[k] = vs
+	}
 	resp, err := apiHTTP.Do(req)
 	if err != nil {
 		tb.Fatalf("%s %s (%s): %v", method, path, c.name, err)
@@ -605,6 +617,9 @@ func TestHostileInputEveryRoute(t *testing.T) {
 		switch {
 		case rt.raw:
 			cases = append(cases, rawCases()...)
+			cases = append(cases, signedCases()...)
+			w.resetSourceSecret(t) // the rotate cases gave it others
+			before = w.snapshot(t)
 		case rt.body != "":
 			cases = append(cases, bodyCases(rt)...)
 		}
@@ -617,6 +632,9 @@ func TestHostileInputEveryRoute(t *testing.T) {
 			}
 			r := w.send(t, method, path, c)
 			if checkAnswer(t, pattern, c, r) {
+				if c.signed {
+					w.wantInbound(t, c, r)
+				}
 				before = w.snapshot(t) // a success may change things
 				continue
 			}
@@ -704,4 +722,74 @@ func reflectDeepEqualJSON(a, b any) bool {
 	ra, _ := json.Marshal(a)
 	rb, _ := json.Marshal(b)
 	return bytes.Equal(ra, rb)
+}
+
+// wantInbound checks that a signed request the receive route took is
+// stored: the source's events list the id it answered, with the bytes of
+// the body where they are text a JSON string can carry.
+func (w *hostileWorld) wantInbound(tb testing.TB, c hostileCase, r *apiResp) {
+	tb.Helper()
+	var ans struct {
+		Received bool   `json:"received"`
+		ID       string `json:"id"`
+	}
+	if err := json.Unmarshal(r.Raw, &ans); err != nil || !ans.Received || ans.ID == "" {
+		tb.Errorf("%s: receive answered %d %s, want {\"received\":true,\"id\":...}", c.name, r.Status, r.Raw)
+		return
+	}
+	path := "/v1/apps/" + w.app + "/sources/" + w.ids["sources"] + "/events?limit=250"
+	items, _ := apiItems(tb, apiWant(tb, apiAdmin(tb, w.srv, "GET", path, nil), http.StatusOK), "events")
+	for _, it := range items {
+		if it["id"] != ans.ID {
+			continue
+		}
+		if body, _ := it["body"].(string); utf8.Valid(c.body) && body != string(c.body) {
+			tb.Errorf("%s: stored body %.100q, want %.100q", c.name, body, c.body)
+		}
+		return
+	}
+	tb.Errorf("%s: received as %s, which the source's events do not list", c.name, ans.ID)
+}
+
+// resetSourceSecret gives the world's source its first secret again.
+func (w *hostileWorld) resetSourceSecret(tb testing.TB) {
+	tb.Helper()
+	path := "/v1/apps/" + w.app + "/sources/" + w.ids["sources"] + "/rotate"
+	apiWant(tb, apiAdmin(tb, w.srv, "POST", path, map[string]any{"secret": hostileSourceSecret}), http.StatusOK)
+}
+
+// hostileSourceSecret is the world's GitHub source's secret.
+const hostileSourceSecret = "secret-1"
+
+// githubSigned returns a receive case with body signed as GitHub signs it,
+// with the given event and delivery headers.
+func githubSigned(name string, body []byte, event, delivery string) hostileCase {
+	m := hmac.New(sha256.New, []byte(hostileSourceSecret))
+	m.Write(body)
+	h := http.Header{"X-Hub-Signature-256": {"sha256=" + hex.EncodeToString(m.Sum(nil))}}
+	if event != "" {
+		h["X-Github-Event"] = []string{event}
+	}
+	if delivery != "" {
+		h["X-Github-Delivery"] = []string{delivery}
+	}
+	return hostileCase{name: "signed, " + name, body: body, header: h, signed: true, mayPass: true, contentType: "application/octet-stream"}
+}
+
+// signedCases are hostile bodies and headers the source's sender signed:
+// hookd takes them (a sender's bytes are its own) or refuses them
+// clearly.
+func signedCases() []hostileCase {
+	return []hostileCase{
+		githubSigned("invalid UTF-8 body", []byte("\xff\xfe\x00\x01 not json"), "push", "d-1"),
+		githubSigned("NUL in JSON", []byte(`{"action":"a\u0000b","\u0000":1}`), "issues", "d-2"),
+		githubSigned("nested 10,000 deep", []byte(strings.Repeat(`{"a":`, 10000)+"1"+strings.Repeat("}", 10000)), "push", "d-3"),
+		githubSigned("action of another type", []byte(`{"action":{"x":[1e400]}}`), "issues", "d-4"),
+		githubSigned("event header of invalid UTF-8", []byte(`{}`), "\xff\xfe", "d-5"),
+		githubSigned("huge delivery id", []byte(`{}`), "push", strings.Repeat("d", 8000)),
+		githubSigned("delivery id of invalid UTF-8", []byte(`{}`), "push", "\xff\x80"),
+		githubSigned("no event header", []byte(`{}`), "", "d-6"),
+		githubSigned("2 MB body", bytes.Repeat([]byte("a"), 2*hostileMB), "push", "d-7"),
+		githubSigned("empty body", []byte{}, "push", "d-8"),
+	}
 }

@@ -49,6 +49,9 @@ func TestHostileRandomRequests(t *testing.T) {
 			t.Fatalf("route %q has no row in hostileRoutes", pattern)
 		}
 		method, path := w.path(pattern, nil)
+		if rt.raw {
+			w.resetSourceSecret(t) // for the signed requests
+		}
 		statuses := map[int]int{}
 		for i := range randomPerRoute {
 			c := randomCase(rng, rt)
@@ -102,10 +105,26 @@ func randomCase(rng *rand.Rand, rt hostileRoute) hostileCase {
 	if c.body != nil && rng.IntN(10) == 0 {
 		c.contentType = []string{"text/plain", "application/xml", "multipart/form-data", "application/json; charset=latin1", ";;", "application/merge-patch+json"}[rng.IntN(6)]
 	}
+	if rt.raw && rng.IntN(2) == 0 {
+		// Signed by the sender: the signature holds, the rest is hostile.
+		c = githubSigned("random", c.body, headerText(rng), headerText(rng))
+	}
 	if rng.IntN(3) == 0 {
 		c.query = randomQuery(rng, rt)
 	}
 	return c
+}
+
+// headerText is a random header value Go's client will send: no control
+// characters, bytes above 0x7f allowed.
+func headerText(rng *rand.Rand) string {
+	b := randomBytes(rng, rng.IntN(300))
+	for i, c := range b {
+		if c < 0x20 || c == 0x7f {
+			b[i] = 'x'
+		}
+	}
+	return string(b)
 }
 
 // jsonTokens are the pieces mutateJSON splices into bodies.
