@@ -103,7 +103,7 @@ func (r *Receiver) receive(ctx context.Context, src *hookd.Source, h http.Header
 		ID: r.cfg.NewID(hookd.EventIDPrefix), AppID: src.AppID, Type: typ, Payload: body, Test: test, CreatedAt: now.UTC().Truncate(time.Millisecond),
 		Inbound: &hookd.Inbound{
 			SourceID: src.ID, SourceName: src.Name, ProviderEventID: providerID, Headers: keptHeaders(h),
-			ContentType: h.Get("Content-Type"), Filtered: !src.Accepts(typ),
+			ContentType: storableText(h.Get("Content-Type"), maxInboundText), Filtered: !src.Accepts(typ),
 		},
 	}
 	if trimmed := bytes.TrimSpace(body); len(trimmed) > 0 && trimmed[0] == '{' {
@@ -124,8 +124,8 @@ func (r *Receiver) receive(ctx context.Context, src *hookd.Source, h http.Header
 	return &Result{Event: got, Duplicate: dup, Challenge: slackChallenge(src.Provider, body)}, nil
 }
 
-// maxInboundText bounds, in bytes, the type and provider id taken from a
-// received request.
+// maxInboundText bounds, in bytes, the type, provider id and content type
+// taken from a received request.
 const maxInboundText = 255
 
 // storableText makes text from a sender storable in every store: valid

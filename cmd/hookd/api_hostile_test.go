@@ -791,5 +791,19 @@ func signedCases() []hostileCase {
 		githubSigned("no event header", []byte(`{}`), "", "d-6"),
 		githubSigned("2 MB body", bytes.Repeat([]byte("a"), 2*hostileMB), "push", "d-7"),
 		githubSigned("empty body", []byte{}, "push", "d-8"),
+		withHeaders(githubSigned("content type and header of invalid UTF-8", []byte(`{}`), "push", "d-9"),
+			"Content-Type", "application/\xff\xfe", "X-Junk", "\xff\x80 \xc3"),
 	}
+}
+
+// withHeaders returns c with more headers, given as name, value pairs.
+func withHeaders(c hostileCase, kv ...string) hostileCase {
+	for i := 0; i < len(kv); i += 2 {
+		if kv[i] == "Content-Type" {
+			c.contentType = kv[i+1]
+			continue
+		}
+		c.header[kv[i]] = []string{kv[i+1]}
+	}
+	return c
 }

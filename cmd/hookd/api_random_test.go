@@ -108,6 +108,12 @@ func randomCase(rng *rand.Rand, rt hostileRoute) hostileCase {
 	if rt.raw && rng.IntN(2) == 0 {
 		// Signed by the sender: the signature holds, the rest is hostile.
 		c = githubSigned("random", c.body, headerText(rng), headerText(rng))
+		if rng.IntN(3) == 0 {
+			c.contentType = headerText(rng)
+		}
+		if rng.IntN(3) == 0 {
+			c.header["X-Junk"] = []string{headerText(rng)}
+		}
 	}
 	if rng.IntN(3) == 0 {
 		c.query = randomQuery(rng, rt)
