@@ -195,7 +195,7 @@ func checkJSONContentType(ct string) error {
 	}
 	mt, _, err := mime.ParseMediaType(ct)
 	if err != nil {
-		return hookd.Errorf(hookd.EINVALID, "Content-Type must be application/json: %q does not parse", ct)
+		return hookd.Errorf(hookd.EINVALID, "Content-Type must be application/json: %.80q does not parse", ct)
 	}
 	if mt == "application/json" || mt == "application/x-www-form-urlencoded" || strings.HasSuffix(mt, "+json") {
 		return nil
