@@ -625,6 +625,7 @@ func TestHostileInputEveryRoute(t *testing.T) {
 		}
 		cases = append(cases, queryCases(rt)...)
 		cases = append(cases, w.pathCases(pattern, rt)...)
+		cases = append(cases, authCases(pattern, rt)...)
 		for _, c := range cases {
 			path := ownPath
 			if c.path != "" {
@@ -648,6 +649,27 @@ func TestHostileInputEveryRoute(t *testing.T) {
 		}
 		w.alive(t, pattern)
 	}
+}
+
+// authCases are hostile bearer tokens, sent with the route's valid body;
+// the probes, which need no token, ignore them.
+func authCases(pattern string, rt hostileRoute) []hostileCase {
+	probe := pattern == "GET /healthz" || pattern == "GET /readyz"
+	var cs []hostileCase
+	for name, token := range map[string]string{
+		"no Bearer":             "Basic dGVzdA==",
+		"invalid UTF-8 token":   "Bearer \xff\xfe",
+		"8 KB token":            "Bearer hk_" + strings.Repeat("k", 8000),
+		"app key prefix only":   "Bearer hk_",
+		"admin token with junk": "Bearer " + testAdminToken + "\x80",
+	} {
+		c := hostileCase{name: "Authorization: " + name, header: http.Header{"Authorization": {token}}, mayPass: probe}
+		if rt.body != "" {
+			c.body = []byte(rt.body)
+		}
+		cs = append(cs, c)
+	}
+	return cs
 }
 
 // rawCases are hostile bodies for the receive route, none of them signed.
