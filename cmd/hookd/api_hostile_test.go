@@ -732,15 +732,16 @@ func TestHostileEventData(t *testing.T) {
 		if err := json.Unmarshal([]byte(c.want), &want); err != nil {
 			t.Fatalf("%s: %v", c.name, err)
 		}
-		if !reflectDeepEqualJSON(ev["data"], want) {
+		if !sameJSON(ev["data"], want) {
 			t.Errorf("%s: stored data %#v, want %#v", c.name, ev["data"], want)
 		}
 	}
 	w.alive(t, "odd event data")
 }
 
-// reflectDeepEqualJSON compares two values decoded by encoding/json.
-func reflectDeepEqualJSON(a, b any) bool {
+// sameJSON reports whether two values decoded by encoding/json encode
+// alike.
+func sameJSON(a, b any) bool {
 	ra, _ := json.Marshal(a)
 	rb, _ := json.Marshal(b)
 	return bytes.Equal(ra, rb)
