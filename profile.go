@@ -3,9 +3,9 @@ package hookd
 import (
 	"bytes"
 	"encoding/json"
-	"math"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -70,6 +70,9 @@ type RetryPolicy struct {
 	// Jitter spreads each wait uniformly by ±Jitter of its length.
 	Jitter float64 `json:"jitter"`
 }
+
+// maxEnvelopeKey bounds the length of an envelope key.
+const maxEnvelopeKey = 128
 
 // DefaultProfile returns the profile used where an app sets nothing.
 func DefaultProfile() Profile {
@@ -139,6 +142,9 @@ func (p Profile) Validate() error {
 			// object, which would break the documented key order.
 			return Errorf(EINVALID, "profile.envelope.%s must not be an integer or invalid UTF-8", k.name)
 		}
+		if len(k.key) > maxEnvelopeKey || strings.ContainsFunc(k.key, unicode.IsControl) {
+			return Errorf(EINVALID, "profile.envelope.%s must be at most %d bytes without control characters", k.name, maxEnvelopeKey)
+		}
 		if other, dup := seen[k.key]; dup {
 			return Errorf(EINVALID, "profile.envelope.%s repeats the key of %s", k.name, other)
 		}
@@ -152,7 +158,8 @@ func (p Profile) Validate() error {
 		return Errorf(EINVALID, "profile.retry.schedule_seconds must not be empty")
 	}
 	for i, s := range r.ScheduleSeconds {
-		if s < 0 || math.IsNaN(s) || time.Duration(s*float64(time.Second)) > maxRetryWait {
+		// Compared as seconds: a huge value would overflow a Duration.
+		if !(s >= 0 && s <= maxRetryWait.Seconds()) {
 			return Errorf(EINVALID, "profile.retry.schedule_seconds[%d] must be between 0 and %d", i, int(maxRetryWait.Seconds()))
 		}
 	}

@@ -10,15 +10,19 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"mime"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/ident"
 	"github.com/hookd/hookd/receive"
 	"github.com/hookd/hookd/service"
 	"github.com/hookd/hookd/store"
@@ -53,6 +57,8 @@ type Server struct {
 	log  *slog.Logger
 	cfg  Config
 	mux  *http.ServeMux
+	// patterns are the mux's patterns in the order they were registered.
+	patterns []string
 }
 
 // New returns the API over svc, receiving inbound requests with recv.
@@ -70,6 +76,19 @@ func New(svc *service.Service, recv *receive.Receiver, log *slog.Logger, cfg Con
 	s := &Server{svc: svc, recv: recv, log: log, cfg: cfg, mux: http.NewServeMux()}
 	s.routes()
 	return s, nil
+}
+
+// handle registers one route.
+func (s *Server) handle(pattern string, h http.HandlerFunc) {
+	s.mux.HandleFunc(pattern, h)
+	s.patterns = append(s.patterns, pattern)
+}
+
+// Routes returns the patterns ("POST /v1/apps/{app}/webhooks") of every
+// route the server answers, in the order they were registered, so that a
+// test can walk all of them.
+func (s *Server) Routes() []string {
+	return slices.Clone(s.patterns)
 }
 
 // ServeHTTP implements http.Handler: it gives the request its id, answers
@@ -112,6 +131,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// Unknown paths and wrong methods alike answer in the API's
 		// error format.
 		notFoundRoute(rec, r)
+		return
+	}
+	if !plainPath(r.URL.Path) {
+		writeError(rec, hookd.Errorf(hookd.ENOTFOUND, "not found: a path segment is longer than %d bytes or holds control characters, which no id, uid or name does", maxSegment))
 		return
 	}
 	s.mux.ServeHTTP(rec, r)
@@ -179,6 +202,9 @@ func decode(w http.ResponseWriter, r *http.Request, limit int64, v any) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil
 	}
+	if err := checkJSONContentType(r.Header.Get("Content-Type")); err != nil {
+		return err
+	}
 	dec := jsontext.NewDecoder(bytes.NewReader(body))
 	if err := jsonv2.UnmarshalDecode(dec, v); err != nil {
 		return hookd.Errorf(hookd.EINVALID, "request body: %s", hookd.JSONProblem(err))
@@ -187,6 +213,24 @@ func decode(w http.ResponseWriter, r *http.Request, limit int64, v any) error {
 		return hookd.Errorf(hookd.EINVALID, "request body must be one JSON value")
 	}
 	return nil
+}
+
+// checkJSONContentType refuses a body declared as something other than
+// JSON. An absent type, and curl's default for -d
+// (application/x-www-form-urlencoded), are read as JSON, as the quick
+// start's commands send them.
+func checkJSONContentType(ct string) error {
+	if ct == "" {
+		return nil
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return hookd.Errorf(hookd.EINVALID, "Content-Type must be application/json: %.80q does not parse", ct)
+	}
+	if mt == "application/json" || mt == "application/x-www-form-urlencoded" || strings.HasSuffix(mt, "+json") {
+		return nil
+	}
+	return hookd.Errorf(hookd.EINVALID, "Content-Type must be application/json, not %s", mt)
 }
 
 // readBody reads a request body of at most limit bytes, into a buffer
@@ -218,8 +262,12 @@ const defaultLimit, maxLimit = 50, 250
 
 // page reads ?limit= and ?after=.
 func page(r *http.Request) (store.Page, error) {
-	p := store.Page{Limit: defaultLimit, After: r.URL.Query().Get("after")}
-	if v := r.URL.Query().Get("limit"); v != "" {
+	q := r.URL.Query()
+	p := store.Page{Limit: defaultLimit, After: q.Get("after")}
+	if err := checkCursor(p.After); err != nil {
+		return p, err
+	}
+	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > maxLimit {
 			return p, hookd.Errorf(hookd.EINVALID, "limit must be a whole number from 1 to %d", maxLimit)
@@ -227,6 +275,17 @@ func page(r *http.Request) (store.Page, error) {
 		p.Limit = n
 	}
 	return p, nil
+}
+
+// checkCursor refuses an ?after= that no list handed out. A list's cursor
+// is the id of its last item; anything else would reach the store as a
+// comparison with text it may not hold (PostgreSQL refuses NUL and invalid
+// UTF-8 in a parameter) or quietly page from nowhere.
+func checkCursor(after string) error {
+	if after != "" && !ident.Valid(after) {
+		return hookd.Errorf(hookd.EINVALID, "after must be the next cursor of a previous page")
+	}
+	return nil
 }
 
 // list writes {"<name>": items, "next": cursor-or-null}.
@@ -284,5 +343,37 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 }
 
 func notFoundRoute(w http.ResponseWriter, r *http.Request) {
-	writeError(w, hookd.Errorf(hookd.ENOTFOUND, "no route for %s %s", r.Method, r.URL.Path))
+	path := r.URL.Path
+	if len(path) > maxSegment {
+		path = strings.ToValidUTF8(path[:maxSegment], "") + "..."
+	}
+	writeError(w, hookd.Errorf(hookd.ENOTFOUND, "no route for %s %q", r.Method, path))
+}
+
+// maxSegment bounds one segment of a path: the longest thing a path names
+// is an event type, of at most 255 characters.
+const maxSegment = 255
+
+// plainPath reports whether every segment of a (decoded) path could name
+// something: short, valid UTF-8, no control characters. Anything else
+// can be found nowhere, and is answered before it reaches a store, which
+// may refuse to even compare with it (PostgreSQL and NUL).
+func plainPath(path string) bool {
+	if !utf8.ValidString(path) {
+		return false
+	}
+	seg := 0
+	for i := 0; i < len(path); i++ {
+		switch c := path[i]; {
+		case c == '/':
+			seg = 0
+			continue
+		case c < 0x20 || c == 0x7f:
+			return false
+		}
+		if seg++; seg > maxSegment {
+			return false
+		}
+	}
+	return true
 }

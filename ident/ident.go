@@ -48,3 +48,26 @@ func Floor(prefix string, t time.Time) string {
 	}
 	return prefix + "_" + strings.ToLower(id.String())
 }
+
+// maxPrefix bounds an id's type prefix; hookd's are three letters.
+const maxPrefix = 16
+
+// Valid reports whether id has the form New makes: a prefix of lower-case
+// letters, "_", and a lower-case ULID. Lists take such an id as their
+// cursor, and Valid is how the API tells a cursor from garbage.
+func Valid(id string) bool {
+	prefix, rest, ok := strings.Cut(id, "_")
+	if !ok || len(prefix) == 0 || len(prefix) > maxPrefix || len(rest) != ulid.EncodedSize {
+		return false
+	}
+	for i := 0; i < len(prefix); i++ {
+		if c := prefix[i]; c < 'a' || c > 'z' {
+			return false
+		}
+	}
+	if strings.ToLower(rest) != rest {
+		return false
+	}
+	_, err := ulid.ParseStrict(rest)
+	return err == nil
+}

@@ -50,3 +50,30 @@ func TestFloorSplitsIDsByTheirTime(t *testing.T) {
 		t.Errorf("Floor = %q, not an id's shape", got)
 	}
 }
+
+func TestValid(t *testing.T) {
+	t.Parallel()
+	g := New(nil)
+	for _, p := range []string{"app", "wh", "evt", "dlv", "key", "etp", "src"} {
+		if id := g.New(p); !Valid(id) {
+			t.Errorf("Valid(%q) = false for an id New made", id)
+		}
+	}
+	if id := Floor("evt", time.Unix(0, 0)); !Valid(id) {
+		t.Errorf("Valid(%q) = false for a floor", id)
+	}
+	for _, id := range []string{
+		"", "garbage", "wh_", "_01jab3c4d5e6f7g8h9j0k1m2n3", "wh01jab3c4d5e6f7g8h9j0k1m2n3",
+		"wh_01JAB3C4D5E6F7G8H9J0K1M2N3", // upper case: New writes lower
+		"wh_01jab3c4d5e6f7g8h9j0k1m2n",  // 25 characters
+		"wh_01jab3c4d5e6f7g8h9j0k1m2n3x",
+		"wh_01jab3c4d5e6f7g8h9j0k1m2nu", // u is not Crockford base32
+		"wh_81jab3c4d5e6f7g8h9j0k1m2n3", // beyond the largest ULID
+		"w-h_01jab3c4d5e6f7g8h9j0k1m2n3", "wh_01jab3c4d5e6f7g8h9j0k1m2n\x00",
+		"abcdefghijklmnopq_01jab3c4d5e6f7g8h9j0k1m2n3",
+	} {
+		if Valid(id) {
+			t.Errorf("Valid(%q) = true", id)
+		}
+	}
+}

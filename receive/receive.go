@@ -12,11 +12,14 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/store"
 	"github.com/hookd/hookd/webhook"
+	"github.com/hookd/hookd/wire"
 )
 
 // Store is what receiving needs of the storage seam.
@@ -149,21 +152,21 @@ func (r *Receiver) receive(ctx context.Context, src *hookd.Source, h http.Header
 		return nil, hookd.Errorf(hookd.EUNAUTHORIZED, "%s", reason(err))
 	}
 	typ, providerID := identify(src.Provider, src.HeaderPrefix, h, body, verified.ID)
-	if len(typ) > 255 {
-		typ = typ[:255]
-	}
-	if len(providerID) > 255 {
-		providerID = providerID[:255]
-	}
+	typ, providerID = storableText(typ, maxInboundText), storableText(providerID, maxInboundText)
 	ev := &hookd.Event{
 		ID: r.cfg.NewID(hookd.EventIDPrefix), AppID: src.AppID, Type: typ, Payload: body, Test: test, CreatedAt: now.UTC().Truncate(time.Millisecond),
 		Inbound: &hookd.Inbound{
 			SourceID: src.ID, SourceName: src.Name, ProviderEventID: providerID, Headers: keptHeaders(h),
-			ContentType: h.Get("Content-Type"), Filtered: !src.Accepts(typ),
+			ContentType: storableText(h.Get("Content-Type"), maxInboundText), Filtered: !src.Accepts(typ),
 		},
 	}
-	if trimmed := bytes.TrimSpace(body); len(trimmed) > 0 && trimmed[0] == '{' && json.Valid(trimmed) {
-		ev.Data = json.RawMessage(trimmed)
+	if trimmed := bytes.TrimSpace(body); len(trimmed) > 0 && trimmed[0] == '{' {
+		// Shown as the event's data only when every JSON reader can take
+		// it back: not 1e400, duplicate keys or nesting past wire.MaxDepth.
+		// The raw body is kept and forwarded either way.
+		if _, err := wire.CanonicalObject(trimmed); err == nil {
+			ev.Data = json.RawMessage(trimmed)
+		}
 	}
 	got, dup, err := r.store.Receive(ctx, &store.ReceiveParams{Event: ev, ForwardURL: src.ForwardURL, Hold: src.Status == hookd.SourcePaused && !test})
 	if err != nil {
@@ -173,6 +176,25 @@ func (r *Receiver) receive(ctx context.Context, src *hookd.Source, h http.Header
 		r.cfg.Wake()
 	}
 	return &Result{Event: got, Duplicate: dup, Challenge: slackChallenge(src.Provider, body)}, nil
+}
+
+// maxInboundText bounds, in bytes, the type, provider id and content type
+// taken from a received request.
+const maxInboundText = 255
+
+// storableText makes text from a sender storable in every store: valid
+// UTF-8, no NUL (PostgreSQL refuses it in text), at most max bytes, cut
+// at a character boundary.
+func storableText(s string, max int) string {
+	s = strings.ToValidUTF8(strings.ReplaceAll(s, "\x00", ""), "\uFFFD")
+	if len(s) <= max {
+		return s
+	}
+	cut := max
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut]
 }
 
 // reason words a verification failure for the sender.

@@ -107,7 +107,7 @@ func checkName(field, v string) error {
 	if n := utf8.RuneCountInString(v); n < 1 || n > 120 {
 		return hookd.Errorf(hookd.EINVALID, "%s must be 1-120 characters", field)
 	}
-	return nil
+	return checkText(field, v, false)
 }
 
 // GetApp returns one app.
@@ -205,6 +205,9 @@ func (s *Service) CreateAppKey(ctx context.Context, p *Principal, ref string, in
 	}
 	if utf8.RuneCountInString(in.Name) > 120 {
 		return nil, "", hookd.Errorf(hookd.EINVALID, "name must be at most 120 characters")
+	}
+	if err := checkText("name", in.Name, false); err != nil {
+		return nil, "", err
 	}
 	plain, err := randomToken(appKeyPrefix, 32)
 	if err != nil {

@@ -226,6 +226,9 @@ func (s *Service) prepareEvent(ctx context.Context, app *hookd.App, catalog *typ
 		if len(*in.IdempotencyKey) == 0 || len(*in.IdempotencyKey) > 255 {
 			return nil, hookd.Errorf(hookd.EINVALID, "%sidempotency_key must be 1-255 characters", prefix)
 		}
+		if err := checkText(prefix+"idempotency_key", *in.IdempotencyKey, false); err != nil {
+			return nil, err
+		}
 		ev.IdempotencyKey = *in.IdempotencyKey
 	}
 	if len(in.Data) > s.cfg.MaxDataBytes {
@@ -318,6 +321,9 @@ func (s *Service) SendTest(ctx context.Context, p *Principal, appRef, id string,
 	}
 	typ := TestEventType
 	if in.Type != nil {
+		if err := checkEventTypeName("type", *in.Type); err != nil {
+			return nil, err
+		}
 		typ = *in.Type
 	}
 	et, err := s.store.GetEventType(ctx, typ)

@@ -5,11 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"regexp"
-	"unicode/utf8"
+	"strings"
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/eventschema"
 	"github.com/hookd/hookd/store"
+	"github.com/hookd/hookd/wire"
 )
 
 var eventTypePattern = regexp.MustCompile(`^[a-zA-Z0-9_\-]+(\.[a-zA-Z0-9_\-]+)*$`)
@@ -54,8 +55,8 @@ func (s *Service) CreateEventType(ctx context.Context, p *Principal, in *EventTy
 
 func applyEventType(et *hookd.EventType, in *EventTypeInput) error {
 	if in.Description != nil {
-		if utf8.RuneCountInString(*in.Description) > 2000 {
-			return hookd.Errorf(hookd.EINVALID, "description must be at most 2000 characters")
+		if err := checkDescription(*in.Description); err != nil {
+			return err
 		}
 		et.Description = *in.Description
 	}
@@ -72,15 +73,19 @@ func applyEventType(et *hookd.EventType, in *EventTypeInput) error {
 		switch {
 		case string(schema) == "null":
 			et.Schema = nil
-		case len(schema) > 0 && schema[0] == '{' && json.Valid(schema):
-			var buf bytes.Buffer
-			if err := json.Compact(&buf, schema); err != nil {
-				return hookd.Errorf(hookd.EINVALID, "schema must be a JSON object")
+		case len(schema) > 0 && schema[0] == '{':
+			// Canonical, as event data: it refuses what a store or a
+			// JavaScript reader could not take back (numbers beyond
+			// float64, duplicate keys, deep nesting).
+			c, err := wire.CanonicalObject(schema)
+			if err != nil {
+				// Its messages speak of "data ...".
+				return hookd.Errorf(hookd.EINVALID, "schema %s", strings.TrimPrefix(hookd.ErrorMessage(err), "data "))
 			}
-			if _, err := eventschema.Compile(buf.Bytes()); err != nil {
+			if _, err := eventschema.Compile(c); err != nil {
 				return hookd.Errorf(hookd.EINVALID, "schema %s", err)
 			}
-			et.Schema = buf.Bytes()
+			et.Schema = c
 		default:
 			return hookd.Errorf(hookd.EINVALID, "schema must be a JSON object")
 		}

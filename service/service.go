@@ -142,7 +142,7 @@ func visibleApp(p *Principal, ref string, app *hookd.App, err error) (*hookd.App
 		return nil, err
 	}
 	if !p.Admin && app.ID != p.AppID {
-		return nil, hookd.Errorf(hookd.ENOTFOUND, "app %q not found", ref)
+		return nil, hookd.Errorf(hookd.ENOTFOUND, "app %.80q not found", ref)
 	}
 	return app, nil
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/egress"
+	"github.com/hookd/hookd/ident"
 	"github.com/hookd/hookd/store"
 	"github.com/hookd/hookd/webhook"
 )
@@ -25,6 +26,24 @@ var providersIssuingSecrets = map[string]bool{
 var providers = map[string]bool{
 	hookd.ProviderStandard: true, hookd.ProviderStripe: true, hookd.ProviderGitHub: true, hookd.ProviderLinear: true,
 	hookd.ProviderShopify: true, hookd.ProviderSlack: true, hookd.ProviderHMACHex: true, hookd.ProviderTimestampedHex: true,
+}
+
+// maxVerifyTolerance bounds a verification's tolerance_seconds: a year, far
+// inside what a time.Duration holds.
+const maxVerifyTolerance = 365 * 24 * 3600
+
+// CheckVerify checks what a signature check by hand (POST /v1/verify)
+// names beside the payload: a scheme hookd knows, where one is given, and
+// a tolerance of at most a year (a negative one checks no timestamp, for
+// payloads signed long ago).
+func CheckVerify(scheme string, toleranceSeconds *int) error {
+	if scheme != "" && !providers[scheme] {
+		return hookd.Errorf(hookd.EINVALID, "scheme must be one of standard, stripe, github, linear, shopify, slack, hmac-hex, timestamped-hex")
+	}
+	if toleranceSeconds != nil && *toleranceSeconds > maxVerifyTolerance {
+		return hookd.Errorf(hookd.EINVALID, "tolerance_seconds must be at most %d (a negative one checks no timestamp)", maxVerifyTolerance)
+	}
+	return nil
 }
 
 // SourceInput is the body of a source create or PATCH; nil fields are
@@ -143,8 +162,8 @@ func (s *Service) applySource(ctx context.Context, src *hookd.Source, in *Source
 		src.Events = events
 	}
 	if in.Description != nil {
-		if utf8.RuneCountInString(*in.Description) > 2000 {
-			return hookd.Errorf(hookd.EINVALID, "description must be at most 2000 characters")
+		if err := checkDescription(*in.Description); err != nil {
+			return err
 		}
 		src.Description = *in.Description
 	}
@@ -216,8 +235,8 @@ func checkAllowList(events []string) ([]string, error) {
 	out := make([]string, 0, len(events))
 	seen := map[string]bool{}
 	for i, e := range events {
-		if e == "" || len(e) > 255 || strings.IndexFunc(e, unicode.IsSpace) >= 0 || !utf8.ValidString(e) {
-			return nil, hookd.Errorf(hookd.EINVALID, "events[%d] must be 1-255 characters without spaces", i)
+		if e == "" || len(e) > 255 || strings.IndexFunc(e, unicode.IsSpace) >= 0 || strings.IndexFunc(e, unicode.IsControl) >= 0 || !utf8.ValidString(e) {
+			return nil, hookd.Errorf(hookd.EINVALID, "events[%d] must be 1-255 characters without spaces or control characters", i)
 		}
 		if !seen[e] {
 			seen[e] = true
@@ -254,6 +273,10 @@ func (s *Service) GetSource(ctx context.Context, p *Principal, appRef, id string
 
 // FindSource returns a source of the caller's apps by id alone.
 func (s *Service) FindSource(ctx context.Context, p *Principal, id string) (*hookd.Source, error) {
+	if !ident.Valid(id) {
+		// Not looked up: a store may refuse to compare with it.
+		return nil, hookd.Errorf(hookd.ENOTFOUND, "source %.80q not found", id)
+	}
 	appID := p.AppID
 	if p.Admin {
 		appID = ""
@@ -367,11 +390,11 @@ func graceOf(in *RotateInput) (time.Duration, error) {
 	if in.GraceSeconds == nil {
 		return 0, nil
 	}
-	grace := time.Duration(*in.GraceSeconds * float64(time.Second))
-	if *in.GraceSeconds < 0 || grace > maxGrace {
+	// Compared as seconds: a huge value would overflow a Duration.
+	if g := *in.GraceSeconds; !(g >= 0 && g <= maxGrace.Seconds()) {
 		return 0, hookd.Errorf(hookd.EINVALID, "grace_seconds must be between 0 and %d", int(maxGrace.Seconds()))
 	}
-	return grace, nil
+	return time.Duration(*in.GraceSeconds * float64(time.Second)), nil
 }
 
 // ListSourceEvents lists what one source, or every source of the app

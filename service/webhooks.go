@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/egress"
@@ -114,8 +113,8 @@ func (s *Service) applyWebhook(ctx context.Context, app *hookd.App, w *hookd.Web
 		w.Name = *in.Name
 	}
 	if in.Description != nil {
-		if utf8.RuneCountInString(*in.Description) > 2000 {
-			return hookd.Errorf(hookd.EINVALID, "description must be at most 2000 characters")
+		if err := checkDescription(*in.Description); err != nil {
+			return err
 		}
 		w.Description = *in.Description
 	}
@@ -151,6 +150,12 @@ func (s *Service) applyWebhook(ctx context.Context, app *hookd.App, w *hookd.Web
 		for k, v := range *in.Metadata {
 			if len(k) > 256 || len(v) > 4096 {
 				return hookd.Errorf(hookd.EINVALID, "metadata keys must be at most 256 bytes and values at most 4096")
+			}
+			if err := checkText("metadata keys", k, false); err != nil {
+				return err
+			}
+			if err := checkText("metadata values", v, true); err != nil {
+				return err
 			}
 		}
 		w.Metadata = *in.Metadata

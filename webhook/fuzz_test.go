@@ -1,11 +1,14 @@
 package webhook_test
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -106,4 +109,101 @@ func containsSig(hs []webhook.Header, sig string) bool {
 		}
 	}
 	return false
+}
+
+// fuzzSchemes are the schemes and providers the round-trip target signs
+// and verifies with, one Options each.
+var fuzzSchemes = []webhook.Options{
+	{Scheme: webhook.Standard},
+	{Scheme: webhook.Stripe, HeaderPrefix: "Alakazam"},
+	{Scheme: webhook.HMACHex, HeaderPrefix: "X-Alloy"},
+	{Scheme: webhook.TimestampedHex, HeaderPrefix: "X-WPG"},
+	{Scheme: webhook.GitHub},
+	// A Linear body's own webhookTimestamp is checked apart from the
+	// signature; the round trip is about the signature alone.
+	{Scheme: webhook.Linear, Tolerance: -1},
+	{Scheme: webhook.Shopify},
+	{Scheme: webhook.Slack},
+}
+
+// FuzzSignVerify signs arbitrary bodies with every scheme and checks that
+// Verify accepts exactly what Sign produced: the untouched request passes,
+// and changing one byte of the body or of any header Sign wrote (other
+// than a hex digit's case, which hex ignores) is refused as an invalid
+// signature.
+func FuzzSignVerify(f *testing.F) {
+	f.Add([]byte(`{"type":"job.done","timestamp":"2026-01-02T03:04:05.000Z","data":{"a":1}}`), "msg_2K8f", int64(1614265330), "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", uint16(3), uint16(0), byte(1))
+	f.Add([]byte("Hello, World!"), "x", int64(0), "It's a Secret to Everybody", uint16(0), uint16(1), byte(0x20))
+	f.Add([]byte{}, "id", int64(99999999999), "s", uint16(50), uint16(2), byte(0xff))
+	f.Add([]byte(`{"webhookTimestamp":1614265330000}`), "id", int64(1614265330), "whsec_AAAA", uint16(43), uint16(0), byte(2))
+	f.Fuzz(func(t *testing.T, body []byte, id string, unix int64, secret string, pos uint16, which uint16, flip byte) {
+		if unix < 0 || unix > 1e11 {
+			unix %= 1e11
+			if unix < 0 {
+				unix = -unix
+			}
+		}
+		at := time.Unix(unix, 0)
+		for _, o := range fuzzSchemes {
+			o.Now = func() time.Time { return at }
+			hs, err := webhook.Sign(o, []string{secret}, id, at, body)
+			if err != nil {
+				if !errors.Is(err, webhook.ErrInvalidSecret) && !(o.Scheme == webhook.Standard && id == "") {
+					t.Fatalf("%s: Sign: %v", o.Scheme, err)
+				}
+				continue
+			}
+			if err := webhook.Verify(o, []string{secret}, toHeader(hs), body); err != nil {
+				t.Fatalf("%s: Verify refuses what Sign wrote (id %q, t %d, body %q): %v", o.Scheme, id, unix, body, err)
+			}
+			if flip == 0 {
+				continue
+			}
+			if len(body) > 0 {
+				mutated := bytes.Clone(body)
+				mutated[int(pos)%len(mutated)] ^= flip
+				refuse(t, o, secret, toHeader(hs), mutated, "body byte %d", int(pos)%len(body))
+			}
+			h := slices.Clone(hs)
+			i := int(which) % len(h)
+			v := []byte(h[i].Value)
+			if len(v) == 0 {
+				continue
+			}
+			v[int(pos)%len(v)] ^= flip
+			if strings.EqualFold(string(v), h[i].Value) && isHexHeader(o.Scheme, h[i].Name) {
+				continue
+			}
+			h[i].Value = string(v)
+			refuse(t, o, secret, toHeader(h), body, "%s byte %d", h[i].Name, int(pos)%len(v))
+		}
+	})
+}
+
+// isHexHeader reports whether the header holds a hex signature, whose
+// digits may come in either case.
+func isHexHeader(s webhook.Scheme, name string) bool {
+	switch s {
+	case webhook.Standard, webhook.Shopify:
+		return false
+	}
+	return strings.HasSuffix(strings.ToLower(name), "signature") || strings.HasSuffix(strings.ToLower(name), "signature-256")
+}
+
+// refuse fails unless Verify refuses the request as an invalid signature.
+func refuse(t *testing.T, o webhook.Options, secret string, h http.Header, body []byte, what string, args ...any) {
+	t.Helper()
+	err := webhook.Verify(o, []string{secret}, h, body)
+	if !errors.Is(err, webhook.ErrInvalidSignature) && !errors.Is(err, webhook.ErrMissingHeader) {
+		t.Fatalf("%s: changed %s, Verify says %v; headers %q", o.Scheme, fmt.Sprintf(what, args...), err, h)
+	}
+}
+
+// toHeader puts signature headers into a request's header map.
+func toHeader(hs []webhook.Header) http.Header {
+	h := http.Header{}
+	for _, x := range hs {
+		h.Add(x.Name, x.Value)
+	}
+	return h
 }

@@ -598,16 +598,19 @@ func matchesHex(want [][]byte, s string) bool {
 }
 
 // matchesBase64 decodes a standard base64 signature and compares it with
-// want in constant time; anything that is not padded base64 of a short
-// enough value does not match.
+// want in constant time; anything that is not the padded base64 of a MAC,
+// in its one canonical spelling, does not match. Strict decoding refuses
+// set padding bits, and the exact length refuses the line breaks the
+// decoder would skip, so that no other string than the one signed passes.
 func matchesBase64(want [][]byte, s string) bool {
-	// Decode into a fixed buffer: a long header cannot make us allocate.
-	var buf [sha256.Size + 2]byte
-	if base64.StdEncoding.DecodedLen(len(s)) > len(buf) {
+	if len(s) != base64.StdEncoding.EncodedLen(sha256.Size) {
 		return false
 	}
-	n, err := base64.StdEncoding.Decode(buf[:], []byte(s))
-	if err != nil {
+	// DecodedLen of 44 characters: a 45th byte's worth of room, for a
+	// value whose padding was replaced by data.
+	var buf [sha256.Size + 1]byte
+	n, err := base64.StdEncoding.Strict().Decode(buf[:], []byte(s))
+	if err != nil || n != sha256.Size {
 		return false
 	}
 	return matches(want, buf[:n])

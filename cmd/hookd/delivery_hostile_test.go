@@ -216,8 +216,8 @@ func nulNameCertificate(tb testing.TB) *tls.Certificate {
 	return &tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
 }
 
-// hostileCase is one hostile receiver and what its attempts must say.
-type hostileCase struct {
+// hostileReceiver is one hostile receiver and what its attempts must say.
+type hostileReceiver struct {
 	name  string
 	url   string
 	check func(tb testing.TB, a client.Attempt)
@@ -256,7 +256,7 @@ func TestHostileReceiversBesideAHealthyOne(t *testing.T) {
 	healthy := dlvSetupOn(t, srv, dlvFast, "healthy.ping")
 
 	huge := &hugeAnswer{}
-	cases := []hostileCase{
+	cases := []hostileReceiver{
 		{"hangs forever", hostileListener(t, hangForever), wantError("timed out")},
 		{"drips a byte a second", hostileListener(t, dripByteASecond), wantError("timed out")},
 		{"closes mid-answer", hostileListener(t, closeMidAnswer), wantError("closed the connection in the middle of its answer")},
@@ -273,7 +273,7 @@ func TestHostileReceiversBesideAHealthyOne(t *testing.T) {
 			}
 		}},
 	}
-	byWebhook := map[string]hostileCase{}
+	byWebhook := map[string]hostileReceiver{}
 	for _, tc := range cases {
 		w := hostile.webhook(&client.WebhookInput{URL: client.Ptr(tc.url), Events: []string{"hostile.ping"}, Name: client.Ptr(tc.name)})
 		byWebhook[w.ID] = tc

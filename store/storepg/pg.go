@@ -328,7 +328,8 @@ func isUniqueViolation(err error) bool {
 }
 
 func notFound(what, id string) error {
-	return hookd.Errorf(hookd.ENOTFOUND, "%s %q not found", what, id)
+	// The id may be anything a caller sent: cut it short.
+	return hookd.Errorf(hookd.ENOTFOUND, "%s %.80q not found", what, id)
 }
 
 // pageClause returns the WHERE fragment and args for a newest-first page on
