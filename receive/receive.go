@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"net/http"
 	"time"
+	"unicode/utf8"
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/store"
@@ -55,6 +56,10 @@ func New(st Store, cfg Config) (*Receiver, error) {
 	return &Receiver{store: st, cfg: cfg}, nil
 }
 
+// inboundTextLimit bounds, in bytes, the event type, provider id and
+// content type kept of a received request.
+const inboundTextLimit = 255
+
 // Result is the outcome of one received request.
 type Result struct {
 	Event *hookd.Event
@@ -94,21 +99,21 @@ func (r *Receiver) receive(ctx context.Context, src *hookd.Source, h http.Header
 	if err := webhook.Verify(Options(src, r.cfg.Now), src.VerifyingSecrets(now), h, body); err != nil {
 		return nil, hookd.Errorf(hookd.EUNAUTHORIZED, "%s", reason(err))
 	}
+	// What the provider names and sends is text from outside: it is made
+	// storable, and only the raw body is kept byte for byte.
 	typ, providerID := identify(src.Provider, src.HeaderPrefix, h, body)
-	if len(typ) > 255 {
-		typ = typ[:255]
-	}
-	if len(providerID) > 255 {
-		providerID = providerID[:255]
-	}
+	typ, providerID = hookd.StorableText(typ, inboundTextLimit), hookd.StorableText(providerID, inboundTextLimit)
 	ev := &hookd.Event{
 		ID: r.cfg.NewID(hookd.EventIDPrefix), AppID: src.AppID, Type: typ, Payload: body, Test: test, CreatedAt: now.UTC().Truncate(time.Millisecond),
 		Inbound: &hookd.Inbound{
 			SourceID: src.ID, SourceName: src.Name, ProviderEventID: providerID, Headers: keptHeaders(h),
-			ContentType: h.Get("Content-Type"), Filtered: !src.Accepts(typ),
+			ContentType: hookd.StorableText(h.Get("Content-Type"), inboundTextLimit), Filtered: !src.Accepts(typ),
 		},
 	}
-	if trimmed := bytes.TrimSpace(body); len(trimmed) > 0 && trimmed[0] == '{' && json.Valid(trimmed) {
+	// The body is shown as the event's data only when it is a JSON object
+	// that can be shown as it is: JSON with bytes that are not UTF-8 in
+	// its strings is valid to encoding/json, but not to the API's encoder.
+	if trimmed := bytes.TrimSpace(body); len(trimmed) > 0 && trimmed[0] == '{' && utf8.Valid(trimmed) && json.Valid(trimmed) {
 		ev.Data = json.RawMessage(trimmed)
 	}
 	got, dup, err := r.store.Receive(ctx, &store.ReceiveParams{Event: ev, ForwardURL: src.ForwardURL, Hold: src.Status == hookd.SourcePaused && !test})

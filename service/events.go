@@ -149,6 +149,11 @@ func (s *Service) prepareEvent(ctx context.Context, app *hookd.App, catalog *typ
 		if len(*in.IdempotencyKey) == 0 || len(*in.IdempotencyKey) > 255 {
 			return nil, hookd.Errorf(hookd.EINVALID, "%sidempotency_key must be 1-255 characters", prefix)
 		}
+		if strings.IndexByte(*in.IdempotencyKey, 0) >= 0 {
+			// PostgreSQL's text cannot hold it, and a key is compared as
+			// it is, so it is refused rather than altered.
+			return nil, hookd.Errorf(hookd.EINVALID, "%sidempotency_key must not contain NUL (\u0000)", prefix)
+		}
 		ev.IdempotencyKey = *in.IdempotencyKey
 	}
 	if len(in.Data) > s.cfg.MaxDataBytes {

@@ -621,8 +621,9 @@ func (c *attemptColumns) add(a *hookd.Attempt) {
 	c.duration = append(c.duration, a.Duration.Milliseconds())
 	c.code = append(c.code, nullCode(a.StatusCode))
 	c.headers = append(c.headers, string(c.scratch))
-	c.body = append(c.body, a.ResponseBody)
-	c.err = append(c.err, a.Error)
+	body, errText := store.StorableAttemptText(a)
+	c.body = append(c.body, body)
+	c.err = append(c.err, errText)
 }
 
 func (c *attemptColumns) copy(ctx context.Context, to copier) error {

@@ -52,6 +52,7 @@ func Exercise(t *testing.T, open Opener) {
 		{"LargeMoves", testLargeMoves},
 		{"Handoff", testHandoff},
 		{"Bulk", testBulk},
+		{"Storable", testStorable},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
