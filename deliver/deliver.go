@@ -65,6 +65,11 @@ type Config struct {
 	// AutoDisableAge disables a webhook that has seen nothing but
 	// failures for this long; 0 means 5 days, negative never.
 	AutoDisableAge time.Duration
+	// RecordBudget bounds how long the recorder keeps writing one batch
+	// of attempts while the store takes none of it (down, or its disk
+	// full); then the attempts are given up and their deliveries tried
+	// again when their leases run out. 0 means 2m.
+	RecordBudget time.Duration
 	// UserAgent is sent with every request.
 	UserAgent string
 	// Now is the clock; nil means time.Now.
@@ -131,6 +136,9 @@ func New(st Store, client *http.Client, notifier Notifier, log *slog.Logger, cfg
 	}
 	if cfg.AutoDisableAge < 0 {
 		cfg.AutoDisableAge = 0
+	}
+	if cfg.RecordBudget <= 0 {
+		cfg.RecordBudget = 2 * time.Minute
 	}
 	if cfg.UserAgent == "" {
 		cfg.UserAgent = "hookd"
@@ -203,7 +211,7 @@ func (e *Engine) Run(ctx context.Context) error {
 	recorded := make(chan struct{})
 	go func() {
 		defer close(recorded)
-		e.record(results)
+		e.record(ctx, results)
 	}()
 
 	e.dispatch(ctx)
@@ -558,71 +566,6 @@ func (e *Engine) signalFreed() {
 	select {
 	case e.freed <- struct{}{}:
 	default:
-	}
-}
-
-// releaseRecorded notes how long each webhook's attempts take.
-func (e *Engine) releaseRecorded(batch []*store.AttemptResult) {
-	e.mu.Lock()
-	for _, r := range batch {
-		id := r.Attempt.WebhookID
-		if id == "" {
-			continue
-		}
-		if e.perHook[id] == 0 && len(e.waiting[id]) == 0 {
-			delete(e.pace, id) // idle: forget it, so the maps stay small
-			delete(e.pushed, id)
-			continue
-		}
-		e.pace[id] = (3*e.pace[id] + r.Attempt.Duration) / 4
-	}
-	e.mu.Unlock()
-}
-
-// record writes finished attempts in batches until results is closed. A
-// failed write is retried: an attempt that is not recorded is repeated
-// after its lease runs out, which is safe but wasteful.
-func (e *Engine) record(results <-chan *store.AttemptResult) {
-	const maxBatch = 512
-	batch := make([]*store.AttemptResult, 0, maxBatch)
-	for r := range results {
-		batch = append(batch[:0], r)
-	drain:
-		for len(batch) < maxBatch {
-			select {
-			case r, ok := <-results:
-				if !ok {
-					break drain
-				}
-				batch = append(batch, r)
-			default:
-				break drain
-			}
-		}
-		e.flush(batch)
-	}
-}
-
-func (e *Engine) flush(batch []*store.AttemptResult) {
-	backoff := 50 * time.Millisecond
-	for try := 1; ; try++ {
-		notices, err := e.store.RecordAttempts(context.Background(), batch)
-		if err == nil {
-			e.releaseRecorded(batch)
-			if len(notices) > 0 && e.notifier != nil {
-				e.notifier.Notify(context.Background(), notices)
-			}
-			return
-		}
-		e.log.Error("record attempts", "err", err, "count", len(batch), "try", try)
-		if try >= 100 {
-			// Give the slots back; the leases will expire and the
-			// deliveries will be attempted again.
-			e.releaseRecorded(batch)
-			return
-		}
-		time.Sleep(backoff)
-		backoff = min(backoff*2, 5*time.Second)
 	}
 }
 
