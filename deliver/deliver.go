@@ -180,6 +180,9 @@ func (e *Engine) Wake() {
 
 // Run delivers until ctx ends, then finishes the attempts in flight,
 // records them, hands back what it claimed but did not start, and returns.
+// Shutdown is bounded: the attempts in flight get the request timeout
+// (and a margin) to finish, the recorder then RecordBudget to write them;
+// what is left after that is given up, and its leases run out.
 func (e *Engine) Run(ctx context.Context) error {
 	e.mu.Lock()
 	e.running = true
@@ -187,26 +190,7 @@ func (e *Engine) Run(ctx context.Context) error {
 	results := make(chan *store.AttemptResult, 2*e.cfg.Workers)
 	var workers sync.WaitGroup
 	for range e.cfg.Workers {
-		workers.Go(func() {
-			for j := range e.jobs {
-				// A claim that waited so long that its lease could run out
-				// during the attempt is handed back rather than risk a
-				// second holder attempting it at the same time.
-				if e.cfg.Now().Add(e.cfg.Timeout + leaseMargin).After(j.LeaseUntil) {
-					e.handBack(context.Background(), []store.Deferral{{DeliveryID: j.Delivery.ID, At: e.cfg.Now()}})
-					e.finish(webhookOf(j))
-					e.forget(1)
-					continue
-				}
-				r := e.attempt(j)
-				e.finish(webhookOf(j))
-				// What waits to be recorded no longer counts against
-				// claiming: the results channel holds it back when
-				// recording falls behind.
-				e.forget(1)
-				results <- r
-			}
-		})
+		workers.Go(func() { e.work(ctx, results) })
 	}
 	recorded := make(chan struct{})
 	go func() {
@@ -214,7 +198,7 @@ func (e *Engine) Run(ctx context.Context) error {
 		e.record(ctx, results)
 	}()
 
-	e.dispatch(ctx)
+	e.dispatchUntilDone(ctx)
 
 	e.mu.Lock()
 	e.running = false // publishes hand nothing more (see Offer)
@@ -239,13 +223,59 @@ drain:
 	}
 	e.mu.Unlock()
 	close(e.jobs)
-	workers.Wait()
+	e.handBack(ctx, unstarted)
+	if !waitAtMost(workers.Wait, e.cfg.Timeout+leaseMargin) {
+		// A worker that outlives its request's timeout is stuck; its
+		// results channel stays open, and the leases of what it held
+		// run out.
+		e.log.Error("shutdown: attempts still in flight past the request timeout; not waiting for them")
+		return nil
+	}
 	close(results)
-	<-recorded
-	if err := e.store.Defer(context.WithoutCancel(ctx), e.cfg.Owner, unstarted); err != nil {
-		e.log.Warn("hand back unstarted deliveries", "err", err, "count", len(unstarted))
+	if !waitAtMost(func() { <-recorded }, e.cfg.RecordBudget+leaseMargin) {
+		e.log.Error("shutdown: attempts still being recorded past the record budget; not waiting for them")
 	}
 	return nil
+}
+
+// work runs attempts from e.jobs until it is closed, and hands their
+// results to the recorder.
+func (e *Engine) work(ctx context.Context, results chan<- *store.AttemptResult) {
+	for j := range e.jobs {
+		// A claim that waited so long that its lease could run out
+		// during the attempt is handed back rather than risk a
+		// second holder attempting it at the same time.
+		if e.cfg.Now().Add(e.cfg.Timeout + leaseMargin).After(j.LeaseUntil) {
+			e.handBack(ctx, []store.Deferral{{DeliveryID: j.Delivery.ID, At: e.cfg.Now()}})
+			e.finish(ctx, webhookOf(j))
+			e.forget(1)
+			continue
+		}
+		r := e.attemptSafely(j)
+		e.finish(ctx, webhookOf(j))
+		// What waits to be recorded no longer counts against
+		// claiming: the results channel holds it back when
+		// recording falls behind.
+		e.forget(1)
+		results <- r
+	}
+}
+
+// waitAtMost runs wait and reports whether it returned within d.
+func waitAtMost(wait func(), d time.Duration) bool {
+	done := make(chan struct{})
+	go func() {
+		wait()
+		close(done)
+	}()
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-done:
+		return true
+	case <-t.C:
+		return false
+	}
 }
 
 // dispatch claims due work while there is room for it. It holds up to
@@ -493,15 +523,21 @@ func (e *Engine) allow(w *hookd.Webhook, now time.Time) (time.Time, bool) {
 }
 
 // handBack returns deliveries to the store, due again at the given times.
-func (e *Engine) handBack(ctx context.Context, deferrals []store.Deferral) {
+// Shutdown does not interrupt it; deferTimeout bounds it.
+func (e *Engine) handBack(parent context.Context, deferrals []store.Deferral) {
 	if len(deferrals) == 0 {
 		return
 	}
-	if err := e.store.Defer(context.WithoutCancel(ctx), e.cfg.Owner, deferrals); err != nil {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(parent), deferTimeout)
+	defer cancel()
+	if err := e.store.Defer(ctx, e.cfg.Owner, deferrals); err != nil {
 		// The leases run out and the deliveries come due again.
 		e.log.Warn("defer deliveries", "err", err, "count", len(deferrals))
 	}
 }
+
+// deferTimeout bounds one hand-back of deliveries to the store.
+const deferTimeout = 30 * time.Second
 
 // leaseMargin is what an attempt must have left of its lease beyond the
 // request timeout, for recording it.
@@ -518,7 +554,7 @@ func webhookOf(j *store.Job) string {
 // ended or was handed back, and starts the attempt that waited longest for
 // it. The webhook's cap thus counts requests in flight, not attempts
 // waiting to be recorded.
-func (e *Engine) finish(webhookID string) {
+func (e *Engine) finish(ctx context.Context, webhookID string) {
 	if webhookID == "" {
 		return
 	}
@@ -549,7 +585,7 @@ func (e *Engine) finish(webhookID string) {
 		}
 	}
 	e.mu.Unlock()
-	e.handBack(context.Background(), deferrals)
+	e.handBack(ctx, deferrals)
 }
 
 // forget drops n jobs that are over, recorded or handed back, from what

@@ -39,7 +39,9 @@ func (e *Engine) record(ctx context.Context, results <-chan *store.AttemptResult
 				break drain
 			}
 		}
-		e.flush(ctx, batch)
+		// A panic while recording (a notifier's, say) loses this batch's
+		// records, whose leases run out, not the recorder.
+		e.recovers("recorder", func() { e.flush(ctx, batch) })
 	}
 }
 
@@ -176,7 +178,8 @@ func (e *Engine) releaseRecorded(batch []*store.AttemptResult) {
 	e.mu.Unlock()
 }
 
-// notify hands notices to the notifier.
+// notify hands notices to the notifier. Its panic is logged and goes no
+// further: the attempts are recorded.
 func (e *Engine) notify(ctx context.Context, notices []hookd.Notice) {
-	e.notifier.Notify(context.WithoutCancel(ctx), notices)
+	e.recovers("notifier", func() { e.notifier.Notify(context.WithoutCancel(ctx), notices) })
 }

@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/smtp"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -116,20 +117,30 @@ func (n *Notifier) Close() {
 func (n *Notifier) run() {
 	defer n.done.Done()
 	for notice := range n.queue {
-		ctx := context.Background()
 		if n.cfg.WebhookURL != "" {
-			n.retry(notice, "operational webhook", func() error { return n.postWebhook(ctx, notice) })
+			n.retry(notice, "operational webhook", func(ctx context.Context) error { return n.postWebhook(ctx, notice) })
 		}
 		if n.cfg.SMTPAddr != "" && n.apps != nil {
-			n.retry(notice, "email", func() error { return n.email(ctx, notice) })
+			n.retry(notice, "email", func(ctx context.Context) error { return n.email(ctx, notice) })
 		}
 	}
 }
 
-func (n *Notifier) retry(notice hookd.Notice, channel string, send func() error) {
+// sendTimeout bounds one try of sending a notice.
+const sendTimeout = 30 * time.Second
+
+// retry sends a notice on one channel, with a few tries. A send that
+// panics is logged with its stack and not tried again; the notifier goes
+// on with the next channel and notice.
+func (n *Notifier) retry(notice hookd.Notice, channel string, send func(ctx context.Context) error) {
+	defer func() {
+		if v := recover(); v != nil {
+			n.log.Error("sending a notice panicked", "channel", channel, "kind", notice.Kind, "panic", v, "stack", string(debug.Stack()))
+		}
+	}()
 	wait := 200 * time.Millisecond
 	for i := 1; ; i++ {
-		err := send()
+		err := n.try(send)
 		if err == nil || errors.Is(err, errNoRecipient) {
 			return
 		}
@@ -140,6 +151,13 @@ func (n *Notifier) retry(notice hookd.Notice, channel string, send func() error)
 		time.Sleep(wait)
 		wait *= 2
 	}
+}
+
+// try makes one try of send, within sendTimeout.
+func (n *Notifier) try(send func(ctx context.Context) error) error {
+	ctx, cancel := context.WithTimeout(context.Background(), sendTimeout)
+	defer cancel()
+	return send(ctx)
 }
 
 // payload is the operational webhook body.

@@ -132,7 +132,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	// Two committers: with four, a thousand single-event publishes a
 	// second went out three to a transaction, and their round trips kept
 	// the two cores so busy that the p99 publish→receipt doubled.
-	s.publishes = store.NewGroupCommitter(2, maxGroup, s.commitPublishes)
+	s.publishes = store.NewGroupCommitter(store.GroupConfig{Committers: 2, Max: maxGroup, Timeout: commitTimeout, Log: s.log}, s.commitPublishes)
 	s.announce = startAnnouncer(func(ctx context.Context) error {
 		err := s.notifyDue(ctx, s.pool)
 		if err != nil {

@@ -127,7 +127,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	s.publishes = store.NewGroupCommitter(1, maxGroup, s.commitPublishes)
+	s.publishes = store.NewGroupCommitter(store.GroupConfig{Committers: 1, Max: maxGroup, Timeout: commitTimeout, Log: s.log}, s.commitPublishes)
 	s.moves = store.NewBackground()
 	return s, nil
 }
@@ -230,8 +230,10 @@ func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
+	// Rolls back after a panic in fn, which would otherwise keep the one
+	// writer connection in its transaction; once committed, a no-op.
+	defer tx.Rollback()
 	if err := fn(tx); err != nil {
-		tx.Rollback()
 		return err
 	}
 	if err := tx.Commit(); err != nil {
