@@ -88,6 +88,8 @@ func (e *Engine) recordSplitting(ctx context.Context, batch []*store.AttemptResu
 	switch {
 	case err == nil:
 		return nil, nil
+	case hookd.ErrorCode(err) == hookd.EUNAVAILABLE:
+		return batch, err // the store says it takes no writes now
 	case len(batch) == 1:
 		return e.recordInstead(ctx, batch[0], err)
 	}
