@@ -19,7 +19,8 @@ const idempotencyWindow = 24 * time.Hour
 // share a transaction, and so one sync to disk (see store.GroupCommitter),
 // each in a savepoint of its own.
 func (s *Store) Publish(ctx context.Context, p *store.PublishParams) ([]store.PublishResult, error) {
-	return s.publishes.Do(ctx, p)
+	res, err := s.publishes.Do(ctx, p)
+	return res, unavailable(err)
 }
 
 // maxGroup bounds how many publish requests share one commit.

@@ -177,7 +177,7 @@ var _ = stdlib.GetDefaultDriver // registers the "pgx" database/sql driver for g
 // Ping implements store.Store.
 func (s *Store) Ping(ctx context.Context) error {
 	if err := s.pool.Ping(ctx); err != nil {
-		return fmt.Errorf("ping postgres: %w", err)
+		return unavailable(fmt.Errorf("ping postgres: %w", err))
 	}
 	return nil
 }

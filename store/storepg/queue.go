@@ -369,7 +369,7 @@ func (s *Store) RecordAttempts(ctx context.Context, results []*store.AttemptResu
 	for range 3 {
 		var notices []hookd.Notice
 		if notices, err = s.recordAttempts(ctx, results, ids, hookIDs); !retryable(err) {
-			return notices, err
+			return notices, unavailable(err)
 		}
 	}
 	return nil, err
