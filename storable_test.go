@@ -85,6 +85,7 @@ func BenchmarkStorableText(b *testing.B) {
 		in   string
 	}{
 		{"ascii-error", "dial tcp 127.0.0.1:443: connect: connection refused"},
+		{"ascii-body-4KiB", strings.Repeat(`{"ok":true,"id":"evt_01"} `, 4096/26)},
 		{"utf8-body-4KiB", strings.Repeat("ok ünïcödé ☃ ", 4096/17)},
 		{"nul-body-4KiB", strings.Repeat("ok\x00 ", 4096/4)},
 	} {
