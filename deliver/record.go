@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/hookd/hookd"
@@ -95,7 +96,7 @@ func (e *Engine) recordSplitting(ctx context.Context, batch []*store.AttemptResu
 	}
 	half := len(batch) / 2
 	if rest, err := e.recordSplitting(ctx, batch[:half]); len(rest) > 0 {
-		return append(rest, batch[half:]...), err
+		return slices.Concat(rest, batch[half:]), err
 	}
 	return e.recordSplitting(ctx, batch[half:])
 }
