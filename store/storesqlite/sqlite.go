@@ -210,7 +210,7 @@ func (s *Store) Close() error {
 // deliveries of a disabled webhook are left alone: they were recovered,
 // and go once it is enabled.)
 func (s *Store) ReleaseLeases(ctx context.Context) (int, error) {
-	res, err := s.w.ExecContext(ctx, `UPDATE deliveries SET lease_owner = NULL, lease_until = NULL WHERE lease_owner IS NOT NULL`)
+	res, err := s.exec(ctx, `UPDATE deliveries SET lease_owner = NULL, lease_until = NULL WHERE lease_owner IS NOT NULL`)
 	if err != nil {
 		return 0, fmt.Errorf("release leases: %w", err)
 	}
@@ -221,7 +221,7 @@ func (s *Store) ReleaseLeases(ctx context.Context) (int, error) {
 		`UPDATE deliveries SET status = 'pending' WHERE status = 'held' AND (
 			webhook_id IN (SELECT id FROM webhooks WHERE status = 'active') OR source_id IN (SELECT id FROM sources WHERE status = 'active'))`,
 	} {
-		if _, err := s.w.ExecContext(ctx, q); err != nil {
+		if _, err := s.exec(ctx, q); err != nil {
 			return 0, fmt.Errorf("reconcile deliveries: %w", err)
 		}
 	}
@@ -275,6 +275,17 @@ func (s *Store) writeTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	}
 	s.commits.Add(1)
 	return nil
+}
+
+// exec runs one statement that writes, outside a transaction, on the
+// writer; a disk that is full fails it as it fails write.
+func (s *Store) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	res, err := s.w.ExecContext(ctx, query, args...)
+	if err != nil {
+		return nil, s.writeFailed(err)
+	}
+	s.full.Store(false)
+	return res, nil
 }
 
 // writeFailed notes a write that failed because the disk is full, which
