@@ -16,6 +16,9 @@ const (
 	EUNAUTHORIZED = "UNAUTHORIZED"
 	// EGONE answers a request to a disabled source (410).
 	EGONE = "GONE"
+	// EUNAVAILABLE says the store cannot take writes for now (its disk is
+	// full, say): the request may succeed if sent again later (503).
+	EUNAVAILABLE = "UNAVAILABLE"
 )
 
 // Error is an error a user may see: a code from the list above and a

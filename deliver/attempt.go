@@ -27,6 +27,11 @@ import (
 // ResponseBodyLimit is how much of a response body an attempt keeps.
 const ResponseBodyLimit = 4 << 10
 
+// errorLimit is how much of an attempt's error text it keeps: enough for
+// any error hookd's client returns, which may quote what the peer sent
+// (names from its certificate, a malformed header line).
+const errorLimit = 2 << 10
+
 // attempt makes one HTTP request for a claimed delivery and decides what
 // its outcome means. It never fails: a request that cannot even be built
 // is a failed attempt with an error.
@@ -50,7 +55,7 @@ func (e *Engine) attempt(j *store.Job) (res *store.AttemptResult) {
 	}
 	req, err := e.request(url, j, secrets, custom, start)
 	if err != nil {
-		a.Error = err.Error()
+		a.Error = hookd.StorableText(err.Error(), errorLimit)
 		res.Outcome = hookd.OutcomeNetworkError
 		e.schedule(res, j, nil)
 		return res
@@ -63,7 +68,7 @@ func (e *Engine) attempt(j *store.Job) (res *store.AttemptResult) {
 	resp, err := e.client.Do(req)
 	if err != nil {
 		a.Duration = e.cfg.Now().Sub(start)
-		a.Error = describe(err)
+		a.Error = hookd.StorableText(describe(err), errorLimit)
 		res.Outcome = outcomeOf(err)
 		e.schedule(res, j, nil)
 		return res
@@ -76,9 +81,11 @@ func (e *Engine) attempt(j *store.Job) (res *store.AttemptResult) {
 	if a.Succeeded() {
 		res.Outcome = hookd.OutcomeSucceeded
 	}
-	a.ResponseBody = strings.ToValidUTF8(strings.ReplaceAll(body, "\x00", ""), "\uFFFD")
+	// The body is text from outside, stored as text: bytes a store
+	// cannot keep are replaced, within the same limit.
+	a.ResponseBody = hookd.StorableText(body, ResponseBodyLimit)
 	if readErr != nil && a.Succeeded() {
-		a.Error = "reading the response: " + describe(readErr)
+		a.Error = hookd.StorableText("reading the response: "+describe(readErr), errorLimit)
 	}
 	a.ResponseBody = redactEchoes(a.ResponseBody, custom)
 	switch {
@@ -215,10 +222,13 @@ func replaceLong(s, v string) string {
 	return strings.ReplaceAll(s, v, hookd.Redacted)
 }
 
+// flatten returns the request's headers as an attempt logs them. Their
+// names and values may come from outside (a forward carries a provider's
+// headers), so they are made storable.
 func flatten(h http.Header) map[string]string {
 	out := make(map[string]string, len(h))
 	for k, v := range h {
-		out[k] = strings.Join(v, ", ")
+		out[hookd.StorableText(k, 0)] = hookd.StorableText(strings.Join(v, ", "), 0)
 	}
 	return out
 }
@@ -306,5 +316,5 @@ func describe(err error) string {
 	if i := strings.Index(msg, "\": "); i >= 0 && strings.HasPrefix(msg, "Post \"") {
 		msg = msg[i+3:]
 	}
-	return strings.ToValidUTF8(strings.ReplaceAll(msg, "\x00", ""), "\uFFFD")
+	return msg
 }

@@ -73,6 +73,11 @@ type Config struct {
 	// AutoDisableAge disables a webhook that has seen nothing but
 	// failures for this long; 0 means 5 days, negative never.
 	AutoDisableAge time.Duration
+	// RecordBudget bounds how long the recorder keeps writing one batch
+	// of attempts while the store takes none of it (down, or its disk
+	// full); then the attempts are given up and their deliveries tried
+	// again when their leases run out. 0 means 2m.
+	RecordBudget time.Duration
 	// UserAgent is sent with every request.
 	UserAgent string
 	// Now is the clock; nil means time.Now.
@@ -144,6 +149,9 @@ func New(st Store, client *http.Client, notifier Notifier, log *slog.Logger, cfg
 	if cfg.AutoDisableAge < 0 {
 		cfg.AutoDisableAge = 0
 	}
+	if cfg.RecordBudget <= 0 {
+		cfg.RecordBudget = 2 * time.Minute
+	}
 	if cfg.UserAgent == "" {
 		cfg.UserAgent = "hookd"
 	}
@@ -184,6 +192,9 @@ func (e *Engine) Wake() {
 
 // Run delivers until ctx ends, then finishes the attempts in flight,
 // records them, hands back what it claimed but did not start, and returns.
+// Shutdown is bounded: the attempts in flight get the request timeout
+// (and a margin) to finish, the recorder then RecordBudget to write them;
+// what is left after that is given up, and its leases run out.
 func (e *Engine) Run(ctx context.Context) error {
 	e.mu.Lock()
 	e.running = true
@@ -191,34 +202,15 @@ func (e *Engine) Run(ctx context.Context) error {
 	results := make(chan *store.AttemptResult, 2*e.cfg.Workers)
 	var workers sync.WaitGroup
 	for range e.cfg.Workers {
-		workers.Go(func() {
-			for j := range e.jobs {
-				// A claim that waited so long that its lease could run out
-				// during the attempt is handed back rather than risk a
-				// second holder attempting it at the same time.
-				if e.cfg.Now().Add(e.cfg.Timeout + leaseMargin).After(j.LeaseUntil) {
-					e.handBack(context.Background(), []store.Deferral{{DeliveryID: j.Delivery.ID, At: e.cfg.Now()}})
-					e.finish(webhookOf(j))
-					e.forget(1)
-					continue
-				}
-				r := e.attempt(j)
-				e.finish(webhookOf(j))
-				// What waits to be recorded no longer counts against
-				// claiming: the results channel holds it back when
-				// recording falls behind.
-				e.forget(1)
-				results <- r
-			}
-		})
+		workers.Go(func() { e.work(ctx, results) })
 	}
 	recorded := make(chan struct{})
 	go func() {
 		defer close(recorded)
-		e.record(results)
+		e.record(ctx, results)
 	}()
 
-	e.dispatch(ctx)
+	e.dispatchUntilDone(ctx)
 
 	e.mu.Lock()
 	e.running = false // publishes hand nothing more (see Offer)
@@ -243,13 +235,59 @@ drain:
 	}
 	e.mu.Unlock()
 	close(e.jobs)
-	workers.Wait()
+	e.handBack(ctx, unstarted)
+	if !waitAtMost(workers.Wait, e.cfg.Timeout+leaseMargin) {
+		// A worker that outlives its request's timeout is stuck; its
+		// results channel stays open, and the leases of what it held
+		// run out.
+		e.log.Error("shutdown: attempts still in flight past the request timeout; not waiting for them")
+		return nil
+	}
 	close(results)
-	<-recorded
-	if err := e.store.Defer(context.WithoutCancel(ctx), e.cfg.Owner, unstarted); err != nil {
-		e.log.Warn("hand back unstarted deliveries", "err", err, "count", len(unstarted))
+	if !waitAtMost(func() { <-recorded }, e.cfg.RecordBudget+leaseMargin) {
+		e.log.Error("shutdown: attempts still being recorded past the record budget; not waiting for them")
 	}
 	return nil
+}
+
+// work runs attempts from e.jobs until it is closed, and hands their
+// results to the recorder.
+func (e *Engine) work(ctx context.Context, results chan<- *store.AttemptResult) {
+	for j := range e.jobs {
+		// A claim that waited so long that its lease could run out
+		// during the attempt is handed back rather than risk a
+		// second holder attempting it at the same time.
+		if e.cfg.Now().Add(e.cfg.Timeout + leaseMargin).After(j.LeaseUntil) {
+			e.handBack(ctx, []store.Deferral{{DeliveryID: j.Delivery.ID, At: e.cfg.Now()}})
+			e.finish(ctx, webhookOf(j))
+			e.forget(1)
+			continue
+		}
+		r := e.attemptSafely(j)
+		e.finish(ctx, webhookOf(j))
+		// What waits to be recorded no longer counts against
+		// claiming: the results channel holds it back when
+		// recording falls behind.
+		e.forget(1)
+		results <- r
+	}
+}
+
+// waitAtMost runs wait and reports whether it returned within d.
+func waitAtMost(wait func(), d time.Duration) bool {
+	done := make(chan struct{})
+	go func() {
+		wait()
+		close(done)
+	}()
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-done:
+		return true
+	case <-t.C:
+		return false
+	}
 }
 
 // dispatch claims due work while there is room for it. It holds up to
@@ -497,15 +535,21 @@ func (e *Engine) allow(w *hookd.Webhook, now time.Time) (time.Time, bool) {
 }
 
 // handBack returns deliveries to the store, due again at the given times.
-func (e *Engine) handBack(ctx context.Context, deferrals []store.Deferral) {
+// Shutdown does not interrupt it; deferTimeout bounds it.
+func (e *Engine) handBack(parent context.Context, deferrals []store.Deferral) {
 	if len(deferrals) == 0 {
 		return
 	}
-	if err := e.store.Defer(context.WithoutCancel(ctx), e.cfg.Owner, deferrals); err != nil {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(parent), deferTimeout)
+	defer cancel()
+	if err := e.store.Defer(ctx, e.cfg.Owner, deferrals); err != nil {
 		// The leases run out and the deliveries come due again.
 		e.log.Warn("defer deliveries", "err", err, "count", len(deferrals))
 	}
 }
+
+// deferTimeout bounds one hand-back of deliveries to the store.
+const deferTimeout = 30 * time.Second
 
 // leaseMargin is what an attempt must have left of its lease beyond the
 // request timeout, for recording it.
@@ -522,7 +566,7 @@ func webhookOf(j *store.Job) string {
 // ended or was handed back, and starts the attempt that waited longest for
 // it. The webhook's cap thus counts requests in flight, not attempts
 // waiting to be recorded.
-func (e *Engine) finish(webhookID string) {
+func (e *Engine) finish(ctx context.Context, webhookID string) {
 	if webhookID == "" {
 		return
 	}
@@ -553,7 +597,7 @@ func (e *Engine) finish(webhookID string) {
 		}
 	}
 	e.mu.Unlock()
-	e.handBack(context.Background(), deferrals)
+	e.handBack(ctx, deferrals)
 }
 
 // forget drops n jobs that are over, recorded or handed back, from what
@@ -570,74 +614,6 @@ func (e *Engine) signalFreed() {
 	select {
 	case e.freed <- struct{}{}:
 	default:
-	}
-}
-
-// releaseRecorded notes how long each webhook's attempts take.
-func (e *Engine) releaseRecorded(batch []*store.AttemptResult) {
-	e.mu.Lock()
-	for _, r := range batch {
-		id := r.Attempt.WebhookID
-		if id == "" {
-			continue
-		}
-		if e.perHook[id] == 0 && len(e.waiting[id]) == 0 {
-			delete(e.pace, id) // idle: forget it, so the maps stay small
-			delete(e.pushed, id)
-			continue
-		}
-		e.pace[id] = (3*e.pace[id] + r.Attempt.Duration) / 4
-	}
-	e.mu.Unlock()
-}
-
-// record writes finished attempts in batches until results is closed. A
-// failed write is retried: an attempt that is not recorded is repeated
-// after its lease runs out, which is safe but wasteful.
-func (e *Engine) record(results <-chan *store.AttemptResult) {
-	const maxBatch = 512
-	batch := make([]*store.AttemptResult, 0, maxBatch)
-	for r := range results {
-		batch = append(batch[:0], r)
-	drain:
-		for len(batch) < maxBatch {
-			select {
-			case r, ok := <-results:
-				if !ok {
-					break drain
-				}
-				batch = append(batch, r)
-			default:
-				break drain
-			}
-		}
-		e.flush(batch)
-	}
-}
-
-func (e *Engine) flush(batch []*store.AttemptResult) {
-	backoff := 50 * time.Millisecond
-	for try := 1; ; try++ {
-		notices, err := e.store.RecordAttempts(context.Background(), batch)
-		if err == nil {
-			e.releaseRecorded(batch)
-			if e.cfg.Observer != nil {
-				e.cfg.Observer.Recorded(batch)
-			}
-			if len(notices) > 0 && e.notifier != nil {
-				e.notifier.Notify(context.Background(), notices)
-			}
-			return
-		}
-		e.log.Error("record attempts", "err", err, "count", len(batch), "try", try)
-		if try >= 100 {
-			// Give the slots back; the leases will expire and the
-			// deliveries will be attempted again.
-			e.releaseRecorded(batch)
-			return
-		}
-		time.Sleep(backoff)
-		backoff = min(backoff*2, 5*time.Second)
 	}
 }
 

@@ -21,6 +21,8 @@ type fakeStore struct {
 	jobs     []*store.Job
 	recorded []*store.AttemptResult
 	deferred []store.Deferral
+	notices  []hookd.Notice // what every record raises
+	hang     chan struct{}  // when set, records wait for it, whatever their context
 }
 
 var _ Store = (*fakeStore)(nil)
@@ -34,10 +36,13 @@ func (f *fakeStore) ClaimDue(context.Context, *store.ClaimParams) ([]*store.Job,
 }
 
 func (f *fakeStore) RecordAttempts(_ context.Context, results []*store.AttemptResult) ([]hookd.Notice, error) {
+	if f.hang != nil {
+		<-f.hang
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.recorded = append(f.recorded, results...)
-	return nil, nil
+	return f.notices, nil
 }
 
 func (f *fakeStore) Defer(_ context.Context, _ string, d []store.Deferral) error {

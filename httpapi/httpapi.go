@@ -150,6 +150,7 @@ var statusOf = map[string]int{
 	hookd.ERATELIMITED:  http.StatusTooManyRequests,
 	hookd.EINTERNAL:     http.StatusInternalServerError,
 	hookd.EGONE:         http.StatusGone,
+	hookd.EUNAVAILABLE:  http.StatusServiceUnavailable,
 }
 
 type errorBody struct {
@@ -335,7 +336,11 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 		defer cancel()
 		if err := s.cfg.Ready(ctx); err != nil {
 			s.log.WarnContext(r.Context(), "not ready", "err", err)
-			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable"})
+			reason := "the store does not answer"
+			if hookd.ErrorCode(err) == hookd.EUNAVAILABLE {
+				reason = hookd.ErrorMessage(err)
+			}
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": reason})
 			return
 		}
 	}

@@ -21,6 +21,7 @@ import (
 	"net/http"
 	"net/mail"
 	"net/smtp"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -157,18 +158,29 @@ func (n *Notifier) run(ctx context.Context) {
 			continue
 		}
 		if n.cfg.WebhookURL != "" {
-			n.retry(ctx, notice, "operational webhook", func() error { return n.postWebhook(ctx, notice) })
+			n.retry(ctx, notice, "operational webhook", func(ctx context.Context) error { return n.postWebhook(ctx, notice) })
 		}
 		if n.cfg.SMTPAddr != "" && n.apps != nil {
-			n.retry(ctx, notice, "email", func() error { return n.email(ctx, notice) })
+			n.retry(ctx, notice, "email", func(ctx context.Context) error { return n.email(ctx, notice) })
 		}
 	}
 }
 
-func (n *Notifier) retry(ctx context.Context, notice hookd.Notice, channel string, send func() error) {
+// sendTimeout bounds one try of sending a notice.
+const sendTimeout = 30 * time.Second
+
+// retry sends a notice on one channel, with a few tries, until ctx ends.
+// A send that panics is logged with its stack and not tried again; the
+// notifier goes on with the next channel and notice.
+func (n *Notifier) retry(ctx context.Context, notice hookd.Notice, channel string, send func(ctx context.Context) error) {
+	defer func() {
+		if v := recover(); v != nil {
+			n.log.Error("sending a notice panicked", "channel", channel, "kind", notice.Kind, "panic", v, "stack", string(debug.Stack()))
+		}
+	}()
 	wait := 200 * time.Millisecond
 	for i := 1; ; i++ {
-		err := send()
+		err := n.try(ctx, send)
 		if err == nil || errors.Is(err, errNoRecipient) {
 			return
 		}
@@ -184,6 +196,13 @@ func (n *Notifier) retry(ctx context.Context, notice hookd.Notice, channel strin
 		}
 		wait *= 2
 	}
+}
+
+// try makes one try of send, within sendTimeout.
+func (n *Notifier) try(ctx context.Context, send func(ctx context.Context) error) error {
+	ctx, cancel := context.WithTimeout(ctx, sendTimeout)
+	defer cancel()
+	return send(ctx)
 }
 
 // payload is the operational webhook body.

@@ -267,3 +267,42 @@ func TestEmailToAContactWithADisplayName(t *testing.T) {
 		t.Fatalf("recipients %v, messages %q; want one to ops@team.test", srv.rcpt, srv.msgs)
 	}
 }
+
+// panickyApps panics when asked for one app, as a lookup with a bug would.
+type panickyApps struct {
+	apps
+	bad string
+}
+
+func (a panickyApps) GetApp(ctx context.Context, ref string) (*hookd.App, error) {
+	if ref == a.bad {
+		panic("lookup of " + ref + " broke")
+	}
+	return a.apps.GetApp(ctx, ref)
+}
+
+// A notice whose sending panics is logged with its stack, and the
+// notifier goes on to send the next.
+func TestNotifierSurvivesASendThatPanics(t *testing.T) {
+	t.Parallel()
+	srv := newSMTPServer(t)
+	logs := &logtest.Buffer{}
+	lookup := panickyApps{apps: apps{"app_1": {ID: "app_1", Name: "Acme", ContactEmail: "ops@acme.test"}}, bad: "app_bad"}
+	n, err := New(Config{SMTPAddr: srv.ln.Addr().String(), SMTPFrom: "hookd@example.test"}, http.DefaultClient, lookup, slog.New(slog.NewTextHandler(logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.Notify(context.Background(), []hookd.Notice{
+		{Kind: hookd.NoticeWebhookDisabled, AppID: "app_bad", WebhookID: "wh_bad"},
+		{Kind: hookd.NoticeWebhookDisabled, AppID: "app_1", WebhookID: "wh_1"},
+	})
+	n.Close(context.Background())
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	if len(srv.rcpt) != 1 || srv.rcpt[0] != "ops@acme.test" {
+		t.Errorf("sent to %v, want the notice after the panic sent to ops@acme.test", srv.rcpt)
+	}
+	if out := logs.String(); !strings.Contains(out, "sending a notice panicked") || !strings.Contains(out, "goroutine") {
+		t.Errorf("the panic is not logged with its stack:\n%s", out)
+	}
+}

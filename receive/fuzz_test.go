@@ -16,7 +16,7 @@ var fuzzProviders = []string{
 
 // FuzzIdentify reads the type and provider id out of arbitrary bodies and
 // header values for every provider, as a received request is read: what
-// goes to the store is valid UTF-8, without NUL, at most maxInboundText
+// goes to the store is valid UTF-8, without NUL, at most inboundTextLimit
 // bytes, and a prefix of what the sender wrote where that was plain text.
 func FuzzIdentify(f *testing.F) {
 	f.Add([]byte(`{"id":"evt_1","type":"invoice.paid"}`), "push", "d-1", "application/json")
@@ -35,8 +35,8 @@ func FuzzIdentify(f *testing.F) {
 			}
 			typ, id := identify(p, "X-Hook", h, body, delivery)
 			for what, raw := range map[string]string{"type": typ, "provider id": id, "content type": contentType} {
-				s := storableText(raw, maxInboundText)
-				if !utf8.ValidString(s) || strings.ContainsRune(s, 0) || len(s) > maxInboundText {
+				s := hookd.StorableText(raw, inboundTextLimit)
+				if !utf8.ValidString(s) || strings.ContainsRune(s, 0) || len(s) > inboundTextLimit {
 					t.Fatalf("%s: %s %q is stored as %q", p, what, raw, s)
 				}
 				if utf8.ValidString(raw) && !strings.ContainsRune(raw, 0) && !strings.HasPrefix(raw, s) {

@@ -149,14 +149,15 @@ var droppedHeaders = map[string]bool{
 	"X-Forwarded-For": true, "X-Forwarded-Host": true, "X-Forwarded-Proto": true, "X-Real-Ip": true, "Forwarded": true,
 }
 
-// keptHeaders flattens the provider's headers for storing and forwarding.
+// keptHeaders flattens the provider's headers for storing and forwarding,
+// made storable: their values may hold bytes that are not UTF-8.
 func keptHeaders(h http.Header) map[string]string {
 	out := make(map[string]string, len(h))
 	for k, v := range h {
 		if droppedHeaders[http.CanonicalHeaderKey(k)] {
 			continue
 		}
-		out[k] = strings.Join(v, ", ")
+		out[hookd.StorableText(k, 0)] = hookd.StorableText(strings.Join(v, ", "), 0)
 	}
 	return out
 }

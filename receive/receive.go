@@ -12,7 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -79,6 +78,10 @@ func New(st Store, cfg Config) (*Receiver, error) {
 	}
 	return &Receiver{store: st, cfg: cfg}, nil
 }
+
+// inboundTextLimit bounds, in bytes, the event type, provider id and
+// content type kept of a received request.
+const inboundTextLimit = 255
 
 // Result is the outcome of one received request.
 type Result struct {
@@ -151,19 +154,21 @@ func (r *Receiver) receive(ctx context.Context, src *hookd.Source, h http.Header
 	if err != nil {
 		return nil, hookd.Errorf(hookd.EUNAUTHORIZED, "%s", reason(err))
 	}
+	// What the provider names and sends is text from outside: it is made
+	// storable, and only the raw body is kept byte for byte.
 	typ, providerID := identify(src.Provider, src.HeaderPrefix, h, body, verified.ID)
-	typ, providerID = storableText(typ, maxInboundText), storableText(providerID, maxInboundText)
+	typ, providerID = hookd.StorableText(typ, inboundTextLimit), hookd.StorableText(providerID, inboundTextLimit)
 	ev := &hookd.Event{
 		ID: r.cfg.NewID(hookd.EventIDPrefix), AppID: src.AppID, Type: typ, Payload: body, Test: test, CreatedAt: now.UTC().Truncate(time.Millisecond),
 		Inbound: &hookd.Inbound{
 			SourceID: src.ID, SourceName: src.Name, ProviderEventID: providerID, Headers: keptHeaders(h),
-			ContentType: storableText(h.Get("Content-Type"), maxInboundText), Filtered: !src.Accepts(typ),
+			ContentType: hookd.StorableText(h.Get("Content-Type"), inboundTextLimit), Filtered: !src.Accepts(typ),
 		},
 	}
-	if trimmed := bytes.TrimSpace(body); len(trimmed) > 0 && trimmed[0] == '{' {
+	if trimmed := bytes.TrimSpace(body); len(trimmed) > 0 && trimmed[0] == '{' && utf8.Valid(trimmed) {
 		// Shown as the event's data only when every JSON reader can take
-		// it back: not 1e400, duplicate keys or nesting past wire.MaxDepth.
-		// The raw body is kept and forwarded either way.
+		// it back: valid UTF-8, not 1e400, duplicate keys or nesting past
+		// wire.MaxDepth. The raw body is kept and forwarded either way.
 		if _, err := wire.CanonicalObject(trimmed); err == nil {
 			ev.Data = json.RawMessage(trimmed)
 		}
@@ -176,25 +181,6 @@ func (r *Receiver) receive(ctx context.Context, src *hookd.Source, h http.Header
 		r.cfg.Wake()
 	}
 	return &Result{Event: got, Duplicate: dup, Challenge: slackChallenge(src.Provider, body)}, nil
-}
-
-// maxInboundText bounds, in bytes, the type, provider id and content type
-// taken from a received request.
-const maxInboundText = 255
-
-// storableText makes text from a sender storable in every store: valid
-// UTF-8, no NUL (PostgreSQL refuses it in text), at most max bytes, cut
-// at a character boundary.
-func storableText(s string, max int) string {
-	s = strings.ToValidUTF8(strings.ReplaceAll(s, "\x00", ""), "\uFFFD")
-	if len(s) <= max {
-		return s
-	}
-	cut := max
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut]
 }
 
 // reason words a verification failure for the sender.

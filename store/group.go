@@ -3,7 +3,11 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
 	"sync"
+	"time"
 )
 
 // ErrClosed is returned by calls on a closed store.
@@ -19,26 +23,55 @@ type GroupRequest[P, R any] struct {
 	done   chan struct{}
 }
 
+// GroupConfig tunes a GroupCommitter. Zero fields take the defaults noted.
+type GroupConfig struct {
+	// Committers is how many groups commit at once; 0 means 1. A
+	// database with one writer wants one; PostgreSQL gains from a few
+	// working side by side.
+	Committers int
+	// Max bounds how many calls share a group; 0 means 64.
+	Max int
+	// Timeout bounds one group's commit, whatever its callers' deadlines;
+	// 0 means 1m.
+	Timeout time.Duration
+	// Log hears of a commit that panicked; nil discards it.
+	Log *slog.Logger
+}
+
 // GroupCommitter runs concurrent calls in shared transactions: each of its
-// committers takes every call waiting when it is free (up to max) and hands
+// committers takes every call waiting when it is free (up to Max) and hands
 // them to commit together, so that they share one sync to disk. commit must
 // set each request's Result or Err, keeping one request's failure from
-// undoing the others (a savepoint each). A database with one writer wants
-// one committer; PostgreSQL gains from a few working side by side.
+// undoing the others (a savepoint each).
+//
+// commit runs under a context of its own, which its callers hanging up
+// does not cancel (one must not interrupt a transaction that others
+// share) but which ends after Timeout. A commit that panics answers its
+// group with an error and is logged; the committer goes on serving.
 type GroupCommitter[P, R any] struct {
 	queue  chan *GroupRequest[P, R]
 	quit   chan struct{}
 	wg     sync.WaitGroup
 	once   sync.Once
-	max    int
-	commit func(group []*GroupRequest[P, R])
+	cfg    GroupConfig
+	commit func(ctx context.Context, group []*GroupRequest[P, R])
 }
 
-// NewGroupCommitter starts committers goroutines that group up to groupMax
-// calls each.
-func NewGroupCommitter[P, R any](committers, groupMax int, commit func(group []*GroupRequest[P, R])) *GroupCommitter[P, R] {
-	g := &GroupCommitter[P, R]{queue: make(chan *GroupRequest[P, R]), quit: make(chan struct{}), max: groupMax, commit: commit}
-	for range max(committers, 1) {
+// NewGroupCommitter starts cfg.Committers goroutines that commit groups
+// with commit.
+func NewGroupCommitter[P, R any](cfg GroupConfig, commit func(ctx context.Context, group []*GroupRequest[P, R])) *GroupCommitter[P, R] {
+	cfg.Committers = max(cfg.Committers, 1)
+	if cfg.Max <= 0 {
+		cfg.Max = 64
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = time.Minute
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	g := &GroupCommitter[P, R]{queue: make(chan *GroupRequest[P, R]), quit: make(chan struct{}), cfg: cfg, commit: commit}
+	for range cfg.Committers {
 		g.wg.Add(1)
 		go g.run()
 	}
@@ -80,7 +113,7 @@ func (g *GroupCommitter[P, R]) run() {
 		}
 		group := []*GroupRequest[P, R]{first}
 	drain:
-		for len(group) < g.max {
+		for len(group) < g.cfg.Max {
 			select {
 			case r := <-g.queue:
 				group = append(group, r)
@@ -88,9 +121,29 @@ func (g *GroupCommitter[P, R]) run() {
 				break drain
 			}
 		}
-		g.commit(group)
+		g.commitGroup(group)
 		for _, r := range group {
 			close(r.done)
 		}
 	}
+}
+
+// commitGroup commits one group under a bounded context of its own. A
+// panic fails the whole group: what the commit did before it is unknown,
+// and its transaction is rolled back with the connection it held.
+func (g *GroupCommitter[P, R]) commitGroup(group []*GroupRequest[P, R]) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(group[0].Ctx), g.cfg.Timeout)
+	defer cancel()
+	defer func() {
+		v := recover()
+		if v == nil {
+			return
+		}
+		g.cfg.Log.Error("group commit panicked", "panic", v, "calls", len(group), "stack", string(debug.Stack()))
+		for _, r := range group {
+			var zero R
+			r.Result, r.Err = zero, fmt.Errorf("store: commit failed: %v", v)
+		}
+	}()
+	g.commit(ctx, group)
 }

@@ -3,9 +3,13 @@ package store_test
 import (
 	"context"
 	"errors"
+	"log/slog"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/hookd/hookd/internal/logtest"
 	"github.com/hookd/hookd/store"
 )
 
@@ -14,7 +18,7 @@ func TestGroupCommitterGroupsAndAnswersEach(t *testing.T) {
 	var mu sync.Mutex
 	var groups []int
 	release := make(chan struct{})
-	g := store.NewGroupCommitter(1, 10, func(group []*store.GroupRequest[int, int]) {
+	g := store.NewGroupCommitter(store.GroupConfig{Committers: 1, Max: 10}, func(_ context.Context, group []*store.GroupRequest[int, int]) {
 		<-release
 		mu.Lock()
 		groups = append(groups, len(group))
@@ -63,9 +67,61 @@ func TestGroupCommitterGroupsAndAnswersEach(t *testing.T) {
 	}
 }
 
+// A commit that panics fails its group, is logged with its stack, and
+// the committer serves the calls that come after.
+func TestGroupCommitterSurvivesACommitThatPanics(t *testing.T) {
+	t.Parallel()
+	logs := &logtest.Buffer{}
+	g := store.NewGroupCommitter(store.GroupConfig{Log: slog.New(slog.NewTextHandler(logs, nil))},
+		func(ctx context.Context, group []*store.GroupRequest[int, int]) {
+			for _, r := range group {
+				if r.Params < 0 {
+					panic("a poisoned commit")
+				}
+				r.Result = r.Params * 2
+			}
+		})
+	defer g.Close()
+	if _, err := g.Do(context.Background(), -1); err == nil || !strings.Contains(err.Error(), "a poisoned commit") {
+		t.Errorf("the call whose commit panicked answered %v, want an error naming the panic", err)
+	}
+	for i := range 3 {
+		if got, err := g.Do(context.Background(), i); err != nil || got != 2*i {
+			t.Errorf("call %d after the panic = %d, %v; want %d", i, got, err, 2*i)
+		}
+	}
+	if out := logs.String(); !strings.Contains(out, "group commit panicked") || !strings.Contains(out, "goroutine") {
+		t.Errorf("the panic is not logged with its stack:\n%s", out)
+	}
+}
+
+// A commit runs under a context that its caller hanging up does not
+// cancel, but that has a deadline.
+func TestGroupCommitterBoundsItsCommits(t *testing.T) {
+	t.Parallel()
+	ctx, hangUp := context.WithCancel(context.Background())
+	defer hangUp()
+	g := store.NewGroupCommitter(store.GroupConfig{Timeout: time.Hour}, func(ctx context.Context, group []*store.GroupRequest[int, int]) {
+		hangUp() // the caller goes away while its commit runs
+		deadline, ok := ctx.Deadline()
+		for _, r := range group {
+			switch {
+			case !ok || time.Until(deadline) > time.Hour:
+				r.Err = errors.New("no deadline within the timeout")
+			case ctx.Err() != nil:
+				r.Err = errors.New("cancelled with its caller")
+			}
+		}
+	})
+	defer g.Close()
+	if _, err := g.Do(ctx, 1); err != nil {
+		t.Error(err)
+	}
+}
+
 func TestGroupCommitterClosed(t *testing.T) {
 	t.Parallel()
-	g := store.NewGroupCommitter(2, 4, func(group []*store.GroupRequest[int, int]) {})
+	g := store.NewGroupCommitter(store.GroupConfig{Committers: 2, Max: 4}, func(context.Context, []*store.GroupRequest[int, int]) {})
 	g.Close()
 	if _, err := g.Do(context.Background(), 1); !errors.Is(err, store.ErrClosed) {
 		t.Errorf("Do after Close = %v, want ErrClosed", err)

@@ -215,6 +215,7 @@ func TestAPIPublishValidation(t *testing.T) {
 		{map[string]any{"type": "a.b", "data": "text"}, "data"},
 		{map[string]any{"type": "a.b", "idempotency_key": ""}, "idempotency_key"},
 		{map[string]any{"type": "a.b", "idempotency_key": strings.Repeat("k", 256)}, "idempotency_key"},
+		{map[string]any{"type": "a.b", "idempotency_key": "key\x00"}, "idempotency_key must not contain NUL"},
 		{map[string]any{"type": "a.b", "webhook_events": []string{"a.b"}}, "webhook_events needs webhook_url"},
 		{map[string]any{"type": "a.b", "webhook_url": "ftp://x.example/"}, "webhook_url"},
 	} {

@@ -144,6 +144,9 @@ func TestPostgresRestartLosesNothing(t *testing.T) {
 	if ok, _ := publish(5); ok != 0 {
 		t.Errorf("%d publishes were acknowledged while the database was down", ok)
 	}
+	// Refused with 503 UNAVAILABLE, which tells the client to try again.
+	apiWantError(t, apiAdmin(t, srv, http.MethodPost, "/v1/apps/restart/events", map[string]any{"type": "db.restart", "data": map[string]any{}}),
+		http.StatusServiceUnavailable, "UNAVAILABLE", "the database does not answer")
 	pg.start(t)
 	eventually(t, 30*time.Second, "/readyz to report ready again", func() bool { return ready() == http.StatusOK })
 	eventually(t, 30*time.Second, "publishing to work again", func() bool { ok, _ := publish(1); return ok == 1 })

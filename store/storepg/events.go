@@ -19,11 +19,16 @@ const idempotencyWindow = 24 * time.Hour
 // share a transaction, and so one sync to disk (see store.GroupCommitter),
 // each in a savepoint of its own.
 func (s *Store) Publish(ctx context.Context, p *store.PublishParams) ([]store.PublishResult, error) {
-	return s.publishes.Do(ctx, p)
+	res, err := s.publishes.Do(ctx, p)
+	return res, unavailable(err)
 }
 
 // maxGroup bounds how many publish requests share one commit.
 const maxGroup = 64
+
+// commitTimeout bounds one commit of publishes: a database that stalls
+// fails the publishes waiting on it rather than holding them for ever.
+const commitTimeout = 30 * time.Second
 
 type publishGroup = []*store.GroupRequest[*store.PublishParams, []store.PublishResult]
 
@@ -31,7 +36,7 @@ type publishGroup = []*store.GroupRequest[*store.PublishParams, []store.PublishR
 // It first tries them all at once, with one COPY of events and one of
 // deliveries for the whole group; if that fails, it commits them again
 // one savepoint each, so that one request's failure is its own.
-func (s *Store) commitPublishes(group publishGroup) {
+func (s *Store) commitPublishes(ctx context.Context, group publishGroup) {
 	var live publishGroup
 	for _, r := range group {
 		// A caller that hung up is answered without work; one that
@@ -47,26 +52,26 @@ func (s *Store) commitPublishes(group publishGroup) {
 	}
 	if len(live) == 1 {
 		// Alone, a publish's failure is its own without a savepoint.
-		live[0].Err = s.commitTogether(live)
+		live[0].Err = s.commitTogether(ctx, live)
 		return
 	}
-	if distinctKeys(live) && s.commitTogether(live) == nil {
+	if distinctKeys(live) && s.commitTogether(ctx, live) == nil {
 		return
 	}
-	s.commitEach(live)
+	s.commitEach(ctx, live)
 }
 
 // commitTogether stores every request of group in one transaction, as
 // committing them one after another would, in a few round trips: webhooks
 // are read once per app and the rows are copied once. Any error undoes
 // the whole group and is returned without answering the requests.
-func (s *Store) commitTogether(group publishGroup) error {
+func (s *Store) commitTogether(ctx context.Context, group publishGroup) error {
 	params := make([]*store.PublishParams, len(group))
 	for i, r := range group {
 		params[i] = r.Params
 	}
-	// The callers' deadlines must not interrupt a shared transaction.
-	ctx := context.Background()
+	// The callers' deadlines must not interrupt a shared transaction: it
+	// runs under the committer's context (see store.GroupCommitter).
 	rt, h := s.handing(params[0].Now)
 	var results [][]store.PublishResult
 	var err error
@@ -323,13 +328,12 @@ func distinctKeys(group publishGroup) bool {
 }
 
 // commitEach stores each request of group in a savepoint of its own.
-func (s *Store) commitEach(group publishGroup) {
+func (s *Store) commitEach(ctx context.Context, group publishGroup) {
 	rt, h := s.handing(group[0].Params.Now)
-	err := s.tx(context.Background(), func(tx pgx.Tx) error {
+	err := s.tx(ctx, func(tx pgx.Tx) error {
 		h.Reset() // a transaction run again takes again
 		for _, r := range group {
 			r.Result, r.Err = nil, nil
-			ctx := context.WithoutCancel(r.Ctx)
 			if _, err := tx.Exec(ctx, `SAVEPOINT publish`); err != nil {
 				r.Err = fmt.Errorf("savepoint: %w", err)
 				continue
@@ -341,17 +345,17 @@ func (s *Store) commitEach(group publishGroup) {
 			} else {
 				h.Undo()
 				r.Err = err
-				if _, err := tx.Exec(context.Background(), `ROLLBACK TO SAVEPOINT publish`); err != nil {
+				if _, err := tx.Exec(ctx, `ROLLBACK TO SAVEPOINT publish`); err != nil {
 					return fmt.Errorf("rollback to savepoint: %w", err)
 				}
 			}
-			if _, err := tx.Exec(context.Background(), `RELEASE SAVEPOINT publish`); err != nil {
+			if _, err := tx.Exec(ctx, `RELEASE SAVEPOINT publish`); err != nil {
 				return fmt.Errorf("release savepoint: %w", err)
 			}
 		}
 		return nil
 	})
-	handed := s.handOver(context.Background(), h, err == nil)
+	handed := s.handOver(ctx, h, err == nil)
 	for _, r := range group {
 		if err != nil && r.Err == nil {
 			r.Result, r.Err = nil, err

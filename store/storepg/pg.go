@@ -137,7 +137,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	// Two committers: with four, a thousand single-event publishes a
 	// second went out three to a transaction, and their round trips kept
 	// the two cores so busy that the p99 publish→receipt doubled.
-	s.publishes = store.NewGroupCommitter(2, maxGroup, s.commitPublishes)
+	s.publishes = store.NewGroupCommitter(store.GroupConfig{Committers: 2, Max: maxGroup, Timeout: commitTimeout, Log: s.log}, s.commitPublishes)
 	s.announce = startAnnouncer(func(ctx context.Context) error {
 		err := s.notifyDue(ctx, s.pool)
 		if err != nil {
@@ -202,7 +202,7 @@ var _ = stdlib.GetDefaultDriver // registers the "pgx" database/sql driver for g
 // Ping implements store.Store.
 func (s *Store) Ping(ctx context.Context) error {
 	if err := s.pool.Ping(ctx); err != nil {
-		return fmt.Errorf("ping postgres: %w", err)
+		return unavailable(fmt.Errorf("ping postgres: %w", err))
 	}
 	return nil
 }

@@ -369,7 +369,7 @@ func (s *Store) RecordAttempts(ctx context.Context, results []*store.AttemptResu
 	for range 3 {
 		var notices []hookd.Notice
 		if notices, err = s.recordAttempts(ctx, results, ids, hookIDs); !retryable(err) {
-			return notices, err
+			return notices, unavailable(err)
 		}
 	}
 	return nil, err
@@ -622,8 +622,9 @@ func (c *attemptColumns) add(a *hookd.Attempt) {
 	c.duration = append(c.duration, a.Duration.Milliseconds())
 	c.code = append(c.code, nullCode(a.StatusCode))
 	c.headers = append(c.headers, string(c.scratch))
-	c.body = append(c.body, a.ResponseBody)
-	c.err = append(c.err, a.Error)
+	body, errText := store.StorableAttemptText(a)
+	c.body = append(c.body, body)
+	c.err = append(c.err, errText)
 }
 
 func (c *attemptColumns) copy(ctx context.Context, to copier) error {

@@ -112,3 +112,25 @@ func TestIDsCompareInC(t *testing.T) {
 		}
 	}
 }
+
+// TestNoJSONColumns checks that JSON is kept as text (or bytes), never as
+// json or jsonb: those refuse a string holding the escape \u0000, which
+// JSON from outside may carry (a provider's headers, an event's data),
+// and one such row would fail the batch it is written in. Text keeps the
+// escape as the six characters it is.
+func TestNoJSONColumns(t *testing.T) {
+	t.Parallel()
+	_, _, conn := freshStore(t)
+	rows, err := conn.Query(t.Context(), `SELECT table_name || '.' || column_name FROM information_schema.columns
+		WHERE table_schema = current_schema() AND data_type IN ('json', 'jsonb')`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	columns, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(columns) > 0 {
+		t.Errorf("columns of type json or jsonb: %q", columns)
+	}
+}

@@ -23,7 +23,7 @@ func (s *Store) CreateApp(ctx context.Context, app *hookd.App) error {
 	if err != nil {
 		return fmt.Errorf("seal default secret: %w", err)
 	}
-	_, err = s.w.ExecContext(ctx, `INSERT INTO apps (`+appColumns+`) VALUES (?,?,?,?,?,?,?,?)`,
+	_, err = s.exec(ctx, `INSERT INTO apps (`+appColumns+`) VALUES (?,?,?,?,?,?,?,?)`,
 		app.ID, nullString(app.UID), app.Name, app.ContactEmail, profile, secret, ms(app.CreatedAt), ms(app.UpdatedAt))
 	if isUniqueViolation(err) {
 		return hookd.Errorf(hookd.ECONFLICT, "an app with uid %q already exists", app.UID)
@@ -104,7 +104,7 @@ func (s *Store) UpdateApp(ctx context.Context, app *hookd.App) error {
 	if err != nil {
 		return fmt.Errorf("seal default secret: %w", err)
 	}
-	res, err := s.w.ExecContext(ctx, `UPDATE apps SET uid = ?, name = ?, contact_email = ?, profile = ?, default_secret = ?, updated_at = ?, version = version + 1 WHERE id = ?`,
+	res, err := s.exec(ctx, `UPDATE apps SET uid = ?, name = ?, contact_email = ?, profile = ?, default_secret = ?, updated_at = ?, version = version + 1 WHERE id = ?`,
 		nullString(app.UID), app.Name, app.ContactEmail, profile, secret, ms(app.UpdatedAt), app.ID)
 	if isUniqueViolation(err) {
 		return hookd.Errorf(hookd.ECONFLICT, "an app with uid %q already exists", app.UID)
@@ -120,7 +120,7 @@ func (s *Store) UpdateApp(ctx context.Context, app *hookd.App) error {
 
 // DeleteApp implements store.Store.
 func (s *Store) DeleteApp(ctx context.Context, id string) error {
-	res, err := s.w.ExecContext(ctx, `DELETE FROM apps WHERE id = ?`, id)
+	res, err := s.exec(ctx, `DELETE FROM apps WHERE id = ?`, id)
 	if err != nil {
 		return fmt.Errorf("delete app: %w", err)
 	}
@@ -133,7 +133,7 @@ func (s *Store) DeleteApp(ctx context.Context, id string) error {
 
 // CreateAppKey implements store.Store.
 func (s *Store) CreateAppKey(ctx context.Context, key *hookd.AppKey) error {
-	_, err := s.w.ExecContext(ctx, `INSERT INTO app_keys (id, app_id, name, hash, created_at) VALUES (?,?,?,?,?)`,
+	_, err := s.exec(ctx, `INSERT INTO app_keys (id, app_id, name, hash, created_at) VALUES (?,?,?,?,?)`,
 		key.ID, key.AppID, key.Name, key.Hash, ms(key.CreatedAt))
 	if err != nil {
 		return fmt.Errorf("insert app key: %w", err)
@@ -177,7 +177,7 @@ func (s *Store) ListAppKeys(ctx context.Context, appID string, page store.Page) 
 
 // DeleteAppKey implements store.Store.
 func (s *Store) DeleteAppKey(ctx context.Context, appID, id string) error {
-	res, err := s.w.ExecContext(ctx, `DELETE FROM app_keys WHERE app_id = ? AND id = ?`, appID, id)
+	res, err := s.exec(ctx, `DELETE FROM app_keys WHERE app_id = ? AND id = ?`, appID, id)
 	if err != nil {
 		return fmt.Errorf("delete app key: %w", err)
 	}
@@ -203,7 +203,7 @@ const eventTypeColumns = `id, name, description, status, schema, created_at, upd
 
 // CreateEventType implements store.Store.
 func (s *Store) CreateEventType(ctx context.Context, et *hookd.EventType) error {
-	_, err := s.w.ExecContext(ctx, `INSERT INTO event_types (`+eventTypeColumns+`) VALUES (?,?,?,?,?,?,?)`,
+	_, err := s.exec(ctx, `INSERT INTO event_types (`+eventTypeColumns+`) VALUES (?,?,?,?,?,?,?)`,
 		et.ID, et.Name, et.Description, et.Status, nullJSON(et.Schema), ms(et.CreatedAt), ms(et.UpdatedAt))
 	if isUniqueViolation(err) {
 		return hookd.Errorf(hookd.ECONFLICT, "event type %q already exists", et.Name)
@@ -285,7 +285,7 @@ func (s *Store) queryEventTypes(ctx context.Context, q string, args ...any) ([]*
 
 // UpdateEventType implements store.Store.
 func (s *Store) UpdateEventType(ctx context.Context, et *hookd.EventType) error {
-	res, err := s.w.ExecContext(ctx, `UPDATE event_types SET description = ?, status = ?, schema = ?, updated_at = ? WHERE name = ?`,
+	res, err := s.exec(ctx, `UPDATE event_types SET description = ?, status = ?, schema = ?, updated_at = ? WHERE name = ?`,
 		et.Description, et.Status, nullJSON(et.Schema), ms(et.UpdatedAt), et.Name)
 	if err != nil {
 		return fmt.Errorf("update event type: %w", err)

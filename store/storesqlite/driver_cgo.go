@@ -6,6 +6,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"net/url"
+	"syscall"
 
 	sqlite3 "github.com/mattn/go-sqlite3"
 )
@@ -36,4 +37,14 @@ func isUniqueViolation(err error) bool {
 		return se.ExtendedCode == sqlite3.ErrConstraintUnique || se.ExtendedCode == sqlite3.ErrConstraintPrimaryKey
 	}
 	return false
+}
+
+// isDiskFull reports whether err says the disk is full: SQLITE_FULL, or
+// an I/O error whose cause was ENOSPC.
+func isDiskFull(err error) bool {
+	var se sqlite3.Error
+	if errors.As(err, &se) {
+		return se.Code == sqlite3.ErrFull || (se.Code == sqlite3.ErrIoErr && se.SystemErrno == syscall.ENOSPC)
+	}
+	return errors.Is(err, syscall.ENOSPC)
 }

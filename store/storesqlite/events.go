@@ -24,6 +24,10 @@ func (s *Store) Publish(ctx context.Context, p *store.PublishParams) ([]store.Pu
 // maxGroup bounds how many publish requests share one commit.
 const maxGroup = 64
 
+// commitTimeout bounds one commit of publishes: a disk that stalls fails
+// the publishes waiting on it rather than holding them for ever.
+const commitTimeout = 30 * time.Second
+
 type publishGroup = []*store.GroupRequest[*store.PublishParams, []store.PublishResult]
 
 // commitPublishes commits a group of publish requests in one transaction.
@@ -32,20 +36,21 @@ type publishGroup = []*store.GroupRequest[*store.PublishParams, []store.PublishR
 // the group waited; the next claim then looks from the first. Those that
 // the taker (see HandTo) takes are leased to it before the commit, so that
 // no claim can see them unleased, and handed over after it.
-func (s *Store) commitPublishes(group publishGroup) {
+func (s *Store) commitPublishes(ctx context.Context, group publishGroup) {
 	var h *store.Handing
 	if t := s.taker.Load(); t != nil {
 		h = store.NewHanding(*t, group[0].Params.Now, s.resolveHanded)
 	}
-	err := s.write(context.Background(), func(tx *sql.Tx) error {
+	err := s.write(ctx, func(tx *sql.Tx) error {
 		for _, r := range group {
 			// A caller that hung up is answered without work; one that
-			// hangs up now must not interrupt the shared transaction.
+			// hangs up now must not interrupt the shared transaction,
+			// which runs under the committer's context (see
+			// store.GroupCommitter).
 			if err := r.Ctx.Err(); err != nil {
 				r.Err = err
 				continue
 			}
-			ctx := context.WithoutCancel(r.Ctx)
 			if _, err := tx.ExecContext(ctx, `SAVEPOINT publish`); err != nil {
 				r.Err = fmt.Errorf("savepoint: %w", err)
 				continue
@@ -55,11 +60,11 @@ func (s *Store) commitPublishes(group publishGroup) {
 			if r.Err != nil {
 				r.Result = nil
 				s.leases.drop(h.Undo())
-				if _, err := tx.ExecContext(context.Background(), `ROLLBACK TO publish`); err != nil {
+				if _, err := tx.ExecContext(ctx, `ROLLBACK TO publish`); err != nil {
 					return fmt.Errorf("rollback to savepoint: %w", err)
 				}
 			}
-			if _, err := tx.ExecContext(context.Background(), `RELEASE publish`); err != nil {
+			if _, err := tx.ExecContext(ctx, `RELEASE publish`); err != nil {
 				return fmt.Errorf("release savepoint: %w", err)
 			}
 		}
@@ -68,7 +73,7 @@ func (s *Store) commitPublishes(group publishGroup) {
 	if err != nil {
 		s.leases.drop(h.Jobs())
 	}
-	if err := h.Done(context.Background(), err == nil); err != nil {
+	if err := h.Done(ctx, err == nil); err != nil {
 		// Not handed: claims take them, at once.
 		s.log.Warn("hand published deliveries to the engine", "err", err, "count", len(h.Jobs()))
 		s.leases.drop(h.Jobs())

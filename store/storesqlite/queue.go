@@ -449,8 +449,9 @@ func (s *Store) RecordAttempts(ctx context.Context, results []*store.AttemptResu
 				a.ID = s.newID("att")
 			}
 			scratch = store.AppendHeaders(scratch[:0], a.RequestHeaders)
+			body, errText := store.StorableAttemptText(a)
 			attempts = append(attempts, a.ID, a.DeliveryID, nullString(a.WebhookID), a.Attempt, ms(a.At), a.Duration.Milliseconds(),
-				nullCode(a.StatusCode), string(scratch), a.ResponseBody, a.Error)
+				nullCode(a.StatusCode), string(scratch), body, errText)
 			if s.leases.owner(a.DeliveryID) != r.Owner {
 				continue // the lease ran out: logged, but the new holder decides
 			}

@@ -58,7 +58,7 @@ func (s *Store) CreateSource(ctx context.Context, src *hookd.Source) error {
 	if err != nil {
 		return err
 	}
-	_, err = s.w.ExecContext(ctx, `INSERT INTO sources (`+sourceColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+	_, err = s.exec(ctx, `INSERT INTO sources (`+sourceColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 		src.ID, src.AppID, src.Name, src.Provider, src.Status, src.ForwardURL, events, src.Description, src.HeaderPrefix, src.ToleranceSeconds,
 		secret, prev, nullMs(src.PreviousSecretExpiresAt), ms(src.CreatedAt), ms(src.UpdatedAt))
 	if err != nil {
@@ -150,7 +150,7 @@ func (s *Store) UpdateSource(ctx context.Context, src *hookd.Source, now time.Ti
 
 // DeleteSource implements store.Store.
 func (s *Store) DeleteSource(ctx context.Context, appID, id string) error {
-	res, err := s.w.ExecContext(ctx, `DELETE FROM sources WHERE id = ? AND app_id = ?`, id, appID)
+	res, err := s.exec(ctx, `DELETE FROM sources WHERE id = ? AND app_id = ?`, id, appID)
 	if err != nil {
 		return fmt.Errorf("delete source: %w", err)
 	}

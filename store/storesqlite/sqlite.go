@@ -72,6 +72,9 @@ type Store struct {
 	quiet    atomic.Pointer[quietMark] // written under claiming; nil if none
 	// rescan tells the next claim to look from the first due delivery.
 	rescan atomic.Bool
+	// full is set when a write failed because the disk was full, until a
+	// write succeeds (see writeFailed).
+	full   atomic.Bool
 	sealer store.Sealer
 	newID  func(string) string
 	log    *slog.Logger
@@ -128,7 +131,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	s.publishes = store.NewGroupCommitter(1, maxGroup, s.commitPublishes)
+	s.publishes = store.NewGroupCommitter(store.GroupConfig{Committers: 1, Max: maxGroup, Timeout: commitTimeout, Log: s.log}, s.commitPublishes)
 	s.moves = store.NewBackground()
 	return s, nil
 }
@@ -161,12 +164,32 @@ func Migrate(ctx context.Context, path string, progress func(string)) error {
 	return migrate(ctx, db, progress)
 }
 
-// Ping implements store.Store.
+// Ping implements store.Store. After a write failed because the disk was
+// full, it tries a write of its own (see probeWrite) until one succeeds,
+// so that readiness says whether the store can take writes again even
+// while nothing else writes.
 func (s *Store) Ping(ctx context.Context) error {
 	if err := s.r.PingContext(ctx); err != nil {
 		return fmt.Errorf("ping sqlite: %w", err)
 	}
+	if s.full.Load() {
+		return s.probeWrite(ctx)
+	}
 	return nil
+}
+
+// probeWrite commits a write that changes nothing the store keeps: it
+// sets the database's user_version to what it is, which writes the
+// database's first page to the log, as any commit writes its pages.
+func (s *Store) probeWrite(ctx context.Context) error {
+	return s.write(ctx, func(tx *sql.Tx) error {
+		var v int64
+		if err := tx.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&v); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA user_version = %d`, v))
+		return err
+	})
 }
 
 // Close implements store.Store.
@@ -189,7 +212,7 @@ func (s *Store) Close() error {
 // deliveries of a disabled webhook are left alone: they were recovered,
 // and go once it is enabled.)
 func (s *Store) ReleaseLeases(ctx context.Context) (int, error) {
-	res, err := s.w.ExecContext(ctx, `UPDATE deliveries SET lease_owner = NULL, lease_until = NULL WHERE lease_owner IS NOT NULL`)
+	res, err := s.exec(ctx, `UPDATE deliveries SET lease_owner = NULL, lease_until = NULL WHERE lease_owner IS NOT NULL`)
 	if err != nil {
 		return 0, fmt.Errorf("release leases: %w", err)
 	}
@@ -200,7 +223,7 @@ func (s *Store) ReleaseLeases(ctx context.Context) (int, error) {
 		`UPDATE deliveries SET status = 'pending' WHERE status = 'held' AND (
 			webhook_id IN (SELECT id FROM webhooks WHERE status = 'active') OR source_id IN (SELECT id FROM sources WHERE status = 'active'))`,
 	} {
-		if _, err := s.w.ExecContext(ctx, q); err != nil {
+		if _, err := s.exec(ctx, q); err != nil {
 			return 0, fmt.Errorf("reconcile deliveries: %w", err)
 		}
 	}
@@ -226,14 +249,27 @@ func (s *Store) deletedDeliveries() {
 }
 
 // write runs fn in a write transaction that leaves claims' cursor alone:
-// the caller sets rescan if it makes a delivery due before the cursor.
+// the caller sets rescan if it makes a delivery due before the cursor. A
+// write that fails because the disk is full says so with the code
+// UNAVAILABLE (see writeFailed).
 func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	err := s.writeTx(ctx, fn)
+	if err != nil {
+		return s.writeFailed(err)
+	}
+	s.full.Store(false)
+	return nil
+}
+
+func (s *Store) writeTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
+	// Rolls back after a panic in fn, which would otherwise keep the one
+	// writer connection in its transaction; once committed, a no-op.
+	defer tx.Rollback()
 	if err := fn(tx); err != nil {
-		tx.Rollback()
 		return err
 	}
 	if err := tx.Commit(); err != nil {
@@ -241,6 +277,36 @@ func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	}
 	s.commits.Add(1)
 	return nil
+}
+
+// exec runs one statement that writes, outside a transaction, on the
+// writer; a disk that is full fails it as it fails write.
+func (s *Store) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	res, err := s.w.ExecContext(ctx, query, args...)
+	if err != nil {
+		return nil, s.writeFailed(err)
+	}
+	s.full.Store(false)
+	return res, nil
+}
+
+// writeFailed notes a write that failed because the disk is full, which
+// Ping reports until a write succeeds again, and returns err with the
+// code UNAVAILABLE: publishes answer 503 saying so, and a caller may try
+// again once there is room. Nothing else needs doing to recover: SQLite
+// rolled the transaction back, and the next write that finds room
+// succeeds.
+func (s *Store) writeFailed(err error) error {
+	if !isDiskFull(err) {
+		return err
+	}
+	s.full.Store(true)
+	return fmt.Errorf("%w: %w", diskFull(), err)
+}
+
+// diskFull is the error a write that found the disk full returns.
+func diskFull() *hookd.Error {
+	return hookd.Errorf(hookd.EUNAVAILABLE, "the store cannot write: disk full")
 }
 
 // queryer is what reads need: the reader pool or a write transaction.
