@@ -21,8 +21,6 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/time/rate"
-
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/store"
 )
@@ -103,12 +101,12 @@ type Engine struct {
 	held     int                  // claimed or taken (see Offer), and not yet attempted
 	lanes    map[string]*lane     // by laneOf; only those holding something
 	apps     map[string]*appShare // by app id; only those holding something
-	limiters map[string]*limiter  // per webhook rate limits
-}
-
-type limiter struct {
-	perSecond int
-	*rate.Limiter
+	limiters map[string]*limiter  // per webhook rate limits, where this process alone holds them
+	// buckets, when the store has them, hold webhooks' rate limits across
+	// every process on the database; stock is what this engine took of
+	// them (see ratelimit.go).
+	buckets RateBuckets
+	stock   map[string]*tokenStock
 }
 
 // New returns an engine that delivers through client.
@@ -158,6 +156,7 @@ func New(st Store, client *http.Client, notifier Notifier, log *slog.Logger, cfg
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	buckets, _ := st.(RateBuckets)
 	return &Engine{
 		store: st, client: client, notifier: notifier, log: log, cfg: cfg,
 		// A lease outlives the request's timeout by a margin that covers
@@ -170,6 +169,8 @@ func New(st Store, client *http.Client, notifier Notifier, log *slog.Logger, cfg
 		lanes:    map[string]*lane{},
 		apps:     map[string]*appShare{},
 		limiters: map[string]*limiter{},
+		buckets:  buckets,
+		stock:    map[string]*tokenStock{},
 	}, nil
 }
 
@@ -355,6 +356,9 @@ func (e *Engine) claim(ctx context.Context, limit int) (int, error) {
 	p := &store.ClaimParams{Owner: e.cfg.Owner, Now: now, Limit: limit, LeaseFor: e.leaseFor, Scan: 2 * limit}
 	p.Full, p.Admit = e.admission(now)
 	claimed, err := e.store.ClaimDue(ctx, p)
+	if err == nil {
+		e.takeTokens(ctx, claimed)
+	}
 	e.mu.Lock()
 	e.held -= limit // admit counts what it holds
 	if err != nil {
@@ -370,25 +374,6 @@ func (e *Engine) claim(ctx context.Context, limit int) (int, error) {
 	e.mu.Unlock()
 	e.handBack(ctx, deferrals)
 	return len(claimed), nil
-}
-
-// allow applies a webhook's rate limit. e.mu is held.
-func (e *Engine) allow(w *hookd.Webhook, now time.Time) (time.Time, bool) {
-	if w.RateLimit <= 0 {
-		delete(e.limiters, w.ID)
-		return time.Time{}, true
-	}
-	l := e.limiters[w.ID]
-	if l == nil || l.perSecond != w.RateLimit {
-		l = &limiter{perSecond: w.RateLimit, Limiter: rate.NewLimiter(rate.Limit(w.RateLimit), max(1, w.RateLimit/10))}
-		e.limiters[w.ID] = l
-	}
-	r := l.ReserveN(now, 1)
-	if d := r.DelayFrom(now); d > 0 {
-		r.CancelAt(now)
-		return now.Add(d), false
-	}
-	return time.Time{}, true
 }
 
 // handBack returns deliveries to the store, due again at the given times.

@@ -100,7 +100,7 @@ func startEngine(tb testing.TB, st *testStore, cfg deliver.Config) *deliver.Engi
 		cfg.Owner = st.ids.New("worker")
 	}
 	client := &http.Client{Timeout: cfg.Timeout}
-	e, err := deliver.New(st, client, nil, slog.New(slog.NewTextHandler(testWriter{tb}, nil)), cfg)
+	e, err := deliver.New(st.Store, client, nil, slog.New(slog.NewTextHandler(testWriter{tb}, nil)), cfg)
 	if err != nil {
 		tb.Fatal(err)
 	}
