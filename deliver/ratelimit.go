@@ -99,11 +99,14 @@ func (e *Engine) takeTokens(ctx context.Context, jobs []*store.Job) {
 		return
 	}
 	var reqs []store.TokenRequest
-	index := map[string]int{}
+	var index map[string]int // made for the first rate-limited job
 	for _, j := range jobs {
 		w := j.Webhook
 		if w == nil || w.RateLimit <= 0 {
 			continue
+		}
+		if index == nil {
+			index = map[string]int{}
 		}
 		i, ok := index[w.ID]
 		if !ok {
