@@ -48,6 +48,8 @@ type Server struct {
 	log  *slog.Logger
 	cfg  Config
 	mux  *http.ServeMux
+	// patterns are the mux's routes, for Routes.
+	patterns []string
 }
 
 // New returns the API over svc, receiving inbound requests with recv.

@@ -2,59 +2,72 @@ package httpapi
 
 import (
 	"net/http"
+	"slices"
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/service"
 )
 
 func (s *Server) routes() {
-	m := s.mux
-	m.HandleFunc("GET /healthz", s.health)
-	m.HandleFunc("GET /readyz", s.ready)
+	s.handle("GET /healthz", s.health)
+	s.handle("GET /readyz", s.ready)
 	for pattern, h := range s.cfg.Extra {
-		m.Handle(pattern, h)
+		s.handle(pattern, h.ServeHTTP)
 	}
 	if s.cfg.HealthOnly {
 		return
 	}
+	s.handle("GET /v1/openapi.json", s.openAPI)
 	auth := s.authenticate
-	m.HandleFunc("POST /v1/apps", auth(s.createApp))
-	m.HandleFunc("GET /v1/apps", auth(s.listApps))
-	m.HandleFunc("GET /v1/apps/{app}", auth(s.getApp))
-	m.HandleFunc("PATCH /v1/apps/{app}", auth(s.updateApp))
-	m.HandleFunc("DELETE /v1/apps/{app}", auth(s.deleteApp))
-	m.HandleFunc("POST /v1/apps/{app}/rotate", auth(s.rotateApp))
+	s.handle("POST /v1/apps", auth(s.createApp))
+	s.handle("GET /v1/apps", auth(s.listApps))
+	s.handle("GET /v1/apps/{app}", auth(s.getApp))
+	s.handle("PATCH /v1/apps/{app}", auth(s.updateApp))
+	s.handle("DELETE /v1/apps/{app}", auth(s.deleteApp))
+	s.handle("POST /v1/apps/{app}/rotate", auth(s.rotateApp))
 
-	m.HandleFunc("POST /v1/apps/{app}/keys", auth(s.createKey))
-	m.HandleFunc("GET /v1/apps/{app}/keys", auth(s.listKeys))
-	m.HandleFunc("DELETE /v1/apps/{app}/keys/{id}", auth(s.deleteKey))
+	s.handle("POST /v1/apps/{app}/keys", auth(s.createKey))
+	s.handle("GET /v1/apps/{app}/keys", auth(s.listKeys))
+	s.handle("DELETE /v1/apps/{app}/keys/{id}", auth(s.deleteKey))
 
-	m.HandleFunc("POST /v1/event-types", auth(s.createEventType))
-	m.HandleFunc("GET /v1/event-types", auth(s.listEventTypes))
-	m.HandleFunc("GET /v1/event-types/{name}", auth(s.getEventType))
-	m.HandleFunc("PATCH /v1/event-types/{name}", auth(s.updateEventType))
+	s.handle("POST /v1/event-types", auth(s.createEventType))
+	s.handle("GET /v1/event-types", auth(s.listEventTypes))
+	s.handle("GET /v1/event-types/{name}", auth(s.getEventType))
+	s.handle("PATCH /v1/event-types/{name}", auth(s.updateEventType))
 
-	m.HandleFunc("POST /v1/apps/{app}/webhooks", auth(s.createWebhook))
-	m.HandleFunc("GET /v1/apps/{app}/webhooks", auth(s.listWebhooks))
-	m.HandleFunc("GET /v1/apps/{app}/webhooks/{id}", auth(s.getWebhook))
-	m.HandleFunc("PATCH /v1/apps/{app}/webhooks/{id}", auth(s.updateWebhook))
-	m.HandleFunc("DELETE /v1/apps/{app}/webhooks/{id}", auth(s.deleteWebhook))
-	m.HandleFunc("POST /v1/apps/{app}/webhooks/{id}/delete", auth(s.deleteWebhook))
-	m.HandleFunc("POST /v1/apps/{app}/webhooks/{id}/rotate", auth(s.rotateWebhook))
-	m.HandleFunc("POST /v1/apps/{app}/webhooks/{id}/test", auth(s.testWebhook))
-	m.HandleFunc("POST /v1/apps/{app}/webhooks/{id}/recover", auth(s.recoverWebhook))
-	m.HandleFunc("GET /v1/apps/{app}/webhooks/{id}/deliveries", auth(s.listWebhookDeliveries))
-	m.HandleFunc("GET /v1/apps/{app}/webhooks/{id}/events", auth(s.listWebhookEvents))
+	s.handle("POST /v1/apps/{app}/webhooks", auth(s.createWebhook))
+	s.handle("GET /v1/apps/{app}/webhooks", auth(s.listWebhooks))
+	s.handle("GET /v1/apps/{app}/webhooks/{id}", auth(s.getWebhook))
+	s.handle("PATCH /v1/apps/{app}/webhooks/{id}", auth(s.updateWebhook))
+	s.handle("DELETE /v1/apps/{app}/webhooks/{id}", auth(s.deleteWebhook))
+	s.handle("POST /v1/apps/{app}/webhooks/{id}/delete", auth(s.deleteWebhook))
+	s.handle("POST /v1/apps/{app}/webhooks/{id}/rotate", auth(s.rotateWebhook))
+	s.handle("POST /v1/apps/{app}/webhooks/{id}/test", auth(s.testWebhook))
+	s.handle("POST /v1/apps/{app}/webhooks/{id}/recover", auth(s.recoverWebhook))
+	s.handle("GET /v1/apps/{app}/webhooks/{id}/deliveries", auth(s.listWebhookDeliveries))
+	s.handle("GET /v1/apps/{app}/webhooks/{id}/events", auth(s.listWebhookEvents))
 
-	m.HandleFunc("POST /v1/apps/{app}/events", auth(s.publish))
-	m.HandleFunc("POST /v1/apps/{app}/events/batch", auth(s.publishBatch))
-	m.HandleFunc("GET /v1/apps/{app}/events", auth(s.listEvents))
-	m.HandleFunc("GET /v1/apps/{app}/events/{id}", auth(s.getEvent))
-	m.HandleFunc("GET /v1/apps/{app}/deliveries", auth(s.listDeliveries))
-	m.HandleFunc("GET /v1/apps/{app}/deliveries/{id}", auth(s.getDelivery))
-	m.HandleFunc("POST /v1/apps/{app}/deliveries/{id}/retry", auth(s.retryDelivery))
+	s.handle("POST /v1/apps/{app}/events", auth(s.publish))
+	s.handle("POST /v1/apps/{app}/events/batch", auth(s.publishBatch))
+	s.handle("GET /v1/apps/{app}/events", auth(s.listEvents))
+	s.handle("GET /v1/apps/{app}/events/{id}", auth(s.getEvent))
+	s.handle("GET /v1/apps/{app}/deliveries", auth(s.listDeliveries))
+	s.handle("GET /v1/apps/{app}/deliveries/{id}", auth(s.getDelivery))
+	s.handle("POST /v1/apps/{app}/deliveries/{id}/retry", auth(s.retryDelivery))
 	s.sourceRoutes(auth)
 }
+
+// handle registers h for pattern on the mux and records the pattern for
+// Routes.
+func (s *Server) handle(pattern string, h http.HandlerFunc) {
+	s.mux.HandleFunc(pattern, h)
+	s.patterns = append(s.patterns, pattern)
+}
+
+// Routes returns the patterns the server registered, such as
+// "GET /v1/apps/{app}", in the order they were registered: the route
+// table that the API's description must match.
+func (s *Server) Routes() []string { return slices.Clone(s.patterns) }
 
 // smallBody bounds management request bodies; envelopeSlack is what a
 // publish body may carry beside its data.

@@ -13,20 +13,19 @@ import (
 )
 
 func (s *Server) sourceRoutes(auth func(http.HandlerFunc) http.HandlerFunc) {
-	m := s.mux
-	m.HandleFunc("POST /v1/apps/{app}/sources", auth(s.createSource))
-	m.HandleFunc("GET /v1/apps/{app}/sources", auth(s.listSources))
-	m.HandleFunc("GET /v1/apps/{app}/sources/events", auth(s.listInboundEvents))
-	m.HandleFunc("GET /v1/apps/{app}/sources/{id}", auth(s.getSource))
-	m.HandleFunc("PATCH /v1/apps/{app}/sources/{id}", auth(s.updateSource))
-	m.HandleFunc("DELETE /v1/apps/{app}/sources/{id}", auth(s.deleteSource))
-	m.HandleFunc("POST /v1/apps/{app}/sources/{id}/delete", auth(s.deleteSource))
-	m.HandleFunc("POST /v1/apps/{app}/sources/{id}/rotate", auth(s.rotateSource))
-	m.HandleFunc("POST /v1/apps/{app}/sources/{id}/test", auth(s.testSource))
-	m.HandleFunc("GET /v1/apps/{app}/sources/{id}/events", auth(s.listSourceEvents))
-	m.HandleFunc("GET /v1/apps/{app}/sources/{id}/deliveries", auth(s.listSourceDeliveries))
-	m.HandleFunc("POST /v1/verify", auth(s.verify))
-	m.HandleFunc("POST /v1/receive/{id}", s.receive)
+	s.handle("POST /v1/apps/{app}/sources", auth(s.createSource))
+	s.handle("GET /v1/apps/{app}/sources", auth(s.listSources))
+	s.handle("GET /v1/apps/{app}/sources/events", auth(s.listInboundEvents))
+	s.handle("GET /v1/apps/{app}/sources/{id}", auth(s.getSource))
+	s.handle("PATCH /v1/apps/{app}/sources/{id}", auth(s.updateSource))
+	s.handle("DELETE /v1/apps/{app}/sources/{id}", auth(s.deleteSource))
+	s.handle("POST /v1/apps/{app}/sources/{id}/delete", auth(s.deleteSource))
+	s.handle("POST /v1/apps/{app}/sources/{id}/rotate", auth(s.rotateSource))
+	s.handle("POST /v1/apps/{app}/sources/{id}/test", auth(s.testSource))
+	s.handle("GET /v1/apps/{app}/sources/{id}/events", auth(s.listSourceEvents))
+	s.handle("GET /v1/apps/{app}/sources/{id}/deliveries", auth(s.listSourceDeliveries))
+	s.handle("POST /v1/verify", auth(s.verify))
+	s.handle("POST /v1/receive/{id}", s.receive)
 }
 
 // receiveURL is where third parties send a source's events: under the
