@@ -168,6 +168,9 @@ func TestOpenAPIDocumentIsValid(t *testing.T) {
 	if ok, errs := c.check.ValidateDocument(); !ok {
 		for _, e := range errs {
 			t.Errorf("%s: %s (line %d)", e.Message, e.Reason, e.SpecLine)
+			for _, se := range e.SchemaValidationErrors {
+				t.Errorf("  at %s: %s", se.FieldPath, se.Reason)
+			}
 		}
 	}
 	if v := c.model.Version; v != "3.1.0" {
