@@ -12,12 +12,12 @@ func (s *Server) routes() {
 	s.handle("GET /healthz", s.health)
 	s.handle("GET /readyz", s.ready)
 	for pattern, h := range s.cfg.Extra {
-		s.mux.Handle(pattern, h)
-		s.patterns = append(s.patterns, pattern)
+		s.handle(pattern, h.ServeHTTP)
 	}
 	if s.cfg.HealthOnly {
 		return
 	}
+	s.handle("GET /v1/openapi.json", s.openAPI)
 	auth := s.authenticate
 	s.handle("POST /v1/apps", auth(s.createApp))
 	s.handle("GET /v1/apps", auth(s.listApps))

@@ -45,7 +45,7 @@ func TestAPIAuthRequired(t *testing.T) {
 			if auth.h != nil {
 				req.Header.Set(auth.h.name, auth.h.value)
 			}
-			resp, err := apiHTTP.Do(req)
+			resp, err := checkedHTTP(t).Do(req)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -15,8 +15,6 @@ import (
 // so that the tests see the exact status, headers and JSON the server
 // writes, not what the Go client makes of them.
 
-var apiHTTP = &http.Client{Timeout: 30 * time.Second}
-
 // apiResp is one answer of the API.
 type apiResp struct {
 	Method, Path string
@@ -55,7 +53,7 @@ func apiRequest(tb testing.TB, srv *testServer, token, method, path string, body
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	resp, err := apiHTTP.Do(req)
+	resp, err := checkedHTTP(tb).Do(req)
 	if err != nil {
 		tb.Fatalf("%s %s: %v", method, path, err)
 	}

@@ -549,3 +549,43 @@ func TestAPIWebhookPaging(t *testing.T) {
 		t.Errorf("after the oldest = %v next %q, want [] and null", ids, next)
 	}
 }
+
+// A webhook's events are those published to it, each with its delivery to
+// that webhook, newest first, paged like every list.
+func TestAPIWebhookEvents(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t)
+	rc := newReceiver(t, nil)
+	apiMustCreateEventType(t, srv, "order.paid", "")
+	apiMustCreateEventType(t, srv, "order.shipped", "")
+	apiMustCreateApp(t, srv, map[string]any{"name": "Shop", "uid": "shop"})
+	paid := apiStr(t, apiMustCreateWebhook(t, srv, testAdminToken, "shop", map[string]any{"url": rc.URL + "/paid", "events": []string{"order.paid"}}), "id")
+	apiMustCreateWebhook(t, srv, testAdminToken, "shop", map[string]any{"url": rc.URL + "/all", "events": []string{"*"}})
+	var published []string
+	for _, typ := range []string{"order.paid", "order.shipped", "order.paid"} {
+		ev := apiWant(t, apiAdmin(t, srv, "POST", "/v1/apps/shop/events", map[string]any{"type": typ, "data": map[string]any{"n": 1}}), http.StatusAccepted)
+		published = append(published, apiStr(t, ev, "id"))
+	}
+
+	items, next := apiItems(t, apiWant(t, apiAdmin(t, srv, "GET", "/v1/apps/shop/webhooks/"+paid+"/events?limit=1", nil), http.StatusOK), "events")
+	if got := apiIDs(t, items); !slices.Equal(got, published[2:3]) || next == "" {
+		t.Fatalf("first page = %v next %q, want [%s] and a cursor", got, next, published[2])
+	}
+	items, next = apiItems(t, apiWant(t, apiAdmin(t, srv, "GET", "/v1/apps/shop/webhooks/"+paid+"/events?limit=1&after="+next, nil), http.StatusOK), "events")
+	if got := apiIDs(t, items); !slices.Equal(got, published[0:1]) {
+		t.Fatalf("second page = %v, want [%s]: order.shipped never went to this webhook", got, published[0])
+	}
+	// Each event shows its delivery to this webhook, not the other's.
+	deliveries, _ := items[0]["deliveries"].([]any)
+	if len(deliveries) != 1 {
+		t.Fatalf("event %s shows %d deliveries, want this webhook's one: %v", published[0], len(deliveries), deliveries)
+	}
+	if d, _ := deliveries[0].(map[string]any); d["webhook_id"] != paid {
+		t.Errorf("delivery %v is not to webhook %s", d, paid)
+	}
+	if next != "" {
+		if rest, _ := apiItems(t, apiWant(t, apiAdmin(t, srv, "GET", "/v1/apps/shop/webhooks/"+paid+"/events?after="+next, nil), http.StatusOK), "events"); len(rest) != 0 {
+			t.Errorf("a third page holds %v", apiIDs(t, rest))
+		}
+	}
+}

@@ -70,7 +70,7 @@ func TestKillNineLosesNothing(t *testing.T) {
 
 	proc, url := startHookdProcess(t, bin, "--data-dir", dataDir)
 	ctx := context.Background()
-	c := client.New(url, testAdminToken, nil)
+	c := client.New(url, testAdminToken, checkedHTTP(t))
 	if _, err := c.CreateEventType(ctx, "crash.test", ""); err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +110,7 @@ func TestKillNineLosesNothing(t *testing.T) {
 	close(release)
 
 	_, url = startHookdProcess(t, bin, "--data-dir", dataDir)
-	c = client.New(url, testAdminToken, nil)
+	c = client.New(url, testAdminToken, checkedHTTP(t))
 	eventually(t, 120*time.Second, "every event to arrive after the restart", func() bool { n, _ := unique(); return n >= events })
 	eventually(t, 120*time.Second, "no delivery left pending", func() bool {
 		var out struct{ Deliveries []any }

@@ -61,7 +61,7 @@ func startServer(tb testing.TB, configure ...func(*Config)) *testServer {
 		}
 	})
 	url := "http://" + m.Addr()
-	return &testServer{Main: m, URL: url, Client: client.New(url, testAdminToken, nil)}
+	return &testServer{Main: m, URL: url, Client: client.New(url, testAdminToken, checkedHTTP(tb))}
 }
 
 // tbWriter routes log lines to the test's log.

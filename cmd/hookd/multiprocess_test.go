@@ -63,7 +63,7 @@ func TestProcessesShareOnePostgres(t *testing.T) {
 	_, apiURL := startHookdProcess(t, bin, append(db, "--role", "api")...)
 
 	ctx := context.Background()
-	admin := client.New(apiURL, testAdminToken, nil)
+	admin := client.New(apiURL, testAdminToken, checkedHTTP(t))
 	if _, err := admin.CreateEventType(ctx, "multi.test", ""); err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +76,7 @@ func TestProcessesShareOnePostgres(t *testing.T) {
 	const perProcess, batches = 1000, 2
 	ids := map[string]bool{}
 	for i, url := range []string{victimURL, apiURL} {
-		c := client.New(url, testAdminToken, nil)
+		c := client.New(url, testAdminToken, checkedHTTP(t))
 		for b := range batches {
 			batch := make([]*client.PublishInput, perProcess/batches)
 			for j := range batch {

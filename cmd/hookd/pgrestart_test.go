@@ -130,7 +130,7 @@ func TestPostgresRestartLosesNothing(t *testing.T) {
 		return ok, failed
 	}
 	ready := func() int {
-		resp, err := http.Get(srv.URL + "/readyz")
+		resp, err := checkedHTTP(t).Get(srv.URL + "/readyz")
 		if err != nil {
 			return 0
 		}

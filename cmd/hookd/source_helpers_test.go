@@ -32,8 +32,6 @@ const srcE2EQuiet = 400 * time.Millisecond
 // a second and never auto-disables.
 const srcE2EFast = `{"retry":{"schedule_seconds":[0.05],"max_attempts":5,"jitter":0},"auto_disable_after":0}`
 
-var srcE2EHTTP = &http.Client{Timeout: 30 * time.Second}
-
 // srcE2EResp is one answer of the server.
 type srcE2EResp struct {
 	Method, URL string
@@ -77,7 +75,7 @@ func srcE2ESend(tb testing.TB, method, url string, h http.Header, body any) *src
 	for k, vs := range h {
 		req.Header[k] = append([]string(nil), vs...)
 	}
-	resp, err := srcE2EHTTP.Do(req)
+	resp, err := checkedHTTP(tb).Do(req)
 	if err != nil {
 		tb.Fatalf("%s %s: %v", method, url, err)
 	}

@@ -494,11 +494,12 @@ func TestSourceConcurrentResendsRecordedOnce(t *testing.T) {
 	const n = 12
 	ids := make(chan string, n)
 	errs := make(chan string, n)
+	httpc := checkedHTTP(t)
 	for range n {
 		go func() {
 			req, _ := http.NewRequest(http.MethodPost, src.ReceiveURL, bytes.NewReader(body))
 			req.Header = h.Clone()
-			resp, err := srcE2EHTTP.Do(req)
+			resp, err := httpc.Do(req)
 			if err != nil {
 				errs <- err.Error()
 				return
