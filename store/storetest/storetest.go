@@ -53,6 +53,7 @@ func Exercise(t *testing.T, open Opener) {
 		{"Handoff", testHandoff},
 		{"Bulk", testBulk},
 		{"Operations", testOperations},
+		{"Listen", testListen},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
