@@ -83,6 +83,9 @@ type Config struct {
 	Observer Observer
 	// Tracer makes a client span of every attempt; nil makes none.
 	Tracer trace.Tracer
+	// Relay carries listen webhooks' attempts; nil hands them back
+	// unattempted (see relay.go).
+	Relay Relay
 }
 
 // Engine delivers. Create it with New and run it with Run.
@@ -437,6 +440,9 @@ func (e *Engine) admit(j *store.Job, now time.Time) (store.Deferral, bool) {
 	if w == nil {
 		e.start(j)
 		return store.Deferral{}, true
+	}
+	if d, ok := e.elsewhere(j, now); ok {
+		return d, false
 	}
 	if e.perHook[w.ID] >= e.cfg.PerWebhook {
 		if len(e.waiting[w.ID]) < e.hold()-e.cfg.PerWebhook {

@@ -19,6 +19,7 @@ import (
 	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/listen"
 	"github.com/hookd/hookd/receive"
 	"github.com/hookd/hookd/service"
 	"github.com/hookd/hookd/store"
@@ -44,6 +45,12 @@ type Config struct {
 	Observer Observer
 	// Tracer makes a server span of every request; nil makes none.
 	Tracer trace.Tracer
+	// Listen holds this process's `hookd listen` connections; nil (a
+	// process without a delivery engine) refuses the listen routes.
+	Listen *listen.Hub
+	// ListenTimeout is how long a listen webhook outlives its last
+	// connection; the stream keeps it alive a third of that apart.
+	ListenTimeout time.Duration
 }
 
 // Server is the API's http.Handler.

@@ -54,6 +54,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /v1/apps/{app}/deliveries/{id}", auth(s.getDelivery))
 	m.HandleFunc("POST /v1/apps/{app}/deliveries/{id}/retry", auth(s.retryDelivery))
 	s.sourceRoutes(auth)
+	s.listenRoutes(auth)
 }
 
 // smallBody bounds management request bodies; envelopeSlack is what a
