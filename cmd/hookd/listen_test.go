@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"os"
 	"os/exec"
@@ -345,10 +346,19 @@ func TestListenAcrossProcessesOnPostgres(t *testing.T) {
 		ids[pub.ID] = true
 	}
 	got := local.waitFor(t, n, 2*dlvWait)
+	missing := maps.Clone(ids)
 	for _, g := range got {
-		delete(ids, g.Header.Get("webhook-id"))
+		delete(missing, g.Header.Get("webhook-id"))
 	}
-	if len(ids) > 0 {
-		t.Errorf("%d events never reached the local server: %v", len(ids), ids)
+	if len(missing) > 0 {
+		t.Errorf("%d events never reached the local server: %v", len(missing), missing)
+	}
+	// The process without the connection hands deliveries back rather
+	// than record an attempt that could not be made.
+	for id := range ids {
+		d := e.waitStatus(e.onlyDelivery(id), "succeeded")
+		if len(d.Attempts) != 1 {
+			t.Errorf("event %s's delivery has %d attempts, want the one answered locally: %+v", id, len(d.Attempts), d.Attempts)
+		}
 	}
 }
