@@ -2,10 +2,12 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"net/http"
 	"os"
@@ -360,5 +362,135 @@ func TestListenAcrossProcessesOnPostgres(t *testing.T) {
 		if len(d.Attempts) != 1 {
 			t.Errorf("event %s's delivery has %d attempts, want the one answered locally: %+v", id, len(d.Attempts), d.Attempts)
 		}
+	}
+}
+
+func TestListenHelp(t *testing.T) {
+	t.Parallel()
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"help"}, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`(?m)^  hookd listen .*--forward-to`).MatchString(out.String()) {
+		t.Errorf("hookd help has no line for listen:\n%s", out.String())
+	}
+	out.Reset()
+	if err := run(context.Background(), []string{"listen", "-h"}, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"--forward-to", "--events", "--server", "--token", "--app", "Example:", "hookd listen --forward-to localhost:3000"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("hookd listen -h does not mention %q:\n%s", want, out.String())
+		}
+	}
+	var errOut bytes.Buffer
+	err := run(context.Background(), []string{"listen", "--token", "x"}, io.Discard, &errOut)
+	if !errors.Is(err, cli.ErrUsage) || !strings.Contains(errOut.String(), "--forward-to is required") {
+		t.Errorf("hookd listen without --forward-to: %v, %q; want a usage error naming it", err, errOut.String())
+	}
+}
+
+func TestListenAPI(t *testing.T) {
+	t.Parallel()
+	e := dlvSetupOn(t, startServer(t, noPrivateNetworks), "", "invoice.paid")
+	other := dlvSetupOn(t, e.srv, "")
+	path := "/v1/apps/" + e.app.ID + "/listen"
+	wantError := func(what string, err error, status int, code, inMessage string) {
+		t.Helper()
+		var apiErr *client.Error
+		if !errors.As(err, &apiErr) || apiErr.Status != status || apiErr.Code != code || !strings.Contains(apiErr.Message, inMessage) {
+			t.Errorf("%s: %v, want %d %s mentioning %q", what, err, status, code, inMessage)
+		}
+	}
+	_, err := e.c.Do(e.ctx, http.MethodPost, path, map[string]any{}, nil)
+	wantError("listen without a key", err, 400, "BAD_REQUEST", "key")
+	_, err = e.c.Do(e.ctx, http.MethodPost, path, map[string]any{"key": "k/../x"}, nil)
+	wantError("listen with a bad key", err, 400, "BAD_REQUEST", "key")
+	_, err = e.c.Do(e.ctx, http.MethodPost, path, map[string]any{"key": "abcdefgh12", "events": []string{"no.such"}}, nil)
+	wantError("listen to an unknown type", err, 400, "BAD_REQUEST", "events[0]")
+	_, err = e.c.CreateWebhook(e.ctx, e.app.ID, &client.WebhookInput{URL: client.Ptr("listen:abcdefgh12")})
+	wantError("a webhook create with a listen: URL", err, 400, "BAD_REQUEST", "url")
+
+	first, created, err := e.c.Listen(e.ctx, e.app.ID, "abcdefgh12", nil)
+	if err != nil || !created || !first.Listen || first.Secret == "" || first.ListenTimeoutSeconds != 300 || len(first.Events) != 1 || first.Events[0] != "*" {
+		t.Fatalf("first listen: %+v created=%v err=%v; want a new listen webhook to every type, secret and timeout 300", first, created, err)
+	}
+	again, created, err := e.c.Listen(e.ctx, e.app.ID, "abcdefgh12", []string{"invoice.*"})
+	if err != nil || created || again.ID != first.ID || again.Secret != first.Secret || len(again.Events) != 1 || again.Events[0] != "invoice.*" {
+		t.Fatalf("listen again with the same key: %+v created=%v err=%v; want the same webhook and secret, events set", again, created, err)
+	}
+	if w := e.getWebhook(first.ID); !w.Listen || w.Secret != "" {
+		t.Errorf("GET of a listen webhook: listen=%v secret=%q, want listen true and no secret", w.Listen, w.Secret)
+	}
+
+	// Another app's key finds neither the route's app nor the webhook.
+	key := other.appKey()
+	_, _, err = e.c.WithToken(key).Listen(e.ctx, e.app.ID, "abcdefgh12", nil)
+	wantError("listen in another app", err, 404, "NOT_FOUND", "")
+	_, err = e.c.WithToken(key).ListenStream(e.ctx, e.app.ID, first.ID)
+	wantError("another app's stream", err, 404, "NOT_FOUND", "")
+	// An ordinary webhook has no stream.
+	plain := e.webhook(&client.WebhookInput{URL: client.Ptr("https://example.com/hook")})
+	_, err = e.c.ListenStream(e.ctx, e.app.ID, plain.ID)
+	wantError("an ordinary webhook's stream", err, 404, "NOT_FOUND", "not a listen webhook")
+	err = e.c.ListenResult(e.ctx, e.app.ID, first.ID, &client.ListenResult{ID: "lreq_unknown", StatusCode: 200})
+	wantError("a result nobody waits for", err, 404, "NOT_FOUND", "")
+}
+
+func TestListenRecordsATimeoutWhenTheLocalAnswerIsLate(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t, noPrivateNetworks, func(c *Config) { c.Timeout = 300 * time.Millisecond })
+	e := dlvSetupOn(t, srv, dlvFast, "invoice.paid")
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) })
+	local := dlvNewServer(t, func(n int, w http.ResponseWriter, r *http.Request) {
+		if n == 1 {
+			select {
+			case <-release:
+			case <-time.After(3 * time.Second):
+			}
+		}
+	})
+	startListen(t, "--server", e.srv.URL, "--token", e.appKey(), "--forward-to", local.URL).secret(t)
+	pub := e.publishType("invoice.paid", 1)
+	d := e.waitStatus(e.onlyDelivery(pub.ID), "succeeded")
+	if len(d.Attempts) < 2 {
+		t.Fatalf("attempts %+v, want a timeout, then a success", d.Attempts)
+	}
+	if a := d.Attempts[0]; a.StatusCode != nil || a.Error == nil || !strings.Contains(*a.Error, "deadline") {
+		t.Errorf("first attempt %+v, want no status and a timeout error", a)
+	}
+}
+
+func TestListenReconnectsWhenTheServerRestarts(t *testing.T) {
+	t.Parallel()
+	first := startServer(t, noPrivateNetworks)
+	c := first.Main.Config
+	e := dlvSetupOn(t, first, dlvFast, "invoice.paid")
+	local := newReceiver(t, nil)
+	run := startListen(t, "--server", first.URL, "--token", e.appKey(), "--forward-to", local.URL)
+	secret := run.secret(t)
+	hook := e.listenWebhook()
+	if err := first.Main.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// The same address, data and database: a restart.
+	second := startServer(t, func(cfg *Config) {
+		cfg.Addr, cfg.DataDir, cfg.Database, cfg.AllowPrivateNetworks = first.Main.Addr(), c.DataDir, c.Database, false
+	})
+	e.srv, e.c = second, second.Client
+	eventually(t, dlvWait, "hookd listen to reconnect", func() bool {
+		return strings.Contains(run.errOut.String(), "reconnecting")
+	})
+	pub := e.publishType("invoice.paid", 1)
+	got := local.waitFor(t, 1, dlvWait)[0]
+	if got.Header.Get("webhook-id") != pub.ID || !dlvVerifies(t, got, secret) {
+		t.Errorf("after the restart the delivery did not come with the first secret")
+	}
+	if w := e.listenWebhook(); w == nil || w.ID != hook.ID {
+		t.Errorf("after the restart the listen webhook is %+v, want the same %s", w, hook.ID)
+	}
+	if n := strings.Count(run.out.String(), "whsec_"); n != 1 {
+		t.Errorf("the secret line was printed %d times, want once: the webhook resumed", n)
 	}
 }
