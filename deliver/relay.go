@@ -3,14 +3,12 @@ package deliver
 import (
 	"context"
 	"net/http"
-	"strings"
 	"time"
 
-	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/store"
 )
 
-// Relay carries the attempts of listen webhooks (hookd.ListenURLPrefix)
+// Relay carries the attempts of listen webhooks (hookd.Webhook.Listen)
 // over a connection that a `hookd listen` CLI opened, instead of dialling
 // out. Package listen implements it.
 type Relay interface {
@@ -43,7 +41,7 @@ const relayRetry = time.Second
 // connection this process does not hold. e.mu may be held.
 func (e *Engine) elsewhere(j *store.Job, now time.Time) (store.Deferral, bool) {
 	w := j.Webhook
-	if !strings.HasPrefix(w.URL, hookd.ListenURLPrefix) || (e.cfg.Relay != nil && e.cfg.Relay.Holds(w.ID)) {
+	if !w.Listen() || (e.cfg.Relay != nil && e.cfg.Relay.Holds(w.ID)) {
 		return store.Deferral{}, false
 	}
 	return store.Deferral{DeliveryID: j.Delivery.ID, At: now.Add(relayRetry)}, true
@@ -52,7 +50,7 @@ func (e *Engine) elsewhere(j *store.Job, now time.Time) (store.Deferral, bool) {
 // send makes the attempt's request: over the relay for a listen webhook,
 // through the HTTP client for any other.
 func (e *Engine) send(j *store.Job, req *http.Request) (*http.Response, error) {
-	if j.Webhook == nil || !strings.HasPrefix(j.Webhook.URL, hookd.ListenURLPrefix) || e.cfg.Relay == nil {
+	if j.Webhook == nil || !j.Webhook.Listen() || e.cfg.Relay == nil {
 		return e.client.Do(req)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), e.cfg.Timeout)
