@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/deliver"
@@ -127,5 +128,19 @@ func TestCloseEndsEverySession(t *testing.T) {
 	}
 	if _, err := h.Attach("wh_2"); err == nil {
 		t.Error("a closed hub attached a session")
+	}
+}
+
+func TestTheCLIsErrorIsMadeStorable(t *testing.T) {
+	t.Parallel()
+	var h Hub
+	s, _ := h.Attach("wh_1")
+	go answer(t, &h, s, Result{Error: "bad\x00 \xff" + strings.Repeat("x", 5000)})
+	_, err := h.Exchange(t.Context(), relayed(t, "wh_1", "{}"))
+	if err == nil {
+		t.Fatal("exchange succeeded, want the CLI's error")
+	}
+	if msg := err.Error(); strings.ContainsRune(msg, 0) || !utf8.ValidString(msg) || len(msg) > maxErrorLen+3 || !strings.HasPrefix(msg, "bad \uFFFD") {
+		t.Errorf("error text %.40q... (%d bytes) is not storable", msg, len(msg))
 	}
 }
