@@ -49,7 +49,8 @@ type Config struct {
 	// process without a delivery engine) refuses the listen routes.
 	Listen *listen.Hub
 	// ListenTimeout is how long a listen webhook outlives its last
-	// connection; the stream keeps it alive a third of that apart.
+	// connection; the stream keeps it alive a third of that apart. 0
+	// means 5 minutes.
 	ListenTimeout time.Duration
 }
 
@@ -69,6 +70,9 @@ func New(svc *service.Service, recv *receive.Receiver, log *slog.Logger, cfg Con
 	}
 	if cfg.MaxEventBytes <= 0 {
 		cfg.MaxEventBytes = 256 << 10
+	}
+	if cfg.ListenTimeout <= 0 {
+		cfg.ListenTimeout = 5 * time.Minute
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
