@@ -10,6 +10,9 @@ import (
 	"io"
 	"maps"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"regexp"
@@ -45,9 +48,15 @@ type listenRun struct {
 // startListen runs `hookd listen` with args until the test ends or stop.
 func startListen(tb testing.TB, args ...string) *listenRun {
 	tb.Helper()
+	return startListenVia(tb, nil, args...)
+}
+
+// startListenVia is startListen with the HTTP client that talks to hookd.
+func startListenVia(tb testing.TB, hc *http.Client, args ...string) *listenRun {
+	tb.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &listenRun{out: &logtest.Buffer{}, errOut: &logtest.Buffer{}, cancel: cancel, done: make(chan error, 1)}
-	env := cli.Env{Stdout: r.out, Stderr: r.errOut, Getenv: func(string) string { return "" }}
+	env := cli.Env{Stdout: r.out, Stderr: r.errOut, Getenv: func(string) string { return "" }, HTTPClient: hc}
 	go func() { r.done <- cli.Listen(ctx, env, args) }()
 	tb.Cleanup(func() { r.stop(tb) })
 	return r
@@ -492,5 +501,37 @@ func TestListenReconnectsWhenTheServerRestarts(t *testing.T) {
 	}
 	if n := strings.Count(run.out.String(), "whsec_"); n != 1 {
 		t.Errorf("the secret line was printed %d times, want once: the webhook resumed", n)
+	}
+}
+
+func TestListenThroughAnHTTPProxy(t *testing.T) {
+	t.Parallel()
+	e := dlvSetupOn(t, startServer(t, noPrivateNetworks), dlvFast, "invoice.paid")
+	local := newReceiver(t, nil)
+	var mu sync.Mutex
+	proxied := map[string]int{}
+	// An ordinary forwarding proxy: requests in absolute form, passed on.
+	proxy := httptest.NewServer(&httputil.ReverseProxy{Rewrite: func(pr *httputil.ProxyRequest) {
+		mu.Lock()
+		proxied[pr.In.Method+" "+pr.In.URL.Path]++
+		mu.Unlock()
+	}})
+	t.Cleanup(proxy.Close)
+	proxyURL, _ := url.Parse(proxy.URL)
+	hc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{Proxy: http.ProxyURL(proxyURL)}}
+	run := startListenVia(t, hc, "--server", e.srv.URL, "--token", e.appKey(), "--forward-to", local.URL)
+	secret := run.secret(t)
+	pub := e.publishType("invoice.paid", 1)
+	if got := local.waitFor(t, 1, dlvWait)[0]; !dlvVerifies(t, got, secret) {
+		t.Errorf("the delivery through the proxy does not verify")
+	}
+	e.waitStatus(e.onlyDelivery(pub.ID), "succeeded")
+	hook := e.listenWebhook()
+	mu.Lock()
+	defer mu.Unlock()
+	for _, want := range []string{"GET /v1/apps/" + e.app.ID + "/listen/" + hook.ID + "/stream", "POST /v1/apps/" + e.app.ID + "/listen/" + hook.ID + "/results"} {
+		if proxied[want] == 0 {
+			t.Errorf("the proxy did not carry %s; it carried %v", want, proxied)
+		}
 	}
 }
