@@ -85,7 +85,9 @@ func (s *Server) listenStream(w http.ResponseWriter, r *http.Request) {
 	defer s.cfg.Listen.Detach(sess)
 	rc := http.NewResponseController(w)
 	// The server's write timeout would cut the stream after a minute.
-	_ = rc.SetWriteDeadline(time.Time{})
+	if err := rc.SetWriteDeadline(time.Time{}); err != nil {
+		s.log.WarnContext(ctx, "the listen stream keeps the server's write timeout", "err", err)
+	}
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-cache")
