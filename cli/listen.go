@@ -139,7 +139,7 @@ func (l *listener) run(ctx context.Context) error {
 	}
 	hook, err := l.register(ctx, app)
 	if err != nil {
-		return err
+		return apiProblem(err)
 	}
 	l.printf("Ready! Signing secret %s (webhook %s, forwarding to %s; Ctrl-C to stop)\n", hook.Secret, hook.ID, l.f.forwardTo)
 	defer func() { l.cleanUp(ctx, app, hook.ID) }()
@@ -162,7 +162,10 @@ func (l *listener) run(ctx context.Context) error {
 			if ctx.Err() != nil {
 				return nil
 			}
-			fmt.Fprintf(l.env.Stderr, "hookd listen: %v\n", err)
+			if refused(err) {
+				return apiProblem(err) // retrying cannot help
+			}
+			fmt.Fprintf(l.env.Stderr, "hookd listen: %v\n", apiProblem(err))
 			continue
 		}
 		if again.ID != hook.ID || again.Secret != hook.Secret {
@@ -199,9 +202,16 @@ func (l *listener) register(ctx context.Context, app string) (*client.ListenWebh
 	sum := sha256.Sum256([]byte(strings.Join([]string{l.f.server, app, l.f.forwardTo, host}, "\n")))
 	hook, _, err := l.api.Listen(ctx, app, hex.EncodeToString(sum[:16]), l.f.events)
 	if err != nil {
-		return nil, apiProblem(err)
+		return nil, err
 	}
 	return hook, nil
+}
+
+// refused reports whether hookd refused a registration for a reason that
+// stays: a bad token, an app that is gone, a request it finds wrong.
+func refused(err error) bool {
+	var apiErr *client.Error
+	return errors.As(err, &apiErr) && apiErr.Status >= 400 && apiErr.Status < 500 && apiErr.Status != http.StatusTooManyRequests
 }
 
 // cleanUp deletes the temporary webhook, even after Ctrl-C.

@@ -70,6 +70,7 @@ func (r *listenRun) secret(tb testing.TB) string {
 		s = secretLine.FindString(r.out.String())
 		select {
 		case err := <-r.done:
+			r.done <- err // for stop at cleanup
 			tb.Fatalf("hookd listen ended: %v\n%s", err, r.errOut.String())
 		default:
 		}
@@ -533,5 +534,25 @@ func TestListenThroughAnHTTPProxy(t *testing.T) {
 		if proxied[want] == 0 {
 			t.Errorf("the proxy did not carry %s; it carried %v", want, proxied)
 		}
+	}
+}
+
+func TestListenStopsWhenItsAppIsDeleted(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t, noPrivateNetworks, func(c *Config) { c.ListenTimeout = 300 * time.Millisecond })
+	e := dlvSetupOn(t, srv, dlvFast, "invoice.paid")
+	run := startListen(t, "--server", e.srv.URL, "--token", testAdminToken, "--app", e.app.ID, "--forward-to", "localhost:1")
+	run.secret(t)
+	if _, err := e.c.Do(e.ctx, http.MethodDelete, "/v1/apps/"+e.app.ID, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-run.done:
+		run.done <- err // for stop at cleanup
+		if !errors.Is(err, cli.ErrFailed) || !strings.Contains(run.errOut.String(), "NOT_FOUND") {
+			t.Errorf("hookd listen ended with %v, %q; want a failure naming NOT_FOUND", err, run.errOut.String())
+		}
+	case <-time.After(dlvWait):
+		t.Fatalf("hookd listen kept running after its app was deleted:\n%s", run.errOut.String())
 	}
 }
