@@ -54,7 +54,7 @@ Usage:
   hookd serve    [flags]   run the API and the delivery engine
   hookd migrate  [flags]   create or upgrade the database schema, then exit
   hookd verify   [flags]   check a signed webhook payload from the shell
-  hookd listen   --forward-to URL  receive an app's deliveries on this machine, no public URL needed
+  hookd listen   [flags]   receive an app's deliveries here, no public URL needed (--forward-to URL)
   hookd bench    [flags]   measure throughput, latency and memory on this machine
   hookd healthcheck [flags] exit 0 if the hookd on --addr answers /healthz (or /readyz)
 
