@@ -80,6 +80,15 @@ type Webhook struct {
 	UpdatedAt time.Time
 }
 
+// ListenURLPrefix starts the URL of a listen webhook: a temporary webhook
+// whose deliveries hookd hands to a `hookd listen` connection instead of
+// dialling out. Only the listen route makes such a URL; the rest is a key
+// the CLI chooses.
+const ListenURLPrefix = "listen:"
+
+// Listen reports whether w is a listen webhook (see ListenURLPrefix).
+func (w *Webhook) Listen() bool { return strings.HasPrefix(w.URL, ListenURLPrefix) }
+
 // Subscribes reports whether w's filter selects events of type typ.
 func (w *Webhook) Subscribes(typ string) bool { return MatchesFilter(w.Events, typ) }
 

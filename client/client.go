@@ -87,13 +87,7 @@ func (c *Client) Do(ctx context.Context, method, path string, in, out any) (int,
 		return resp.StatusCode, fmt.Errorf("%s %s: read answer: %w", method, path, err)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		var e struct {
-			Error struct{ Code, Message string } `json:"error"`
-		}
-		if json.Unmarshal(raw, &e) != nil || e.Error.Code == "" {
-			return resp.StatusCode, &Error{Status: resp.StatusCode, Code: "UNKNOWN", Message: strings.TrimSpace(string(raw))}
-		}
-		return resp.StatusCode, &Error{Status: resp.StatusCode, Code: e.Error.Code, Message: e.Error.Message}
+		return resp.StatusCode, errorOf(resp.StatusCode, raw)
 	}
 	if out != nil {
 		if err := json.Unmarshal(raw, out); err != nil {
@@ -101,6 +95,17 @@ func (c *Client) Do(ctx context.Context, method, path string, in, out any) (int,
 		}
 	}
 	return resp.StatusCode, nil
+}
+
+// errorOf reads an error answer.
+func errorOf(status int, raw []byte) *Error {
+	var e struct {
+		Error struct{ Code, Message string } `json:"error"`
+	}
+	if json.Unmarshal(raw, &e) != nil || e.Error.Code == "" {
+		return &Error{Status: status, Code: "UNKNOWN", Message: strings.TrimSpace(string(raw))}
+	}
+	return &Error{Status: status, Code: e.Error.Code, Message: e.Error.Message}
 }
 
 func esc(s string) string { return url.PathEscape(s) }

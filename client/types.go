@@ -65,7 +65,10 @@ type Webhook struct {
 	ConsecutiveFailures int               `json:"consecutive_failures"`
 	SuccessRate24h      *float64          `json:"success_rate_24h"`
 	DisabledReason      *string           `json:"disabled_reason"`
-	Secret              string            `json:"secret,omitempty"`
+	// Listen marks a `hookd listen` webhook, whose deliveries go over the
+	// CLI's connection.
+	Listen bool   `json:"listen"`
+	Secret string `json:"secret,omitempty"`
 }
 
 // WebhookInput creates or patches a webhook; nil fields are left out.

@@ -65,7 +65,7 @@ func (e *Engine) attempt(j *store.Job) (res *store.AttemptResult) {
 
 	// Shutdown does not cut an attempt short (the request's context is
 	// Background); the client's timeout does.
-	resp, err := e.client.Do(req)
+	resp, err := e.send(j, req)
 	if err != nil {
 		a.Duration = e.cfg.Now().Sub(start)
 		a.Error = hookd.StorableText(describe(err), errorLimit)

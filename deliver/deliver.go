@@ -97,6 +97,9 @@ type Config struct {
 	Observer Observer
 	// Tracer makes a client span of every attempt; nil makes none.
 	Tracer trace.Tracer
+	// Relay carries listen webhooks' attempts; nil hands them back
+	// unattempted (see relay.go).
+	Relay Relay
 }
 
 // Engine delivers. Create it with New and run it with Run.

@@ -143,6 +143,9 @@ func (e *Engine) backoff(l *lane, now time.Time) time.Duration {
 // app have a slot, or, when there is no room to wait or its rate limit
 // says later, returns the deferral that hands it back. e.mu is held.
 func (e *Engine) admit(j *store.Job, now time.Time) (store.Deferral, bool) {
+	if d, ok := e.elsewhere(j, now); ok {
+		return d, false // a listen webhook whose stream another process holds
+	}
 	key, appID := laneOf(j), j.Delivery.AppID
 	l, a := e.laneFor(key, j, now), e.appFor(appID)
 	if l.inFlight >= l.cap || a.inFlight >= e.cfg.PerApp {

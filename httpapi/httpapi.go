@@ -23,6 +23,7 @@ import (
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/ident"
+	"github.com/hookd/hookd/listen"
 	"github.com/hookd/hookd/receive"
 	"github.com/hookd/hookd/service"
 	"github.com/hookd/hookd/store"
@@ -48,6 +49,13 @@ type Config struct {
 	Observer Observer
 	// Tracer makes a server span of every request; nil makes none.
 	Tracer trace.Tracer
+	// Listen holds this process's `hookd listen` connections; nil (a
+	// process without a delivery engine) refuses the listen routes.
+	Listen *listen.Hub
+	// ListenTimeout is how long a listen webhook outlives its last
+	// connection; the stream keeps it alive a third of that apart. 0
+	// means 5 minutes.
+	ListenTimeout time.Duration
 }
 
 // Server is the API's http.Handler.
@@ -68,6 +76,9 @@ func New(svc *service.Service, recv *receive.Receiver, log *slog.Logger, cfg Con
 	}
 	if cfg.MaxEventBytes <= 0 {
 		cfg.MaxEventBytes = 256 << 10
+	}
+	if cfg.ListenTimeout <= 0 {
+		cfg.ListenTimeout = 5 * time.Minute
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)

@@ -55,6 +55,7 @@ func (s *Server) routes() {
 	s.handle("GET /v1/apps/{app}/deliveries/{id}", auth(s.getDelivery))
 	s.handle("POST /v1/apps/{app}/deliveries/{id}/retry", auth(s.retryDelivery))
 	s.sourceRoutes(auth)
+	s.listenRoutes(auth)
 }
 
 // smallBody bounds management request bodies; envelopeSlack is what a

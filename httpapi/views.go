@@ -117,6 +117,7 @@ type webhookJSON struct {
 	SuccessRate24h      *float64          `json:"success_rate_24h"`
 	DisabledReason      *string           `json:"disabled_reason"`
 	SecretRotatedUntil  *jsonTime         `json:"previous_secret_expires_at"`
+	Listen              bool              `json:"listen"`
 	Secret              *string           `json:"secret,omitempty"`
 }
 
@@ -126,7 +127,7 @@ func webhookView(v *service.WebhookView, withSecret bool) *webhookJSON {
 		ID: w.ID, AppID: w.AppID, URL: w.URL, Events: w.Events, Status: w.Status, Enabled: w.Status != hookd.WebhookDisabled,
 		Name: str(w.Name), Description: str(w.Description), Headers: hookd.RedactHeaders(w.Headers), RateLimit: num(w.RateLimit), Ordered: w.Ordered,
 		Metadata: w.Metadata, CreatedAt: ts(w.CreatedAt), UpdatedAt: ts(w.UpdatedAt), ConsecutiveFailures: w.ConsecutiveFailures,
-		DisabledReason: str(w.DisabledReason),
+		DisabledReason: str(w.DisabledReason), Listen: w.Listen(),
 	}
 	if w.PreviousSecret != "" && w.PreviousSecretExpiresAt.After(time.Now()) {
 		out.SecretRotatedUntil = ts(w.PreviousSecretExpiresAt)

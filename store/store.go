@@ -71,6 +71,17 @@ type Store interface {
 	// ones (they can be recovered).
 	UpdateWebhook(ctx context.Context, w *hookd.Webhook, now time.Time) error
 	DeleteWebhook(ctx context.Context, appID, id string) error
+	// WebhookByURL finds the app's webhook at url (NOT_FOUND when there is
+	// none); listen webhooks are found again this way by their key.
+	WebhookByURL(ctx context.Context, appID, url string) (*hookd.Webhook, error)
+	// TouchWebhook sets only the webhook's updated_at to now (NOT_FOUND
+	// when it is gone): a listen connection's sign of life. The version is
+	// left alone, so it makes no concurrent update stale.
+	TouchWebhook(ctx context.Context, id string, now time.Time) error
+	// DeleteIdleListenWebhooks deletes the listen webhooks (URL starting
+	// with hookd.ListenURLPrefix) of every app last updated before before,
+	// with their deliveries, and returns how many.
+	DeleteIdleListenWebhooks(ctx context.Context, before time.Time) (int, error)
 	WebhookHealth(ctx context.Context, webhookID string, now time.Time) (*hookd.WebhookHealth, error)
 	// RecoverWebhook re-queues the webhook's failed deliveries created in
 	// [since, until) (zero until = no bound) and returns how many.

@@ -150,24 +150,31 @@ func hostileRoutes(receiverURL string) map[string]hostileRoute {
 		"POST /v1/apps/{app}/webhooks/{id}/recover":   {body: `{"since":"2020-01-01T00:00:00Z"}`, fields: []hostileField{{"since", kTime, false}, {"until", kTime, false}}},
 		"GET /v1/apps/{app}/webhooks/{id}/deliveries": {query: append([]string{"status"}, listQuery...)},
 		"GET /v1/apps/{app}/webhooks/{id}/events":     {query: listQuery},
-		"POST /v1/apps/{app}/events":                  {body: `{"type":"hostile.event","data":{}}`, fields: publishFields},
-		"POST /v1/apps/{app}/events/batch":            {body: `{"events":[{"type":"hostile.event"}]}`, fields: []hostileField{{"events", kObjects, false}}},
-		"GET /v1/apps/{app}/events":                   {query: append([]string{"webhook_id"}, listQuery...)},
-		"GET /v1/apps/{app}/events/{id}":              {},
-		"GET /v1/apps/{app}/deliveries":               {query: append([]string{"webhook_id", "status"}, listQuery...)},
-		"GET /v1/apps/{app}/deliveries/{id}":          {},
-		"POST /v1/apps/{app}/deliveries/{id}/retry":   {},
-		"POST /v1/apps/{app}/sources":                 {body: `{"name":"s2","provider":"github","secret":"secret-2"}`, fields: sourceFields},
-		"GET /v1/apps/{app}/sources":                  {query: listQuery},
-		"GET /v1/apps/{app}/sources/events":           {query: listQuery},
-		"GET /v1/apps/{app}/sources/{id}":             {},
-		"PATCH /v1/apps/{app}/sources/{id}":           {body: `{"name":"s3"}`, fields: sourceFields, emptyOK: true},
-		"DELETE /v1/apps/{app}/sources/{id}":          {},
-		"POST /v1/apps/{app}/sources/{id}/delete":     {},
-		"POST /v1/apps/{app}/sources/{id}/rotate":     {body: `{}`, fields: rotateFields, emptyOK: true},
-		"POST /v1/apps/{app}/sources/{id}/test":       {},
-		"GET /v1/apps/{app}/sources/{id}/events":      {query: listQuery},
-		"GET /v1/apps/{app}/sources/{id}/deliveries":  {query: listQuery},
+
+		"POST /v1/apps/{app}/listen": {body: `{"key":"hostile-key-1"}`, fields: []hostileField{{"key", kString, false}, {"events", kStrings, false}}},
+		// The world's {id} here is an ordinary webhook: it has no stream,
+		// so a request that passes every check is answered at once.
+		"GET /v1/apps/{app}/listen/{id}/stream": {},
+		"POST /v1/apps/{app}/listen/{id}/results": {body: `{"id":"req_1"}`, fields: []hostileField{
+			{"id", kString, false}, {"status_code", kInt, false}, {"duration_ms", kInt, false}, {"body", kString, false}, {"error", kString, false}}},
+		"POST /v1/apps/{app}/events":                 {body: `{"type":"hostile.event","data":{}}`, fields: publishFields},
+		"POST /v1/apps/{app}/events/batch":           {body: `{"events":[{"type":"hostile.event"}]}`, fields: []hostileField{{"events", kObjects, false}}},
+		"GET /v1/apps/{app}/events":                  {query: append([]string{"webhook_id"}, listQuery...)},
+		"GET /v1/apps/{app}/events/{id}":             {},
+		"GET /v1/apps/{app}/deliveries":              {query: append([]string{"webhook_id", "status"}, listQuery...)},
+		"GET /v1/apps/{app}/deliveries/{id}":         {},
+		"POST /v1/apps/{app}/deliveries/{id}/retry":  {},
+		"POST /v1/apps/{app}/sources":                {body: `{"name":"s2","provider":"github","secret":"secret-2"}`, fields: sourceFields},
+		"GET /v1/apps/{app}/sources":                 {query: listQuery},
+		"GET /v1/apps/{app}/sources/events":          {query: listQuery},
+		"GET /v1/apps/{app}/sources/{id}":            {},
+		"PATCH /v1/apps/{app}/sources/{id}":          {body: `{"name":"s3"}`, fields: sourceFields, emptyOK: true},
+		"DELETE /v1/apps/{app}/sources/{id}":         {},
+		"POST /v1/apps/{app}/sources/{id}/delete":    {},
+		"POST /v1/apps/{app}/sources/{id}/rotate":    {body: `{}`, fields: rotateFields, emptyOK: true},
+		"POST /v1/apps/{app}/sources/{id}/test":      {},
+		"GET /v1/apps/{app}/sources/{id}/events":     {query: listQuery},
+		"GET /v1/apps/{app}/sources/{id}/deliveries": {query: listQuery},
 		"POST /v1/verify": {body: `{"scheme":"github","secret":"secret-3","body":"","headers":{}}`, fields: []hostileField{
 			{"scheme", kString, true}, {"header_prefix", kString, false}, {"secret", kString, false}, {"source_id", kString, false},
 			{"headers", kStringMap, false}, {"body", kString, false}, {"tolerance_seconds", kInt, false},
@@ -203,6 +210,7 @@ func hostileSetup(tb testing.TB) *hostileWorld {
 	base := "/v1/apps/" + w.app
 	w.ids["keys"] = apiStr(tb, apiWant(tb, apiAdmin(tb, srv, "POST", base+"/keys", map[string]any{"name": "k"}), http.StatusCreated), "id")
 	w.ids["webhooks"] = apiStr(tb, apiMustCreateWebhook(tb, srv, testAdminToken, w.app, map[string]any{"url": rc.URL}), "id")
+	w.ids["listen"] = w.ids["webhooks"]
 	src := apiStr(tb, apiWant(tb, apiAdmin(tb, srv, "POST", base+"/sources", map[string]any{"name": "s", "provider": "github", "secret": hostileSourceSecret}), http.StatusCreated), "id")
 	w.ids["sources"], w.ids["receive"] = src, src
 	w.ids["events"] = apiStr(tb, apiWant(tb, apiAdmin(tb, srv, "POST", base+"/events", map[string]any{"type": w.typeName, "data": map[string]any{"n": 1}}), http.StatusAccepted), "id")

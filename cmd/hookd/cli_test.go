@@ -152,3 +152,34 @@ func TestVerifyCommand(t *testing.T) {
 		t.Errorf("verify of a bad signature = %v, %q", err, out.String())
 	}
 }
+
+func TestParseFlagsListenTimeout(t *testing.T) {
+	t.Setenv("HOOKD_CONFIG", "")
+	t.Setenv("HOOKD_LISTEN_TIMEOUT", "")
+	m := NewMain(io.Discard, io.Discard)
+	if err := m.ParseFlags(nil); err != nil {
+		t.Fatal(err)
+	}
+	if m.Config.ListenTimeout != 5*time.Minute {
+		t.Errorf("default listen timeout %v, want 5m", m.Config.ListenTimeout)
+	}
+	t.Setenv("HOOKD_LISTEN_TIMEOUT", "90s")
+	m = NewMain(io.Discard, io.Discard)
+	if err := m.ParseFlags(nil); err != nil {
+		t.Fatal(err)
+	}
+	if m.Config.ListenTimeout != 90*time.Second {
+		t.Errorf("listen timeout %v, want HOOKD_LISTEN_TIMEOUT's 90s", m.Config.ListenTimeout)
+	}
+	m = NewMain(io.Discard, io.Discard)
+	if err := m.ParseFlags([]string{"--listen-timeout", "2s"}); err != nil {
+		t.Fatal(err)
+	}
+	if m.Config.ListenTimeout != 2*time.Second {
+		t.Errorf("listen timeout %v, want the flag's 2s", m.Config.ListenTimeout)
+	}
+	t.Setenv("HOOKD_LISTEN_TIMEOUT", "soon")
+	if err := NewMain(io.Discard, io.Discard).ParseFlags(nil); err == nil || !strings.Contains(err.Error(), "HOOKD_LISTEN_TIMEOUT") {
+		t.Errorf("HOOKD_LISTEN_TIMEOUT=soon: %v, want an error naming it", err)
+	}
+}

@@ -54,6 +54,7 @@ Usage:
   hookd serve    [flags]   run the API and the delivery engine
   hookd migrate  [flags]   create or upgrade the database schema, then exit
   hookd verify   [flags]   check a signed webhook payload from the shell
+  hookd listen   [flags]   receive an app's deliveries here, no public URL needed (--forward-to URL)
   hookd bench    [flags]   measure throughput, latency and memory on this machine
   hookd healthcheck [flags] exit 0 if the hookd on --addr answers /healthz (or /readyz)
 
@@ -97,6 +98,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return m.Migrate(ctx)
 	case "verify":
 		return runVerify(args[1:], os.Stdin, stdout, stderr)
+	case "listen":
+		return cli.Listen(ctx, cli.Env{Stdin: os.Stdin, Stdout: stdout, Stderr: stderr, Getenv: os.Getenv}, args[1:])
 	case "bench":
 		return runBench(ctx, args[1:], stdout, stderr)
 	case "healthcheck":

@@ -25,6 +25,7 @@ import (
 	"github.com/hookd/hookd/egress"
 	"github.com/hookd/hookd/httpapi"
 	"github.com/hookd/hookd/ident"
+	"github.com/hookd/hookd/listen"
 	"github.com/hookd/hookd/metrics"
 	"github.com/hookd/hookd/notify"
 	"github.com/hookd/hookd/receive"
@@ -77,6 +78,9 @@ type Config struct {
 	// outbound client; nil means the system's. It is no flag: tests
 	// give one that says what their names resolve to.
 	Resolver *net.Resolver
+	// ListenTimeout is how long a `hookd listen` webhook outlives its
+	// last connection; 0 means 5 minutes.
+	ListenTimeout time.Duration
 }
 
 // Roles of a process.
@@ -140,6 +144,7 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.IntVar(&c.PerHostConcurrency, "per-host-concurrency", 0, "attempts in flight to one host of one-off and forwarded deliveries at most (env: HOOKD_PER_HOST_CONCURRENCY; default workers/8)")
 	fs.IntVar(&c.MaxEventBytes, "max-event-bytes", 0, "largest event data and received body in bytes (env: HOOKD_MAX_EVENT_BYTES; default 262144)")
 	fs.StringVar(&c.Role, "role", "", "what this process runs: api, worker or all (env: HOOKD_ROLE; default all)")
+	fs.DurationVar(&c.ListenTimeout, "listen-timeout", 0, "how long a hookd listen webhook outlives its connection (env: HOOKD_LISTEN_TIMEOUT; default 5m)")
 	fs.DurationVar(&c.Retention, "retention", 0, "how long finished events are kept, e.g. 720h (env: HOOKD_RETENTION; default 30 days; -1s keeps them forever)")
 	fs.StringVar(&c.MetricsAddr, "metrics-addr", "", "serve /metrics on this address instead of beside the API (env: HOOKD_METRICS_ADDR)")
 	logLevel := fs.String("log-level", "", "least severe level logged: debug, info, warn or error (env: HOOKD_LOG_LEVEL; default info)")
@@ -200,6 +205,19 @@ func (m *Main) ParseFlags(args []string) error {
 			return fmt.Errorf("HOOKD_RETENTION: %q is not a duration such as 720h", env("HOOKD_RETENTION"))
 		}
 		c.Retention = d
+	}
+	if !set["listen-timeout"] && env("HOOKD_LISTEN_TIMEOUT") != "" {
+		d, err := time.ParseDuration(env("HOOKD_LISTEN_TIMEOUT"))
+		if err != nil || d <= 0 {
+			return fmt.Errorf("HOOKD_LISTEN_TIMEOUT: %q is not a positive duration such as 5m", env("HOOKD_LISTEN_TIMEOUT"))
+		}
+		c.ListenTimeout = d
+	}
+	if c.ListenTimeout < 0 {
+		return fmt.Errorf("--listen-timeout must be a positive duration such as 5m")
+	}
+	if c.ListenTimeout == 0 {
+		c.ListenTimeout = defaultListenTimeout
 	}
 	c.AdminToken = env("HOOKD_ADMIN_TOKEN")
 	c.EncryptionKey = env("HOOKD_ENCRYPTION_KEY")
@@ -487,6 +505,9 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.Logger == nil {
 		m.Logger = newLogger(m.stderr, m.Config.LogLevel)
 	}
+	if m.Config.ListenTimeout <= 0 {
+		m.Config.ListenTimeout = defaultListenTimeout
+	}
 	// Lines logged while serving an API request carry its request id.
 	m.Logger = slog.New(httpapi.LogHandler(m.Logger.Handler()))
 	log := m.Logger
@@ -545,7 +566,9 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.notifier = notifier
 	wake := func() {}
+	var hub *listen.Hub
 	if m.Config.Role != RoleAPI {
+		hub = &listen.Hub{}
 		engine, err := deliver.New(st, client, notifier, log.With("component", "deliver"), deliver.Config{
 			Owner:      ids.New("worker"),
 			Workers:    m.Config.Workers,
@@ -557,6 +580,7 @@ func (m *Main) Run(ctx context.Context) error {
 			Now:        m.Now,
 			Observer:   counts,
 			Tracer:     tracer,
+			Relay:      hub,
 		})
 		if err != nil {
 			return err
@@ -594,6 +618,8 @@ func (m *Main) Run(ctx context.Context) error {
 		Extra:         m.metricsRoute(counts),
 		Observer:      counts,
 		Tracer:        tracer,
+		Listen:        hub,
+		ListenTimeout: m.Config.ListenTimeout,
 	})
 	if err != nil {
 		return err
@@ -601,7 +627,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.serveMetrics(counts); err != nil {
 		return err
 	}
-	m.startBackground(ctx, st)
+	m.startBackground(ctx, st, svc)
 	if err := m.servePprof(); err != nil {
 		return err
 	}
@@ -618,6 +644,10 @@ func (m *Main) Run(ctx context.Context) error {
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	if hub != nil {
+		// Streams never end by themselves; shutdown ends them.
+		m.http.RegisterOnShutdown(hub.Close)
 	}
 	go func() {
 		if err := m.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -683,7 +713,7 @@ func (m *Main) serveAside(what, addr string, h http.Handler) (*http.Server, net.
 
 // startBackground starts what runs beside the API in a worker: the
 // delivery engine, the wake-up listener and retention.
-func (m *Main) startBackground(ctx context.Context, st store.Store) {
+func (m *Main) startBackground(ctx context.Context, st store.Store, svc *service.Service) {
 	if m.engine == nil {
 		return
 	}
@@ -702,10 +732,38 @@ func (m *Main) startBackground(ctx context.Context, st store.Store) {
 		pruner := retention.New(st, m.Logger.With("component", "retention"), retention.Config{MaxAge: m.Config.Retention, Now: m.Now})
 		wg.Go(func() { pruner.Run(bg) })
 	}
+	wg.Go(func() { m.sweepListen(bg, svc) })
 	go func() {
 		wg.Wait()
 		close(m.engineDone)
 	}()
+}
+
+// defaultListenTimeout is how long a listen webhook outlives its last
+// connection unless told.
+const defaultListenTimeout = 5 * time.Minute
+
+// sweepListen deletes, until ctx ends, the listen webhooks that no
+// connection has kept alive for the listen timeout: those of CLIs that
+// vanished without deleting theirs.
+func (m *Main) sweepListen(ctx context.Context, svc *service.Service) {
+	every := min(max(m.Config.ListenTimeout/4, 50*time.Millisecond), time.Minute)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		n, err := svc.SweepListen(ctx, m.Config.ListenTimeout)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			m.Logger.Warn("delete idle listen webhooks", "err", err)
+		case n > 0:
+			m.Logger.Info("deleted idle listen webhooks", "count", n)
+		}
+	}
 }
 
 // Addr is the address the API listens on, once Run has returned.

@@ -305,3 +305,36 @@ func (s *Store) RecoverWebhook(ctx context.Context, appID, webhookID string, sin
 	})
 	return int(n), err
 }
+
+// WebhookByURL implements store.Store.
+func (s *Store) WebhookByURL(ctx context.Context, appID, url string) (*hookd.Webhook, error) {
+	w, err := s.scanWebhook(s.pool.QueryRow(ctx, `SELECT `+webhookColumns+`, version FROM webhooks WHERE app_id = $1 AND url = $2 ORDER BY id LIMIT 1`, appID, url))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, hookd.Errorf(hookd.ENOTFOUND, "no webhook at that url")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find webhook by url: %w", err)
+	}
+	return w, nil
+}
+
+// TouchWebhook implements store.Store.
+func (s *Store) TouchWebhook(ctx context.Context, id string, now time.Time) error {
+	tag, err := s.pool.Exec(ctx, `UPDATE webhooks SET updated_at = $1 WHERE id = $2`, ms(now), id)
+	if err != nil {
+		return fmt.Errorf("touch webhook: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return notFound("webhook", id)
+	}
+	return nil
+}
+
+// DeleteIdleListenWebhooks implements store.Store.
+func (s *Store) DeleteIdleListenWebhooks(ctx context.Context, before time.Time) (int, error) {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM webhooks WHERE url LIKE $1 AND updated_at < $2`, hookd.ListenURLPrefix+"%", ms(before))
+	if err != nil {
+		return 0, fmt.Errorf("delete idle listen webhooks: %w", err)
+	}
+	return int(tag.RowsAffected()), nil
+}

@@ -352,3 +352,40 @@ func (s *Store) RecoverWebhook(ctx context.Context, appID, webhookID string, sin
 	})
 	return int(n), err
 }
+
+// WebhookByURL implements store.Store.
+func (s *Store) WebhookByURL(ctx context.Context, appID, url string) (*hookd.Webhook, error) {
+	hooks, err := s.queryWebhooks(ctx, s.r, `SELECT `+webhookColumns+`, version FROM webhooks WHERE app_id = ? AND url = ? ORDER BY id LIMIT 1`, appID, url)
+	if err != nil {
+		return nil, err
+	}
+	if len(hooks) == 0 {
+		return nil, hookd.Errorf(hookd.ENOTFOUND, "no webhook at that url")
+	}
+	return hooks[0], nil
+}
+
+// TouchWebhook implements store.Store.
+func (s *Store) TouchWebhook(ctx context.Context, id string, now time.Time) error {
+	res, err := s.w.ExecContext(ctx, `UPDATE webhooks SET updated_at = ? WHERE id = ?`, ms(now), id)
+	if err != nil {
+		return fmt.Errorf("touch webhook: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return notFound("webhook", id)
+	}
+	return nil
+}
+
+// DeleteIdleListenWebhooks implements store.Store.
+func (s *Store) DeleteIdleListenWebhooks(ctx context.Context, before time.Time) (int, error) {
+	res, err := s.w.ExecContext(ctx, `DELETE FROM webhooks WHERE url LIKE ? AND updated_at < ?`, hookd.ListenURLPrefix+"%", ms(before))
+	if err != nil {
+		return 0, fmt.Errorf("delete idle listen webhooks: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	if n > 0 {
+		s.deletedDeliveries()
+	}
+	return int(n), nil
+}

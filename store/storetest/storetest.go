@@ -54,6 +54,7 @@ func Exercise(t *testing.T, open Opener) {
 		{"Bulk", testBulk},
 		{"Operations", testOperations},
 		{"Storable", testStorable},
+		{"Listen", testListen},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
