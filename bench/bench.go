@@ -21,9 +21,7 @@ import (
 )
 
 // Scenarios are the scenario names, in the order Run runs them.
-// noisy comes last: the endpoints it leaves hanging would disturb any
-// scenario after it.
-var Scenarios = []string{"sustained", "latency", "fanout", "backlog", "slow", "noisy"}
+var Scenarios = []string{"sustained", "latency", "fanout", "backlog", "slow"}
 
 // eventType is the catalog type every benchmark event has.
 const eventType = "bench.event"
@@ -58,15 +56,6 @@ type Sizes struct {
 	// EventSchema gives the benchmark's event type a JSON Schema that its
 	// events match, so that every publish is validated against it.
 	EventSchema bool `json:"event_schema"`
-	// NoisyRate events a second go one per request to a healthy app's
-	// webhook for NoisyDuration alone, then as long again beside a noisy
-	// app whose NoisyWebhooks webhooks never answer and NoisyOneOffs
-	// one-off deliveries to a host that never answers (500/s for 10s,
-	// 10 webhooks, 1,000 one-offs; quick 200/s for 2s).
-	NoisyRate     int           `json:"noisy_rate"`
-	NoisyDuration time.Duration `json:"-"`
-	NoisyWebhooks int           `json:"noisy_webhooks"`
-	NoisyOneOffs  int           `json:"noisy_one_offs"`
 }
 
 // MarshalJSON writes durations as Go duration strings.
@@ -77,8 +66,7 @@ func (s Sizes) MarshalJSON() ([]byte, error) {
 		CeilingDuration string `json:"ceiling_duration"`
 		LatencyDuration string `json:"latency_duration"`
 		SlowDuration    string `json:"slow_duration"`
-		NoisyDuration   string `json:"noisy_duration"`
-	}{plain(s), s.CeilingDuration.String(), s.LatencyDuration.String(), s.SlowDuration.String(), s.NoisyDuration.String()})
+	}{plain(s), s.CeilingDuration.String(), s.LatencyDuration.String(), s.SlowDuration.String()})
 }
 
 // Defaults fills the zero fields.
@@ -115,10 +103,6 @@ func (s *Sizes) Defaults() {
 	setInt(&s.BacklogEvents, pickInt(1_000_000, 5_000))
 	setInt(&s.SlowRate, 200)
 	setDur(&s.SlowDuration, pickDur(20*time.Second, 3*time.Second))
-	setInt(&s.NoisyRate, pickInt(500, 200))
-	setDur(&s.NoisyDuration, pickDur(10*time.Second, 2*time.Second))
-	setInt(&s.NoisyWebhooks, 10)
-	setInt(&s.NoisyOneOffs, 1000)
 }
 
 // Config configures Run.
@@ -222,7 +206,6 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	steps := map[string]func(context.Context) error{
 		"sustained": r.sustained, "latency": r.latency, "fanout": r.fanout, "backlog": r.backlog, "slow": r.slow,
-		"noisy": r.noisy,
 	}
 	for _, name := range Scenarios {
 		if !slices.Contains(cfg.Scenarios, name) {

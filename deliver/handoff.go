@@ -21,7 +21,7 @@ func (e *Engine) Offer(now time.Time) store.Offer {
 	if !e.running || e.held >= capacity(e.cfg.Workers) {
 		return nil
 	}
-	return &offer{e: e, until: now.Add(e.leaseFor), taken: map[string]int{}, takenByApp: map[string]int{}}
+	return &offer{e: e, until: now.Add(e.leaseFor), taken: map[string]int{}}
 }
 
 // offer is the engine's room for one commit's deliveries.
@@ -29,9 +29,6 @@ type offer struct {
 	e     *Engine
 	until time.Time
 	taken map[string]int // room kept, counted in e.held, by webhook
-	// takenByApp counts what was taken for webhooks whose app the engine
-	// knows (see startsAtOnce).
-	takenByApp map[string]int
 	// declined are the webhooks ("" for one-off URLs) of the deliveries
 	// Take turned down, which Hand sees claimed; guarded by e.mu.
 	declined map[string]bool
@@ -40,13 +37,14 @@ type offer struct {
 func (o *offer) Lease() (string, time.Time) { return o.e.cfg.Owner, o.until }
 
 // Take keeps room for a delivery to webhookID if the engine has room and
-// the webhook can start it at once: a webhook whose slots, or whose app's,
-// are all taken gets its deliveries by claims, in due order.
+// the webhook can start it at once: a webhook whose slots are all taken
+// gets its deliveries by claims, in due order.
 func (o *offer) Take(webhookID string) bool {
 	e := o.e
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if !e.running || e.held >= capacity(e.cfg.Workers) || !o.startsAtOnce(webhookID) {
+	if !e.running || e.held >= capacity(e.cfg.Workers) ||
+		(webhookID != "" && e.perHook[webhookID]+len(e.waiting[webhookID])+o.taken[webhookID] >= e.cfg.PerWebhook) {
 		if o.declined == nil {
 			o.declined = map[string]bool{}
 		}
@@ -58,36 +56,10 @@ func (o *offer) Take(webhookID string) bool {
 	return true
 }
 
-// startsAtOnce reports whether a delivery to webhookID, beside those
-// taken, finds a slot of its webhook and, where the engine holds some of
-// the webhook's deliveries and so knows its app, of its app. A delivery
-// without a webhook is taken whatever its host: admit queues or hands
-// back what its host has no room for. e.mu is held.
-func (o *offer) startsAtOnce(webhookID string) bool {
-	e := o.e
-	if webhookID == "" {
-		return true
-	}
-	l := e.lanes[webhookID]
-	if l == nil {
-		return o.taken[webhookID] < e.cfg.PerWebhook
-	}
-	if l.inFlight+len(l.waiting)+o.taken[webhookID] >= l.cap {
-		return false
-	}
-	a := e.apps[l.app]
-	if a.inFlight+a.waiting+o.takenByApp[l.app] >= e.cfg.PerApp {
-		return false
-	}
-	o.takenByApp[l.app]++
-	return true
-}
-
 // Hand starts the jobs taken, as if claimed. An engine that is stopping
 // hands them back to the store.
 func (o *offer) Hand(ctx context.Context, jobs []*store.Job) {
 	e := o.e
-	e.takeTokens(ctx, jobs) // none for webhooks without a rate limit
 	now := e.cfg.Now()
 	var deferrals []store.Deferral
 	kept := 0
@@ -103,8 +75,7 @@ func (o *offer) Hand(ctx context.Context, jobs []*store.Job) {
 	// commit was on its way could not see its deliveries.
 	wake := false
 	for id := range o.declined {
-		l := e.lanes[id]
-		wake = wake || l == nil || !l.full
+		wake = wake || !e.full[id]
 	}
 	for _, j := range jobs {
 		if !e.running {

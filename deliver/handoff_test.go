@@ -192,9 +192,7 @@ func TestClaimOnItsWayKeepsItsRoom(t *testing.T) {
 	rc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	defer rc.Close()
 	st := &claimBlocker{entered: make(chan struct{}, 1), release: make(chan []*store.Job)}
-	// The one-off deliveries all go to one host of one app: their caps
-	// are out of the way, so that the engine's room is all that counts.
-	e, err := New(st, rc.Client(), nil, nil, Config{Owner: "engine", Workers: 1, PerHost: capacity(1), PerApp: capacity(1), PollInterval: time.Hour})
+	e, err := New(st, rc.Client(), nil, nil, Config{Owner: "engine", Workers: 1, PollInterval: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -272,8 +270,7 @@ func TestOfferWakesForWhatItTurnedDown(t *testing.T) {
 		o.Hand(context.Background(), nil)
 	}
 	e.mu.Lock()
-	e.lanes["wh_a"] = &lane{webhook: true, app: "app_1", cap: 1, inFlight: 1}
-	e.apps["app_1"] = &appShare{inFlight: 1}
+	e.perHook["wh_a"] = 1
 	e.mu.Unlock()
 
 	commit()
@@ -282,7 +279,7 @@ func TestOfferWakesForWhatItTurnedDown(t *testing.T) {
 	}
 
 	e.mu.Lock()
-	e.lanes["wh_a"].full = true
+	e.full["wh_a"] = true
 	e.mu.Unlock()
 	commit()
 	if woken() {

@@ -42,8 +42,6 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&cfg.BacklogEvents, "backlog-events", 0, "backlog: events held behind the paused webhook (default 1000000; quick 5000)")
 	fs.IntVar(&cfg.SlowRate, "slow-rate", 0, "slow: events per second (default 200)")
 	fs.DurationVar(&cfg.SlowDuration, "slow-duration", 0, "slow: how long to publish (default 20s; quick 3s)")
-	fs.IntVar(&cfg.NoisyRate, "noisy-rate", 0, "noisy: the healthy app's events per second (default 500; quick 200)")
-	fs.DurationVar(&cfg.NoisyDuration, "noisy-duration", 0, "noisy: how long the healthy app publishes, alone and again beside the noise (default 10s; quick 2s)")
 	fs.DurationVar(&cfg.Stall, "stall", 0, "give a scenario up when no delivery arrives for this long (default 2m)")
 	if err := fs.Parse(args); err != nil {
 		return errUsage

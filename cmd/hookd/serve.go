@@ -52,15 +52,8 @@ type Config struct {
 	EgressProxy          string
 	Timeout              time.Duration
 	Workers              int
-	// PerWebhookConcurrency, PerAppConcurrency and PerHostConcurrency cap
-	// the attempts in flight to one webhook, of one app, and to one host
-	// of deliveries without a webhook; 0 takes the engine's defaults (see
-	// deliver.Config).
-	PerWebhookConcurrency int
-	PerAppConcurrency     int
-	PerHostConcurrency    int
-	MaxEventBytes         int
-	Notify                notify.Config
+	MaxEventBytes        int
+	Notify               notify.Config
 	// Role is what this process does: "api", "worker" or "all".
 	Role string
 	// Retention is how long finished events are kept; 0 means 30 days,
@@ -139,9 +132,6 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.StringVar(&c.PublicURL, "public-url", "", "base URL for links and receive URLs (env: HOOKD_PUBLIC_URL)")
 	fs.DurationVar(&c.Timeout, "timeout", 0, "delivery request timeout (env: HOOKD_TIMEOUT; default 15s)")
 	fs.IntVar(&c.Workers, "workers", 0, "concurrent delivery attempts (env: HOOKD_WORKERS; default 256)")
-	fs.IntVar(&c.PerWebhookConcurrency, "per-webhook-concurrency", 0, "attempts in flight to one webhook at most (env: HOOKD_PER_WEBHOOK_CONCURRENCY; default workers/8)")
-	fs.IntVar(&c.PerAppConcurrency, "per-app-concurrency", 0, "attempts in flight of one app at most (env: HOOKD_PER_APP_CONCURRENCY; default workers/4)")
-	fs.IntVar(&c.PerHostConcurrency, "per-host-concurrency", 0, "attempts in flight to one host of one-off and forwarded deliveries at most (env: HOOKD_PER_HOST_CONCURRENCY; default workers/8)")
 	fs.IntVar(&c.MaxEventBytes, "max-event-bytes", 0, "largest event data and received body in bytes (env: HOOKD_MAX_EVENT_BYTES; default 262144)")
 	fs.StringVar(&c.Role, "role", "", "what this process runs: api, worker or all (env: HOOKD_ROLE; default all)")
 	fs.DurationVar(&c.ListenTimeout, "listen-timeout", 0, "how long a hookd listen webhook outlives its connection (env: HOOKD_LISTEN_TIMEOUT; default 5m)")
@@ -249,22 +239,9 @@ func (m *Main) ParseFlags(args []string) error {
 			return fmt.Errorf("HOOKD_MAX_EVENT_BYTES: %q is not a positive number", env("HOOKD_MAX_EVENT_BYTES"))
 		}
 	}
-	for _, n := range []struct {
-		flag, env string
-		into      *int
-	}{
-		{"workers", "HOOKD_WORKERS", &c.Workers},
-		{"per-webhook-concurrency", "HOOKD_PER_WEBHOOK_CONCURRENCY", &c.PerWebhookConcurrency},
-		{"per-app-concurrency", "HOOKD_PER_APP_CONCURRENCY", &c.PerAppConcurrency},
-		{"per-host-concurrency", "HOOKD_PER_HOST_CONCURRENCY", &c.PerHostConcurrency},
-	} {
-		if !set[n.flag] && env(n.env) != "" {
-			if _, err := fmt.Sscan(env(n.env), n.into); err != nil || *n.into <= 0 {
-				return fmt.Errorf("%s: %q is not a positive number", n.env, env(n.env))
-			}
-		}
-		if *n.into < 0 {
-			return fmt.Errorf("--%s: %d is not a positive number", n.flag, *n.into)
+	if !set["workers"] && env("HOOKD_WORKERS") != "" {
+		if _, err := fmt.Sscan(env("HOOKD_WORKERS"), &c.Workers); err != nil || c.Workers <= 0 {
+			return fmt.Errorf("HOOKD_WORKERS: %q is not a positive number", env("HOOKD_WORKERS"))
 		}
 	}
 	if c.PublicURL != "" {
@@ -570,17 +547,14 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.Config.Role != RoleAPI {
 		hub = &listen.Hub{}
 		engine, err := deliver.New(st, client, notifier, log.With("component", "deliver"), deliver.Config{
-			Owner:      ids.New("worker"),
-			Workers:    m.Config.Workers,
-			PerWebhook: m.Config.PerWebhookConcurrency,
-			PerApp:     m.Config.PerAppConcurrency,
-			PerHost:    m.Config.PerHostConcurrency,
-			Timeout:    m.Config.Timeout,
-			UserAgent:  "hookd/" + hookd.Version,
-			Now:        m.Now,
-			Observer:   counts,
-			Tracer:     tracer,
-			Relay:      hub,
+			Owner:     ids.New("worker"),
+			Workers:   m.Config.Workers,
+			Timeout:   m.Config.Timeout,
+			UserAgent: "hookd/" + hookd.Version,
+			Now:       m.Now,
+			Observer:  counts,
+			Tracer:    tracer,
+			Relay:     hub,
 		})
 		if err != nil {
 			return err
