@@ -135,7 +135,7 @@ func New(st Store, client *http.Client, notifier Notifier, log *slog.Logger, cfg
 		cfg.Workers = DefaultWorkers
 	}
 	if cfg.PerWebhook <= 0 {
-		cfg.PerWebhook = cfg.Workers / 2
+		cfg.PerWebhook = max(1, cfg.Workers/2)
 	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 15 * time.Second

@@ -108,3 +108,31 @@ func TestEngineHandsBackClaimsWhoseLeaseIsNearlyOver(t *testing.T) {
 		t.Errorf("receiver got %d requests, want 1", hits.Load())
 	}
 }
+
+// TestOneWorkerStillDelivers checks that an engine of one worker gives a
+// webhook a slot: half of one worker, rounded down, was none, and such an
+// engine delivered nothing to webhooks.
+func TestOneWorkerStillDelivers(t *testing.T) {
+	t.Parallel()
+	var hits atomic.Int32
+	rc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1) }))
+	defer rc.Close()
+	j := job("dlv_one", rc.URL, time.Now().Add(time.Minute))
+	j.Webhook = &hookd.Webhook{ID: "wh_1", AppID: "app_1", URL: rc.URL, Status: hookd.WebhookActive, Secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}
+	st := &fakeStore{jobs: []*store.Job{j}}
+	e, err := New(st, rc.Client(), nil, nil, Config{Owner: "test", Workers: 1, Timeout: 5 * time.Second, PollInterval: 10 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { e.Run(ctx); close(done) }()
+	for deadline := time.Now().Add(10 * time.Second); hits.Load() == 0 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	if hits.Load() != 1 {
+		t.Errorf("receiver got %d requests, want 1", hits.Load())
+	}
+}
