@@ -154,6 +154,9 @@ func FuzzSignVerify(f *testing.F) {
 				continue
 			}
 			if err := webhook.Verify(o, []string{secret}, toHeader(hs), body); err != nil {
+				if o.Scheme == webhook.Linear && errors.Is(err, webhook.ErrInvalidSignature) && strings.Contains(err.Error(), "webhookTimestamp") {
+					continue // a body's own malformed webhookTimestamp is refused by design (see the package doc)
+				}
 				t.Fatalf("%s: Verify refuses what Sign wrote (id %q, t %d, body %q): %v", o.Scheme, id, unix, body, err)
 			}
 			if flip == 0 {
