@@ -205,7 +205,7 @@ func newRequest(r *deliver.Relayed) (*Request, error) {
 // error when the CLI got none.
 func response(res Result) (*http.Response, error) {
 	if res.Error != "" {
-		return nil, errors.New(storable(res.Error))
+		return nil, errors.New(hookd.StorableText(res.Error, maxErrorLen))
 	}
 	if res.StatusCode < 100 || res.StatusCode > 999 {
 		return nil, fmt.Errorf("hookd listen reported status code %d", res.StatusCode)
@@ -215,12 +215,3 @@ func response(res Result) (*http.Response, error) {
 
 // maxErrorLen bounds the error text a CLI reports.
 const maxErrorLen = 1024
-
-// storable makes error text from the CLI fit for any store, as hookd does
-// with all text from outside: valid UTF-8, no NUL, bounded.
-func storable(s string) string {
-	if len(s) > maxErrorLen {
-		s = s[:maxErrorLen]
-	}
-	return strings.ToValidUTF8(strings.ReplaceAll(s, "\x00", ""), "\uFFFD")
-}

@@ -140,7 +140,7 @@ func TestTheCLIsErrorIsMadeStorable(t *testing.T) {
 	if err == nil {
 		t.Fatal("exchange succeeded, want the CLI's error")
 	}
-	if msg := err.Error(); strings.ContainsRune(msg, 0) || !utf8.ValidString(msg) || len(msg) > maxErrorLen+3 || !strings.HasPrefix(msg, "bad \uFFFD") {
+	if msg := err.Error(); strings.ContainsRune(msg, 0) || !utf8.ValidString(msg) || len(msg) > maxErrorLen+3 || !strings.HasPrefix(msg, "bad\uFFFD \uFFFD") {
 		t.Errorf("error text %.40q... (%d bytes) is not storable", msg, len(msg))
 	}
 }
