@@ -52,33 +52,11 @@ func countingResolver(tb testing.TB, table map[string][]string) (*net.Resolver, 
 // silentResolver logs the names it is asked for and never answers.
 func silentResolver(tb testing.TB) (*net.Resolver, *queryLog) {
 	tb.Helper()
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { pc.Close() })
 	log := &queryLog{}
-	go func() {
-		buf := make([]byte, 1500)
-		for {
-			n, _, err := pc.ReadFrom(buf)
-			if err != nil {
-				return
-			}
-			dnsReply(buf[:n], func(name string, _ uint16) ([]netip.Addr, bool) {
-				log.add(name)
-				return nil, false
-			})
-		}
-	}()
-	addr := pc.LocalAddr().String()
-	return &net.Resolver{
-		PreferGo: true,
-		Dial: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			var d net.Dialer
-			return d.DialContext(ctx, "udp", addr)
-		},
-	}, log
+	return newResolver(tb, func(name string, _ uint16) ([]netip.Addr, bool) {
+		log.add(name)
+		return nil, false
+	}), log
 }
 
 // A batch of a thousand one-off destinations over three hosts asks the

@@ -13,7 +13,6 @@ import (
 var (
 	newResolver = dnstest.NewResolver
 	names       = dnstest.Names
-	dnsReply    = dnstest.Reply
 )
 
 func TestTestResolver(t *testing.T) {

@@ -13,30 +13,12 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/hookd/hookd/internal/logtest"
 	"github.com/hookd/hookd/notify"
 )
-
-// lockedBuffer is an io.Writer that goroutines share.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) Bytes() []byte {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return bytes.Clone(b.buf.Bytes())
-}
 
 // leakAnswer is one answer the run got, by what asked for it.
 type leakAnswer struct {
@@ -50,8 +32,8 @@ type leakRun struct {
 	t       *testing.T
 	m       *Main
 	url     string
-	logs    *lockedBuffer // the logger's lines, at debug level
-	out     *lockedBuffer // stdout and stderr
+	logs    *logtest.Buffer // the logger's lines, at debug level
+	out     *logtest.Buffer // stdout and stderr
 	answers []leakAnswer
 	// once maps a value to the one answer that may show it: a secret or
 	// key in its create or rotate answer. nowhere lists values that no
@@ -81,7 +63,7 @@ func leakMarker(tb testing.TB, prefix string, n int) string {
 // token, so it generates one and prints it once.
 func startLeakRun(t *testing.T, configure func(*Config)) *leakRun {
 	t.Helper()
-	r := &leakRun{t: t, logs: &lockedBuffer{}, out: &lockedBuffer{}, once: map[string]int{}}
+	r := &leakRun{t: t, logs: &logtest.Buffer{}, out: &logtest.Buffer{}, once: map[string]int{}}
 	m := NewMain(r.out, r.out)
 	m.Config = Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(), AllowPrivateNetworks: true, Timeout: 5 * time.Second}
 	configure(&m.Config)
@@ -91,9 +73,9 @@ func startLeakRun(t *testing.T, configure func(*Config)) *leakRun {
 	}
 	r.m, r.url = m, "http://"+m.Addr()
 	t.Cleanup(r.close)
-	printed := generatedAdminToken.FindAllSubmatch(r.out.Bytes(), -1)
+	printed := generatedAdminToken.FindAllSubmatch([]byte(r.out.String()), -1)
 	if len(printed) != 1 {
-		t.Fatalf("hookd printed %d admin tokens, want one: %s", len(printed), r.out.Bytes())
+		t.Fatalf("hookd printed %d admin tokens, want one: %s", len(printed), []byte(r.out.String()))
 	}
 	r.admin = string(printed[0][1])
 	return r
@@ -328,7 +310,7 @@ func (r *leakRun) flow(ops *receiver) {
 // search fails for every secret found where it may not be.
 func (r *leakRun) search() {
 	t := r.t
-	logs, printed := r.logs.Bytes(), r.out.Bytes()
+	logs, printed := []byte(r.logs.String()), []byte(r.out.String())
 	if !bytes.Contains(logs, []byte("hookd is serving")) {
 		t.Fatalf("the captured logs lack the start line; the search proves nothing: %s", logs)
 	}
