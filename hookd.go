@@ -221,3 +221,29 @@ type Notice struct {
 
 // Version is hookd's release, sent in every delivery's User-Agent.
 const Version = "0.1.0"
+
+// Dashboard session kinds: a portal link, which a customer opens to get a
+// session, and the session a sign-in or an opened link made.
+const (
+	SessionLink    = "link"
+	SessionBrowser = "session"
+)
+
+// Session is a dashboard credential kept by the server: a portal link's
+// token or a signed-in browser's cookie, stored only as Hash (hex SHA-256
+// of the secret the holder has).
+type Session struct {
+	Hash string
+	// Kind is SessionLink or SessionBrowser.
+	Kind string
+	// Admin is true for the operator's session; AppID names the one app
+	// an app-key or portal session sees.
+	Admin bool
+	AppID string
+	// Credential is the hash of what the session was made from (the
+	// admin token, an app key, a portal link), checked on every use so
+	// that revoking the key or changing the token ends its sessions.
+	Credential string
+	CreatedAt  time.Time
+	ExpiresAt  time.Time
+}

@@ -51,6 +51,19 @@ type Store interface {
 	// AppKeyByHash finds the key whose hash is hash.
 	AppKeyByHash(ctx context.Context, hash string) (*hookd.AppKey, error)
 
+	// CreateSession keeps a dashboard session or portal link; a hash
+	// already kept is a CONFLICT.
+	CreateSession(ctx context.Context, s *hookd.Session) error
+	// SessionByHash finds the session or link whose hash is hash, expired
+	// or not: the caller compares ExpiresAt with its clock.
+	SessionByHash(ctx context.Context, hash string) (*hookd.Session, error)
+	// DeleteSession removes one session or link; NOT_FOUND when none has
+	// that hash.
+	DeleteSession(ctx context.Context, hash string) error
+	// DeleteExpiredSessions removes the sessions and links that expired
+	// before now, and says how many.
+	DeleteExpiredSessions(ctx context.Context, now time.Time) (int, error)
+
 	CreateEventType(ctx context.Context, et *hookd.EventType) error
 	GetEventType(ctx context.Context, name string) (*hookd.EventType, error)
 	ListEventTypes(ctx context.Context, page Page) ([]*hookd.EventType, string, error)

@@ -1,0 +1,62 @@
+package storesqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hookd/hookd"
+)
+
+// CreateSession implements store.Store.
+func (s *Store) CreateSession(ctx context.Context, se *hookd.Session) error {
+	_, err := s.exec(ctx, `INSERT INTO sessions (hash, kind, admin, app_id, credential, created_at, expires_at) VALUES (?,?,?,?,?,?,?)`,
+		se.Hash, se.Kind, se.Admin, se.AppID, se.Credential, ms(se.CreatedAt), ms(se.ExpiresAt))
+	if isUniqueViolation(err) {
+		return hookd.Errorf(hookd.ECONFLICT, "session exists")
+	}
+	if err != nil {
+		return fmt.Errorf("insert session: %w", err)
+	}
+	return nil
+}
+
+// SessionByHash implements store.Store.
+func (s *Store) SessionByHash(ctx context.Context, hash string) (*hookd.Session, error) {
+	var se hookd.Session
+	var created, expires int64
+	err := s.r.QueryRowContext(ctx, `SELECT hash, kind, admin, app_id, credential, created_at, expires_at FROM sessions WHERE hash = ?`, hash).
+		Scan(&se.Hash, &se.Kind, &se.Admin, &se.AppID, &se.Credential, &created, &expires)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("session", "")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find session: %w", err)
+	}
+	se.CreatedAt, se.ExpiresAt = fromMs(created), fromMs(expires)
+	return &se, nil
+}
+
+// DeleteSession implements store.Store.
+func (s *Store) DeleteSession(ctx context.Context, hash string) error {
+	res, err := s.exec(ctx, `DELETE FROM sessions WHERE hash = ?`, hash)
+	if err != nil {
+		return fmt.Errorf("delete session: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return notFound("session", "")
+	}
+	return nil
+}
+
+// DeleteExpiredSessions implements store.Store.
+func (s *Store) DeleteExpiredSessions(ctx context.Context, now time.Time) (int, error) {
+	res, err := s.exec(ctx, `DELETE FROM sessions WHERE expires_at <= ?`, ms(now))
+	if err != nil {
+		return 0, fmt.Errorf("delete expired sessions: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
+}
