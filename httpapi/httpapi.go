@@ -45,6 +45,10 @@ type Config struct {
 	// Extra is mounted at the root for paths the API does not serve
 	// itself (metrics, the dashboard); optional.
 	Extra map[string]http.Handler
+	// Dashboard serves the browser UI under /ui; optional. Its pages are
+	// not API routes: Routes leaves them out, and the OpenAPI document
+	// does not describe them.
+	Dashboard http.Handler
 	// Observer hears of every answered request; optional.
 	Observer Observer
 	// Tracer makes a server span of every request; nil makes none.

@@ -2,6 +2,8 @@ package httpapi
 
 import (
 	"net/http"
+	"net/url"
+	"time"
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/ident"
@@ -17,6 +19,10 @@ func (s *Server) routes() {
 	if s.cfg.HealthOnly {
 		return
 	}
+	if s.cfg.Dashboard != nil {
+		s.mux.Handle("/ui/", s.cfg.Dashboard)
+		s.mux.Handle("GET /ui", s.cfg.Dashboard)
+	}
 	s.handle("GET /v1/openapi.json", s.openAPI)
 	auth := s.authenticate
 	s.handle("POST /v1/apps", auth(s.createApp))
@@ -29,6 +35,7 @@ func (s *Server) routes() {
 	s.handle("POST /v1/apps/{app}/keys", auth(s.createKey))
 	s.handle("GET /v1/apps/{app}/keys", auth(s.listKeys))
 	s.handle("DELETE /v1/apps/{app}/keys/{id}", auth(s.deleteKey))
+	s.handle("POST /v1/apps/{app}/portal", auth(s.createPortalLink))
 
 	s.handle("POST /v1/event-types", auth(s.createEventType))
 	s.handle("GET /v1/event-types", auth(s.listEventTypes))
@@ -146,6 +153,35 @@ func (s *Server) createKey(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusCreated, keyView(key, plain))
+}
+
+// PortalPath is where a portal link opens the dashboard; the link's
+// token is its query parameter "token".
+const PortalPath = "/ui/portal"
+
+type portalJSON struct {
+	URL       string    `json:"url"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+func (s *Server) createPortalLink(w http.ResponseWriter, r *http.Request) {
+	var in service.PortalInput
+	if err := decode(w, r, smallBody, &in); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	link, err := s.svc.CreatePortalLink(r.Context(), principal(r), r.PathValue("app"), &in)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, portalJSON{URL: PortalURL(s.baseURL(r), link.Token), ExpiresAt: link.ExpiresAt})
+}
+
+// PortalURL is the link that opens a portal session with token, under
+// base (an origin, with no trailing slash).
+func PortalURL(base, token string) string {
+	return base + PortalPath + "?token=" + url.QueryEscape(token)
 }
 
 func (s *Server) listKeys(w http.ResponseWriter, r *http.Request) {

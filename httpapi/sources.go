@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/hookd/hookd"
@@ -31,15 +32,26 @@ func (s *Server) sourceRoutes(auth func(http.HandlerFunc) http.HandlerFunc) {
 // receiveURL is where third parties send a source's events: under the
 // configured public URL, or the origin the request came to.
 func (s *Server) receiveURL(r *http.Request, id string) string {
-	base := s.cfg.PublicURL
-	if base == "" {
-		scheme := "http"
-		if r.TLS != nil {
-			scheme = "https"
-		}
-		base = scheme + "://" + r.Host
+	return s.baseURL(r) + "/v1/receive/" + id
+}
+
+// baseURL is the origin of links hookd hands out: the configured public
+// URL, or the origin the request came to.
+func (s *Server) baseURL(r *http.Request) string {
+	return BaseURL(s.cfg.PublicURL, r)
+}
+
+// BaseURL is publicURL (without a trailing slash) when it is set, else
+// the origin r came to.
+func BaseURL(publicURL string, r *http.Request) string {
+	if publicURL != "" {
+		return strings.TrimSuffix(publicURL, "/")
 	}
-	return base + "/v1/receive/" + id
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
 }
 
 type sourceJSON struct {

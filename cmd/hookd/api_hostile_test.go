@@ -133,6 +133,7 @@ func hostileRoutes(receiverURL string) map[string]hostileRoute {
 		"POST /v1/apps/{app}/keys":        {body: `{"name":"k2"}`, fields: []hostileField{{"name", kString, false}}, emptyOK: true},
 		"GET /v1/apps/{app}/keys":         {query: listQuery},
 		"DELETE /v1/apps/{app}/keys/{id}": {},
+		"POST /v1/apps/{app}/portal":      {body: `{"expires_in":600}`, fields: []hostileField{{"expires_in", kInt, false}}, emptyOK: true},
 
 		"POST /v1/event-types":         {body: `{"name":"other.event"}`, fields: eventTypeFields},
 		"GET /v1/event-types":          {query: listQuery},
