@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/dashboard"
 	"github.com/hookd/hookd/deliver"
 	"github.com/hookd/hookd/egress"
 	"github.com/hookd/hookd/httpapi"
@@ -74,6 +75,11 @@ type Config struct {
 	// ListenTimeout is how long a `hookd listen` webhook outlives its
 	// last connection; 0 means 5 minutes.
 	ListenTimeout time.Duration
+	// PortalFrameAncestors are the origins that may show the customer
+	// portal in an iframe.
+	PortalFrameAncestors []string
+	// PortalBrand is the portal's product name, accent colour and logo.
+	PortalBrand dashboard.Branding
 }
 
 // Roles of a process.
@@ -137,6 +143,7 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.DurationVar(&c.ListenTimeout, "listen-timeout", 0, "how long a hookd listen webhook outlives its connection (env: HOOKD_LISTEN_TIMEOUT; default 5m)")
 	fs.DurationVar(&c.Retention, "retention", 0, "how long finished events are kept, e.g. 720h (env: HOOKD_RETENTION; default 30 days; -1s keeps them forever)")
 	fs.StringVar(&c.MetricsAddr, "metrics-addr", "", "serve /metrics on this address instead of beside the API (env: HOOKD_METRICS_ADDR)")
+	frameAncestors := fs.String("portal-frame-ancestors", "", "space-separated origins that may show the customer portal in an iframe (env: HOOKD_PORTAL_FRAME_ANCESTORS)")
 	logLevel := fs.String("log-level", "", "least severe level logged: debug, info, warn or error (env: HOOKD_LOG_LEVEL; default info)")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
@@ -175,6 +182,16 @@ func (m *Main) ParseFlags(args []string) error {
 	str("role", "HOOKD_ROLE", &c.Role, RoleAll)
 	str("metrics-addr", "HOOKD_METRICS_ADDR", &c.MetricsAddr, "")
 	str("log-level", "HOOKD_LOG_LEVEL", logLevel, "info")
+	str("portal-frame-ancestors", "HOOKD_PORTAL_FRAME_ANCESTORS", frameAncestors, "")
+	anc, err := dashboard.ParseFrameAncestors(*frameAncestors)
+	if err != nil {
+		return err
+	}
+	c.PortalFrameAncestors = anc
+	c.PortalBrand = dashboard.Branding{Name: env("HOOKD_PORTAL_BRAND_NAME"), Color: env("HOOKD_PORTAL_BRAND_COLOR"), LogoURL: env("HOOKD_PORTAL_BRAND_LOGO_URL")}
+	if err := c.PortalBrand.Validate(); err != nil {
+		return err
+	}
 	if err := c.LogLevel.UnmarshalText([]byte(*logLevel)); err != nil {
 		return fmt.Errorf("--log-level %q must be debug, info, warn or error", *logLevel)
 	}
@@ -584,7 +601,17 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	ui, err := dashboard.New(svc, log.With("component", "dashboard"), dashboard.Config{
+		PublicURL:      m.Config.PublicURL,
+		FrameAncestors: m.Config.PortalFrameAncestors,
+		Brand:          m.Config.PortalBrand,
+		Now:            m.Now,
+	})
+	if err != nil {
+		return err
+	}
 	api, err := httpapi.New(svc, recv, log.With("component", "api"), httpapi.Config{
+		Dashboard:     ui,
 		PublicURL:     m.Config.PublicURL,
 		MaxEventBytes: int64(m.Config.MaxEventBytes),
 		Ready:         st.Ping,
