@@ -286,14 +286,17 @@ func TestFailedAttemptsAreLoggedAtDebug(t *testing.T) {
 }
 
 // startServerLogging is startServer with its log lines, at level, in w as
-// JSON.
-func startServerLogging(tb testing.TB, w io.Writer, level slog.Level) *testServer {
+// JSON; configure may adjust the config first.
+func startServerLogging(tb testing.TB, w io.Writer, level slog.Level, configure ...func(*Config)) *testServer {
 	tb.Helper()
 	m := NewMain(io.Discard, io.Discard)
 	m.Config = Config{Addr: "127.0.0.1:0", DataDir: tb.TempDir(), AllowPrivateNetworks: true, AdminToken: testAdminToken, Timeout: 5 * time.Second, LogLevel: level}
 	if usePostgres() {
 		m.Config.Database = pgtest.URL(tb)
 		m.Config.EncryptionKey = testEncryptionKey
+	}
+	for _, f := range configure {
+		f(&m.Config)
 	}
 	m.Logger = slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
 	if err := m.Run(context.Background()); err != nil {
