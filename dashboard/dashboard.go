@@ -200,7 +200,7 @@ func (d *Dashboard) parseTemplates() error {
 // ServeHTTP implements http.Handler.
 func (d *Dashboard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
-	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Referrer-Policy", "same-origin")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Cross-Origin-Opener-Policy", "same-origin")
 	d.mux.ServeHTTP(w, r)
@@ -300,7 +300,8 @@ func boolParam(b bool) string {
 
 // checkOrigin refuses a state-changing request sent by another site: its
 // Sec-Fetch-Site (sent by every current browser) must be same-origin, and
-// its Origin, when sent, must be this host.
+// its Origin, when sent, must be this host. (Pages ask for the referrer
+// policy same-origin, under which browsers send Origin on their forms.)
 func checkOrigin(r *http.Request) error {
 	refuse := hookd.Errorf(hookd.EUNAUTHORIZED, "this request came from another site and was refused")
 	switch r.Header.Get("Sec-Fetch-Site") {
@@ -308,7 +309,9 @@ func checkOrigin(r *http.Request) error {
 	default:
 		return refuse
 	}
-	if o := r.Header.Get("Origin"); o != "" {
+	// "null" is what a browser sends where it will not say; the fetch
+	// metadata above and the form token still hold.
+	if o := r.Header.Get("Origin"); o != "" && o != "null" {
 		u, err := url.Parse(o)
 		if err != nil || u.Host != r.Host {
 			return refuse
