@@ -186,6 +186,10 @@ var resources = map[string]*resource{
 			build: del(func(inv *invocation) string { return "/v1/apps/" + arg(inv, 0) })},
 		{verb: "rotate", summary: "make a new default_secret, shown once", example: "hookd app rotate acme", args: []string{"app"},
 			build: send(http.MethodPost, func(inv *invocation) string { return "/v1/apps/" + arg(inv, 0) + "/rotate" })},
+		{verb: "portal", summary: "make a link that opens the dashboard on this app alone, for its customer; prints its url", example: "hookd app portal acme --expires-in 86400",
+			args:   []string{"app"},
+			fields: []field{{"expires-in", "expires_in", kInt, "seconds the link works, 60 to 604800 (default 3600)"}},
+			build:  send(http.MethodPost, func(inv *invocation) string { return "/v1/apps/" + arg(inv, 0) + "/portal" })},
 	}},
 	"key": {order: 1, summary: "app keys: an app's own access to its webhooks, sources and events", commands: []*command{
 		{verb: "list", summary: "list an app's keys", example: "hookd key list --app acme", needsApp: true, list: "keys",

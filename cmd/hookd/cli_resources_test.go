@@ -233,6 +233,15 @@ func TestCLIWalkthrough(t *testing.T) {
 	if a := cliJSON(t, srv, "app", "update", "acme", "--name", "Acme Corp"); a["name"] != "Acme Corp" || a["contact_email"] != "ops@acme.example" {
 		t.Errorf("app update = %v", a)
 	}
+	if p := cliJSON(t, srv, "app", "portal", "acme", "--expires-in", "600"); !strings.HasPrefix(p["url"].(string), srv.URL+"/ui/portal?token=hkp_") || p["expires_at"] == nil {
+		t.Errorf("app portal = %v", p)
+	}
+	if r := cliRun(t, srv, false, "", "app", "portal", "acme"); r.err != nil || !strings.Contains(r.out, srv.URL+"/ui/portal?token=hkp_") {
+		t.Errorf("app portal printed %q (%v)", r.out, r.err)
+	}
+	if r := cliRun(t, srv, false, "", "app", "portal", "acme", "--expires-in", "30"); r.err == nil || !strings.Contains(r.errOut, "expires_in") {
+		t.Errorf("app portal --expires-in 30 = %q, %v", r.errOut, r.err)
+	}
 	if a := cliJSON(t, srv, "app", "rotate", "acme"); a["default_secret"] == app["default_secret"] {
 		t.Errorf("app rotate kept the default secret")
 	}

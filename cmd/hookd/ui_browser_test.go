@@ -57,6 +57,10 @@ func startChromium(tb testing.TB) context.Context {
 		// users it has moved: the embedded portal must work anyway.
 		chromedp.Flag("test-third-party-cookie-phaseout", true),
 		chromedp.WindowSize(1280, 800),
+		// Frames of other sites stay in the page's process, where the
+		// tests can read them.
+		chromedp.Flag("disable-site-isolation-trials", true),
+		chromedp.Flag("disable-features", "Translate,BlinkGenPropertyTrees,IsolateOrigins,site-per-process"),
 	)
 	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
 	tb.Cleanup(cancel)
@@ -413,12 +417,14 @@ func TestDashboardInBrowser(t *testing.T) {
 	// Pause the webhook from inside the frame: the form's token and the
 	// partitioned cookie both reach hookd.
 	uiRun(t, fctx, "open the webhook in the frame",
-		chromedp.Click(chromedp.CSS(`table.hooks a.strong`), chromedp.FromNode(frame)))
-	time.Sleep(500 * time.Millisecond)
-	frame = portalFrame(t, fctx)
-	uiRun(t, fctx, "pause the webhook in the frame",
-		chromedp.WaitVisible(chromedp.CSS(`.actions form[action$="/status"] button`), chromedp.FromNode(frame)),
-		chromedp.Click(chromedp.CSS(`.actions form[action$="/status"] button`), chromedp.FromNode(frame)))
+		chromedp.Click(chromedp.CSS(`table.hooks a[href$="/webhooks/`+hookID+`"]`), chromedp.FromNode(frame)))
+	pause := chromedp.CSS(`.actions form[action$="/status"] button`)
+	eventually(t, 15*time.Second, "the webhook's page in the frame", func() bool {
+		step, cancel := context.WithTimeout(fctx, time.Second)
+		defer cancel()
+		return chromedp.Do(step, chromedp.WaitVisible(pause, chromedp.FromNode(portalFrame(t, fctx)))) == nil
+	})
+	uiRun(t, fctx, "pause the webhook in the frame", chromedp.Click(pause, chromedp.FromNode(portalFrame(t, fctx))))
 	eventually(t, 10*time.Second, "the webhook paused from the framed portal", func() bool {
 		hooks, _ := apiItems(t, apiWant(t, apiAdmin(t, srv, "GET", "/v1/apps/"+a+"/webhooks", nil), 200), "webhooks")
 		for _, h := range hooks {
