@@ -451,12 +451,13 @@ func TestDashboardInBrowser(t *testing.T) {
 	}
 	shots.shoot(ectx, "portal-expired")
 	short := "hkp_shortlivedshortlivedshortlivedshort"
+	shortEnd := time.Now().Add(3 * time.Second)
 	if err := st.CreateSession(context.Background(), &hookd.Session{Hash: service.HashToken(short), Kind: hookd.SessionLink, AppID: a,
-		Credential: "link:", CreatedAt: now, ExpiresAt: time.Now().Add(3 * time.Second)}); err != nil {
+		Credential: "link:", CreatedAt: now, ExpiresAt: shortEnd}); err != nil {
 		t.Fatal(err)
 	}
 	uiRun(t, ectx, "open a link about to expire", chromedp.Navigate(srv.URL+"/ui/portal?token="+short), chromedp.WaitVisible(chromedp.CSS(`table.hooks`)))
-	time.Sleep(time.Until(now.Add(3500 * time.Millisecond)))
+	time.Sleep(time.Until(shortEnd.Add(500 * time.Millisecond)))
 	uiRun(t, ectx, "reload after the link expired", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(`body`)))
 	if s := textOf(t, ectx, "body"); strings.Contains(s, "Production") {
 		t.Errorf("the session of an expired link still shows the app:\n%s", s)
