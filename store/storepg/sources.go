@@ -153,18 +153,6 @@ func (s *Store) DeleteSource(ctx context.Context, appID, id string) error {
 	return nil
 }
 
-// SourceStats implements store.Store.
-func (s *Store) SourceStats(ctx context.Context, sourceID string) (*hookd.SourceStats, error) {
-	var st hookd.SourceStats
-	var last *int64
-	err := s.pool.QueryRow(ctx, `SELECT count(*), max(created_at) FROM events WHERE source_id = $1`, sourceID).Scan(&st.EventCount, &last)
-	if err != nil {
-		return nil, fmt.Errorf("source stats: %w", err)
-	}
-	st.LastEventAt = fromNullMs(last)
-	return &st, nil
-}
-
 // Receive implements store.Store.
 func (s *Store) Receive(ctx context.Context, p *store.ReceiveParams) (*hookd.Event, bool, error) {
 	ev, in := p.Event, p.Event.Inbound
@@ -174,60 +162,13 @@ func (s *Store) Receive(ctx context.Context, p *store.ReceiveParams) (*hookd.Eve
 	}
 	var first *hookd.Event
 	err = s.tx(ctx, func(tx pgx.Tx) error {
-		// The source's row is locked until the commit, in place of
-		// foreign keys (see routing): a delete of the source or of its
-		// app waits, then its trigger deletes what this wrote.
-		var locked int
-		err := tx.QueryRow(ctx, `SELECT 1 FROM sources WHERE id = $1 AND app_id = $2 FOR KEY SHARE`, in.SourceID, ev.AppID).Scan(&locked)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return notFound("source", in.SourceID)
-		}
-		if err != nil {
-			return fmt.Errorf("lock source: %w", err)
-		}
-		// A body that is not a JSON object has no data; the column holds
-		// it as empty (not NULL), which reads back as nil.
-		data := []byte{}
-		if ev.Data != nil {
-			data = ev.Data
-		}
-		// A resent provider event collides on the unique index and is
-		// answered with the first one; ON CONFLICT keeps concurrent
-		// resends from failing.
-		tag, err := tx.Exec(ctx, `INSERT INTO events (id, app_id, type, data, payload, test, created_at, source_id, provider_event_id, headers, content_type, filtered)
-			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)
-			ON CONFLICT (source_id, provider_event_id) WHERE provider_event_id IS NOT NULL DO NOTHING`,
-			ev.ID, ev.AppID, ev.Type, data, ev.Payload, ev.Test, ms(ev.CreatedAt), in.SourceID, nullString(in.ProviderEventID), string(headers), in.ContentType, in.Filtered)
-		if err != nil {
-			return fmt.Errorf("insert received event: %w", err)
-		}
-		if tag.RowsAffected() == 0 {
-			var id string
-			if err := tx.QueryRow(ctx, `SELECT id FROM events WHERE source_id = $1 AND provider_event_id = $2`, in.SourceID, in.ProviderEventID).Scan(&id); err != nil {
-				return fmt.Errorf("find provider event: %w", err)
-			}
-			first, err = s.getEvent(ctx, tx, ev.AppID, id)
+		first = nil
+		if err := s.receive(ctx, tx, p, headers, &first); err != nil {
 			return err
 		}
-		ev.Deliveries = []*hookd.DeliverySummary{}
-		if p.ForwardURL == "" || in.Filtered {
-			return nil
-		}
-		status := hookd.DeliveryPending
-		if p.Hold {
-			status = hookd.DeliveryHeld
-		}
-		id, now := s.newID("dlv"), ms(ev.CreatedAt)
-		_, err = tx.Exec(ctx, `INSERT INTO deliveries (id, app_id, event_id, source_id, url, status, next_attempt_at, test, created_at, updated_at)
-			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)`, id, ev.AppID, ev.ID, in.SourceID, p.ForwardURL, status, now, ev.Test, now, now)
-		if err != nil {
-			return fmt.Errorf("insert forwarding delivery: %w", err)
-		}
-		ev.Deliveries = append(ev.Deliveries, &hookd.DeliverySummary{ID: id, SourceID: in.SourceID, URL: p.ForwardURL, Status: status})
-		if status == hookd.DeliveryPending {
-			return s.notifyDue(ctx, tx)
-		}
-		return nil
+		var stats store.StatsBatch
+		stats.Received(in.SourceID, ev.CreatedAt, first != nil)
+		return writeStats(ctx, tx, &stats)
 	})
 	if err != nil {
 		return nil, false, err
@@ -236,4 +177,64 @@ func (s *Store) Receive(ctx context.Context, p *store.ReceiveParams) (*hookd.Eve
 		return first, true, nil
 	}
 	return ev, false, nil
+}
+
+// receive stores what Receive received in tx; a duplicate sets *first to
+// the event received first.
+func (s *Store) receive(ctx context.Context, tx pgx.Tx, p *store.ReceiveParams, headers []byte, first **hookd.Event) error {
+	ev, in := p.Event, p.Event.Inbound
+	// The source's row is locked until the commit, in place of
+	// foreign keys (see routing): a delete of the source or of its
+	// app waits, then its trigger deletes what this wrote.
+	var locked int
+	err := tx.QueryRow(ctx, `SELECT 1 FROM sources WHERE id = $1 AND app_id = $2 FOR KEY SHARE`, in.SourceID, ev.AppID).Scan(&locked)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return notFound("source", in.SourceID)
+	}
+	if err != nil {
+		return fmt.Errorf("lock source: %w", err)
+	}
+	// A body that is not a JSON object has no data; the column holds
+	// it as empty (not NULL), which reads back as nil.
+	data := []byte{}
+	if ev.Data != nil {
+		data = ev.Data
+	}
+	// A resent provider event collides on the unique index and is
+	// answered with the first one; ON CONFLICT keeps concurrent
+	// resends from failing.
+	tag, err := tx.Exec(ctx, `INSERT INTO events (id, app_id, type, data, payload, test, created_at, source_id, provider_event_id, headers, content_type, filtered)
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)
+		ON CONFLICT (source_id, provider_event_id) WHERE provider_event_id IS NOT NULL DO NOTHING`,
+		ev.ID, ev.AppID, ev.Type, data, ev.Payload, ev.Test, ms(ev.CreatedAt), in.SourceID, nullString(in.ProviderEventID), string(headers), in.ContentType, in.Filtered)
+	if err != nil {
+		return fmt.Errorf("insert received event: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		var id string
+		if err := tx.QueryRow(ctx, `SELECT id FROM events WHERE source_id = $1 AND provider_event_id = $2`, in.SourceID, in.ProviderEventID).Scan(&id); err != nil {
+			return fmt.Errorf("find provider event: %w", err)
+		}
+		*first, err = s.getEvent(ctx, tx, ev.AppID, id)
+		return err
+	}
+	ev.Deliveries = []*hookd.DeliverySummary{}
+	if p.ForwardURL == "" || in.Filtered {
+		return nil
+	}
+	status := hookd.DeliveryPending
+	if p.Hold {
+		status = hookd.DeliveryHeld
+	}
+	id, now := s.newID("dlv"), ms(ev.CreatedAt)
+	_, err = tx.Exec(ctx, `INSERT INTO deliveries (id, app_id, event_id, source_id, url, status, next_attempt_at, test, created_at, updated_at)
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)`, id, ev.AppID, ev.ID, in.SourceID, p.ForwardURL, status, now, ev.Test, now, now)
+	if err != nil {
+		return fmt.Errorf("insert forwarding delivery: %w", err)
+	}
+	ev.Deliveries = append(ev.Deliveries, &hookd.DeliverySummary{ID: id, SourceID: in.SourceID, URL: p.ForwardURL, Status: status})
+	if status == hookd.DeliveryPending {
+		return s.notifyDue(ctx, tx)
+	}
+	return nil
 }

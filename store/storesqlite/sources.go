@@ -161,18 +161,6 @@ func (s *Store) DeleteSource(ctx context.Context, appID, id string) error {
 	return nil
 }
 
-// SourceStats implements store.Store.
-func (s *Store) SourceStats(ctx context.Context, sourceID string) (*hookd.SourceStats, error) {
-	var st hookd.SourceStats
-	var last sql.NullInt64
-	err := s.r.QueryRowContext(ctx, `SELECT count(*), max(created_at) FROM events WHERE source_id = ?`, sourceID).Scan(&st.EventCount, &last)
-	if err != nil {
-		return nil, fmt.Errorf("source stats: %w", err)
-	}
-	st.LastEventAt = fromNullMs(last)
-	return &st, nil
-}
-
 // Receive implements store.Store.
 func (s *Store) Receive(ctx context.Context, p *store.ReceiveParams) (*hookd.Event, bool, error) {
 	ev, in := p.Event, p.Event.Inbound
@@ -182,45 +170,13 @@ func (s *Store) Receive(ctx context.Context, p *store.ReceiveParams) (*hookd.Eve
 	}
 	var first *hookd.Event
 	err = s.tx(ctx, func(tx *sql.Tx) error {
-		if in.ProviderEventID != "" {
-			var id string
-			err := tx.QueryRowContext(ctx, `SELECT id FROM events WHERE source_id = ? AND provider_event_id = ?`, in.SourceID, in.ProviderEventID).Scan(&id)
-			if err == nil {
-				first, err = s.getEvent(ctx, tx, ev.AppID, id)
-				return err
-			}
-			if !errors.Is(err, sql.ErrNoRows) {
-				return fmt.Errorf("find provider event: %w", err)
-			}
+		first = nil
+		if err := s.receive(ctx, tx, p, headers, &first); err != nil {
+			return err
 		}
-		// A body that is not a JSON object has no data; the column holds
-		// it as empty (not NULL), which reads back as nil.
-		data := []byte{}
-		if ev.Data != nil {
-			data = ev.Data
-		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO events (id, app_id, type, data, payload, test, created_at, source_id, provider_event_id, headers, content_type, filtered)
-			VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`,
-			ev.ID, ev.AppID, ev.Type, data, ev.Payload, ev.Test, ms(ev.CreatedAt), in.SourceID, nullString(in.ProviderEventID), string(headers), in.ContentType, in.Filtered)
-		if err != nil {
-			return fmt.Errorf("insert received event: %w", err)
-		}
-		ev.Deliveries = []*hookd.DeliverySummary{}
-		if p.ForwardURL == "" || in.Filtered {
-			return nil
-		}
-		status := hookd.DeliveryPending
-		if p.Hold {
-			status = hookd.DeliveryHeld
-		}
-		id, now := s.newID("dlv"), ms(ev.CreatedAt)
-		_, err = tx.ExecContext(ctx, `INSERT INTO deliveries (id, app_id, event_id, source_id, url, status, next_attempt_at, test, created_at, updated_at)
-			VALUES (?,?,?,?,?,?,?,?,?,?)`, id, ev.AppID, ev.ID, in.SourceID, p.ForwardURL, status, now, ev.Test, now, now)
-		if err != nil {
-			return fmt.Errorf("insert forwarding delivery: %w", err)
-		}
-		ev.Deliveries = append(ev.Deliveries, &hookd.DeliverySummary{ID: id, SourceID: in.SourceID, URL: p.ForwardURL, Status: status})
-		return nil
+		var stats store.StatsBatch
+		stats.Received(in.SourceID, ev.CreatedAt, first != nil)
+		return s.writeStats(ctx, tx, &stats)
 	})
 	if err != nil {
 		return nil, false, err
@@ -229,4 +185,49 @@ func (s *Store) Receive(ctx context.Context, p *store.ReceiveParams) (*hookd.Eve
 		return first, true, nil
 	}
 	return ev, false, nil
+}
+
+// receive stores what Receive received in tx; a duplicate sets *first to
+// the event received first.
+func (s *Store) receive(ctx context.Context, tx *sql.Tx, p *store.ReceiveParams, headers []byte, first **hookd.Event) error {
+	ev, in := p.Event, p.Event.Inbound
+	if in.ProviderEventID != "" {
+		var id string
+		err := tx.QueryRowContext(ctx, `SELECT id FROM events WHERE source_id = ? AND provider_event_id = ?`, in.SourceID, in.ProviderEventID).Scan(&id)
+		if err == nil {
+			*first, err = s.getEvent(ctx, tx, ev.AppID, id)
+			return err
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("find provider event: %w", err)
+		}
+	}
+	// A body that is not a JSON object has no data; the column holds
+	// it as empty (not NULL), which reads back as nil.
+	data := []byte{}
+	if ev.Data != nil {
+		data = ev.Data
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO events (id, app_id, type, data, payload, test, created_at, source_id, provider_event_id, headers, content_type, filtered)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`,
+		ev.ID, ev.AppID, ev.Type, data, ev.Payload, ev.Test, ms(ev.CreatedAt), in.SourceID, nullString(in.ProviderEventID), string(headers), in.ContentType, in.Filtered)
+	if err != nil {
+		return fmt.Errorf("insert received event: %w", err)
+	}
+	ev.Deliveries = []*hookd.DeliverySummary{}
+	if p.ForwardURL == "" || in.Filtered {
+		return nil
+	}
+	status := hookd.DeliveryPending
+	if p.Hold {
+		status = hookd.DeliveryHeld
+	}
+	id, now := s.newID("dlv"), ms(ev.CreatedAt)
+	_, err = tx.ExecContext(ctx, `INSERT INTO deliveries (id, app_id, event_id, source_id, url, status, next_attempt_at, test, created_at, updated_at)
+		VALUES (?,?,?,?,?,?,?,?,?,?)`, id, ev.AppID, ev.ID, in.SourceID, p.ForwardURL, status, now, ev.Test, now, now)
+	if err != nil {
+		return fmt.Errorf("insert forwarding delivery: %w", err)
+	}
+	ev.Deliveries = append(ev.Deliveries, &hookd.DeliverySummary{ID: id, SourceID: in.SourceID, URL: p.ForwardURL, Status: status})
+	return nil
 }

@@ -168,9 +168,9 @@ func (f *fixture) srcEventIDs(filt store.EventFilter, limit int) []string {
 }
 
 // srcStats reads a source's stats.
-func (f *fixture) srcStats(sourceID string) *hookd.SourceStats {
+func (f *fixture) srcStats(sourceID string) *hookd.SourceHealth {
 	f.Helper()
-	st, err := f.st.SourceStats(f.ctx, sourceID)
+	st, err := f.st.SourceHealth(f.ctx, sourceID)
 	f.must(err, "source stats of %s", sourceID)
 	return st
 }
