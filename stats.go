@@ -66,12 +66,12 @@ type DeliveryStats struct {
 // time (or, as Totals, over all of them).
 type SourceBucket struct {
 	Start time.Time
-	// Received counts the requests verified and stored as new events;
-	// Rejected those refused (bad or missing signature, stale timestamp,
-	// too large); Duplicates those verified that repeated a provider
-	// delivery id recorded before. Every request to an existing source
-	// that was answered (but for a disabled source's 410) is one of the
-	// three.
+	// Received counts the requests verified and stored as new events
+	// (and test events); Rejected those refused (bad or missing
+	// signature, stale timestamp, too large, a disabled source);
+	// Duplicates those verified that repeated a provider delivery id
+	// recorded before. Every answered request to an existing source is
+	// one of the three.
 	Received, Rejected, Duplicates int64
 	// Forwarded counts forward attempts answered 2xx, ForwardFailed the
 	// forward attempts that were not.
