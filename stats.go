@@ -33,7 +33,7 @@ const MaxStatsBuckets = 1500
 
 // StatsQuery asks for statistics over [Since, Until).
 type StatsQuery struct {
-	Since, Until time.Time // zero: defaults (Until = now, Since = Until-24h)
+	Since, Until time.Time     // zero: defaults (Until = now, Since = Until-24h)
 	Interval     StatsInterval // "": chosen from the span
 }
 
