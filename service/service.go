@@ -150,7 +150,7 @@ func visibleApp(p *Principal, ref string, app *hookd.App, err error) (*hookd.App
 // publishApp is app for publishing: it may answer from the short cache.
 // The cached app is shared: it must not be changed.
 func (s *Service) publishApp(ctx context.Context, p *Principal, ref string) (*hookd.App, error) {
-	app, err := s.apps.get(ref, time.Now(), func() (*hookd.App, error) { return s.store.GetApp(ctx, ref) })
+	app, err := s.apps.get(ref, s.cfg.Now(), func() (*hookd.App, error) { return s.store.GetApp(ctx, ref) })
 	return visibleApp(p, ref, app, err)
 }
 
