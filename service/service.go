@@ -18,7 +18,6 @@ import (
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/eventschema"
-	"github.com/hookd/hookd/store"
 	"go.opentelemetry.io/otel/trace"
 )
 
@@ -57,7 +56,7 @@ func (noObserver) Published(int) {}
 
 // Service carries out the API's operations.
 type Service struct {
-	store store.Store
+	store Store
 	cfg   Config
 	// apps and eventTypes serve publishing (see shortCache); every
 	// change to apps or event types made here clears them.
@@ -69,7 +68,7 @@ type Service struct {
 }
 
 // New returns a Service over st.
-func New(st store.Store, cfg Config) (*Service, error) {
+func New(st Store, cfg Config) (*Service, error) {
 	if st == nil || cfg.NewID == nil {
 		return nil, errors.New("service: store and NewID are required")
 	}
