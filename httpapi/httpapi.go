@@ -223,6 +223,25 @@ func checkCursor(after string) error {
 	return nil
 }
 
+// listed answers a list route: the page the query asks for, fetched by
+// fetch and each item shown by view, written by list.
+func listed[T, V any](w http.ResponseWriter, r *http.Request, name string, view func(T) V, fetch func(p store.Page) ([]T, string, error)) error {
+	p, err := page(r)
+	if err != nil {
+		return err
+	}
+	items, next, err := fetch(p)
+	if err != nil {
+		return err
+	}
+	views := make([]V, len(items))
+	for i, item := range items {
+		views[i] = view(item)
+	}
+	list(w, name, views, next)
+	return nil
+}
+
 // list writes {"<name>": items, "next": cursor-or-null}.
 func list[T any](w http.ResponseWriter, name string, items []T, next string) {
 	if items == nil {
@@ -243,20 +262,31 @@ func principal(r *http.Request) *service.Principal {
 	return p
 }
 
-// authenticate requires a valid bearer token.
-func (s *Server) authenticate(next http.HandlerFunc) http.HandlerFunc {
+// handler is an API route's handler: it writes the answer, or returns the
+// error that the one adapter, api, answers.
+type handler func(w http.ResponseWriter, r *http.Request) error
+
+// api adapts h to net/http: h's error is answered in the API's format.
+func (s *Server) api(h handler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			s.fail(w, r, err)
+		}
+	}
+}
+
+// authenticate requires a valid bearer token.
+func (s *Server) authenticate(next handler) handler {
+	return func(w http.ResponseWriter, r *http.Request) error {
 		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		if !ok {
-			writeError(w, hookd.Errorf(hookd.EUNAUTHORIZED, "missing Authorization: Bearer <token> header"))
-			return
+			return hookd.Errorf(hookd.EUNAUTHORIZED, "missing Authorization: Bearer <token> header")
 		}
 		p, err := s.svc.Authenticate(r.Context(), strings.TrimSpace(token))
 		if err != nil {
-			s.fail(w, r, err)
-			return
+			return err
 		}
-		next(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
+		return next(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
 	}
 }
 
