@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/api"
 	"github.com/hookd/hookd/listen"
 	"github.com/hookd/hookd/service"
 )
@@ -19,12 +20,6 @@ func (s *Server) listenRoutes(auth func(handler) http.HandlerFunc) {
 	s.handle("POST /v1/apps/{app}/listen", auth(s.startListening))
 	s.handle("GET /v1/apps/{app}/listen/{id}/stream", auth(s.listenStream))
 	s.handle("POST /v1/apps/{app}/listen/{id}/results", auth(s.listenResult))
-}
-
-// listenJSON is a listen webhook as its CLI gets it.
-type listenJSON struct {
-	*webhookJSON
-	ListenTimeoutSeconds float64 `json:"listen_timeout_seconds"`
 }
 
 func (s *Server) startListening(w http.ResponseWriter, r *http.Request) error {
@@ -43,9 +38,13 @@ func (s *Server) startListening(w http.ResponseWriter, r *http.Request) error {
 	if created {
 		status = http.StatusCreated
 	}
-	view := webhookView(&service.WebhookView{Webhook: hook}, true)
-	writeJSON(w, status, listenJSON{webhookJSON: view, ListenTimeoutSeconds: s.cfg.ListenTimeout.Seconds()})
+	writeJSON(w, status, s.listenView(webhookView(&service.WebhookView{Webhook: hook}, true)))
 	return nil
+}
+
+// listenView shows a listen webhook as its CLI gets it.
+func (s *Server) listenView(v *api.Webhook) *api.ListenWebhook {
+	return &api.ListenWebhook{Webhook: *v, ListenTimeoutSeconds: s.cfg.ListenTimeout.Seconds()}
 }
 
 // canListen refuses listen routes on a process that runs no delivery

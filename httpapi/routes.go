@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/api"
 	"github.com/hookd/hookd/ident"
 	"github.com/hookd/hookd/service"
 	"github.com/hookd/hookd/store"
@@ -77,7 +78,7 @@ func (s *Server) createApp(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) listApps(w http.ResponseWriter, r *http.Request) error {
-	return listed(w, r, "apps", func(a *hookd.App) *appJSON { return appView(a, false) }, func(p store.Page) ([]*hookd.App, string, error) {
+	return listed(w, r, "apps", func(a *hookd.App) *api.App { return appView(a, false) }, func(p store.Page) ([]*hookd.App, string, error) {
 		return s.svc.ListApps(r.Context(), principal(r), p)
 	})
 }
@@ -135,7 +136,7 @@ func (s *Server) createKey(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) listKeys(w http.ResponseWriter, r *http.Request) error {
-	return listed(w, r, "keys", func(k *hookd.AppKey) *keyJSON { return keyView(k, "") }, func(p store.Page) ([]*hookd.AppKey, string, error) {
+	return listed(w, r, "keys", func(k *hookd.AppKey) *api.Key { return keyView(k, "") }, func(p store.Page) ([]*hookd.AppKey, string, error) {
 		return s.svc.ListAppKeys(r.Context(), principal(r), r.PathValue("app"), p)
 	})
 }
@@ -203,7 +204,7 @@ func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) listWebhooks(w http.ResponseWriter, r *http.Request) error {
-	return listed(w, r, "webhooks", func(h *service.WebhookView) *webhookJSON { return webhookView(h, false) }, func(p store.Page) ([]*service.WebhookView, string, error) {
+	return listed(w, r, "webhooks", func(h *service.WebhookView) *api.Webhook { return webhookView(h, false) }, func(p store.Page) ([]*service.WebhookView, string, error) {
 		return s.svc.ListWebhooks(r.Context(), principal(r), r.PathValue("app"), p)
 	})
 }
@@ -363,7 +364,7 @@ func (s *Server) publishBatch(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	views := make([]*batchItemJSON, len(out))
+	views := make([]*api.BatchItem, len(out))
 	for i, p := range out {
 		views[i] = batchItemView(p)
 	}

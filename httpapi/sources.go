@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/api"
 	"github.com/hookd/hookd/receive"
 	"github.com/hookd/hookd/service"
 	"github.com/hookd/hookd/store"
@@ -43,29 +44,9 @@ func (s *Server) receiveURL(r *http.Request, id string) string {
 	return base + "/v1/receive/" + id
 }
 
-type sourceJSON struct {
-	ID               string    `json:"id"`
-	AppID            string    `json:"app_id"`
-	Name             string    `json:"name"`
-	Provider         string    `json:"provider"`
-	Status           string    `json:"status"`
-	Enabled          bool      `json:"enabled"`
-	ForwardURL       *string   `json:"forward_url"`
-	Events           []string  `json:"events"`
-	Description      *string   `json:"description"`
-	HeaderPrefix     *string   `json:"header_prefix"`
-	ToleranceSeconds int       `json:"tolerance_seconds"`
-	ReceiveURL       string    `json:"receive_url"`
-	EventCount       int64     `json:"event_count"`
-	LastEventAt      *jsonTime `json:"last_event_at"`
-	CreatedAt        *jsonTime `json:"created_at"`
-	UpdatedAt        *jsonTime `json:"updated_at"`
-	Secret           *string   `json:"secret,omitempty"`
-}
-
-func (s *Server) sourceView(r *http.Request, v *service.SourceView, withSecret bool) *sourceJSON {
+func (s *Server) sourceView(r *http.Request, v *service.SourceView, withSecret bool) *api.Source {
 	src := v.Source
-	out := &sourceJSON{ID: src.ID, AppID: src.AppID, Name: src.Name, Provider: src.Provider, Status: src.Status,
+	out := &api.Source{ID: src.ID, AppID: src.AppID, Name: src.Name, Provider: src.Provider, Status: src.Status,
 		Enabled: src.Status != hookd.SourceDisabled, ForwardURL: str(src.ForwardURL), Events: src.Events, Description: str(src.Description),
 		HeaderPrefix: str(src.HeaderPrefix), ToleranceSeconds: src.ToleranceSeconds, ReceiveURL: s.receiveURL(r, src.ID),
 		CreatedAt: ts(src.CreatedAt), UpdatedAt: ts(src.UpdatedAt)}
@@ -76,30 +57,12 @@ func (s *Server) sourceView(r *http.Request, v *service.SourceView, withSecret b
 		out.EventCount, out.LastEventAt = v.Stats.EventCount, tsp(v.Stats.LastEventAt)
 	}
 	if withSecret {
-		out.Secret = &src.Secret
+		out.Secret = src.Secret
 	}
 	return out
 }
 
-// inboundJSON is what a source received.
-type inboundJSON struct {
-	ID              string                 `json:"id"`
-	AppID           string                 `json:"app_id"`
-	SourceID        string                 `json:"source_id"`
-	SourceName      string                 `json:"source_name"`
-	Type            *string                `json:"type"`
-	ProviderEventID *string                `json:"provider_event_id"`
-	Status          string                 `json:"status"`
-	ContentType     *string                `json:"content_type"`
-	Headers         map[string]string      `json:"headers"`
-	Body            string                 `json:"body"`
-	Data            json.RawMessage        `json:"data"`
-	Test            bool                   `json:"test"`
-	CreatedAt       *jsonTime              `json:"created_at"`
-	Deliveries      []*deliverySummaryJSON `json:"deliveries"`
-}
-
-func inboundView(e *hookd.Event) *inboundJSON {
+func inboundView(e *hookd.Event) *api.InboundEvent {
 	in := e.Inbound
 	if in == nil {
 		in = &hookd.Inbound{}
@@ -108,7 +71,7 @@ func inboundView(e *hookd.Event) *inboundJSON {
 	if in.Filtered {
 		status = "filtered"
 	}
-	v := &inboundJSON{ID: e.ID, AppID: e.AppID, SourceID: in.SourceID, SourceName: in.SourceName, Type: str(e.Type),
+	v := &api.InboundEvent{ID: e.ID, AppID: e.AppID, SourceID: in.SourceID, SourceName: in.SourceName, Type: str(e.Type),
 		ProviderEventID: str(in.ProviderEventID), Status: status, ContentType: str(in.ContentType), Headers: in.Headers,
 		Body: string(e.Payload), Data: e.Data, Test: e.Test, CreatedAt: ts(e.CreatedAt), Deliveries: summaries(e.Deliveries)}
 	if v.Headers == nil {
@@ -134,7 +97,7 @@ func (s *Server) createSource(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) listSources(w http.ResponseWriter, r *http.Request) error {
-	return listed(w, r, "sources", func(v *service.SourceView) *sourceJSON { return s.sourceView(r, v, false) }, func(p store.Page) ([]*service.SourceView, string, error) {
+	return listed(w, r, "sources", func(v *service.SourceView) *api.Source { return s.sourceView(r, v, false) }, func(p store.Page) ([]*service.SourceView, string, error) {
 		return s.svc.ListSources(r.Context(), principal(r), r.PathValue("app"), p)
 	})
 }
