@@ -11,12 +11,13 @@ import (
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/store"
+	"github.com/hookd/hookd/store/internal/groupcommit"
 )
 
 const idempotencyWindow = 24 * time.Hour
 
 // Publish implements store.Store. Concurrent publishes of this process
-// share a transaction, and so one sync to disk (see store.GroupCommitter),
+// share a transaction, and so one sync to disk (see groupcommit.Committer),
 // each in a savepoint of its own.
 func (s *Store) Publish(ctx context.Context, p *store.PublishParams) ([]store.PublishResult, error) {
 	res, err := s.publishes.Do(ctx, p)
@@ -30,7 +31,7 @@ const maxGroup = 64
 // fails the publishes waiting on it rather than holding them for ever.
 const commitTimeout = 30 * time.Second
 
-type publishGroup = []*store.GroupRequest[*store.PublishParams, []store.PublishResult]
+type publishGroup = []*groupcommit.Request[*store.PublishParams, []store.PublishResult]
 
 // commitPublishes commits a group of publish requests in one transaction.
 // It first tries them all at once, with one COPY of events and one of
@@ -71,7 +72,7 @@ func (s *Store) commitTogether(ctx context.Context, group publishGroup) error {
 		params[i] = r.Params
 	}
 	// The callers' deadlines must not interrupt a shared transaction: it
-	// runs under the committer's context (see store.GroupCommitter).
+	// runs under the committer's context (see groupcommit.Committer).
 	rt, h := s.handing(params[0].Now)
 	var results [][]store.PublishResult
 	var err error

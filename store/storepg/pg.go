@@ -29,6 +29,7 @@ import (
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/store"
+	"github.com/hookd/hookd/store/internal/groupcommit"
 	"github.com/hookd/hookd/store/internal/migration"
 )
 
@@ -79,7 +80,7 @@ type Store struct {
 	hooks  store.VersionCache[*hookd.Webhook]
 
 	taker     atomic.Pointer[store.Taker] // see HandTo; nil for none
-	publishes *store.GroupCommitter[*store.PublishParams, []store.PublishResult]
+	publishes *groupcommit.Committer[*store.PublishParams, []store.PublishResult]
 	announce  *announcer
 	moves     *store.Background // finishes large status changes
 	channel   string            // see dueChannel
@@ -137,7 +138,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	// Two committers: with four, a thousand single-event publishes a
 	// second went out three to a transaction, and their round trips kept
 	// the two cores so busy that the p99 publish→receipt doubled.
-	s.publishes = store.NewGroupCommitter(store.GroupConfig{Committers: 2, Max: maxGroup, Timeout: commitTimeout, Log: s.log}, s.commitPublishes)
+	s.publishes = groupcommit.New(groupcommit.Config{Committers: 2, Max: maxGroup, Timeout: commitTimeout, Log: s.log}, s.commitPublishes)
 	s.announce = startAnnouncer(func(ctx context.Context) error {
 		err := s.notifyDue(ctx, s.pool)
 		if err != nil {

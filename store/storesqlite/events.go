@@ -10,12 +10,13 @@ import (
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/store"
+	"github.com/hookd/hookd/store/internal/groupcommit"
 )
 
 const idempotencyWindow = 24 * time.Hour
 
 // Publish implements store.Store. Concurrent publishes share a
-// transaction, and so one sync to disk (see store.GroupCommitter), each in
+// transaction, and so one sync to disk (see groupcommit.Committer), each in
 // a savepoint of its own.
 func (s *Store) Publish(ctx context.Context, p *store.PublishParams) ([]store.PublishResult, error) {
 	return s.publishes.Do(ctx, p)
@@ -28,7 +29,7 @@ const maxGroup = 64
 // the publishes waiting on it rather than holding them for ever.
 const commitTimeout = 30 * time.Second
 
-type publishGroup = []*store.GroupRequest[*store.PublishParams, []store.PublishResult]
+type publishGroup = []*groupcommit.Request[*store.PublishParams, []store.PublishResult]
 
 // commitPublishes commits a group of publish requests in one transaction.
 // The deliveries it writes are due at their publish's time, which falls
@@ -46,7 +47,7 @@ func (s *Store) commitPublishes(ctx context.Context, group publishGroup) {
 			// A caller that hung up is answered without work; one that
 			// hangs up now must not interrupt the shared transaction,
 			// which runs under the committer's context (see
-			// store.GroupCommitter).
+			// groupcommit.Committer).
 			if err := r.Ctx.Err(); err != nil {
 				r.Err = err
 				continue

@@ -29,6 +29,7 @@ import (
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/store"
+	"github.com/hookd/hookd/store/internal/groupcommit"
 	"github.com/hookd/hookd/store/internal/migration"
 )
 
@@ -82,7 +83,7 @@ type Store struct {
 	hooks  store.VersionCache[*hookd.Webhook]
 
 	taker     atomic.Pointer[store.Taker] // see HandTo; nil for none
-	publishes *store.GroupCommitter[*store.PublishParams, []store.PublishResult]
+	publishes *groupcommit.Committer[*store.PublishParams, []store.PublishResult]
 	moves     *store.Background // finishes large status changes
 	closeOnce sync.Once
 	closeErr  error
@@ -131,7 +132,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	s.publishes = store.NewGroupCommitter(store.GroupConfig{Committers: 1, Max: maxGroup, Timeout: commitTimeout, Log: s.log}, s.commitPublishes)
+	s.publishes = groupcommit.New(groupcommit.Config{Committers: 1, Max: maxGroup, Timeout: commitTimeout, Log: s.log}, s.commitPublishes)
 	s.moves = store.NewBackground()
 	return s, nil
 }

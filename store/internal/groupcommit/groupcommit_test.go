@@ -1,4 +1,4 @@
-package store_test
+package groupcommit_test
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 
 	"github.com/hookd/hookd/internal/logtest"
 	"github.com/hookd/hookd/store"
+	"github.com/hookd/hookd/store/internal/groupcommit"
 )
 
 func TestGroupCommitterGroupsAndAnswersEach(t *testing.T) {
@@ -18,7 +19,7 @@ func TestGroupCommitterGroupsAndAnswersEach(t *testing.T) {
 	var mu sync.Mutex
 	var groups []int
 	release := make(chan struct{})
-	g := store.NewGroupCommitter(store.GroupConfig{Committers: 1, Max: 10}, func(_ context.Context, group []*store.GroupRequest[int, int]) {
+	g := groupcommit.New(groupcommit.Config{Committers: 1, Max: 10}, func(_ context.Context, group []*groupcommit.Request[int, int]) {
 		<-release
 		mu.Lock()
 		groups = append(groups, len(group))
@@ -72,8 +73,8 @@ func TestGroupCommitterGroupsAndAnswersEach(t *testing.T) {
 func TestGroupCommitterSurvivesACommitThatPanics(t *testing.T) {
 	t.Parallel()
 	logs := &logtest.Buffer{}
-	g := store.NewGroupCommitter(store.GroupConfig{Log: slog.New(slog.NewTextHandler(logs, nil))},
-		func(ctx context.Context, group []*store.GroupRequest[int, int]) {
+	g := groupcommit.New(groupcommit.Config{Log: slog.New(slog.NewTextHandler(logs, nil))},
+		func(ctx context.Context, group []*groupcommit.Request[int, int]) {
 			for _, r := range group {
 				if r.Params < 0 {
 					panic("a poisoned commit")
@@ -101,7 +102,7 @@ func TestGroupCommitterBoundsItsCommits(t *testing.T) {
 	t.Parallel()
 	ctx, hangUp := context.WithCancel(context.Background())
 	defer hangUp()
-	g := store.NewGroupCommitter(store.GroupConfig{Timeout: time.Hour}, func(ctx context.Context, group []*store.GroupRequest[int, int]) {
+	g := groupcommit.New(groupcommit.Config{Timeout: time.Hour}, func(ctx context.Context, group []*groupcommit.Request[int, int]) {
 		hangUp() // the caller goes away while its commit runs
 		deadline, ok := ctx.Deadline()
 		for _, r := range group {
@@ -121,7 +122,7 @@ func TestGroupCommitterBoundsItsCommits(t *testing.T) {
 
 func TestGroupCommitterClosed(t *testing.T) {
 	t.Parallel()
-	g := store.NewGroupCommitter(store.GroupConfig{Committers: 2, Max: 4}, func(context.Context, []*store.GroupRequest[int, int]) {})
+	g := groupcommit.New(groupcommit.Config{Committers: 2, Max: 4}, func(context.Context, []*groupcommit.Request[int, int]) {})
 	g.Close()
 	if _, err := g.Do(context.Background(), 1); !errors.Is(err, store.ErrClosed) {
 		t.Errorf("Do after Close = %v, want ErrClosed", err)
