@@ -29,8 +29,10 @@ import (
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/store"
+	"github.com/hookd/hookd/store/internal/background"
 	"github.com/hookd/hookd/store/internal/groupcommit"
 	"github.com/hookd/hookd/store/internal/migration"
+	"github.com/hookd/hookd/store/internal/versioncache"
 )
 
 //go:embed migrations/*.sql
@@ -76,14 +78,14 @@ type Store struct {
 	pool   *pgxpool.Pool
 	sealer store.Sealer
 	newID  func(string) string
-	apps   store.VersionCache[*hookd.App]
-	hooks  store.VersionCache[*hookd.Webhook]
+	apps   versioncache.Cache[*hookd.App]
+	hooks  versioncache.Cache[*hookd.Webhook]
 
 	taker     atomic.Pointer[store.Taker] // see HandTo; nil for none
 	publishes *groupcommit.Committer[*store.PublishParams, []store.PublishResult]
 	announce  *announcer
-	moves     *store.Background // finishes large status changes
-	channel   string            // see dueChannel
+	moves     *background.Work // finishes large status changes
+	channel   string           // see dueChannel
 	log       *slog.Logger
 }
 
@@ -147,7 +149,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		}
 		return err
 	})
-	s.moves = store.NewBackground()
+	s.moves = background.New()
 	if err := s.finishMoves(ctx); err != nil {
 		s.Close()
 		return nil, err

@@ -13,6 +13,7 @@ import (
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/ident"
 	"github.com/hookd/hookd/store"
+	"github.com/hookd/hookd/store/internal/versioncache"
 )
 
 // dueQuery finds due deliveries to claim, passing over those of the
@@ -313,7 +314,7 @@ func (s *Store) resolve(ctx context.Context, q querier, jobs []*store.Job, v ver
 // cachedRows returns the rows of the ids in want at the versions given,
 // from cache, and reads those it lacks with query (which takes the ids as
 // $1), caching them at the versions scan returns with their ids.
-func cachedRows[V any](ctx context.Context, q querier, cache *store.VersionCache[V], want map[string]int64, query string,
+func cachedRows[V any](ctx context.Context, q querier, cache *versioncache.Cache[V], want map[string]int64, query string,
 	scan func(pgx.Row) (string, V, int64, error)) (map[string]V, error) {
 	got := make(map[string]V, len(want))
 	var missing []string

@@ -29,8 +29,10 @@ import (
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/store"
+	"github.com/hookd/hookd/store/internal/background"
 	"github.com/hookd/hookd/store/internal/groupcommit"
 	"github.com/hookd/hookd/store/internal/migration"
+	"github.com/hookd/hookd/store/internal/versioncache"
 )
 
 //go:embed migrations/*.sql
@@ -79,12 +81,12 @@ type Store struct {
 	sealer store.Sealer
 	newID  func(string) string
 	log    *slog.Logger
-	apps   store.VersionCache[*hookd.App]
-	hooks  store.VersionCache[*hookd.Webhook]
+	apps   versioncache.Cache[*hookd.App]
+	hooks  versioncache.Cache[*hookd.Webhook]
 
 	taker     atomic.Pointer[store.Taker] // see HandTo; nil for none
 	publishes *groupcommit.Committer[*store.PublishParams, []store.PublishResult]
-	moves     *store.Background // finishes large status changes
+	moves     *background.Work // finishes large status changes
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -133,7 +135,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	s.publishes = groupcommit.New(groupcommit.Config{Committers: 1, Max: maxGroup, Timeout: commitTimeout, Log: s.log}, s.commitPublishes)
-	s.moves = store.NewBackground()
+	s.moves = background.New()
 	return s, nil
 }
 

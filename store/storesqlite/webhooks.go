@@ -10,6 +10,7 @@ import (
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/store"
+	"github.com/hookd/hookd/store/internal/background"
 )
 
 const webhookColumns = `id, app_id, url, events, status, name, description, headers, rate_limit, ordered, metadata,
@@ -260,7 +261,7 @@ func (s *Store) moveRest(moved int, column, id, status string, now time.Time) {
 		return
 	}
 	s.moves.Go(func(ctx context.Context) {
-		store.Retry(ctx, s.log, "move deliveries", func(ctx context.Context) (bool, error) {
+		background.Retry(ctx, s.log, "move deliveries", func(ctx context.Context) (bool, error) {
 			n, err := s.moveChunkIfStill(ctx, column, id, status, now)
 			return n == moveChunk, err
 		}, column, id, "status", status)
