@@ -11,6 +11,7 @@ import (
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/store"
+	"github.com/hookd/hookd/store/internal/sealing"
 )
 
 const webhookColumns = `id, app_id, url, events, status, name, description, headers, rate_limit, ordered, metadata,
@@ -31,7 +32,7 @@ func (s *Store) encodeWebhook(w *hookd.Webhook) (*webhookRow, error) {
 	if r.events, err = enc(orEmpty(w.Events)); err != nil {
 		return nil, fmt.Errorf("encode events: %w", err)
 	}
-	headers, err := store.SealHeaders(s.sealer, w.Headers)
+	headers, err := sealing.SealHeaders(s.sealer, w.Headers)
 	if err != nil {
 		return nil, err
 	}
@@ -41,7 +42,7 @@ func (s *Store) encodeWebhook(w *hookd.Webhook) (*webhookRow, error) {
 	if r.metadata, err = enc(orEmptyMap(w.Metadata)); err != nil {
 		return nil, fmt.Errorf("encode metadata: %w", err)
 	}
-	if r.secret, r.prevSecret, err = store.SealSecrets(s.sealer, w.Secret, w.PreviousSecret); err != nil {
+	if r.secret, r.prevSecret, err = sealing.SealSecrets(s.sealer, w.Secret, w.PreviousSecret); err != nil {
 		return nil, err
 	}
 	return &r, nil
@@ -78,10 +79,10 @@ func (s *Store) scanWebhook(row pgx.Row) (*hookd.Webhook, error) {
 		json.Unmarshal([]byte(metadata), &w.Metadata)); err != nil {
 		return nil, fmt.Errorf("decode webhook %s: %w", w.ID, err)
 	}
-	if w.Secret, w.PreviousSecret, err = store.OpenSecrets(s.sealer, secret, prevSecret); err != nil {
+	if w.Secret, w.PreviousSecret, err = sealing.OpenSecrets(s.sealer, secret, prevSecret); err != nil {
 		return nil, fmt.Errorf("webhook %s: %w", w.ID, err)
 	}
-	if err := store.OpenHeaders(s.sealer, w.Headers); err != nil {
+	if err := sealing.OpenHeaders(s.sealer, w.Headers); err != nil {
 		return nil, fmt.Errorf("webhook %s: %w", w.ID, err)
 	}
 	if p := fromNullMs(prevExpires); p != nil && w.PreviousSecret != "" {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/store"
+	"github.com/hookd/hookd/store/internal/sealing"
 )
 
 const sourceColumns = `id, app_id, name, provider, status, forward_url, events, description, header_prefix, tolerance_seconds,
@@ -20,7 +21,7 @@ func (s *Store) sealSource(src *hookd.Source) (events string, secret, prev []byt
 	if err != nil {
 		return "", nil, nil, fmt.Errorf("encode events: %w", err)
 	}
-	if secret, prev, err = store.SealSecrets(s.sealer, src.Secret, src.PreviousSecret); err != nil {
+	if secret, prev, err = sealing.SealSecrets(s.sealer, src.Secret, src.PreviousSecret); err != nil {
 		return "", nil, nil, err
 	}
 	return string(b), secret, prev, nil
@@ -42,7 +43,7 @@ func (s *Store) scanSource(row interface{ Scan(...any) error }) (*hookd.Source, 
 	if err := json.Unmarshal([]byte(events), &src.Events); err != nil {
 		return nil, fmt.Errorf("decode source %s: %w", src.ID, err)
 	}
-	if src.Secret, src.PreviousSecret, err = store.OpenSecrets(s.sealer, secret, prev); err != nil {
+	if src.Secret, src.PreviousSecret, err = sealing.OpenSecrets(s.sealer, secret, prev); err != nil {
 		return nil, fmt.Errorf("source %s: %w", src.ID, err)
 	}
 	if p := fromNullMs(prevExpires); p != nil && src.PreviousSecret != "" {
