@@ -12,6 +12,7 @@ import (
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/store"
 	"github.com/hookd/hookd/store/internal/groupcommit"
+	"github.com/hookd/hookd/store/internal/sqlrow"
 )
 
 const idempotencyWindow = 24 * time.Hour
@@ -389,7 +390,7 @@ type newEvents struct {
 }
 
 func (c *newEvents) add(appID string, ev *hookd.Event) {
-	data, at, n := store.EventDataColumns(ev.Data, ev.Payload)
+	data, at, n := sqlrow.EventDataColumns(ev.Data, ev.Payload)
 	c.id = append(c.id, ev.ID)
 	c.appID = append(c.appID, appID)
 	c.typ = append(c.typ, ev.Type)
@@ -430,7 +431,7 @@ func (c *newDeliveries) add(id, appID, eventID string, r hookd.Route, test bool,
 	c.leaseUntil = append(c.leaseUntil, until)
 }
 
-// nullInt converts what store.EventDataColumns gives for a position.
+// nullInt converts what sqlrow.EventDataColumns gives for a position.
 func nullInt(v any) *int64 {
 	n, ok := v.(int)
 	if !ok {

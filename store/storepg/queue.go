@@ -13,6 +13,7 @@ import (
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/ident"
 	"github.com/hookd/hookd/store"
+	"github.com/hookd/hookd/store/internal/sqlrow"
 	"github.com/hookd/hookd/store/internal/versioncache"
 )
 
@@ -614,7 +615,7 @@ type attemptColumns struct {
 }
 
 func (c *attemptColumns) add(a *hookd.Attempt) {
-	c.scratch = store.AppendHeaders(c.scratch[:0], a.RequestHeaders)
+	c.scratch = sqlrow.AppendHeaders(c.scratch[:0], a.RequestHeaders)
 	c.id = append(c.id, a.ID)
 	c.deliveryID = append(c.deliveryID, a.DeliveryID)
 	c.webhookID = append(c.webhookID, nullString(a.WebhookID))
@@ -623,7 +624,7 @@ func (c *attemptColumns) add(a *hookd.Attempt) {
 	c.duration = append(c.duration, a.Duration.Milliseconds())
 	c.code = append(c.code, nullCode(a.StatusCode))
 	c.headers = append(c.headers, string(c.scratch))
-	body, errText := store.StorableAttemptText(a)
+	body, errText := sqlrow.StorableAttemptText(a)
 	c.body = append(c.body, body)
 	c.err = append(c.err, errText)
 }

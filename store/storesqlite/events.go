@@ -11,6 +11,7 @@ import (
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/store"
 	"github.com/hookd/hookd/store/internal/groupcommit"
+	"github.com/hookd/hookd/store/internal/sqlrow"
 )
 
 const idempotencyWindow = 24 * time.Hour
@@ -147,7 +148,7 @@ func (s *Store) publishTx(ctx context.Context, tx *sql.Tx, p *store.PublishParam
 		if pe.OnlyWebhookID != "" && !hasWebhook(hooks, pe.OnlyWebhookID) {
 			return nil, notFound("webhook", pe.OnlyWebhookID)
 		}
-		data, at, n := store.EventDataColumns(ev.Data, ev.Payload)
+		data, at, n := sqlrow.EventDataColumns(ev.Data, ev.Payload)
 		rows.events = append(rows.events, ev.ID, p.AppID, ev.Type, data, at, n, ev.Payload, nullString(ev.IdempotencyKey), ev.Test, ms(ev.CreatedAt))
 		routes := hookd.RouteEvent(hooks, hookd.RouteParams{
 			Type: ev.Type, OnlyWebhookID: pe.OnlyWebhookID, OneOffURL: pe.OneOffURL, OneOffEvents: pe.OneOffEvents,

@@ -11,6 +11,7 @@ import (
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/ident"
 	"github.com/hookd/hookd/store"
+	"github.com/hookd/hookd/store/internal/sqlrow"
 )
 
 // claimQuery finds up to ?2 claimable deliveries among the due ones that
@@ -448,8 +449,8 @@ func (s *Store) RecordAttempts(ctx context.Context, results []*store.AttemptResu
 			if a.ID == "" {
 				a.ID = s.newID("att")
 			}
-			scratch = store.AppendHeaders(scratch[:0], a.RequestHeaders)
-			body, errText := store.StorableAttemptText(a)
+			scratch = sqlrow.AppendHeaders(scratch[:0], a.RequestHeaders)
+			body, errText := sqlrow.StorableAttemptText(a)
 			attempts = append(attempts, a.ID, a.DeliveryID, nullString(a.WebhookID), a.Attempt, ms(a.At), a.Duration.Milliseconds(),
 				nullCode(a.StatusCode), string(scratch), body, errText)
 			if s.leases.owner(a.DeliveryID) != r.Owner {
