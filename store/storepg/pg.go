@@ -330,11 +330,6 @@ func isUniqueViolation(err error) bool {
 	return errors.As(err, &pe) && pe.Code == "23505"
 }
 
-func notFound(what, id string) error {
-	// The id may be anything a caller sent: cut it short.
-	return hookd.Errorf(hookd.ENOTFOUND, "%s %.80q not found", what, id)
-}
-
 // pageClause returns the WHERE fragment and args for a newest-first page on
 // column col; n is the number of the placeholder to use.
 func pageClause(col string, p store.Page, n int) (string, []any) {
@@ -342,25 +337,6 @@ func pageClause(col string, p store.Page, n int) (string, []any) {
 		return "", nil
 	}
 	return fmt.Sprintf(" AND %s < $%d", col, n), []any{p.After}
-}
-
-func limitFor(p store.Page) int {
-	if p.Limit <= 0 {
-		return 51
-	}
-	return p.Limit + 1
-}
-
-func trimPage[T any](items []T, p store.Page, id func(T) string) ([]T, string) {
-	limit := p.Limit
-	if limit <= 0 {
-		limit = 50
-	}
-	if len(items) > limit {
-		items = items[:limit]
-		return items, id(items[len(items)-1])
-	}
-	return items, ""
 }
 
 // args numbers placeholders as they are added.

@@ -9,9 +9,8 @@ import (
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/store"
+	"github.com/hookd/hookd/store/internal/sqlrow"
 )
-
-const appColumns = `id, uid, name, contact_email, profile, default_secret, created_at, updated_at`
 
 // CreateApp implements store.Store.
 func (s *Store) CreateApp(ctx context.Context, app *hookd.App) error {
@@ -23,7 +22,7 @@ func (s *Store) CreateApp(ctx context.Context, app *hookd.App) error {
 	if err != nil {
 		return fmt.Errorf("seal default secret: %w", err)
 	}
-	_, err = s.exec(ctx, `INSERT INTO apps (`+appColumns+`) VALUES (?,?,?,?,?,?,?,?)`,
+	_, err = s.exec(ctx, `INSERT INTO apps (`+sqlrow.AppColumns+`) VALUES (?,?,?,?,?,?,?,?)`,
 		app.ID, nullString(app.UID), app.Name, app.ContactEmail, profile, secret, ms(app.CreatedAt), ms(app.UpdatedAt))
 	if isUniqueViolation(err) {
 		return hookd.Errorf(hookd.ECONFLICT, "an app with uid %q already exists", app.UID)
@@ -34,36 +33,11 @@ func (s *Store) CreateApp(ctx context.Context, app *hookd.App) error {
 	return nil
 }
 
-func (s *Store) scanApp(row interface{ Scan(...any) error }) (*hookd.App, error) {
-	var (
-		app             hookd.App
-		uid             sql.NullString
-		profile, secret []byte
-		created, upd    int64
-	)
-	if err := row.Scan(&app.ID, &uid, &app.Name, &app.ContactEmail, &profile, &secret, &created, &upd); err != nil {
-		return nil, err
-	}
-	app.UID = uid.String
-	app.Profile = hookd.DefaultProfile()
-	app.Profile.Retry.ScheduleSeconds = nil
-	if err := json.Unmarshal(profile, &app.Profile); err != nil {
-		return nil, fmt.Errorf("decode profile of app %s: %w", app.ID, err)
-	}
-	plain, err := s.sealer.Open(secret)
-	if err != nil {
-		return nil, fmt.Errorf("open default secret of app %s: %w", app.ID, err)
-	}
-	app.DefaultSecret = string(plain)
-	app.CreatedAt, app.UpdatedAt = fromMs(created), fromMs(upd)
-	return &app, nil
-}
-
 // GetApp implements store.Store.
 func (s *Store) GetApp(ctx context.Context, ref string) (*hookd.App, error) {
-	app, err := s.scanApp(s.r.QueryRowContext(ctx, `SELECT `+appColumns+` FROM apps WHERE id = ? OR uid = ? ORDER BY id = ? DESC LIMIT 1`, ref, ref, ref))
+	app, err := sqlrow.ScanApp(s.sealer, s.r.QueryRowContext(ctx, `SELECT `+sqlrow.AppColumns+` FROM apps WHERE id = ? OR uid = ? ORDER BY id = ? DESC LIMIT 1`, ref, ref, ref))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound("app", ref)
+		return nil, sqlrow.NotFound("app", ref)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("get app: %w", err)
@@ -74,14 +48,14 @@ func (s *Store) GetApp(ctx context.Context, ref string) (*hookd.App, error) {
 // ListApps implements store.Store.
 func (s *Store) ListApps(ctx context.Context, page store.Page) ([]*hookd.App, string, error) {
 	where, args := pageClause("id", page)
-	rows, err := s.r.QueryContext(ctx, `SELECT `+appColumns+` FROM apps WHERE 1=1`+where+` ORDER BY id DESC LIMIT ?`, append(args, limitFor(page))...)
+	rows, err := s.r.QueryContext(ctx, `SELECT `+sqlrow.AppColumns+` FROM apps WHERE 1=1`+where+` ORDER BY id DESC LIMIT ?`, append(args, sqlrow.LimitFor(page))...)
 	if err != nil {
 		return nil, "", fmt.Errorf("list apps: %w", err)
 	}
 	defer rows.Close()
 	var apps []*hookd.App
 	for rows.Next() {
-		app, err := s.scanApp(rows)
+		app, err := sqlrow.ScanApp(s.sealer, rows)
 		if err != nil {
 			return nil, "", fmt.Errorf("list apps: %w", err)
 		}
@@ -90,7 +64,7 @@ func (s *Store) ListApps(ctx context.Context, page store.Page) ([]*hookd.App, st
 	if err := rows.Err(); err != nil {
 		return nil, "", fmt.Errorf("list apps: %w", err)
 	}
-	apps, next := trimPage(apps, page, func(a *hookd.App) string { return a.ID })
+	apps, next := sqlrow.TrimPage(apps, page, func(a *hookd.App) string { return a.ID })
 	return apps, next, nil
 }
 
@@ -113,7 +87,7 @@ func (s *Store) UpdateApp(ctx context.Context, app *hookd.App) error {
 		return fmt.Errorf("update app: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return notFound("app", app.ID)
+		return sqlrow.NotFound("app", app.ID)
 	}
 	return nil
 }
@@ -125,7 +99,7 @@ func (s *Store) DeleteApp(ctx context.Context, id string) error {
 		return fmt.Errorf("delete app: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return notFound("app", id)
+		return sqlrow.NotFound("app", id)
 	}
 	s.deletedDeliveries()
 	return nil
@@ -141,28 +115,18 @@ func (s *Store) CreateAppKey(ctx context.Context, key *hookd.AppKey) error {
 	return nil
 }
 
-func scanKey(row interface{ Scan(...any) error }) (*hookd.AppKey, error) {
-	var k hookd.AppKey
-	var created int64
-	if err := row.Scan(&k.ID, &k.AppID, &k.Name, &k.Hash, &created); err != nil {
-		return nil, err
-	}
-	k.CreatedAt = fromMs(created)
-	return &k, nil
-}
-
 // ListAppKeys implements store.Store.
 func (s *Store) ListAppKeys(ctx context.Context, appID string, page store.Page) ([]*hookd.AppKey, string, error) {
 	where, args := pageClause("id", page)
 	rows, err := s.r.QueryContext(ctx, `SELECT id, app_id, name, hash, created_at FROM app_keys WHERE app_id = ?`+where+` ORDER BY id DESC LIMIT ?`,
-		append(append([]any{appID}, args...), limitFor(page))...)
+		append(append([]any{appID}, args...), sqlrow.LimitFor(page))...)
 	if err != nil {
 		return nil, "", fmt.Errorf("list app keys: %w", err)
 	}
 	defer rows.Close()
 	var keys []*hookd.AppKey
 	for rows.Next() {
-		k, err := scanKey(rows)
+		k, err := sqlrow.ScanKey(rows)
 		if err != nil {
 			return nil, "", fmt.Errorf("list app keys: %w", err)
 		}
@@ -171,7 +135,7 @@ func (s *Store) ListAppKeys(ctx context.Context, appID string, page store.Page) 
 	if err := rows.Err(); err != nil {
 		return nil, "", fmt.Errorf("list app keys: %w", err)
 	}
-	keys, next := trimPage(keys, page, func(k *hookd.AppKey) string { return k.ID })
+	keys, next := sqlrow.TrimPage(keys, page, func(k *hookd.AppKey) string { return k.ID })
 	return keys, next, nil
 }
 
@@ -182,16 +146,16 @@ func (s *Store) DeleteAppKey(ctx context.Context, appID, id string) error {
 		return fmt.Errorf("delete app key: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return notFound("key", id)
+		return sqlrow.NotFound("key", id)
 	}
 	return nil
 }
 
 // AppKeyByHash implements store.Store.
 func (s *Store) AppKeyByHash(ctx context.Context, hash string) (*hookd.AppKey, error) {
-	k, err := scanKey(s.r.QueryRowContext(ctx, `SELECT id, app_id, name, hash, created_at FROM app_keys WHERE hash = ?`, hash))
+	k, err := sqlrow.ScanKey(s.r.QueryRowContext(ctx, `SELECT id, app_id, name, hash, created_at FROM app_keys WHERE hash = ?`, hash))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound("key", "")
+		return nil, sqlrow.NotFound("key", "")
 	}
 	if err != nil {
 		return nil, fmt.Errorf("find app key: %w", err)
@@ -199,11 +163,9 @@ func (s *Store) AppKeyByHash(ctx context.Context, hash string) (*hookd.AppKey, e
 	return k, nil
 }
 
-const eventTypeColumns = `id, name, description, status, schema, created_at, updated_at`
-
 // CreateEventType implements store.Store.
 func (s *Store) CreateEventType(ctx context.Context, et *hookd.EventType) error {
-	_, err := s.exec(ctx, `INSERT INTO event_types (`+eventTypeColumns+`) VALUES (?,?,?,?,?,?,?)`,
+	_, err := s.exec(ctx, `INSERT INTO event_types (`+sqlrow.EventTypeColumns+`) VALUES (?,?,?,?,?,?,?)`,
 		et.ID, et.Name, et.Description, et.Status, nullJSON(et.Schema), ms(et.CreatedAt), ms(et.UpdatedAt))
 	if isUniqueViolation(err) {
 		return hookd.Errorf(hookd.ECONFLICT, "event type %q already exists", et.Name)
@@ -221,25 +183,11 @@ func nullJSON(b json.RawMessage) any {
 	return string(b)
 }
 
-func scanEventType(row interface{ Scan(...any) error }) (*hookd.EventType, error) {
-	var et hookd.EventType
-	var schema sql.NullString
-	var created, upd int64
-	if err := row.Scan(&et.ID, &et.Name, &et.Description, &et.Status, &schema, &created, &upd); err != nil {
-		return nil, err
-	}
-	if schema.Valid {
-		et.Schema = json.RawMessage(schema.String)
-	}
-	et.CreatedAt, et.UpdatedAt = fromMs(created), fromMs(upd)
-	return &et, nil
-}
-
 // GetEventType implements store.Store.
 func (s *Store) GetEventType(ctx context.Context, name string) (*hookd.EventType, error) {
-	et, err := scanEventType(s.r.QueryRowContext(ctx, `SELECT `+eventTypeColumns+` FROM event_types WHERE name = ?`, name))
+	et, err := sqlrow.ScanEventType(s.r.QueryRowContext(ctx, `SELECT `+sqlrow.EventTypeColumns+` FROM event_types WHERE name = ?`, name))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound("event type", name)
+		return nil, sqlrow.NotFound("event type", name)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("get event type: %w", err)
@@ -250,17 +198,17 @@ func (s *Store) GetEventType(ctx context.Context, name string) (*hookd.EventType
 // ListEventTypes implements store.Store.
 func (s *Store) ListEventTypes(ctx context.Context, page store.Page) ([]*hookd.EventType, string, error) {
 	where, args := pageClause("id", page)
-	ets, err := s.queryEventTypes(ctx, `SELECT `+eventTypeColumns+` FROM event_types WHERE 1=1`+where+` ORDER BY id DESC LIMIT ?`, append(args, limitFor(page))...)
+	ets, err := s.queryEventTypes(ctx, `SELECT `+sqlrow.EventTypeColumns+` FROM event_types WHERE 1=1`+where+` ORDER BY id DESC LIMIT ?`, append(args, sqlrow.LimitFor(page))...)
 	if err != nil {
 		return nil, "", err
 	}
-	ets, next := trimPage(ets, page, func(e *hookd.EventType) string { return e.ID })
+	ets, next := sqlrow.TrimPage(ets, page, func(e *hookd.EventType) string { return e.ID })
 	return ets, next, nil
 }
 
 // AllEventTypes implements store.Store.
 func (s *Store) AllEventTypes(ctx context.Context) ([]*hookd.EventType, error) {
-	return s.queryEventTypes(ctx, `SELECT `+eventTypeColumns+` FROM event_types ORDER BY id`)
+	return s.queryEventTypes(ctx, `SELECT `+sqlrow.EventTypeColumns+` FROM event_types ORDER BY id`)
 }
 
 func (s *Store) queryEventTypes(ctx context.Context, q string, args ...any) ([]*hookd.EventType, error) {
@@ -271,7 +219,7 @@ func (s *Store) queryEventTypes(ctx context.Context, q string, args ...any) ([]*
 	defer rows.Close()
 	var ets []*hookd.EventType
 	for rows.Next() {
-		et, err := scanEventType(rows)
+		et, err := sqlrow.ScanEventType(rows)
 		if err != nil {
 			return nil, fmt.Errorf("list event types: %w", err)
 		}
@@ -291,7 +239,7 @@ func (s *Store) UpdateEventType(ctx context.Context, et *hookd.EventType) error 
 		return fmt.Errorf("update event type: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return notFound("event type", et.Name)
+		return sqlrow.NotFound("event type", et.Name)
 	}
 	return nil
 }

@@ -345,11 +345,6 @@ func nullString(s string) any {
 	return s
 }
 
-func notFound(what, id string) error {
-	// The id may be anything a caller sent: cut it short.
-	return hookd.Errorf(hookd.ENOTFOUND, "%s %.80q not found", what, id)
-}
-
 // pageClause returns the WHERE fragment and args for a newest-first page on
 // column col.
 func pageClause(col string, p store.Page) (string, []any) {
@@ -357,28 +352,6 @@ func pageClause(col string, p store.Page) (string, []any) {
 		return "", nil
 	}
 	return " AND " + col + " < ?", []any{p.After}
-}
-
-// limitFor asks for one row more than the page holds, to learn whether a
-// next page exists.
-func limitFor(p store.Page) int {
-	if p.Limit <= 0 {
-		return 51
-	}
-	return p.Limit + 1
-}
-
-// trimPage cuts the extra row and returns the next cursor.
-func trimPage[T any](items []T, p store.Page, id func(T) string) ([]T, string) {
-	limit := p.Limit
-	if limit <= 0 {
-		limit = 50
-	}
-	if len(items) > limit {
-		items = items[:limit]
-		return items, id(items[len(items)-1])
-	}
-	return items, ""
 }
 
 func placeholders(n int) string {
