@@ -3,7 +3,6 @@ package storepg
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
@@ -33,28 +32,14 @@ func (s *Store) CreateApp(ctx context.Context, app *hookd.App) error {
 // GetApp implements store.Store.
 func (s *Store) GetApp(ctx context.Context, ref string) (*hookd.App, error) {
 	app, err := sqlrow.ScanApp(s.sealer, s.pool.QueryRow(ctx, `SELECT `+sqlrow.AppColumns+` FROM apps WHERE id = $1 OR uid = $1 ORDER BY id = $1 DESC LIMIT 1`, ref))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, sqlrow.NotFound("app", ref)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("get app: %w", err)
-	}
-	return app, nil
+	return app, sqlrow.Found(err, "get app", "app", ref)
 }
 
 // ListApps implements store.Store.
 func (s *Store) ListApps(ctx context.Context, page store.Page) ([]*hookd.App, string, error) {
 	where, a := pageClause("id", page, 1)
 	rows, err := s.pool.Query(ctx, fmt.Sprintf(`SELECT `+sqlrow.AppColumns+` FROM apps WHERE true`+where+` ORDER BY id DESC LIMIT $%d`, len(a)+1), append(a, sqlrow.LimitFor(page))...)
-	if err != nil {
-		return nil, "", fmt.Errorf("list apps: %w", err)
-	}
-	apps, err := collect(rows, func(row sqlrow.Scanner) (*hookd.App, error) { return sqlrow.ScanApp(s.sealer, row) })
-	if err != nil {
-		return nil, "", fmt.Errorf("list apps: %w", err)
-	}
-	apps, next := sqlrow.TrimPage(apps, page, func(a *hookd.App) string { return a.ID })
-	return apps, next, nil
+	return sqlrow.List(rows, err, "list apps", page, func(row sqlrow.Scanner) (*hookd.App, error) { return sqlrow.ScanApp(s.sealer, row) }, func(a *hookd.App) string { return a.ID })
 }
 
 // collect scans every row with scan.
@@ -110,15 +95,7 @@ func (s *Store) ListAppKeys(ctx context.Context, appID string, page store.Page) 
 	where, a := pageClause("id", page, 2)
 	rows, err := s.pool.Query(ctx, fmt.Sprintf(`SELECT id, app_id, name, hash, created_at FROM app_keys WHERE app_id = $1`+where+` ORDER BY id DESC LIMIT $%d`, len(a)+2),
 		append(append([]any{appID}, a...), sqlrow.LimitFor(page))...)
-	if err != nil {
-		return nil, "", fmt.Errorf("list app keys: %w", err)
-	}
-	keys, err := collect(rows, sqlrow.ScanKey)
-	if err != nil {
-		return nil, "", fmt.Errorf("list app keys: %w", err)
-	}
-	keys, next := sqlrow.TrimPage(keys, page, func(k *hookd.AppKey) string { return k.ID })
-	return keys, next, nil
+	return sqlrow.List(rows, err, "list app keys", page, sqlrow.ScanKey, func(k *hookd.AppKey) string { return k.ID })
 }
 
 // DeleteAppKey implements store.Store.
@@ -136,13 +113,7 @@ func (s *Store) DeleteAppKey(ctx context.Context, appID, id string) error {
 // AppKeyByHash implements store.Store.
 func (s *Store) AppKeyByHash(ctx context.Context, hash string) (*hookd.AppKey, error) {
 	k, err := sqlrow.ScanKey(s.pool.QueryRow(ctx, `SELECT id, app_id, name, hash, created_at FROM app_keys WHERE hash = $1`, hash))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, sqlrow.NotFound("key", "")
-	}
-	if err != nil {
-		return nil, fmt.Errorf("find app key: %w", err)
-	}
-	return k, nil
+	return k, sqlrow.Found(err, "find app key", "key", "")
 }
 
 func nullJSON(b json.RawMessage) *string {
@@ -169,13 +140,7 @@ func (s *Store) CreateEventType(ctx context.Context, et *hookd.EventType) error 
 // GetEventType implements store.Store.
 func (s *Store) GetEventType(ctx context.Context, name string) (*hookd.EventType, error) {
 	et, err := sqlrow.ScanEventType(s.pool.QueryRow(ctx, `SELECT `+sqlrow.EventTypeColumns+` FROM event_types WHERE name = $1`, name))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, sqlrow.NotFound("event type", name)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("get event type: %w", err)
-	}
-	return et, nil
+	return et, sqlrow.Found(err, "get event type", "event type", name)
 }
 
 // ListEventTypes implements store.Store.
@@ -183,15 +148,7 @@ func (s *Store) ListEventTypes(ctx context.Context, page store.Page) ([]*hookd.E
 	where, a := pageClause("id", page, 1)
 	rows, err := s.pool.Query(ctx, fmt.Sprintf(`SELECT `+sqlrow.EventTypeColumns+` FROM event_types WHERE true`+where+` ORDER BY id DESC LIMIT $%d`, len(a)+1),
 		append(a, sqlrow.LimitFor(page))...)
-	if err != nil {
-		return nil, "", fmt.Errorf("list event types: %w", err)
-	}
-	ets, err := collect(rows, sqlrow.ScanEventType)
-	if err != nil {
-		return nil, "", fmt.Errorf("list event types: %w", err)
-	}
-	ets, next := sqlrow.TrimPage(ets, page, func(e *hookd.EventType) string { return e.ID })
-	return ets, next, nil
+	return sqlrow.List(rows, err, "list event types", page, sqlrow.ScanEventType, func(e *hookd.EventType) string { return e.ID })
 }
 
 // AllEventTypes implements store.Store.

@@ -753,15 +753,7 @@ func (s *Store) ListDeliveries(ctx context.Context, f store.DeliveryFilter, page
 		q += ` AND d.id < ` + a.add(page.After)
 	}
 	rows, err := s.pool.Query(ctx, q+` ORDER BY d.id DESC LIMIT `+a.add(sqlrow.LimitFor(page)), a...)
-	if err != nil {
-		return nil, "", fmt.Errorf("list deliveries: %w", err)
-	}
-	out, err := collect(rows, func(row sqlrow.Scanner) (*hookd.Delivery, error) { return sqlrow.ScanDelivery(row) })
-	if err != nil {
-		return nil, "", fmt.Errorf("list deliveries: %w", err)
-	}
-	out, next := sqlrow.TrimPage(out, page, func(d *hookd.Delivery) string { return d.ID })
-	return out, next, nil
+	return sqlrow.List(rows, err, "list deliveries", page, func(row sqlrow.Scanner) (*hookd.Delivery, error) { return sqlrow.ScanDelivery(row) }, func(d *hookd.Delivery) string { return d.ID })
 }
 
 // GetDelivery implements store.Store.

@@ -36,13 +36,7 @@ func (s *Store) GetSource(ctx context.Context, appID, id string) (*hookd.Source,
 		q, args = q+` AND app_id = $2`, append(args, appID)
 	}
 	src, err := sqlrow.ScanSource(s.sealer, s.pool.QueryRow(ctx, q, args...))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, sqlrow.NotFound("source", id)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("get source: %w", err)
-	}
-	return src, nil
+	return src, sqlrow.Found(err, "get source", "source", id)
 }
 
 // ListSources implements store.Store.
@@ -50,15 +44,7 @@ func (s *Store) ListSources(ctx context.Context, appID string, page store.Page) 
 	where, a := pageClause("id", page, 2)
 	rows, err := s.pool.Query(ctx, fmt.Sprintf(`SELECT `+sqlrow.SourceColumns+`, version FROM sources WHERE app_id = $1`+where+` ORDER BY id DESC LIMIT $%d`, len(a)+2),
 		append(append([]any{appID}, a...), sqlrow.LimitFor(page))...)
-	if err != nil {
-		return nil, "", fmt.Errorf("list sources: %w", err)
-	}
-	out, err := collect(rows, func(row sqlrow.Scanner) (*hookd.Source, error) { return sqlrow.ScanSource(s.sealer, row) })
-	if err != nil {
-		return nil, "", fmt.Errorf("list sources: %w", err)
-	}
-	out, next := sqlrow.TrimPage(out, page, func(s *hookd.Source) string { return s.ID })
-	return out, next, nil
+	return sqlrow.List(rows, err, "list sources", page, func(row sqlrow.Scanner) (*hookd.Source, error) { return sqlrow.ScanSource(s.sealer, row) }, func(s *hookd.Source) string { return s.ID })
 }
 
 // UpdateSource implements store.Store.

@@ -50,13 +50,7 @@ func (s *Store) GetWebhook(ctx context.Context, appID, id string) (*hookd.Webhoo
 
 func (s *Store) getWebhook(ctx context.Context, q querier, appID, id string) (*hookd.Webhook, error) {
 	w, err := sqlrow.ScanWebhook(s.sealer, q.QueryRow(ctx, `SELECT `+sqlrow.WebhookColumns+`, version FROM webhooks WHERE id = $1 AND app_id = $2`, id, appID))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, sqlrow.NotFound("webhook", id)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("get webhook: %w", err)
-	}
-	return w, nil
+	return w, sqlrow.Found(err, "get webhook", "webhook", id)
 }
 
 // ListWebhooks implements store.Store.
@@ -64,15 +58,7 @@ func (s *Store) ListWebhooks(ctx context.Context, appID string, page store.Page)
 	where, a := pageClause("id", page, 2)
 	rows, err := s.pool.Query(ctx, fmt.Sprintf(`SELECT `+sqlrow.WebhookColumns+`, version FROM webhooks WHERE app_id = $1`+where+` ORDER BY id DESC LIMIT $%d`, len(a)+2),
 		append(append([]any{appID}, a...), sqlrow.LimitFor(page))...)
-	if err != nil {
-		return nil, "", fmt.Errorf("list webhooks: %w", err)
-	}
-	hooks, err := collect(rows, func(row sqlrow.Scanner) (*hookd.Webhook, error) { return sqlrow.ScanWebhook(s.sealer, row) })
-	if err != nil {
-		return nil, "", fmt.Errorf("list webhooks: %w", err)
-	}
-	hooks, next := sqlrow.TrimPage(hooks, page, func(w *hookd.Webhook) string { return w.ID })
-	return hooks, next, nil
+	return sqlrow.List(rows, err, "list webhooks", page, func(row sqlrow.Scanner) (*hookd.Webhook, error) { return sqlrow.ScanWebhook(s.sealer, row) }, func(w *hookd.Webhook) string { return w.ID })
 }
 
 // UpdateWebhook implements store.Store.

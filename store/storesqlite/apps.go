@@ -2,9 +2,7 @@ package storesqlite
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 
 	"github.com/hookd/hookd"
@@ -36,36 +34,14 @@ func (s *Store) CreateApp(ctx context.Context, app *hookd.App) error {
 // GetApp implements store.Store.
 func (s *Store) GetApp(ctx context.Context, ref string) (*hookd.App, error) {
 	app, err := sqlrow.ScanApp(s.sealer, s.r.QueryRowContext(ctx, `SELECT `+sqlrow.AppColumns+` FROM apps WHERE id = ? OR uid = ? ORDER BY id = ? DESC LIMIT 1`, ref, ref, ref))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, sqlrow.NotFound("app", ref)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("get app: %w", err)
-	}
-	return app, nil
+	return app, sqlrow.Found(err, "get app", "app", ref)
 }
 
 // ListApps implements store.Store.
 func (s *Store) ListApps(ctx context.Context, page store.Page) ([]*hookd.App, string, error) {
 	where, args := pageClause("id", page)
 	rows, err := s.r.QueryContext(ctx, `SELECT `+sqlrow.AppColumns+` FROM apps WHERE 1=1`+where+` ORDER BY id DESC LIMIT ?`, append(args, sqlrow.LimitFor(page))...)
-	if err != nil {
-		return nil, "", fmt.Errorf("list apps: %w", err)
-	}
-	defer rows.Close()
-	var apps []*hookd.App
-	for rows.Next() {
-		app, err := sqlrow.ScanApp(s.sealer, rows)
-		if err != nil {
-			return nil, "", fmt.Errorf("list apps: %w", err)
-		}
-		apps = append(apps, app)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, "", fmt.Errorf("list apps: %w", err)
-	}
-	apps, next := sqlrow.TrimPage(apps, page, func(a *hookd.App) string { return a.ID })
-	return apps, next, nil
+	return sqlrow.List(rows, err, "list apps", page, func(row sqlrow.Scanner) (*hookd.App, error) { return sqlrow.ScanApp(s.sealer, row) }, func(a *hookd.App) string { return a.ID })
 }
 
 // UpdateApp implements store.Store.
@@ -120,23 +96,7 @@ func (s *Store) ListAppKeys(ctx context.Context, appID string, page store.Page) 
 	where, args := pageClause("id", page)
 	rows, err := s.r.QueryContext(ctx, `SELECT id, app_id, name, hash, created_at FROM app_keys WHERE app_id = ?`+where+` ORDER BY id DESC LIMIT ?`,
 		append(append([]any{appID}, args...), sqlrow.LimitFor(page))...)
-	if err != nil {
-		return nil, "", fmt.Errorf("list app keys: %w", err)
-	}
-	defer rows.Close()
-	var keys []*hookd.AppKey
-	for rows.Next() {
-		k, err := sqlrow.ScanKey(rows)
-		if err != nil {
-			return nil, "", fmt.Errorf("list app keys: %w", err)
-		}
-		keys = append(keys, k)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, "", fmt.Errorf("list app keys: %w", err)
-	}
-	keys, next := sqlrow.TrimPage(keys, page, func(k *hookd.AppKey) string { return k.ID })
-	return keys, next, nil
+	return sqlrow.List(rows, err, "list app keys", page, sqlrow.ScanKey, func(k *hookd.AppKey) string { return k.ID })
 }
 
 // DeleteAppKey implements store.Store.
@@ -154,13 +114,7 @@ func (s *Store) DeleteAppKey(ctx context.Context, appID, id string) error {
 // AppKeyByHash implements store.Store.
 func (s *Store) AppKeyByHash(ctx context.Context, hash string) (*hookd.AppKey, error) {
 	k, err := sqlrow.ScanKey(s.r.QueryRowContext(ctx, `SELECT id, app_id, name, hash, created_at FROM app_keys WHERE hash = ?`, hash))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, sqlrow.NotFound("key", "")
-	}
-	if err != nil {
-		return nil, fmt.Errorf("find app key: %w", err)
-	}
-	return k, nil
+	return k, sqlrow.Found(err, "find app key", "key", "")
 }
 
 // CreateEventType implements store.Store.
@@ -186,13 +140,7 @@ func nullJSON(b json.RawMessage) any {
 // GetEventType implements store.Store.
 func (s *Store) GetEventType(ctx context.Context, name string) (*hookd.EventType, error) {
 	et, err := sqlrow.ScanEventType(s.r.QueryRowContext(ctx, `SELECT `+sqlrow.EventTypeColumns+` FROM event_types WHERE name = ?`, name))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, sqlrow.NotFound("event type", name)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("get event type: %w", err)
-	}
-	return et, nil
+	return et, sqlrow.Found(err, "get event type", "event type", name)
 }
 
 // ListEventTypes implements store.Store.

@@ -402,23 +402,7 @@ func (s *Store) ListDeliveries(ctx context.Context, f store.DeliveryFilter, page
 	}
 	where, pargs := pageClause("d.id", page)
 	rows, err := s.r.QueryContext(ctx, q+where+` ORDER BY d.id DESC LIMIT ?`, append(append(args, pargs...), sqlrow.LimitFor(page))...)
-	if err != nil {
-		return nil, "", fmt.Errorf("list deliveries: %w", err)
-	}
-	defer rows.Close()
-	var out []*hookd.Delivery
-	for rows.Next() {
-		d, err := sqlrow.ScanDelivery(rows)
-		if err != nil {
-			return nil, "", fmt.Errorf("list deliveries: %w", err)
-		}
-		out = append(out, d)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, "", fmt.Errorf("list deliveries: %w", err)
-	}
-	out, next := sqlrow.TrimPage(out, page, func(d *hookd.Delivery) string { return d.ID })
-	return out, next, nil
+	return sqlrow.List(rows, err, "list deliveries", page, func(row sqlrow.Scanner) (*hookd.Delivery, error) { return sqlrow.ScanDelivery(row) }, func(d *hookd.Delivery) string { return d.ID })
 }
 
 // GetDelivery implements store.Store.

@@ -35,13 +35,7 @@ func (s *Store) GetSource(ctx context.Context, appID, id string) (*hookd.Source,
 		q, args = q+` AND app_id = ?`, append(args, appID)
 	}
 	src, err := sqlrow.ScanSource(s.sealer, s.r.QueryRowContext(ctx, q, args...))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, sqlrow.NotFound("source", id)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("get source: %w", err)
-	}
-	return src, nil
+	return src, sqlrow.Found(err, "get source", "source", id)
 }
 
 // ListSources implements store.Store.
@@ -49,23 +43,7 @@ func (s *Store) ListSources(ctx context.Context, appID string, page store.Page) 
 	where, args := pageClause("id", page)
 	rows, err := s.r.QueryContext(ctx, `SELECT `+sqlrow.SourceColumns+`, version FROM sources WHERE app_id = ?`+where+` ORDER BY id DESC LIMIT ?`,
 		append(append([]any{appID}, args...), sqlrow.LimitFor(page))...)
-	if err != nil {
-		return nil, "", fmt.Errorf("list sources: %w", err)
-	}
-	defer rows.Close()
-	var out []*hookd.Source
-	for rows.Next() {
-		src, err := sqlrow.ScanSource(s.sealer, rows)
-		if err != nil {
-			return nil, "", fmt.Errorf("list sources: %w", err)
-		}
-		out = append(out, src)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, "", fmt.Errorf("list sources: %w", err)
-	}
-	out, next := sqlrow.TrimPage(out, page, func(s *hookd.Source) string { return s.ID })
-	return out, next, nil
+	return sqlrow.List(rows, err, "list sources", page, func(row sqlrow.Scanner) (*hookd.Source, error) { return sqlrow.ScanSource(s.sealer, row) }, func(s *hookd.Source) string { return s.ID })
 }
 
 // UpdateSource implements store.Store.

@@ -46,13 +46,7 @@ func (s *Store) GetWebhook(ctx context.Context, appID, id string) (*hookd.Webhoo
 
 func (s *Store) getWebhook(ctx context.Context, q queryer, appID, id string) (*hookd.Webhook, error) {
 	w, err := sqlrow.ScanWebhook(s.sealer, q.QueryRowContext(ctx, `SELECT `+sqlrow.WebhookColumns+`, version FROM webhooks WHERE id = ? AND app_id = ?`, id, appID))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, sqlrow.NotFound("webhook", id)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("get webhook: %w", err)
-	}
-	return w, nil
+	return w, sqlrow.Found(err, "get webhook", "webhook", id)
 }
 
 // ListWebhooks implements store.Store.

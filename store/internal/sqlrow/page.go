@@ -88,3 +88,42 @@ func CheckVersion(row Scanner, what, id string, want int64) (status string, err 
 	}
 	return status, nil
 }
+
+// Found is the error of a lookup of one row, what with id, that failed
+// with err: nil, NotFound when there is no such row, or err wrapped as op.
+func Found(err error, op, what, id string) error {
+	if err == nil {
+		return nil
+	}
+	if NoRows(err) {
+		return NotFound(what, id)
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}
+
+// List returns the page that rows hold, scanned with scan, and the
+// cursor of the next page (see TrimPage); rows and err are what a query
+// asking for LimitFor(page) rows returned. It closes rows and wraps an
+// error as op.
+func List[T any](rows Rows, err error, op string, page store.Page, scan func(Scanner) (T, error), id func(T) string) ([]T, string, error) {
+	if err != nil {
+		return nil, "", fmt.Errorf("%s: %w", op, err)
+	}
+	defer closeRows(rows)
+	items, err := Collect(rows, scan)
+	if err != nil {
+		return nil, "", fmt.Errorf("%s: %w", op, err)
+	}
+	items, next := TrimPage(items, page, id)
+	return items, next, nil
+}
+
+// closeRows closes a *sql.Rows or a pgx.Rows, whose Close methods differ.
+func closeRows(rows Rows) {
+	switch r := rows.(type) {
+	case interface{ Close() error }:
+		r.Close()
+	case interface{ Close() }:
+		r.Close()
+	}
+}
