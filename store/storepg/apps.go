@@ -14,12 +14,11 @@ import (
 
 // CreateApp implements store.Store.
 func (s *Store) CreateApp(ctx context.Context, app *hookd.App) error {
-	profile, secret, err := sqlrow.EncodeApp(s.sealer, app)
+	values, err := sqlrow.AppValues(s.sealer, app)
 	if err != nil {
 		return err
 	}
-	_, err = s.pool.Exec(ctx, `INSERT INTO apps (`+sqlrow.AppColumns+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)`,
-		app.ID, nullString(app.UID), app.Name, app.ContactEmail, string(profile), secret, ms(app.CreatedAt), ms(app.UpdatedAt))
+	_, err = s.pool.Exec(ctx, `INSERT INTO apps (`+sqlrow.AppColumns+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)`, values...)
 	if isUniqueViolation(err) {
 		return hookd.Errorf(hookd.ECONFLICT, "an app with uid %q already exists", app.UID)
 	}

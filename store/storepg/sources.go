@@ -16,13 +16,11 @@ import (
 
 // CreateSource implements store.Store.
 func (s *Store) CreateSource(ctx context.Context, src *hookd.Source) error {
-	events, secret, prev, err := sqlrow.EncodeSource(s.sealer, src)
+	values, err := sqlrow.SourceValues(s.sealer, src)
 	if err != nil {
 		return err
 	}
-	_, err = s.pool.Exec(ctx, `INSERT INTO sources (`+sqlrow.SourceColumns+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15)`,
-		src.ID, src.AppID, src.Name, src.Provider, src.Status, src.ForwardURL, events, src.Description, src.HeaderPrefix, src.ToleranceSeconds,
-		secret, prev, nullMs(src.PreviousSecretExpiresAt), ms(src.CreatedAt), ms(src.UpdatedAt))
+	_, err = s.pool.Exec(ctx, `INSERT INTO sources (`+sqlrow.SourceColumns+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15)`, values...)
 	if err != nil {
 		return fmt.Errorf("insert source: %w", err)
 	}

@@ -15,7 +15,7 @@ import (
 
 // CreateWebhook implements store.Store.
 func (s *Store) CreateWebhook(ctx context.Context, w *hookd.Webhook, maxWebhooks int) error {
-	r, err := sqlrow.EncodeWebhook(s.sealer, w)
+	values, err := sqlrow.WebhookValues(s.sealer, w)
 	if err != nil {
 		return err
 	}
@@ -33,9 +33,7 @@ func (s *Store) CreateWebhook(ctx context.Context, w *hookd.Webhook, maxWebhooks
 				return hookd.Errorf(hookd.ECONFLICT, "the app already has %d webhook(s), its profile's max_webhooks", n)
 			}
 		}
-		_, err := tx.Exec(ctx, `INSERT INTO webhooks (`+sqlrow.WebhookColumns+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18)`,
-			w.ID, w.AppID, w.URL, string(r.Events), w.Status, w.Name, w.Description, string(r.Headers), w.RateLimit, w.Ordered, string(r.Metadata),
-			r.Secret, r.PrevSecret, nullMs(w.PreviousSecretExpiresAt), w.DisabledReason, w.ConsecutiveFailures, ms(w.CreatedAt), ms(w.UpdatedAt))
+		_, err := tx.Exec(ctx, `INSERT INTO webhooks (`+sqlrow.WebhookColumns+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18)`, values...)
 		if err != nil {
 			return fmt.Errorf("insert webhook: %w", err)
 		}

@@ -12,16 +12,11 @@ import (
 
 // CreateApp implements store.Store.
 func (s *Store) CreateApp(ctx context.Context, app *hookd.App) error {
-	profile, err := json.Marshal(app.Profile)
+	values, err := sqlrow.AppValues(s.sealer, app)
 	if err != nil {
-		return fmt.Errorf("encode profile: %w", err)
+		return err
 	}
-	secret, err := s.sealer.Seal([]byte(app.DefaultSecret))
-	if err != nil {
-		return fmt.Errorf("seal default secret: %w", err)
-	}
-	_, err = s.exec(ctx, `INSERT INTO apps (`+sqlrow.AppColumns+`) VALUES (?,?,?,?,?,?,?,?)`,
-		app.ID, nullString(app.UID), app.Name, app.ContactEmail, profile, secret, ms(app.CreatedAt), ms(app.UpdatedAt))
+	_, err = s.exec(ctx, `INSERT INTO apps (`+sqlrow.AppColumns+`) VALUES (?,?,?,?,?,?,?,?)`, values...)
 	if isUniqueViolation(err) {
 		return hookd.Errorf(hookd.ECONFLICT, "an app with uid %q already exists", app.UID)
 	}

@@ -15,13 +15,11 @@ import (
 
 // CreateSource implements store.Store.
 func (s *Store) CreateSource(ctx context.Context, src *hookd.Source) error {
-	events, secret, prev, err := sqlrow.EncodeSource(s.sealer, src)
+	values, err := sqlrow.SourceValues(s.sealer, src)
 	if err != nil {
 		return err
 	}
-	_, err = s.exec(ctx, `INSERT INTO sources (`+sqlrow.SourceColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
-		src.ID, src.AppID, src.Name, src.Provider, src.Status, src.ForwardURL, events, src.Description, src.HeaderPrefix, src.ToleranceSeconds,
-		secret, prev, nullMs(src.PreviousSecretExpiresAt), ms(src.CreatedAt), ms(src.UpdatedAt))
+	_, err = s.exec(ctx, `INSERT INTO sources (`+sqlrow.SourceColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, values...)
 	if err != nil {
 		return fmt.Errorf("insert source: %w", err)
 	}

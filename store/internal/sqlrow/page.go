@@ -127,3 +127,26 @@ func closeRows(rows Rows) {
 		r.Close()
 	}
 }
+
+// Counts returns the counts that rows hold as (key, count) pairs; rows
+// and err are what a query grouping by key returned. It closes rows and
+// wraps an error as op.
+func Counts(rows Rows, err error, op string) (map[string]int64, error) {
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
+	}
+	defer closeRows(rows)
+	counts := map[string]int64{}
+	for rows.Next() {
+		var key string
+		var n int64
+		if err := rows.Scan(&key, &n); err != nil {
+			return nil, fmt.Errorf("%s: %w", op, err)
+		}
+		counts[key] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
+	}
+	return counts, nil
+}

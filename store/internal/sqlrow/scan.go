@@ -266,3 +266,51 @@ func ScanDelivery(row Scanner, extra ...any) (*hookd.Delivery, error) {
 	d.CreatedAt, d.UpdatedAt = FromMs(created), FromMs(upd)
 	return &d, nil
 }
+
+// AppValues returns a new app's values in AppColumns order, its default
+// secret sealed with s.
+func AppValues(s store.Sealer, app *hookd.App) ([]any, error) {
+	profile, secret, err := EncodeApp(s, app)
+	if err != nil {
+		return nil, err
+	}
+	return []any{app.ID, nullString(app.UID), app.Name, app.ContactEmail, profile, secret, app.CreatedAt.UnixMilli(), app.UpdatedAt.UnixMilli()}, nil
+}
+
+// WebhookValues returns a new webhook's values in WebhookColumns order,
+// its secrets and credential headers sealed with s.
+func WebhookValues(s store.Sealer, w *hookd.Webhook) ([]any, error) {
+	r, err := EncodeWebhook(s, w)
+	if err != nil {
+		return nil, err
+	}
+	return []any{w.ID, w.AppID, w.URL, r.Events, w.Status, w.Name, w.Description, r.Headers, w.RateLimit, w.Ordered, r.Metadata,
+		r.Secret, r.PrevSecret, nullMs(w.PreviousSecretExpiresAt), w.DisabledReason, w.ConsecutiveFailures, w.CreatedAt.UnixMilli(), w.UpdatedAt.UnixMilli()}, nil
+}
+
+// SourceValues returns a new source's values in SourceColumns order, its
+// secrets sealed with s.
+func SourceValues(s store.Sealer, src *hookd.Source) ([]any, error) {
+	events, secret, prev, err := EncodeSource(s, src)
+	if err != nil {
+		return nil, err
+	}
+	return []any{src.ID, src.AppID, src.Name, src.Provider, src.Status, src.ForwardURL, events, src.Description, src.HeaderPrefix, src.ToleranceSeconds,
+		secret, prev, nullMs(src.PreviousSecretExpiresAt), src.CreatedAt.UnixMilli(), src.UpdatedAt.UnixMilli()}, nil
+}
+
+// nullString is s, or NULL for "".
+func nullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// nullMs is t in Unix milliseconds, or NULL for the zero time.
+func nullMs(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UnixMilli()
+}
