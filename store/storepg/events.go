@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -558,7 +559,7 @@ func (s *Store) stagePublish(ctx context.Context, tx pgx.Tx, p *store.PublishPar
 				continue
 			}
 		}
-		if pe.OnlyWebhookID != "" && !hasWebhook(hooks, pe.OnlyWebhookID) {
+		if pe.OnlyWebhookID != "" && !slices.ContainsFunc(hooks, func(w *hookd.Webhook) bool { return w.ID == pe.OnlyWebhookID }) {
 			return nil, sqlrow.NotFound("webhook", pe.OnlyWebhookID)
 		}
 		rows.events.add(p.AppID, ev)
@@ -578,15 +579,6 @@ func (s *Store) stagePublish(ctx context.Context, tx pgx.Tx, p *store.PublishPar
 		results[i] = result
 	}
 	return results, nil
-}
-
-func hasWebhook(hooks []*hookd.Webhook, id string) bool {
-	for _, w := range hooks {
-		if w.ID == id {
-			return true
-		}
-	}
-	return false
 }
 
 // routingQuery loads the fields of an app's webhooks that routing reads,
@@ -702,35 +694,18 @@ func attachDeliveries(ctx context.Context, q querier, events []*hookd.Event, web
 	if len(events) == 0 {
 		return nil
 	}
-	byID := make(map[string]*hookd.Event, len(events))
+	byID := sqlrow.EventsByID(events)
 	ids := make([]string, 0, len(events))
 	for _, ev := range events {
-		byID[ev.ID] = ev
-		ev.Deliveries = []*hookd.DeliverySummary{}
 		ids = append(ids, ev.ID)
 	}
 	var a args
-	query := `SELECT d.event_id, d.id, coalesce(d.source_id, ''), coalesce(d.webhook_id, ''), coalesce(w.name, ''), coalesce(d.url, w.url, ''),
-		d.status, d.attempt_count
-		FROM deliveries d LEFT JOIN webhooks w ON w.id = d.webhook_id
-		WHERE d.event_id = ANY(` + a.add(ids) + `)`
+	query := sqlrow.SummaryQuery + ` WHERE d.event_id = ANY(` + a.add(ids) + `)`
 	if webhookID != "" {
 		query += ` AND d.webhook_id = ` + a.add(webhookID)
 	}
 	rows, err := q.Query(ctx, query+` ORDER BY d.id`, a...)
-	if err != nil {
-		return fmt.Errorf("load deliveries: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var eventID string
-		var d hookd.DeliverySummary
-		if err := rows.Scan(&eventID, &d.ID, &d.SourceID, &d.WebhookID, &d.WebhookName, &d.URL, &d.Status, &d.AttemptCount); err != nil {
-			return fmt.Errorf("load deliveries: %w", err)
-		}
-		byID[eventID].Deliveries = append(byID[eventID].Deliveries, &d)
-	}
-	return rows.Err()
+	return sqlrow.AttachSummaries(byID, rows, err)
 }
 
 // ListDeliveries implements store.Store.

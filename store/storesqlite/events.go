@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/hookd/hookd"
@@ -145,7 +146,7 @@ func (s *Store) publishTx(ctx context.Context, tx *sql.Tx, p *store.PublishParam
 				continue
 			}
 		}
-		if pe.OnlyWebhookID != "" && !hasWebhook(hooks, pe.OnlyWebhookID) {
+		if pe.OnlyWebhookID != "" && !slices.ContainsFunc(hooks, func(w *hookd.Webhook) bool { return w.ID == pe.OnlyWebhookID }) {
 			return nil, sqlrow.NotFound("webhook", pe.OnlyWebhookID)
 		}
 		data, at, n := sqlrow.EventDataColumns(ev.Data, ev.Payload)
@@ -216,15 +217,6 @@ func (r *publishRows) write(ctx context.Context) error {
 	}
 	r.events, r.deliveries = r.events[:0], r.deliveries[:0]
 	return nil
-}
-
-func hasWebhook(hooks []*hookd.Webhook, id string) bool {
-	for _, w := range hooks {
-		if w.ID == id {
-			return true
-		}
-	}
-	return false
 }
 
 // routingWebhooks loads the fields of an app's webhooks that routing reads.
@@ -349,35 +341,18 @@ func attachDeliveries(ctx context.Context, q queryer, events []*hookd.Event, web
 	if len(events) == 0 {
 		return nil
 	}
-	byID := make(map[string]*hookd.Event, len(events))
+	byID := sqlrow.EventsByID(events)
 	args := make([]any, 0, len(events)+1)
 	for _, ev := range events {
-		byID[ev.ID] = ev
-		ev.Deliveries = []*hookd.DeliverySummary{}
 		args = append(args, ev.ID)
 	}
-	query := `SELECT d.event_id, d.id, coalesce(d.source_id, ''), coalesce(d.webhook_id, ''), coalesce(w.name, ''), coalesce(d.url, w.url, ''),
-		d.status, d.attempt_count
-		FROM deliveries d LEFT JOIN webhooks w ON w.id = d.webhook_id
-		WHERE d.event_id IN (` + placeholders(len(events)) + `)`
+	query := sqlrow.SummaryQuery + ` WHERE d.event_id IN (` + placeholders(len(events)) + `)`
 	if webhookID != "" {
 		query += ` AND d.webhook_id = ?`
 		args = append(args, webhookID)
 	}
 	rows, err := q.QueryContext(ctx, query+` ORDER BY d.id`, args...)
-	if err != nil {
-		return fmt.Errorf("load deliveries: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var eventID string
-		var d hookd.DeliverySummary
-		if err := rows.Scan(&eventID, &d.ID, &d.SourceID, &d.WebhookID, &d.WebhookName, &d.URL, &d.Status, &d.AttemptCount); err != nil {
-			return fmt.Errorf("load deliveries: %w", err)
-		}
-		byID[eventID].Deliveries = append(byID[eventID].Deliveries, &d)
-	}
-	return rows.Err()
+	return sqlrow.AttachSummaries(byID, rows, err)
 }
 
 // ListDeliveries implements store.Store.

@@ -314,3 +314,39 @@ func nullMs(t time.Time) any {
 	}
 	return t.UnixMilli()
 }
+
+// SummaryQuery selects the delivery summaries of events; a store adds
+// which events (WHERE d.event_id ...) and AttachSummaries reads them.
+const SummaryQuery = `SELECT d.event_id, d.id, coalesce(d.source_id, ''), coalesce(d.webhook_id, ''), coalesce(w.name, ''), coalesce(d.url, w.url, ''),
+		d.status, d.attempt_count
+		FROM deliveries d LEFT JOIN webhooks w ON w.id = d.webhook_id`
+
+// EventsByID empties each event's delivery summaries, to be filled by
+// AttachSummaries, and returns the events by id.
+func EventsByID(events []*hookd.Event) map[string]*hookd.Event {
+	byID := make(map[string]*hookd.Event, len(events))
+	for _, ev := range events {
+		byID[ev.ID] = ev
+		ev.Deliveries = []*hookd.DeliverySummary{}
+	}
+	return byID
+}
+
+// AttachSummaries appends the delivery summaries that rows hold
+// (SummaryQuery) to their events; rows and err are what the query
+// returned. It closes rows.
+func AttachSummaries(byID map[string]*hookd.Event, rows Rows, err error) error {
+	if err != nil {
+		return fmt.Errorf("load deliveries: %w", err)
+	}
+	defer closeRows(rows)
+	for rows.Next() {
+		var eventID string
+		var d hookd.DeliverySummary
+		if err := rows.Scan(&eventID, &d.ID, &d.SourceID, &d.WebhookID, &d.WebhookName, &d.URL, &d.Status, &d.AttemptCount); err != nil {
+			return fmt.Errorf("load deliveries: %w", err)
+		}
+		byID[eventID].Deliveries = append(byID[eventID].Deliveries, &d)
+	}
+	return rows.Err()
+}
