@@ -87,8 +87,8 @@ type Store interface {
 	DeleteIdleListenWebhooks(ctx context.Context, before time.Time) (int, error)
 	WebhookHealth(ctx context.Context, webhookID string, now time.Time) (*hookd.WebhookHealth, error)
 	// RecoverWebhook re-queues the webhook's failed deliveries created in
-	// [since, until) (zero until = no bound) and returns how many.
-	RecoverWebhook(ctx context.Context, appID, webhookID string, since, until, now time.Time) (int, error)
+	// [p.Since, p.Until) and returns how many.
+	RecoverWebhook(ctx context.Context, p *RecoverParams) (int, error)
 
 	CreateSource(ctx context.Context, src *hookd.Source) error
 	// GetSource finds a source of an app; an empty appID finds it by id
@@ -253,6 +253,16 @@ type DeliveryFilter struct {
 	SourceID  string
 	EventID   string
 	Status    string
+}
+
+// RecoverParams says which failed deliveries RecoverWebhook re-queues.
+type RecoverParams struct {
+	AppID, WebhookID string
+	// Since and Until bound when the deliveries were created: [Since,
+	// Until), a zero Until for no upper bound.
+	Since, Until time.Time
+	// Now is when they become due again.
+	Now time.Time
 }
 
 // ClaimParams ask for a batch of due deliveries.

@@ -238,7 +238,8 @@ func (s *Store) WebhookHealth(ctx context.Context, webhookID string, now time.Ti
 }
 
 // RecoverWebhook implements store.Store.
-func (s *Store) RecoverWebhook(ctx context.Context, appID, webhookID string, since, until, now time.Time) (int, error) {
+func (s *Store) RecoverWebhook(ctx context.Context, p *store.RecoverParams) (int, error) {
+	appID, webhookID, since, until, now := p.AppID, p.WebhookID, p.Since, p.Until, p.Now
 	var n int64
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		if _, err := s.getWebhook(ctx, tx, appID, webhookID); err != nil {
