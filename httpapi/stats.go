@@ -5,10 +5,11 @@ import (
 	"time"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/api"
 )
 
 // statsRoutes registers the statistics routes.
-func (s *Server) statsRoutes(auth func(http.HandlerFunc) http.HandlerFunc) {
+func (s *Server) statsRoutes(auth func(handler) http.HandlerFunc) {
 	s.handle("GET /v1/apps/{app}/webhooks/{id}/stats", auth(s.webhookStats))
 	s.handle("GET /v1/apps/{app}/stats", auth(s.appStats))
 	s.handle("GET /v1/apps/{app}/sources/{id}/stats", auth(s.sourceStats))
@@ -42,66 +43,62 @@ func statsQuery(r *http.Request) (hookd.StatsQuery, error) {
 	return out, nil
 }
 
-func (s *Server) webhookStats(w http.ResponseWriter, r *http.Request) {
+func (s *Server) webhookStats(w http.ResponseWriter, r *http.Request) error {
 	q, err := statsQuery(r)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	st, err := s.svc.WebhookStats(r.Context(), principal(r), r.PathValue("app"), r.PathValue("id"), q)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, deliveryStatsView(st))
+	return nil
 }
 
-func (s *Server) appStats(w http.ResponseWriter, r *http.Request) {
+func (s *Server) appStats(w http.ResponseWriter, r *http.Request) error {
 	q, err := statsQuery(r)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	st, err := s.svc.AppStats(r.Context(), principal(r), r.PathValue("app"), q)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, deliveryStatsView(st))
+	return nil
 }
 
-func (s *Server) sourceStats(w http.ResponseWriter, r *http.Request) {
+func (s *Server) sourceStats(w http.ResponseWriter, r *http.Request) error {
 	q, err := statsQuery(r)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	st, err := s.svc.SourceStats(r.Context(), principal(r), r.PathValue("app"), r.PathValue("id"), q)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
-	out := sourceStatsJSON{Interval: st.Interval, Since: jsonTime{st.Since}, Until: jsonTime{st.Until},
+	out := sourceStatsJSON{Interval: st.Interval, Since: api.Time{Time: st.Since}, Until: api.Time{Time: st.Until},
 		Buckets: make([]sourceBucketJSON, len(st.Buckets)), Totals: sourceCountsView(&st.Totals)}
 	for i := range st.Buckets {
-		out.Buckets[i] = sourceBucketJSON{Start: jsonTime{st.Buckets[i].Start}, sourceCountsJSON: sourceCountsView(&st.Buckets[i])}
+		out.Buckets[i] = sourceBucketJSON{Start: api.Time{Time: st.Buckets[i].Start}, sourceCountsJSON: sourceCountsView(&st.Buckets[i])}
 	}
 	writeJSON(w, http.StatusOK, out)
+	return nil
 }
 
-func (s *Server) serverStats(w http.ResponseWriter, r *http.Request) {
+func (s *Server) serverStats(w http.ResponseWriter, r *http.Request) error {
 	q, err := statsQuery(r)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	st, err := s.svc.ServerStats(r.Context(), principal(r), q)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, serverStatsJSON{deliveryStatsJSON: deliveryStatsView(&st.DeliveryStats),
 		Pending: st.Pending, OldestPendingSeconds: st.OldestPendingSeconds})
+	return nil
 }
 
 type deliveryCountsJSON struct {
@@ -114,14 +111,14 @@ type deliveryCountsJSON struct {
 }
 
 type deliveryBucketJSON struct {
-	Start jsonTime `json:"start"`
+	Start api.Time `json:"start"`
 	deliveryCountsJSON
 }
 
 type deliveryStatsJSON struct {
 	Interval hookd.StatsInterval  `json:"interval"`
-	Since    jsonTime             `json:"since"`
-	Until    jsonTime             `json:"until"`
+	Since    api.Time             `json:"since"`
+	Until    api.Time             `json:"until"`
 	Buckets  []deliveryBucketJSON `json:"buckets"`
 	Totals   deliveryCountsJSON   `json:"totals"`
 }
@@ -138,10 +135,10 @@ func deliveryCountsView(b *hookd.DeliveryBucket) deliveryCountsJSON {
 }
 
 func deliveryStatsView(st *hookd.DeliveryStats) deliveryStatsJSON {
-	out := deliveryStatsJSON{Interval: st.Interval, Since: jsonTime{st.Since}, Until: jsonTime{st.Until},
+	out := deliveryStatsJSON{Interval: st.Interval, Since: api.Time{Time: st.Since}, Until: api.Time{Time: st.Until},
 		Buckets: make([]deliveryBucketJSON, len(st.Buckets)), Totals: deliveryCountsView(&st.Totals)}
 	for i := range st.Buckets {
-		out.Buckets[i] = deliveryBucketJSON{Start: jsonTime{st.Buckets[i].Start}, deliveryCountsJSON: deliveryCountsView(&st.Buckets[i])}
+		out.Buckets[i] = deliveryBucketJSON{Start: api.Time{Time: st.Buckets[i].Start}, deliveryCountsJSON: deliveryCountsView(&st.Buckets[i])}
 	}
 	return out
 }
@@ -155,14 +152,14 @@ type sourceCountsJSON struct {
 }
 
 type sourceBucketJSON struct {
-	Start jsonTime `json:"start"`
+	Start api.Time `json:"start"`
 	sourceCountsJSON
 }
 
 type sourceStatsJSON struct {
 	Interval hookd.StatsInterval `json:"interval"`
-	Since    jsonTime            `json:"since"`
-	Until    jsonTime            `json:"until"`
+	Since    api.Time            `json:"since"`
+	Until    api.Time            `json:"until"`
 	Buckets  []sourceBucketJSON  `json:"buckets"`
 	Totals   sourceCountsJSON    `json:"totals"`
 }
