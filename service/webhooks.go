@@ -445,7 +445,7 @@ func (s *Service) RecoverWebhook(ctx context.Context, p *Principal, appRef, id s
 			return 0, hookd.Errorf(hookd.EINVALID, "until must be after since")
 		}
 	}
-	n, err := s.store.RecoverWebhook(ctx, app.ID, id, *in.Since, until, s.now())
+	n, err := s.store.RecoverWebhook(ctx, &store.RecoverParams{AppID: app.ID, WebhookID: id, Since: *in.Since, Until: until, Now: s.now()})
 	if err != nil {
 		return 0, err
 	}

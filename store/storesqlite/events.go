@@ -6,16 +6,19 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/store"
+	"github.com/hookd/hookd/store/internal/groupcommit"
+	"github.com/hookd/hookd/store/internal/sqlrow"
 )
 
 const idempotencyWindow = 24 * time.Hour
 
 // Publish implements store.Store. Concurrent publishes share a
-// transaction, and so one sync to disk (see store.GroupCommitter), each in
+// transaction, and so one sync to disk (see groupcommit.Committer), each in
 // a savepoint of its own.
 func (s *Store) Publish(ctx context.Context, p *store.PublishParams) ([]store.PublishResult, error) {
 	return s.publishes.Do(ctx, p)
@@ -28,7 +31,7 @@ const maxGroup = 64
 // the publishes waiting on it rather than holding them for ever.
 const commitTimeout = 30 * time.Second
 
-type publishGroup = []*store.GroupRequest[*store.PublishParams, []store.PublishResult]
+type publishGroup = []*groupcommit.Request[*store.PublishParams, []store.PublishResult]
 
 // commitPublishes commits a group of publish requests in one transaction.
 // The deliveries it writes are due at their publish's time, which falls
@@ -46,7 +49,7 @@ func (s *Store) commitPublishes(ctx context.Context, group publishGroup) {
 			// A caller that hung up is answered without work; one that
 			// hangs up now must not interrupt the shared transaction,
 			// which runs under the committer's context (see
-			// store.GroupCommitter).
+			// groupcommit.Committer).
 			if err := r.Ctx.Err(); err != nil {
 				r.Err = err
 				continue
@@ -143,10 +146,10 @@ func (s *Store) publishTx(ctx context.Context, tx *sql.Tx, p *store.PublishParam
 				continue
 			}
 		}
-		if pe.OnlyWebhookID != "" && !hasWebhook(hooks, pe.OnlyWebhookID) {
-			return nil, notFound("webhook", pe.OnlyWebhookID)
+		if pe.OnlyWebhookID != "" && !slices.ContainsFunc(hooks, func(w *hookd.Webhook) bool { return w.ID == pe.OnlyWebhookID }) {
+			return nil, sqlrow.NotFound("webhook", pe.OnlyWebhookID)
 		}
-		data, at, n := store.EventDataColumns(ev.Data, ev.Payload)
+		data, at, n := sqlrow.EventDataColumns(ev.Data, ev.Payload)
 		rows.events = append(rows.events, ev.ID, p.AppID, ev.Type, data, at, n, ev.Payload, nullString(ev.IdempotencyKey), ev.Test, ms(ev.CreatedAt))
 		routes := hookd.RouteEvent(hooks, hookd.RouteParams{
 			Type: ev.Type, OnlyWebhookID: pe.OnlyWebhookID, OneOffURL: pe.OneOffURL, OneOffEvents: pe.OneOffEvents,
@@ -216,15 +219,6 @@ func (r *publishRows) write(ctx context.Context) error {
 	return nil
 }
 
-func hasWebhook(hooks []*hookd.Webhook, id string) bool {
-	for _, w := range hooks {
-		if w.ID == id {
-			return true
-		}
-	}
-	return false
-}
-
 // routingWebhooks loads the fields of an app's webhooks that routing reads.
 func routingWebhooks(ctx context.Context, q queryer, appID string) ([]*hookd.Webhook, error) {
 	rows, err := q.QueryContext(ctx, `SELECT id, url, events, status, ordered FROM webhooks WHERE app_id = ? ORDER BY id`, appID)
@@ -272,36 +266,9 @@ func (s *Store) claimIdempotencyKey(ctx context.Context, tx *sql.Tx, appID strin
 	return nil, nil
 }
 
-// eventColumns are read from eventsFrom.
+// eventColumns are read from sqlrow.EventsFrom.
 const eventColumns = `e.id, e.app_id, e.type, CASE WHEN e.data_at IS NULL THEN e.data ELSE substr(e.payload, e.data_at, e.data_len) END, e.payload, coalesce(e.idempotency_key, ''), e.test, e.created_at,
 	coalesce(e.source_id, ''), coalesce(src.name, ''), coalesce(e.provider_event_id, ''), coalesce(e.headers, ''), coalesce(e.content_type, ''), e.filtered`
-
-const eventsFrom = `events e LEFT JOIN sources src ON src.id = e.source_id`
-
-func scanEvent(row interface{ Scan(...any) error }) (*hookd.Event, error) {
-	var ev hookd.Event
-	var data []byte
-	var created int64
-	var in hookd.Inbound
-	var headers string
-	if err := row.Scan(&ev.ID, &ev.AppID, &ev.Type, &data, &ev.Payload, &ev.IdempotencyKey, &ev.Test, &created,
-		&in.SourceID, &in.SourceName, &in.ProviderEventID, &headers, &in.ContentType, &in.Filtered); err != nil {
-		return nil, err
-	}
-	if len(data) > 0 {
-		ev.Data = json.RawMessage(data)
-	}
-	ev.CreatedAt = fromMs(created)
-	if in.SourceID != "" {
-		if headers != "" {
-			if err := json.Unmarshal([]byte(headers), &in.Headers); err != nil {
-				return nil, fmt.Errorf("decode headers of event %s: %w", ev.ID, err)
-			}
-		}
-		ev.Inbound = &in
-	}
-	return &ev, nil
-}
 
 // GetEvent implements store.Store.
 func (s *Store) GetEvent(ctx context.Context, appID, id string) (*hookd.Event, error) {
@@ -309,9 +276,9 @@ func (s *Store) GetEvent(ctx context.Context, appID, id string) (*hookd.Event, e
 }
 
 func (s *Store) getEvent(ctx context.Context, q queryer, appID, id string) (*hookd.Event, error) {
-	ev, err := scanEvent(q.QueryRowContext(ctx, `SELECT `+eventColumns+` FROM `+eventsFrom+` WHERE e.id = ? AND e.app_id = ?`, id, appID))
+	ev, err := sqlrow.ScanEvent(q.QueryRowContext(ctx, `SELECT `+eventColumns+` FROM `+sqlrow.EventsFrom+` WHERE e.id = ? AND e.app_id = ?`, id, appID))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound("event", id)
+		return nil, sqlrow.NotFound("event", id)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("get event: %w", err)
@@ -333,24 +300,24 @@ func (s *Store) ListEvents(ctx context.Context, f store.EventFilter, page store.
 			WHERE d.webhook_id = ? AND d.app_id = ?`
 		all = []any{f.WebhookID, f.AppID}
 	case f.SourceID != "":
-		q = `SELECT ` + eventColumns + ` FROM ` + eventsFrom + ` WHERE e.source_id = ? AND e.app_id = ?`
+		q = `SELECT ` + eventColumns + ` FROM ` + sqlrow.EventsFrom + ` WHERE e.source_id = ? AND e.app_id = ?`
 		all = []any{f.SourceID, f.AppID}
 	case f.Inbound:
-		q = `SELECT ` + eventColumns + ` FROM ` + eventsFrom + ` WHERE e.app_id = ? AND e.source_id IS NOT NULL`
+		q = `SELECT ` + eventColumns + ` FROM ` + sqlrow.EventsFrom + ` WHERE e.app_id = ? AND e.source_id IS NOT NULL`
 		all = []any{f.AppID}
 	default:
-		q = `SELECT ` + eventColumns + ` FROM ` + eventsFrom + ` WHERE e.app_id = ? AND e.source_id IS NULL`
+		q = `SELECT ` + eventColumns + ` FROM ` + sqlrow.EventsFrom + ` WHERE e.app_id = ? AND e.source_id IS NULL`
 		all = []any{f.AppID}
 	}
 	q += where + ` ORDER BY e.id DESC LIMIT ?`
-	all = append(append(all, args...), limitFor(page))
+	all = append(append(all, args...), sqlrow.LimitFor(page))
 	rows, err := s.r.QueryContext(ctx, q, all...)
 	if err != nil {
 		return nil, "", fmt.Errorf("list events: %w", err)
 	}
 	var events []*hookd.Event
 	for rows.Next() {
-		ev, err := scanEvent(rows)
+		ev, err := sqlrow.ScanEvent(rows)
 		if err != nil {
 			rows.Close()
 			return nil, "", fmt.Errorf("list events: %w", err)
@@ -361,7 +328,7 @@ func (s *Store) ListEvents(ctx context.Context, f store.EventFilter, page store.
 	if err := rows.Err(); err != nil {
 		return nil, "", fmt.Errorf("list events: %w", err)
 	}
-	events, next := trimPage(events, page, func(e *hookd.Event) string { return e.ID })
+	events, next := sqlrow.TrimPage(events, page, func(e *hookd.Event) string { return e.ID })
 	if err := attachDeliveries(ctx, s.r, events, f.WebhookID); err != nil {
 		return nil, "", err
 	}
@@ -374,58 +341,23 @@ func attachDeliveries(ctx context.Context, q queryer, events []*hookd.Event, web
 	if len(events) == 0 {
 		return nil
 	}
-	byID := make(map[string]*hookd.Event, len(events))
+	byID := sqlrow.EventsByID(events)
 	args := make([]any, 0, len(events)+1)
 	for _, ev := range events {
-		byID[ev.ID] = ev
-		ev.Deliveries = []*hookd.DeliverySummary{}
 		args = append(args, ev.ID)
 	}
-	query := `SELECT d.event_id, d.id, coalesce(d.source_id, ''), coalesce(d.webhook_id, ''), coalesce(w.name, ''), coalesce(d.url, w.url, ''),
-		d.status, d.attempt_count
-		FROM deliveries d LEFT JOIN webhooks w ON w.id = d.webhook_id
-		WHERE d.event_id IN (` + placeholders(len(events)) + `)`
+	query := sqlrow.SummaryQuery + ` WHERE d.event_id IN (` + placeholders(len(events)) + `)`
 	if webhookID != "" {
 		query += ` AND d.webhook_id = ?`
 		args = append(args, webhookID)
 	}
 	rows, err := q.QueryContext(ctx, query+` ORDER BY d.id`, args...)
-	if err != nil {
-		return fmt.Errorf("load deliveries: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var eventID string
-		var d hookd.DeliverySummary
-		if err := rows.Scan(&eventID, &d.ID, &d.SourceID, &d.WebhookID, &d.WebhookName, &d.URL, &d.Status, &d.AttemptCount); err != nil {
-			return fmt.Errorf("load deliveries: %w", err)
-		}
-		byID[eventID].Deliveries = append(byID[eventID].Deliveries, &d)
-	}
-	return rows.Err()
-}
-
-const deliveryColumns = `d.id, d.app_id, d.event_id, coalesce(d.source_id, ''), coalesce(d.webhook_id, ''), coalesce(d.url, ''), d.status, d.attempt_count,
-	d.next_attempt_at, coalesce(d.last_status_code, 0), d.test, d.created_at, d.updated_at`
-
-// scanDelivery scans deliveryColumns, then any columns after them into
-// extra.
-func scanDelivery(row interface{ Scan(...any) error }, extra ...any) (*hookd.Delivery, error) {
-	var d hookd.Delivery
-	var next sql.NullInt64
-	var created, upd int64
-	err := row.Scan(append([]any{&d.ID, &d.AppID, &d.EventID, &d.SourceID, &d.WebhookID, &d.URL, &d.Status, &d.AttemptCount, &next, &d.LastStatusCode, &d.Test, &created, &upd}, extra...)...)
-	if err != nil {
-		return nil, err
-	}
-	d.NextAttemptAt = fromNullMs(next)
-	d.CreatedAt, d.UpdatedAt = fromMs(created), fromMs(upd)
-	return &d, nil
+	return sqlrow.AttachSummaries(byID, rows, err)
 }
 
 // ListDeliveries implements store.Store.
 func (s *Store) ListDeliveries(ctx context.Context, f store.DeliveryFilter, page store.Page) ([]*hookd.Delivery, string, error) {
-	q := `SELECT ` + deliveryColumns + ` FROM deliveries d WHERE d.app_id = ?`
+	q := `SELECT ` + sqlrow.DeliveryColumns + ` FROM deliveries d WHERE d.app_id = ?`
 	args := []any{f.AppID}
 	if f.WebhookID != "" {
 		q += ` AND d.webhook_id = ?`
@@ -444,31 +376,15 @@ func (s *Store) ListDeliveries(ctx context.Context, f store.DeliveryFilter, page
 		args = append(args, f.Status)
 	}
 	where, pargs := pageClause("d.id", page)
-	rows, err := s.r.QueryContext(ctx, q+where+` ORDER BY d.id DESC LIMIT ?`, append(append(args, pargs...), limitFor(page))...)
-	if err != nil {
-		return nil, "", fmt.Errorf("list deliveries: %w", err)
-	}
-	defer rows.Close()
-	var out []*hookd.Delivery
-	for rows.Next() {
-		d, err := scanDelivery(rows)
-		if err != nil {
-			return nil, "", fmt.Errorf("list deliveries: %w", err)
-		}
-		out = append(out, d)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, "", fmt.Errorf("list deliveries: %w", err)
-	}
-	out, next := trimPage(out, page, func(d *hookd.Delivery) string { return d.ID })
-	return out, next, nil
+	rows, err := s.r.QueryContext(ctx, q+where+` ORDER BY d.id DESC LIMIT ?`, append(append(args, pargs...), sqlrow.LimitFor(page))...)
+	return sqlrow.List(rows, err, "list deliveries", page, func(row sqlrow.Scanner) (*hookd.Delivery, error) { return sqlrow.ScanDelivery(row) }, func(d *hookd.Delivery) string { return d.ID })
 }
 
 // GetDelivery implements store.Store.
 func (s *Store) GetDelivery(ctx context.Context, appID, id string) (*hookd.Delivery, error) {
-	d, err := scanDelivery(s.r.QueryRowContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries d WHERE d.id = ? AND d.app_id = ?`, id, appID))
+	d, err := sqlrow.ScanDelivery(s.r.QueryRowContext(ctx, `SELECT `+sqlrow.DeliveryColumns+` FROM deliveries d WHERE d.id = ? AND d.app_id = ?`, id, appID))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound("delivery", id)
+		return nil, sqlrow.NotFound("delivery", id)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("get delivery: %w", err)
@@ -505,7 +421,7 @@ func (s *Store) RetryDelivery(ctx context.Context, appID, id string, now time.Ti
 		err := tx.QueryRowContext(ctx, `SELECT coalesce(w.status, ''), d.test FROM deliveries d LEFT JOIN webhooks w ON w.id = d.webhook_id
 			WHERE d.id = ? AND d.app_id = ?`, id, appID).Scan(&webhookStatus, &test)
 		if errors.Is(err, sql.ErrNoRows) {
-			return notFound("delivery", id)
+			return sqlrow.NotFound("delivery", id)
 		}
 		if err != nil {
 			return fmt.Errorf("retry delivery: %w", err)
@@ -519,7 +435,7 @@ func (s *Store) RetryDelivery(ctx context.Context, appID, id string, now time.Ti
 		if err != nil {
 			return fmt.Errorf("retry delivery: %w", err)
 		}
-		d, err = scanDelivery(tx.QueryRowContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries d WHERE d.id = ?`, id))
+		d, err = sqlrow.ScanDelivery(tx.QueryRowContext(ctx, `SELECT `+sqlrow.DeliveryColumns+` FROM deliveries d WHERE d.id = ?`, id))
 		if err != nil {
 			return fmt.Errorf("retry delivery: %w", err)
 		}

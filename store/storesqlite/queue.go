@@ -11,6 +11,7 @@ import (
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/ident"
 	"github.com/hookd/hookd/store"
+	"github.com/hookd/hookd/store/internal/sqlrow"
 )
 
 // claimQuery finds up to ?2 claimable deliveries among the due ones that
@@ -24,7 +25,7 @@ import (
 // limit: a fifth faster than limiting raw's rowids first and joining
 // deliveries again to sort them.
 func claimQuery(raw string) string {
-	return `SELECT ` + deliveryColumns + `, d.rowid FROM (` + raw + `) AS raw
+	return `SELECT ` + sqlrow.DeliveryColumns + `, d.rowid FROM (` + raw + `) AS raw
 		JOIN deliveries d ON d.rowid = raw.rowid
 		LEFT JOIN webhooks w ON w.id = d.webhook_id
 		LEFT JOIN sources sr ON sr.id = d.source_id
@@ -164,7 +165,7 @@ func (s *Store) ClaimDue(ctx context.Context, p *store.ClaimParams) ([]*store.Jo
 			break
 		}
 		var rowid int64
-		d, err := scanDelivery(rows, &rowid)
+		d, err := sqlrow.ScanDelivery(rows, &rowid)
 		if err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("claim: %w", err)
@@ -409,7 +410,7 @@ func (s *Store) cachedApp(ctx context.Context, tx *sql.Tx, id string) (*hookd.Ap
 		return nil, err
 	}
 	return s.apps.Load(id, version, func() (*hookd.App, error) {
-		return s.scanApp(tx.QueryRowContext(ctx, `SELECT `+appColumns+` FROM apps WHERE id = ?`, id))
+		return sqlrow.ScanApp(s.sealer, tx.QueryRowContext(ctx, `SELECT `+sqlrow.AppColumns+` FROM apps WHERE id = ?`, id))
 	})
 }
 
@@ -434,6 +435,7 @@ func (s *Store) RecordAttempts(ctx context.Context, results []*store.AttemptResu
 			return err
 		}
 		targets := map[string]*hookd.Target{} // by webhook or source id
+		var stats store.StatsBatch
 		attempts := make([]any, 0, 10*len(results))
 		outcomes := make([]any, 0, 6*len(results))
 		var scratch []byte // each attempt's headers' encoding, reused
@@ -448,12 +450,15 @@ func (s *Store) RecordAttempts(ctx context.Context, results []*store.AttemptResu
 			if a.ID == "" {
 				a.ID = s.newID("att")
 			}
-			scratch = store.AppendHeaders(scratch[:0], a.RequestHeaders)
-			body, errText := store.StorableAttemptText(a)
+			scratch = sqlrow.AppendHeaders(scratch[:0], a.RequestHeaders)
+			body, errText := sqlrow.StorableAttemptText(a)
 			attempts = append(attempts, a.ID, a.DeliveryID, nullString(a.WebhookID), a.Attempt, ms(a.At), a.Duration.Milliseconds(),
 				nullCode(a.StatusCode), string(scratch), body, errText)
 			if s.leases.owner(a.DeliveryID) != r.Owner {
-				continue // the lease ran out: logged, but the new holder decides
+				// The lease ran out: logged and counted, but the new
+				// holder decides.
+				stats.Attempt(info.appID, info.webhookID, info.sourceID(), a, false)
+				continue
 			}
 			key := info.targetID
 			if key == "" {
@@ -466,6 +471,7 @@ func (s *Store) RecordAttempts(ctx context.Context, results []*store.AttemptResu
 			}
 			v := t.Record(&r.AttemptReport, info.test)
 			r.Status = v.Status
+			stats.Attempt(info.appID, info.webhookID, info.sourceID(), a, v.Status == hookd.DeliveryFailed)
 			outcomes = append(outcomes, a.DeliveryID, v.Status, a.Attempt, nullMs(v.NextAttemptAt), nullCode(a.StatusCode), ms(a.At))
 			for _, kind := range v.Notices {
 				n := hookd.Notice{Kind: kind, AppID: info.appID, WebhookID: info.webhookID, DeliveryID: a.DeliveryID, EventID: info.eventID, At: a.At}
@@ -481,7 +487,10 @@ func (s *Store) RecordAttempts(ctx context.Context, results []*store.AttemptResu
 		if err := s.stmt.outcomes.exec(ctx, tx, outcomes); err != nil {
 			return fmt.Errorf("update deliveries: %w", err)
 		}
-		return s.saveTargets(ctx, tx, targets, results)
+		if err := s.saveTargets(ctx, tx, targets, results); err != nil {
+			return err
+		}
+		return s.writeStats(ctx, tx, &stats)
 	})
 	if err == nil {
 		seq := s.commits.Load()
@@ -507,6 +516,14 @@ type recordInfo struct {
 	status                              string // of the webhook or source
 	failures                            int
 	failingSince                        sql.NullInt64
+}
+
+// sourceID is the source whose event the delivery forwards, if any.
+func (i *recordInfo) sourceID() string {
+	if i.webhookID != "" {
+		return ""
+	}
+	return i.targetID // a source's id, or "" for a one-off URL
 }
 
 func (i *recordInfo) target() *hookd.Target {
@@ -585,7 +602,7 @@ func nullCode(code int) *int {
 // Defer implements store.Store. A delivery handed back to be due now
 // only loses its lease; one due later is rescheduled first.
 func (s *Store) Defer(ctx context.Context, owner string, deferrals []store.Deferral) error {
-	now := time.Now()
+	now := s.now()
 	var ids []string
 	var later []store.Deferral
 	for _, d := range deferrals {
@@ -615,7 +632,7 @@ func (s *Store) NextDue(ctx context.Context) (time.Time, bool, error) {
 	// lease runs out, which the dispatcher's poll interval covers. SQLite
 	// passes over them in the due index, as claims do: read one by one,
 	// the engine's thousand leases cost 2 ms a call.
-	leased, err := json.Marshal(s.leases.liveRowids(time.Now()))
+	leased, err := json.Marshal(s.leases.liveRowids(s.now()))
 	if err != nil {
 		return time.Time{}, false, fmt.Errorf("next due: %w", err)
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/store/internal/sqlrow"
 )
 
 // CreateSession implements store.Store.
@@ -30,7 +31,7 @@ func (s *Store) SessionByHash(ctx context.Context, hash string) (*hookd.Session,
 	err := s.r.QueryRowContext(ctx, `SELECT hash, kind, admin, app_id, credential, created_at, expires_at FROM sessions WHERE hash = ?`, hash).
 		Scan(&se.Hash, &se.Kind, &se.Admin, &se.AppID, &se.Credential, &created, &expires)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound("session", "")
+		return nil, sqlrow.NotFound("session", "")
 	}
 	if err != nil {
 		return nil, fmt.Errorf("find session: %w", err)
@@ -46,7 +47,7 @@ func (s *Store) DeleteSession(ctx context.Context, hash string) error {
 		return fmt.Errorf("delete session: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return notFound("session", "")
+		return sqlrow.NotFound("session", "")
 	}
 	return nil
 }

@@ -10,57 +10,16 @@ import (
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/store"
+	"github.com/hookd/hookd/store/internal/sqlrow"
 )
-
-const sourceColumns = `id, app_id, name, provider, status, forward_url, events, description, header_prefix, tolerance_seconds,
-	secret, previous_secret, previous_expires_at, created_at, updated_at`
-
-func (s *Store) sealSource(src *hookd.Source) (events string, secret, prev []byte, err error) {
-	b, err := json.Marshal(orEmpty(src.Events))
-	if err != nil {
-		return "", nil, nil, fmt.Errorf("encode events: %w", err)
-	}
-	if secret, prev, err = store.SealSecrets(s.sealer, src.Secret, src.PreviousSecret); err != nil {
-		return "", nil, nil, err
-	}
-	return string(b), secret, prev, nil
-}
-
-func (s *Store) scanSource(row interface{ Scan(...any) error }) (*hookd.Source, error) {
-	var (
-		src          hookd.Source
-		events       string
-		secret, prev []byte
-		prevExpires  sql.NullInt64
-		created, upd int64
-	)
-	err := row.Scan(&src.ID, &src.AppID, &src.Name, &src.Provider, &src.Status, &src.ForwardURL, &events, &src.Description, &src.HeaderPrefix,
-		&src.ToleranceSeconds, &secret, &prev, &prevExpires, &created, &upd, &src.Version)
-	if err != nil {
-		return nil, err
-	}
-	if err := json.Unmarshal([]byte(events), &src.Events); err != nil {
-		return nil, fmt.Errorf("decode source %s: %w", src.ID, err)
-	}
-	if src.Secret, src.PreviousSecret, err = store.OpenSecrets(s.sealer, secret, prev); err != nil {
-		return nil, fmt.Errorf("source %s: %w", src.ID, err)
-	}
-	if p := fromNullMs(prevExpires); p != nil && src.PreviousSecret != "" {
-		src.PreviousSecretExpiresAt = *p
-	}
-	src.CreatedAt, src.UpdatedAt = fromMs(created), fromMs(upd)
-	return &src, nil
-}
 
 // CreateSource implements store.Store.
 func (s *Store) CreateSource(ctx context.Context, src *hookd.Source) error {
-	events, secret, prev, err := s.sealSource(src)
+	values, err := sqlrow.SourceValues(s.sealer, src)
 	if err != nil {
 		return err
 	}
-	_, err = s.exec(ctx, `INSERT INTO sources (`+sourceColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
-		src.ID, src.AppID, src.Name, src.Provider, src.Status, src.ForwardURL, events, src.Description, src.HeaderPrefix, src.ToleranceSeconds,
-		secret, prev, nullMs(src.PreviousSecretExpiresAt), ms(src.CreatedAt), ms(src.UpdatedAt))
+	_, err = s.exec(ctx, `INSERT INTO sources (`+sqlrow.SourceColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, values...)
 	if err != nil {
 		return fmt.Errorf("insert source: %w", err)
 	}
@@ -69,63 +28,33 @@ func (s *Store) CreateSource(ctx context.Context, src *hookd.Source) error {
 
 // GetSource implements store.Store.
 func (s *Store) GetSource(ctx context.Context, appID, id string) (*hookd.Source, error) {
-	q, args := `SELECT `+sourceColumns+`, version FROM sources WHERE id = ?`, []any{id}
+	q, args := `SELECT `+sqlrow.SourceColumns+`, version FROM sources WHERE id = ?`, []any{id}
 	if appID != "" {
 		q, args = q+` AND app_id = ?`, append(args, appID)
 	}
-	src, err := s.scanSource(s.r.QueryRowContext(ctx, q, args...))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound("source", id)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("get source: %w", err)
-	}
-	return src, nil
+	src, err := sqlrow.ScanSource(s.sealer, s.r.QueryRowContext(ctx, q, args...))
+	return src, sqlrow.Found(err, "get source", "source", id)
 }
 
 // ListSources implements store.Store.
 func (s *Store) ListSources(ctx context.Context, appID string, page store.Page) ([]*hookd.Source, string, error) {
 	where, args := pageClause("id", page)
-	rows, err := s.r.QueryContext(ctx, `SELECT `+sourceColumns+`, version FROM sources WHERE app_id = ?`+where+` ORDER BY id DESC LIMIT ?`,
-		append(append([]any{appID}, args...), limitFor(page))...)
-	if err != nil {
-		return nil, "", fmt.Errorf("list sources: %w", err)
-	}
-	defer rows.Close()
-	var out []*hookd.Source
-	for rows.Next() {
-		src, err := s.scanSource(rows)
-		if err != nil {
-			return nil, "", fmt.Errorf("list sources: %w", err)
-		}
-		out = append(out, src)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, "", fmt.Errorf("list sources: %w", err)
-	}
-	out, next := trimPage(out, page, func(s *hookd.Source) string { return s.ID })
-	return out, next, nil
+	rows, err := s.r.QueryContext(ctx, `SELECT `+sqlrow.SourceColumns+`, version FROM sources WHERE app_id = ?`+where+` ORDER BY id DESC LIMIT ?`,
+		append(append([]any{appID}, args...), sqlrow.LimitFor(page))...)
+	return sqlrow.List(rows, err, "list sources", page, func(row sqlrow.Scanner) (*hookd.Source, error) { return sqlrow.ScanSource(s.sealer, row) }, func(s *hookd.Source) string { return s.ID })
 }
 
 // UpdateSource implements store.Store.
 func (s *Store) UpdateSource(ctx context.Context, src *hookd.Source, now time.Time) error {
-	events, secret, prev, err := s.sealSource(src)
+	events, secret, prev, err := sqlrow.EncodeSource(s.sealer, src)
 	if err != nil {
 		return err
 	}
 	moved := 0
 	err = s.tx(ctx, func(tx *sql.Tx) error {
-		var old string
-		var version int64
-		err := tx.QueryRowContext(ctx, `SELECT status, version FROM sources WHERE id = ? AND app_id = ?`, src.ID, src.AppID).Scan(&old, &version)
-		if errors.Is(err, sql.ErrNoRows) {
-			return notFound("source", src.ID)
-		}
+		old, err := sqlrow.CheckVersion(tx.QueryRowContext(ctx, `SELECT status, version FROM sources WHERE id = ? AND app_id = ?`, src.ID, src.AppID), "source", src.ID, src.Version)
 		if err != nil {
-			return fmt.Errorf("update source: %w", err)
-		}
-		if version != src.Version {
-			return fmt.Errorf("update source %s: %w", src.ID, store.ErrStale)
+			return err
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE sources SET name = ?, provider = ?, status = ?, forward_url = ?, events = ?, description = ?,
 			header_prefix = ?, tolerance_seconds = ?, secret = ?, previous_secret = ?, previous_expires_at = ?, updated_at = ?, version = version + 1 WHERE id = ?`,
@@ -155,22 +84,10 @@ func (s *Store) DeleteSource(ctx context.Context, appID, id string) error {
 		return fmt.Errorf("delete source: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return notFound("source", id)
+		return sqlrow.NotFound("source", id)
 	}
 	s.deletedDeliveries()
 	return nil
-}
-
-// SourceStats implements store.Store.
-func (s *Store) SourceStats(ctx context.Context, sourceID string) (*hookd.SourceStats, error) {
-	var st hookd.SourceStats
-	var last sql.NullInt64
-	err := s.r.QueryRowContext(ctx, `SELECT count(*), max(created_at) FROM events WHERE source_id = ?`, sourceID).Scan(&st.EventCount, &last)
-	if err != nil {
-		return nil, fmt.Errorf("source stats: %w", err)
-	}
-	st.LastEventAt = fromNullMs(last)
-	return &st, nil
 }
 
 // Receive implements store.Store.
@@ -182,45 +99,13 @@ func (s *Store) Receive(ctx context.Context, p *store.ReceiveParams) (*hookd.Eve
 	}
 	var first *hookd.Event
 	err = s.tx(ctx, func(tx *sql.Tx) error {
-		if in.ProviderEventID != "" {
-			var id string
-			err := tx.QueryRowContext(ctx, `SELECT id FROM events WHERE source_id = ? AND provider_event_id = ?`, in.SourceID, in.ProviderEventID).Scan(&id)
-			if err == nil {
-				first, err = s.getEvent(ctx, tx, ev.AppID, id)
-				return err
-			}
-			if !errors.Is(err, sql.ErrNoRows) {
-				return fmt.Errorf("find provider event: %w", err)
-			}
+		first = nil
+		if err := s.receive(ctx, tx, p, headers, &first); err != nil {
+			return err
 		}
-		// A body that is not a JSON object has no data; the column holds
-		// it as empty (not NULL), which reads back as nil.
-		data := []byte{}
-		if ev.Data != nil {
-			data = ev.Data
-		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO events (id, app_id, type, data, payload, test, created_at, source_id, provider_event_id, headers, content_type, filtered)
-			VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`,
-			ev.ID, ev.AppID, ev.Type, data, ev.Payload, ev.Test, ms(ev.CreatedAt), in.SourceID, nullString(in.ProviderEventID), string(headers), in.ContentType, in.Filtered)
-		if err != nil {
-			return fmt.Errorf("insert received event: %w", err)
-		}
-		ev.Deliveries = []*hookd.DeliverySummary{}
-		if p.ForwardURL == "" || in.Filtered {
-			return nil
-		}
-		status := hookd.DeliveryPending
-		if p.Hold {
-			status = hookd.DeliveryHeld
-		}
-		id, now := s.newID("dlv"), ms(ev.CreatedAt)
-		_, err = tx.ExecContext(ctx, `INSERT INTO deliveries (id, app_id, event_id, source_id, url, status, next_attempt_at, test, created_at, updated_at)
-			VALUES (?,?,?,?,?,?,?,?,?,?)`, id, ev.AppID, ev.ID, in.SourceID, p.ForwardURL, status, now, ev.Test, now, now)
-		if err != nil {
-			return fmt.Errorf("insert forwarding delivery: %w", err)
-		}
-		ev.Deliveries = append(ev.Deliveries, &hookd.DeliverySummary{ID: id, SourceID: in.SourceID, URL: p.ForwardURL, Status: status})
-		return nil
+		var stats store.StatsBatch
+		stats.Received(in.SourceID, ev.CreatedAt, first != nil)
+		return s.writeStats(ctx, tx, &stats)
 	})
 	if err != nil {
 		return nil, false, err
@@ -229,4 +114,49 @@ func (s *Store) Receive(ctx context.Context, p *store.ReceiveParams) (*hookd.Eve
 		return first, true, nil
 	}
 	return ev, false, nil
+}
+
+// receive stores what Receive received in tx; a duplicate sets *first to
+// the event received first.
+func (s *Store) receive(ctx context.Context, tx *sql.Tx, p *store.ReceiveParams, headers []byte, first **hookd.Event) error {
+	ev, in := p.Event, p.Event.Inbound
+	if in.ProviderEventID != "" {
+		var id string
+		err := tx.QueryRowContext(ctx, `SELECT id FROM events WHERE source_id = ? AND provider_event_id = ?`, in.SourceID, in.ProviderEventID).Scan(&id)
+		if err == nil {
+			*first, err = s.getEvent(ctx, tx, ev.AppID, id)
+			return err
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("find provider event: %w", err)
+		}
+	}
+	// A body that is not a JSON object has no data; the column holds
+	// it as empty (not NULL), which reads back as nil.
+	data := []byte{}
+	if ev.Data != nil {
+		data = ev.Data
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO events (id, app_id, type, data, payload, test, created_at, source_id, provider_event_id, headers, content_type, filtered)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`,
+		ev.ID, ev.AppID, ev.Type, data, ev.Payload, ev.Test, ms(ev.CreatedAt), in.SourceID, nullString(in.ProviderEventID), string(headers), in.ContentType, in.Filtered)
+	if err != nil {
+		return fmt.Errorf("insert received event: %w", err)
+	}
+	ev.Deliveries = []*hookd.DeliverySummary{}
+	if p.ForwardURL == "" || in.Filtered {
+		return nil
+	}
+	status := hookd.DeliveryPending
+	if p.Hold {
+		status = hookd.DeliveryHeld
+	}
+	id, now := s.newID("dlv"), ms(ev.CreatedAt)
+	_, err = tx.ExecContext(ctx, `INSERT INTO deliveries (id, app_id, event_id, source_id, url, status, next_attempt_at, test, created_at, updated_at)
+		VALUES (?,?,?,?,?,?,?,?,?,?)`, id, ev.AppID, ev.ID, in.SourceID, p.ForwardURL, status, now, ev.Test, now, now)
+	if err != nil {
+		return fmt.Errorf("insert forwarding delivery: %w", err)
+	}
+	ev.Deliveries = append(ev.Deliveries, &hookd.DeliverySummary{ID: id, SourceID: in.SourceID, URL: p.ForwardURL, Status: status})
+	return nil
 }

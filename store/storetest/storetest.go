@@ -56,6 +56,7 @@ func Exercise(t *testing.T, open Opener) {
 		{"Storable", testStorable},
 		{"Listen", testListen},
 		{"Sessions", testSessions},
+		{"Stats", testStats},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
