@@ -630,6 +630,7 @@ func (m *Main) Run(ctx context.Context) error {
 		PublicURL:      m.Config.PublicURL,
 		FrameAncestors: m.Config.PortalFrameAncestors,
 		Brand:          m.Config.PortalBrand,
+		Stats:          svc,
 		Now:            m.Now,
 	})
 	if err != nil {
