@@ -689,23 +689,10 @@ func (s *Store) getEvent(ctx context.Context, q querier, appID, id string) (*hoo
 
 // ListEvents implements store.Store.
 func (s *Store) ListEvents(ctx context.Context, f store.EventFilter, page store.Page) ([]*hookd.Event, string, error) {
-	var a args
-	var q string
-	switch {
-	case f.WebhookID != "":
-		q = `SELECT ` + eventColumns + ` FROM deliveries d JOIN events e ON e.id = d.event_id LEFT JOIN sources src ON src.id = e.source_id
-			WHERE d.webhook_id = ` + a.add(f.WebhookID) + ` AND d.app_id = ` + a.add(f.AppID)
-	case f.SourceID != "":
-		q = `SELECT ` + eventColumns + ` FROM ` + eventsFrom + ` WHERE e.source_id = ` + a.add(f.SourceID) + ` AND e.app_id = ` + a.add(f.AppID)
-	case f.Inbound:
-		q = `SELECT ` + eventColumns + ` FROM ` + eventsFrom + ` WHERE e.app_id = ` + a.add(f.AppID) + ` AND e.source_id IS NOT NULL`
-	default:
-		q = `SELECT ` + eventColumns + ` FROM ` + eventsFrom + ` WHERE e.app_id = ` + a.add(f.AppID) + ` AND e.source_id IS NULL`
+	if f.WebhookID != "" {
+		return s.listWebhookEvents(ctx, f, page)
 	}
-	if page.After != "" {
-		q += ` AND e.id < ` + a.add(page.After)
-	}
-	q += ` ORDER BY e.id DESC LIMIT ` + a.add(limitFor(page))
+	q, a := eventsQuery(f, page)
 	rows, err := s.pool.Query(ctx, q, a...)
 	if err != nil {
 		return nil, "", fmt.Errorf("list events: %w", err)
@@ -715,10 +702,94 @@ func (s *Store) ListEvents(ctx context.Context, f store.EventFilter, page store.
 		return nil, "", fmt.Errorf("list events: %w", err)
 	}
 	events, next := trimPage(events, page, func(e *hookd.Event) string { return e.ID })
+	if err := attachDeliveries(ctx, s.pool, events, ""); err != nil {
+		return nil, "", err
+	}
+	return events, next, nil
+}
+
+// eventsQuery is ListEvents' query for f (without a webhook) and page,
+// with its arguments: a walk of events_app or events_source, newest
+// first.
+func eventsQuery(f store.EventFilter, page store.Page) (string, []any) {
+	var a args
+	var q string
+	switch {
+	case f.SourceID != "":
+		q = `SELECT ` + eventColumns + ` FROM ` + eventsFrom + ` WHERE ` + equalRange("e.source_id", a.add(f.SourceID)) + ` AND e.app_id = ` + a.add(f.AppID)
+	case f.Inbound:
+		q = `SELECT ` + eventColumns + ` FROM ` + eventsFrom + ` WHERE ` + equalRange("e.app_id", a.add(f.AppID)) + ` AND e.source_id IS NOT NULL`
+	default:
+		q = `SELECT ` + eventColumns + ` FROM ` + eventsFrom + ` WHERE ` + equalRange("e.app_id", a.add(f.AppID)) + ` AND e.source_id IS NULL`
+	}
+	if page.After != "" {
+		q += ` AND e.id < ` + a.add(page.After)
+	}
+	order := ` ORDER BY e.app_id DESC, e.id DESC` // events_app's (see equalRange)
+	if f.SourceID != "" {
+		order = ` ORDER BY e.source_id DESC, e.id DESC` // events_source's
+	}
+	return q + order + ` LIMIT ` + a.add(limitFor(page)), a
+}
+
+// webhookEventsQuery lists the events of a webhook ($1) of an app ($2)
+// by walking the webhook's deliveries newest first, joining each to its
+// event, and stopping at the limit ($3), after the delivery $4 when
+// after is set. (Ordered by event id it read and sorted every delivery
+// the webhook ever had.) An event has at most one delivery to a webhook,
+// made with it, so the order is the events' own within a process; the
+// cursor is the delivery's id.
+func webhookEventsQuery(after bool) string {
+	q := `SELECT d.id, ` + eventColumns + ` FROM deliveries d JOIN events e ON e.id = d.event_id LEFT JOIN sources src ON src.id = e.source_id
+	WHERE ` + equalRange("d.webhook_id", "$1") + ` AND d.app_id = $2`
+	if after {
+		q += ` AND d.id < $4`
+	}
+	return q + ` ORDER BY d.webhook_id DESC, d.id DESC LIMIT $3`
+}
+
+// listWebhookEvents is ListEvents of one webhook (see webhookEventsQuery).
+func (s *Store) listWebhookEvents(ctx context.Context, f store.EventFilter, page store.Page) ([]*hookd.Event, string, error) {
+	a := []any{f.WebhookID, f.AppID, limitFor(page)}
+	if page.After != "" {
+		a = append(a, page.After)
+	}
+	rows, err := s.pool.Query(ctx, webhookEventsQuery(page.After != ""), a...)
+	if err != nil {
+		return nil, "", fmt.Errorf("list events: %w", err)
+	}
+	type item struct {
+		delivery string
+		event    *hookd.Event
+	}
+	items, err := collect(rows, func(row pgx.Row) (item, error) {
+		var it item
+		var err error
+		it.event, err = scanEvent(prefixedRow{row, &it.delivery})
+		return it, err
+	})
+	if err != nil {
+		return nil, "", fmt.Errorf("list events: %w", err)
+	}
+	items, next := trimPage(items, page, func(it item) string { return it.delivery })
+	events := make([]*hookd.Event, len(items))
+	for i, it := range items {
+		events[i] = it.event
+	}
 	if err := attachDeliveries(ctx, s.pool, events, f.WebhookID); err != nil {
 		return nil, "", err
 	}
 	return events, next, nil
+}
+
+// prefixedRow scans its first column into first and the rest as asked.
+type prefixedRow struct {
+	pgx.Row
+	first any
+}
+
+func (r prefixedRow) Scan(dest ...any) error {
+	return r.Row.Scan(append([]any{r.first}, dest...)...)
 }
 
 // attachDeliveries fills in each event's delivery summaries, only those to
@@ -734,15 +805,11 @@ func attachDeliveries(ctx context.Context, q querier, events []*hookd.Event, web
 		ev.Deliveries = []*hookd.DeliverySummary{}
 		ids = append(ids, ev.ID)
 	}
-	var a args
-	query := `SELECT d.event_id, d.id, coalesce(d.source_id, ''), coalesce(d.webhook_id, ''), coalesce(w.name, ''), coalesce(d.url, w.url, ''),
-		d.status, d.attempt_count
-		FROM deliveries d LEFT JOIN webhooks w ON w.id = d.webhook_id
-		WHERE d.event_id = ANY(` + a.add(ids) + `)`
+	a := []any{ids}
 	if webhookID != "" {
-		query += ` AND d.webhook_id = ` + a.add(webhookID)
+		a = append(a, webhookID)
 	}
-	rows, err := q.Query(ctx, query+` ORDER BY d.id`, a...)
+	rows, err := q.Query(ctx, attachQuery(webhookID != ""), a...)
 	if err != nil {
 		return fmt.Errorf("load deliveries: %w", err)
 	}
@@ -757,6 +824,23 @@ func attachDeliveries(ctx context.Context, q querier, events []*hookd.Event, web
 	}
 	return rows.Err()
 }
+
+// attachQuery reads the delivery summaries of the events $1, only those
+// to the webhook $2 when oneWebhook is set.
+func attachQuery(oneWebhook bool) string {
+	q := `SELECT d.event_id, d.id, coalesce(d.source_id, ''), coalesce(d.webhook_id, ''), coalesce(w.name, ''), coalesce(d.url, w.url, ''),
+		d.status, d.attempt_count
+		FROM deliveries d LEFT JOIN webhooks w ON w.id = d.webhook_id
+		WHERE d.event_id = ANY($1)`
+	if oneWebhook {
+		q += ` AND d.webhook_id = $2`
+	}
+	return q + ` ORDER BY d.id`
+}
+
+// attemptsQuery reads the attempts of the delivery $1.
+const attemptsQuery = `SELECT id, delivery_id, coalesce(webhook_id, ''), attempt, at, duration_ms, coalesce(status_code, 0),
+	request_headers, response_body, error FROM attempts WHERE delivery_id = $1 ORDER BY attempt, at`
 
 const deliveryColumns = `d.id, d.app_id, d.event_id, coalesce(d.source_id, ''), coalesce(d.webhook_id, ''), coalesce(d.url, ''), d.status, d.attempt_count,
 	d.next_attempt_at, coalesce(d.last_status_code, 0), d.test, d.created_at, d.updated_at`
@@ -776,24 +860,8 @@ func scanDelivery(row pgx.Row) (*hookd.Delivery, error) {
 
 // ListDeliveries implements store.Store.
 func (s *Store) ListDeliveries(ctx context.Context, f store.DeliveryFilter, page store.Page) ([]*hookd.Delivery, string, error) {
-	var a args
-	q := `SELECT ` + deliveryColumns + ` FROM deliveries d WHERE d.app_id = ` + a.add(f.AppID)
-	if f.WebhookID != "" {
-		q += ` AND d.webhook_id = ` + a.add(f.WebhookID)
-	}
-	if f.SourceID != "" {
-		q += ` AND d.source_id = ` + a.add(f.SourceID)
-	}
-	if f.EventID != "" {
-		q += ` AND d.event_id = ` + a.add(f.EventID)
-	}
-	if f.Status != "" {
-		q += ` AND d.status = ` + a.add(f.Status)
-	}
-	if page.After != "" {
-		q += ` AND d.id < ` + a.add(page.After)
-	}
-	rows, err := s.pool.Query(ctx, q+` ORDER BY d.id DESC LIMIT `+a.add(limitFor(page)), a...)
+	q, a := deliveriesQuery(f, page)
+	rows, err := s.pool.Query(ctx, q, a...)
 	if err != nil {
 		return nil, "", fmt.Errorf("list deliveries: %w", err)
 	}
@@ -805,6 +873,44 @@ func (s *Store) ListDeliveries(ctx context.Context, f store.DeliveryFilter, page
 	return out, next, nil
 }
 
+// deliveriesQuery is ListDeliveries' query for f and page, with its
+// arguments.
+func deliveriesQuery(f store.DeliveryFilter, page store.Page) (string, []any) {
+	var a args
+	q := `SELECT ` + deliveryColumns + ` FROM deliveries d WHERE d.app_id = ` + a.add(f.AppID)
+	if f.WebhookID != "" {
+		q += ` AND ` + equalRange("d.webhook_id", a.add(f.WebhookID))
+	}
+	if f.SourceID != "" {
+		q += ` AND ` + equalRange("d.source_id", a.add(f.SourceID))
+	}
+	if f.EventID != "" {
+		q += ` AND d.event_id = ` + a.add(f.EventID)
+	}
+	if lit, ok := store.StatusLiteral(f.Status); ok {
+		q += ` AND d.status = ` + lit
+	} else if f.Status != "" {
+		q += ` AND d.status = ` + a.add(f.Status)
+	}
+	if page.After != "" {
+		q += ` AND d.id < ` + a.add(page.After)
+	}
+	return q + deliveryOrder(f) + ` LIMIT ` + a.add(limitFor(page)), a
+}
+
+// deliveryOrder is the order of a list of deliveries, newest first: with
+// a webhook or a source, that of the index by it and id (see
+// equalRange).
+func deliveryOrder(f store.DeliveryFilter) string {
+	switch {
+	case f.WebhookID != "":
+		return ` ORDER BY d.webhook_id DESC, d.id DESC`
+	case f.SourceID != "":
+		return ` ORDER BY d.source_id DESC, d.id DESC`
+	}
+	return ` ORDER BY d.id DESC`
+}
+
 // GetDelivery implements store.Store.
 func (s *Store) GetDelivery(ctx context.Context, appID, id string) (*hookd.Delivery, error) {
 	d, err := scanDelivery(s.pool.QueryRow(ctx, `SELECT `+deliveryColumns+` FROM deliveries d WHERE d.id = $1 AND d.app_id = $2`, id, appID))
@@ -814,8 +920,7 @@ func (s *Store) GetDelivery(ctx context.Context, appID, id string) (*hookd.Deliv
 	if err != nil {
 		return nil, fmt.Errorf("get delivery: %w", err)
 	}
-	rows, err := s.pool.Query(ctx, `SELECT id, delivery_id, coalesce(webhook_id, ''), attempt, at, duration_ms, coalesce(status_code, 0),
-		request_headers, response_body, error FROM attempts WHERE delivery_id = $1 ORDER BY attempt, at`, id)
+	rows, err := s.pool.Query(ctx, attemptsQuery, id)
 	if err != nil {
 		return nil, fmt.Errorf("get attempts: %w", err)
 	}

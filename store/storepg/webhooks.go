@@ -140,7 +140,7 @@ func (s *Store) getWebhook(ctx context.Context, q querier, appID, id string) (*h
 // ListWebhooks implements store.Store.
 func (s *Store) ListWebhooks(ctx context.Context, appID string, page store.Page) ([]*hookd.Webhook, string, error) {
 	where, a := pageClause("id", page, 2)
-	rows, err := s.pool.Query(ctx, fmt.Sprintf(`SELECT `+webhookColumns+`, version FROM webhooks WHERE app_id = $1`+where+` ORDER BY id DESC LIMIT $%d`, len(a)+2),
+	rows, err := s.pool.Query(ctx, fmt.Sprintf(`SELECT `+webhookColumns+`, version FROM webhooks WHERE `+equalRange("app_id", "$1")+where+` ORDER BY app_id DESC, id DESC LIMIT $%d`, len(a)+2),
 		append(append([]any{appID}, a...), limitFor(page))...)
 	if err != nil {
 		return nil, "", fmt.Errorf("list webhooks: %w", err)
