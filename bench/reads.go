@@ -85,7 +85,8 @@ func (r *run) reads(ctx context.Context) error {
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		pace = Pace(loadCtx, PaceConfig{Rate: r.cfg.ReadsLoadRate, Duration: time.Hour, MaxInFlight: 512}, func(ctx context.Context, i int) error {
-			err := r.publishOne(ctx, loadApp, int64(i))
+			// Stopping the load stops new publishes; those under way end.
+			err := r.publishOne(context.WithoutCancel(ctx), loadApp, int64(i))
 			if err == nil {
 				published.Add(1)
 			}
@@ -103,7 +104,7 @@ func (r *run) reads(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	st, err := r.stats(ctx, PathFast+"/"+name+"-load", false)
+	st, err := r.stats(ctx, PathFast, false) // the load's alone since the reset
 	if err != nil {
 		return err
 	}

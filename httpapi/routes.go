@@ -326,12 +326,12 @@ func (s *Server) recoverWebhook(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	n, err := s.svc.RecoverWebhook(r.Context(), principal(r), r.PathValue("app"), r.PathValue("id"), &in)
+	n, done, err := s.svc.RecoverWebhook(r.Context(), principal(r), r.PathValue("app"), r.PathValue("id"), &in)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusAccepted, map[string]int{"recovered": n})
+	writeJSON(w, http.StatusAccepted, map[string]any{"recovered": n, "complete": done})
 }
 
 func (s *Server) listWebhookDeliveries(w http.ResponseWriter, r *http.Request) {

@@ -84,8 +84,13 @@ type Store interface {
 	DeleteIdleListenWebhooks(ctx context.Context, before time.Time) (int, error)
 	WebhookHealth(ctx context.Context, webhookID string, now time.Time) (*hookd.WebhookHealth, error)
 	// RecoverWebhook re-queues the webhook's failed deliveries created in
-	// [since, until) (zero until = no bound) and returns how many.
-	RecoverWebhook(ctx context.Context, appID, webhookID string, since, until, now time.Time) (int, error)
+	// [since, until) (zero until = no bound) that failed at or before now.
+	// It re-queues up to a chunk of them itself and returns how many, and
+	// whether that was all: the rest it re-queues in the background, a
+	// chunk per transaction, from a record of the recovery that it keeps
+	// until done, so that a process that stops first leaves the rest to
+	// the next one to start.
+	RecoverWebhook(ctx context.Context, appID, webhookID string, since, until, now time.Time) (queued int, done bool, err error)
 
 	CreateSource(ctx context.Context, src *hookd.Source) error
 	// GetSource finds a source of an app; an empty appID finds it by id
