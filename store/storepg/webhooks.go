@@ -308,7 +308,7 @@ func (s *Store) RecoverWebhook(ctx context.Context, appID, webhookID string, sin
 // recovery is a row of the recoveries table: what RecoverWebhook asked
 // for, with its bounds in Unix ms.
 type recovery struct {
-	id, webhookID         string
+	id, webhookID        string
 	since, until, before int64
 }
 
