@@ -876,6 +876,9 @@ func (s *Store) ListDeliveries(ctx context.Context, f store.DeliveryFilter, page
 // deliveriesQuery is ListDeliveries' query for f and page, with its
 // arguments.
 func deliveriesQuery(f store.DeliveryFilter, page store.Page) (string, []any) {
+	if f.WebhookID == "" && f.SourceID == "" && f.EventID == "" {
+		return appDeliveriesQuery(f, page)
+	}
 	var a args
 	q := `SELECT ` + deliveryColumns + ` FROM deliveries d WHERE d.app_id = ` + a.add(f.AppID)
 	if f.WebhookID != "" {
@@ -896,6 +899,31 @@ func deliveriesQuery(f store.DeliveryFilter, page store.Page) (string, []any) {
 		q += ` AND d.id < ` + a.add(page.After)
 	}
 	return q + deliveryOrder(f) + ` LIMIT ` + a.add(limitFor(page)), a
+}
+
+// appDeliveriesQuery lists the deliveries of an app, newest first, by
+// walking the app's events (events_app) newest first and each one's
+// deliveries (deliveries_event): no index of deliveries leads with the
+// app, and walking their primary key skipped every newer delivery of
+// other apps. A delivery is made with its event, so the order by event
+// and then delivery is the deliveries' own within a process. A page after
+// a delivery starts at its event; a cursor whose delivery is gone (pruned
+// meanwhile) ends the list.
+func appDeliveriesQuery(f store.DeliveryFilter, page store.Page) (string, []any) {
+	var a args
+	q := `SELECT ` + deliveryColumns + ` FROM events e JOIN deliveries d ON d.event_id = e.id
+		WHERE ` + equalRange("e.app_id", a.add(f.AppID))
+	if lit, ok := store.StatusLiteral(f.Status); ok {
+		q += ` AND d.status = ` + lit
+	} else if f.Status != "" {
+		q += ` AND d.status = ` + a.add(f.Status)
+	}
+	if page.After != "" {
+		after := a.add(page.After)
+		q += ` AND e.id <= (SELECT event_id FROM deliveries WHERE id = ` + after + `)
+			AND (e.id < (SELECT event_id FROM deliveries WHERE id = ` + after + `) OR d.id < ` + after + `)`
+	}
+	return q + ` ORDER BY e.app_id DESC, e.id DESC, d.id DESC LIMIT ` + a.add(limitFor(page)), a
 }
 
 // deliveryOrder is the order of a list of deliveries, newest first: with

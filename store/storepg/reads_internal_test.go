@@ -77,7 +77,11 @@ func TestReadPlansWalkIndexes(t *testing.T) {
 	q, a = deliveries(store.DeliveryFilter{AppID: "app_r", SourceID: "src_r"}, store.Page{Limit: 50})
 	add("a source's deliveries", q, a, "Index Scan Backward using deliveries_source")
 	q, a = deliveries(store.DeliveryFilter{AppID: "app_r"}, cursor)
-	add("the app's deliveries", q, a, "Index Scan Backward using deliveries_pkey", "Limit")
+	cases = append(cases, tc{"the app's deliveries", q, a, []string{"Scan Backward using events_app", "Index Scan using deliveries_event", "Presorted Key: e.app_id, d.event_id"},
+		[]string{"Seq Scan", "Bitmap", "Hash"}})
+	q, a = deliveries(store.DeliveryFilter{AppID: "app_r"}, store.Page{Limit: 50})
+	cases = append(cases, tc{"the app's first deliveries", q, a, []string{"Scan Backward using events_app", "Index Scan using deliveries_event", "Presorted Key: e.app_id, d.event_id"},
+		[]string{"Seq Scan", "Bitmap", "Hash"}})
 	q, a = events(store.EventFilter{AppID: "app_r"}, store.Page{Limit: 50})
 	add("the app's events", q, a, "Index Scan Backward using events_app")
 	q, a = events(store.EventFilter{AppID: "app_r"}, store.Page{Limit: 50, After: "evt_" + strings.Repeat("0", 21) + "30000"})

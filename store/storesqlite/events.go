@@ -437,6 +437,9 @@ func (r prefixedRow) Scan(dest ...any) error {
 // deliveriesQuery is ListDeliveries' query for f and page, with its
 // arguments.
 func deliveriesQuery(f store.DeliveryFilter, page store.Page) (string, []any) {
+	if f.WebhookID == "" && f.SourceID == "" && f.EventID == "" {
+		return appDeliveriesQuery(f, page)
+	}
 	q := `SELECT ` + deliveryColumns + ` FROM deliveries d WHERE d.app_id = ?`
 	args := []any{f.AppID}
 	if f.WebhookID != "" {
@@ -459,6 +462,32 @@ func deliveriesQuery(f store.DeliveryFilter, page store.Page) (string, []any) {
 	}
 	where, pargs := pageClause("d.id", page)
 	return q + where + deliveryOrder(f) + ` LIMIT ?`, append(append(args, pargs...), limitFor(page))
+}
+
+// appDeliveriesQuery lists the deliveries of an app, newest first, by
+// walking the app's events (events_app) newest first and each one's
+// deliveries (deliveries_event): no index of deliveries leads with the
+// app, and walking their primary key skipped every newer delivery of
+// other apps. A delivery is made with its event, so the order by event
+// and then delivery is the deliveries' own. A page after a delivery
+// starts at its event; a cursor whose delivery is gone (pruned
+// meanwhile) ends the list.
+func appDeliveriesQuery(f store.DeliveryFilter, page store.Page) (string, []any) {
+	q := `SELECT ` + deliveryColumns + ` FROM events e JOIN deliveries d ON d.event_id = e.id WHERE e.app_id = ?1`
+	args := []any{f.AppID, limitFor(page)}
+	if lit, ok := store.StatusLiteral(f.Status); ok {
+		q += ` AND d.status = ` + lit
+	} else if f.Status != "" {
+		q += ` AND d.status = ?3`
+		args = append(args, f.Status)
+	}
+	if page.After != "" {
+		args = append(args, page.After)
+		after := fmt.Sprintf("?%d", len(args))
+		q += ` AND e.id <= (SELECT event_id FROM deliveries WHERE id = ` + after + `)
+			AND (e.id < (SELECT event_id FROM deliveries WHERE id = ` + after + `) OR d.id < ` + after + `)`
+	}
+	return q + ` ORDER BY e.id DESC, d.id DESC LIMIT ?2`, args
 }
 
 // deliveryOrder is the order of a list of deliveries, newest first. With

@@ -11,8 +11,9 @@ import (
 
 // TestReadPlansWalkIndexes checks that SQLite plans the list queries of
 // the API as walks of an index in the list's order that stop at the
-// limit: no sort of what they found (a TEMP B-TREE) and no read of a whole
-// table, whatever the page.
+// limit: no sort of what they found (a TEMP B-TREE, but for the sort of
+// one event's few deliveries by id) and no read of a whole table,
+// whatever the page.
 func TestReadPlansWalkIndexes(t *testing.T) {
 	t.Parallel()
 	db := sql.OpenDB(connector(filepath.Join(t.TempDir(), "hookd.db"), "deferred"))
@@ -40,7 +41,9 @@ func TestReadPlansWalkIndexes(t *testing.T) {
 	q, a = deliveriesQuery(store.DeliveryFilter{AppID: "app", SourceID: "src"}, page)
 	add("a source's deliveries", "deliveries_source", q, a)
 	q, a = deliveriesQuery(store.DeliveryFilter{AppID: "app"}, page)
-	add("the app's deliveries", "sqlite_autoindex_deliveries_1", q, a)
+	add("the app's deliveries", "events_app", q, a)
+	q, a = deliveriesQuery(store.DeliveryFilter{AppID: "app", Status: "failed"}, store.Page{Limit: 50})
+	add("the app's failed deliveries", "events_app", q, a)
 	add("a webhook's events", "deliveries_webhook", webhookEventsQuery(true), []any{"wh", "app", "dlv_01", 51})
 	q, a = eventsQuery(store.EventFilter{AppID: "app"}, page)
 	add("the app's events", "events_app", q, a)
@@ -54,7 +57,7 @@ func TestReadPlansWalkIndexes(t *testing.T) {
 			if !strings.Contains(plan, "INDEX "+c.want) {
 				t.Errorf("the plan does not use %s:\n%s", c.want, plan)
 			}
-			if strings.Contains(plan, "TEMP B-TREE") && !strings.Contains(c.name, "an event's") && !strings.Contains(c.name, "attempts") {
+			if strings.Contains(plan, "TEMP B-TREE") && !strings.Contains(plan, "LAST TERM OF ORDER BY") && !strings.Contains(c.name, "an event's") && !strings.Contains(c.name, "attempts") {
 				t.Errorf("the plan sorts what it found:\n%s", plan)
 			}
 			for _, line := range strings.Split(plan, "\n") {
