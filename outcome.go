@@ -1,7 +1,10 @@
 package hookd
 
 import (
+	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -28,6 +31,101 @@ type AttemptReport struct {
 	// but failures for that long (0 = never).
 	AutoDisableAfter int
 	AutoDisableAge   time.Duration
+}
+
+// Retry scheduling is two pure steps, both here. Retry, in the delivery
+// engine as an attempt ends, decides when a failed attempt is tried again
+// (the profile's schedule and jitter, or the answer's Retry-After) or that
+// a 410 Gone disables the webhook; Target.Record, in the store's
+// transaction that records the attempt, turns that into the delivery's
+// next status and the webhook's counters and auto-disable, which only the
+// store sees.
+
+// RetryInput is what decides the retry of a failed attempt.
+type RetryInput struct {
+	// Policy is the app's retry policy.
+	Policy RetryPolicy
+	// Attempt is the failed attempt's number (1-based), At when it began.
+	Attempt int
+	At      time.Time
+	// StatusCode is the answer's status, 0 when there was none;
+	// RetryAfter is its Retry-After header.
+	StatusCode int
+	RetryAfter string
+	// RetryAfterCap bounds the wait a Retry-After may ask for.
+	RetryAfterCap time.Duration
+	// Rand, uniform in [0,1), places the jitter.
+	Rand float64
+	// Webhook is set when the delivery goes to a webhook and is not a
+	// test: only then does a 410 Gone disable what it goes to.
+	Webhook bool
+}
+
+// Retry decides what follows a failed attempt: when to try it again, or
+// (zero) never, and a reason to disable the webhook at once, or "". The
+// wait is the policy's (RetryPolicy.RetryDelay); on a 429 or 503 that
+// says Retry-After, the answer's, within RetryAfterCap. A webhook that
+// answers 410 Gone is disabled. Target.Record takes it from there.
+func Retry(in RetryInput) (next time.Time, disableReason string) {
+	if in.StatusCode == 410 && in.Webhook {
+		return time.Time{}, "the endpoint answered 410 Gone"
+	}
+	wait, ok := in.Policy.RetryDelay(in.Attempt, in.Rand)
+	if !ok {
+		return time.Time{}, ""
+	}
+	if in.StatusCode == 429 || in.StatusCode == 503 {
+		if after, ok := retryAfter(in.RetryAfter, in.At, in.RetryAfterCap); ok {
+			wait = after
+		}
+	}
+	return in.At.Add(wait), ""
+}
+
+// RetryDelay returns the wait after failed attempt number attempt (1-based),
+// and false when no attempt is left. rnd is a uniform number in [0,1) that
+// places the jitter.
+func (r RetryPolicy) RetryDelay(attempt int, rnd float64) (time.Duration, bool) {
+	if attempt >= r.MaxAttempts || len(r.ScheduleSeconds) == 0 {
+		return 0, false
+	}
+	i := min(attempt-1, len(r.ScheduleSeconds)-1)
+	wait := r.ScheduleSeconds[i] * (1 + r.Jitter*(2*rnd-1))
+	return time.Duration(wait * float64(time.Second)), true
+}
+
+// retryAfter parses a Retry-After value, seconds or an HTTP date, into a
+// wait between 0 and limit. The receiver writes the value, so it is
+// clamped before it becomes a Duration: 9300000000 seconds would
+// overflow time.Duration into a negative wait, an immediate retry.
+func retryAfter(v string, now time.Time, limit time.Duration) (time.Duration, bool) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0, false
+	}
+	secs, err := strconv.ParseUint(v, 10, 64)
+	if err == nil || errors.Is(err, strconv.ErrRange) { // ErrRange: digits, too many of them
+		if err != nil || secs > uint64(limit/time.Second) {
+			return limit, true
+		}
+		return min(time.Duration(secs)*time.Second, limit), true
+	}
+	if t, ok := parseHTTPTime(v); ok {
+		// Time.Sub saturates rather than overflows, however far the date.
+		return min(max(t.Sub(now), 0), limit), true
+	}
+	return 0, false
+}
+
+// parseHTTPTime parses an HTTP date in the three forms HTTP allows, as
+// net/http's ParseTime does; the domain does without net/http.
+func parseHTTPTime(v string) (time.Time, bool) {
+	for _, layout := range [...]string{"Mon, 02 Jan 2006 15:04:05 GMT", time.RFC850, time.ANSIC} {
+		if t, err := time.Parse(layout, v); err == nil {
+			return t, true
+		}
+	}
+	return time.Time{}, false
 }
 
 // Target is the state of what a delivery goes to — a webhook, a source's

@@ -175,18 +175,6 @@ func (p Profile) Validate() error {
 	return nil
 }
 
-// RetryDelay returns the wait after failed attempt number attempt (1-based),
-// and false when no attempt is left. rnd is a uniform number in [0,1) that
-// places the jitter.
-func (r RetryPolicy) RetryDelay(attempt int, rnd float64) (time.Duration, bool) {
-	if attempt >= r.MaxAttempts || len(r.ScheduleSeconds) == 0 {
-		return 0, false
-	}
-	i := min(attempt-1, len(r.ScheduleSeconds)-1)
-	wait := r.ScheduleSeconds[i] * (1 + r.Jitter*(2*rnd-1))
-	return time.Duration(wait * float64(time.Second)), true
-}
-
 // isArrayIndex reports whether JavaScript treats key as an array index.
 func isArrayIndex(key string) bool {
 	if key == "" || len(key) > 10 || (len(key) > 1 && key[0] == '0') {

@@ -6,36 +6,21 @@ import (
 	"io"
 	"net/http"
 	"time"
+
+	"github.com/hookd/hookd/api"
 )
 
 // ListenWebhook is a `hookd listen` webhook as POST .../listen answers it,
 // secret included.
-type ListenWebhook struct {
-	Webhook
-	ListenTimeoutSeconds float64 `json:"listen_timeout_seconds"`
-}
+type ListenWebhook = api.ListenWebhook
 
 // ListenRequest is one signed request a listen stream hands over, to be
 // replayed against the local URL.
-type ListenRequest struct {
-	ID         string            `json:"id"`
-	DeliveryID string            `json:"delivery_id"`
-	EventID    string            `json:"event_id"`
-	EventType  string            `json:"event_type"`
-	Attempt    int               `json:"attempt"`
-	Headers    map[string]string `json:"headers"`
-	Body       string            `json:"body"`
-}
+type ListenRequest = api.ListenRequest
 
 // ListenResult reports what the local URL answered to a ListenRequest, or
 // the error that kept it from answering.
-type ListenResult struct {
-	ID         string `json:"id"`
-	StatusCode int    `json:"status_code"`
-	DurationMs int64  `json:"duration_ms"`
-	Body       string `json:"body"`
-	Error      string `json:"error"`
-}
+type ListenResult = api.ListenResult
 
 // Listen registers the app's listen webhook for key (created is true) or
 // resumes the one key registered before, subscribed to events (nil: all).

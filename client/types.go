@@ -1,21 +1,16 @@
 package client
 
+// The API's answers are the types of package api, which the server writes:
+// the aliases keep the client's names.
+
 import (
 	"encoding/json"
-	"time"
+
+	"github.com/hookd/hookd/api"
 )
 
-// App is an app as the API shows it.
-type App struct {
-	ID            string          `json:"id"`
-	UID           *string         `json:"uid"`
-	Name          string          `json:"name"`
-	ContactEmail  *string         `json:"contact_email"`
-	Profile       json.RawMessage `json:"profile"`
-	CreatedAt     time.Time       `json:"created_at"`
-	UpdatedAt     time.Time       `json:"updated_at"`
-	DefaultSecret string          `json:"default_secret,omitempty"`
-}
+// App is an app as the API shows it; DefaultSecret is set only in create and rotate answers.
+type App = api.App
 
 // AppInput creates or patches an app; nil fields are left out.
 type AppInput struct {
@@ -26,50 +21,13 @@ type AppInput struct {
 }
 
 // Key is an app key; Key is set only in the create answer.
-type Key struct {
-	ID        string    `json:"id"`
-	AppID     string    `json:"app_id"`
-	Name      *string   `json:"name"`
-	Key       string    `json:"key,omitempty"`
-	CreatedAt time.Time `json:"created_at"`
-}
+type Key = api.Key
 
 // EventType is a catalog entry.
-type EventType struct {
-	Name        string          `json:"name"`
-	Description *string         `json:"description"`
-	Status      string          `json:"status"`
-	Schema      json.RawMessage `json:"schema"`
-	CreatedAt   time.Time       `json:"created_at"`
-	UpdatedAt   time.Time       `json:"updated_at"`
-}
+type EventType = api.EventType
 
 // Webhook is a webhook; Secret is set only in create and rotate answers.
-type Webhook struct {
-	ID                  string            `json:"id"`
-	AppID               string            `json:"app_id"`
-	URL                 string            `json:"url"`
-	Events              []string          `json:"events"`
-	Status              string            `json:"status"`
-	Enabled             bool              `json:"enabled"`
-	Name                *string           `json:"name"`
-	Description         *string           `json:"description"`
-	Headers             map[string]string `json:"headers"`
-	RateLimit           *int              `json:"rate_limit"`
-	Ordered             bool              `json:"ordered"`
-	Metadata            map[string]string `json:"metadata"`
-	CreatedAt           time.Time         `json:"created_at"`
-	UpdatedAt           time.Time         `json:"updated_at"`
-	DeliveryCount       int64             `json:"delivery_count"`
-	LastDeliveryAt      *time.Time        `json:"last_delivery_at"`
-	ConsecutiveFailures int               `json:"consecutive_failures"`
-	SuccessRate24h      *float64          `json:"success_rate_24h"`
-	DisabledReason      *string           `json:"disabled_reason"`
-	// Listen marks a `hookd listen` webhook, whose deliveries go over the
-	// CLI's connection.
-	Listen bool   `json:"listen"`
-	Secret string `json:"secret,omitempty"`
-}
+type Webhook = api.Webhook
 
 // WebhookInput creates or patches a webhook; nil fields are left out.
 type WebhookInput struct {
@@ -87,26 +45,10 @@ type WebhookInput struct {
 }
 
 // Event is a published event as reads show it.
-type Event struct {
-	ID             string            `json:"id"`
-	AppID          string            `json:"app_id"`
-	Type           string            `json:"type"`
-	Data           json.RawMessage   `json:"data"`
-	IdempotencyKey *string           `json:"idempotency_key"`
-	CreatedAt      time.Time         `json:"created_at"`
-	Test           bool              `json:"test"`
-	Deliveries     []DeliverySummary `json:"deliveries"`
-}
+type Event = api.Event
 
 // DeliverySummary is a delivery listed with its event.
-type DeliverySummary struct {
-	ID           string  `json:"id"`
-	WebhookID    *string `json:"webhook_id"`
-	WebhookName  *string `json:"webhook_name"`
-	URL          string  `json:"url"`
-	Status       string  `json:"status"`
-	AttemptCount int     `json:"attempt_count"`
-}
+type DeliverySummary = api.DeliverySummary
 
 // PublishInput is one event to publish.
 type PublishInput struct {
@@ -117,42 +59,25 @@ type PublishInput struct {
 	WebhookEvents  []string        `json:"webhook_events,omitempty"`
 }
 
-// Published answers a publish.
-type Published struct {
-	ID             string          `json:"id"`
-	AppID          string          `json:"app_id"`
-	Type           string          `json:"type"`
-	Data           json.RawMessage `json:"data"`
-	IdempotencyKey *string         `json:"idempotency_key"`
-	CreatedAt      time.Time       `json:"created_at"`
-	Deliveries     int             `json:"deliveries"`
-}
+// Published answers a publish; in a batch's answer, without Data.
+type Published = api.Published
 
 // Delivery is one event to one webhook; Attempts is set in single reads.
-type Delivery struct {
-	ID             string     `json:"id"`
-	AppID          string     `json:"app_id"`
-	EventID        string     `json:"event_id"`
-	WebhookID      *string    `json:"webhook_id"`
-	URL            *string    `json:"url"`
-	Status         string     `json:"status"`
-	AttemptCount   int        `json:"attempt_count"`
-	NextAttemptAt  *time.Time `json:"next_attempt_at"`
-	LastStatusCode *int       `json:"last_status_code"`
-	Test           bool       `json:"test"`
-	CreatedAt      time.Time  `json:"created_at"`
-	UpdatedAt      time.Time  `json:"updated_at"`
-	Attempts       []Attempt  `json:"attempts"`
-}
+type Delivery = api.Delivery
 
 // Attempt is one HTTP request of a delivery.
-type Attempt struct {
-	ID             string            `json:"id"`
-	Attempt        int               `json:"attempt"`
-	At             time.Time         `json:"at"`
-	DurationMs     int64             `json:"duration_ms"`
-	StatusCode     *int              `json:"status_code"`
-	RequestHeaders map[string]string `json:"request_headers"`
-	ResponseBody   *string           `json:"response_body"`
-	Error          *string           `json:"error"`
-}
+type Attempt = api.Attempt
+
+// Source is an inbound source; Secret is set only in create and rotate
+// answers.
+type Source = api.Source
+
+// InboundEvent is what a source received.
+type InboundEvent = api.InboundEvent
+
+// Time is a moment as the API writes it; its Time field is the time.Time.
+type Time = api.Time
+
+// BatchItem is one event of a batch publish's answer, as the server
+// writes it; PublishBatch reads each into a Published, without Data.
+type BatchItem = api.BatchItem

@@ -88,11 +88,7 @@ func (e *Engine) attempt(j *store.Job) (res *store.AttemptResult) {
 		a.Error = hookd.StorableText("reading the response: "+describe(readErr), errorLimit)
 	}
 	a.ResponseBody = redactEchoes(a.ResponseBody, custom)
-	switch {
-	case a.Succeeded():
-	case resp.StatusCode == http.StatusGone && j.Webhook != nil && !d.Test:
-		res.DisableReason = "the endpoint answered 410 Gone"
-	default:
+	if !a.Succeeded() {
 		e.schedule(res, j, resp)
 	}
 	return res
@@ -139,43 +135,22 @@ func (e *Engine) request(url string, j *store.Job, secrets []string, custom map[
 	return req, nil
 }
 
-// schedule fills in when to try again after a failed attempt, honouring
-// Retry-After on 429 and 503, or leaves the delivery exhausted.
+// schedule fills in, after a failed attempt, when to try again or that
+// the webhook is disabled (see hookd.Retry). resp is the answer, nil when
+// there was none.
 func (e *Engine) schedule(res *store.AttemptResult, j *store.Job, resp *http.Response) {
-	a := res.Attempt
-	wait, ok := j.Profile.Retry.RetryDelay(a.Attempt, e.cfg.Rand())
-	if !ok {
-		return
-	}
-	if resp != nil && (resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable) {
-		if after, ok := retryAfter(resp.Header.Get("Retry-After"), a.At, e.cfg.RetryAfterCap); ok {
-			wait = after
+	in := hookd.RetryInput{Policy: j.Profile.Retry, Attempt: res.Attempt.Attempt, At: res.Attempt.At,
+		RetryAfterCap: e.cfg.RetryAfterCap, Webhook: j.Webhook != nil && !j.Delivery.Test}
+	if resp != nil {
+		in.StatusCode = resp.StatusCode
+		if in.StatusCode == http.StatusTooManyRequests || in.StatusCode == http.StatusServiceUnavailable {
+			in.RetryAfter = resp.Header.Get("Retry-After")
 		}
 	}
-	res.NextAttemptAt = a.At.Add(wait)
-}
-
-// retryAfter parses a Retry-After value, seconds or an HTTP date, into a
-// wait between 0 and limit. The receiver writes the value, so it is
-// clamped before it becomes a Duration: 9300000000 seconds would
-// overflow time.Duration into a negative wait, an immediate retry.
-func retryAfter(v string, now time.Time, limit time.Duration) (time.Duration, bool) {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0, false
+	if in.StatusCode != http.StatusGone || !in.Webhook {
+		in.Rand = e.cfg.Rand() // drawn only for a wait, as it always was
 	}
-	secs, err := strconv.ParseUint(v, 10, 64)
-	if err == nil || errors.Is(err, strconv.ErrRange) { // ErrRange: digits, too many of them
-		if err != nil || secs > uint64(limit/time.Second) {
-			return limit, true
-		}
-		return min(time.Duration(secs)*time.Second, limit), true
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		// Time.Sub saturates rather than overflows, however far the date.
-		return min(max(t.Sub(now), 0), limit), true
-	}
-	return 0, false
+	res.NextAttemptAt, res.DisableReason = hookd.Retry(in)
 }
 
 // redactCustom hides, in an attempt's logged request headers, the values

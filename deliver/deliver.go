@@ -339,7 +339,7 @@ func (e *Engine) idle(ctx context.Context, full bool) {
 		freed = nil
 		next, ok, err := e.store.NextDue(ctx)
 		if err == nil && ok {
-			wait = min(wait, max(time.Until(next), 0))
+			wait = min(wait, max(next.Sub(e.cfg.Now()), 0))
 		}
 		if wait == 0 {
 			// Due deliveries that the claim left: a full webhook's, or an

@@ -56,10 +56,8 @@ func (e *Engine) retryAfterPanic(j *store.Job, a *hookd.Attempt) (next time.Time
 			next = a.At.Add(unrecordableRetry)
 		}
 	}()
-	if wait, ok := j.Profile.Retry.RetryDelay(a.Attempt, e.cfg.Rand()); ok {
-		return a.At.Add(wait)
-	}
-	return time.Time{}
+	next, _ = hookd.Retry(hookd.RetryInput{Policy: j.Profile.Retry, Attempt: a.Attempt, At: a.At, Rand: e.cfg.Rand()})
+	return next
 }
 
 // dispatchUntilDone runs the dispatcher until ctx ends, starting it again

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/api"
 	"github.com/hookd/hookd/listen"
 	"github.com/hookd/hookd/service"
 )
@@ -15,39 +16,35 @@ import (
 // proxies and the CLI see it alive.
 const keepAliveEvery = 15 * time.Second
 
-func (s *Server) listenRoutes(auth func(http.HandlerFunc) http.HandlerFunc) {
+func (s *Server) listenRoutes(auth func(handler) http.HandlerFunc) {
 	s.handle("POST /v1/apps/{app}/listen", auth(s.startListening))
 	s.handle("GET /v1/apps/{app}/listen/{id}/stream", auth(s.listenStream))
 	s.handle("POST /v1/apps/{app}/listen/{id}/results", auth(s.listenResult))
 }
 
-// listenJSON is a listen webhook as its CLI gets it.
-type listenJSON struct {
-	*webhookJSON
-	ListenTimeoutSeconds float64 `json:"listen_timeout_seconds"`
-}
-
-func (s *Server) startListening(w http.ResponseWriter, r *http.Request) {
+func (s *Server) startListening(w http.ResponseWriter, r *http.Request) error {
 	if err := s.canListen(); err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	var in service.ListenInput
 	if err := decode(w, r, smallBody, &in); err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	hook, created, err := s.svc.Listen(r.Context(), principal(r), r.PathValue("app"), &in)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	status := http.StatusOK
 	if created {
 		status = http.StatusCreated
 	}
-	view := webhookView(&service.WebhookView{Webhook: hook}, true)
-	writeJSON(w, status, listenJSON{webhookJSON: view, ListenTimeoutSeconds: s.cfg.ListenTimeout.Seconds()})
+	writeJSON(w, status, s.listenView(webhookView(&service.WebhookView{Webhook: hook}, true)))
+	return nil
+}
+
+// listenView shows a listen webhook as its CLI gets it.
+func (s *Server) listenView(v *api.Webhook) *api.ListenWebhook {
+	return &api.ListenWebhook{Webhook: *v, ListenTimeoutSeconds: s.cfg.ListenTimeout.Seconds()}
 }
 
 // canListen refuses listen routes on a process that runs no delivery
@@ -62,10 +59,9 @@ func (s *Server) canListen() error {
 // listenStream sends the listen webhook's requests as server-sent events
 // until the CLI goes away, a newer connection of the same webhook takes
 // its place, or the server stops; meanwhile it keeps the webhook alive.
-func (s *Server) listenStream(w http.ResponseWriter, r *http.Request) {
+func (s *Server) listenStream(w http.ResponseWriter, r *http.Request) error {
 	if err := s.canListen(); err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	ctx := r.Context()
 	hook, err := s.svc.ListenWebhook(ctx, principal(r), r.PathValue("app"), r.PathValue("id"))
@@ -73,13 +69,11 @@ func (s *Server) listenStream(w http.ResponseWriter, r *http.Request) {
 		err = s.svc.KeepListening(ctx, hook.ID)
 	}
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	sess, err := s.cfg.Listen.Attach(hook.ID)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	defer s.cfg.Listen.Detach(sess)
 	rc := http.NewResponseController(w)
@@ -99,7 +93,7 @@ func (s *Server) listenStream(w http.ResponseWriter, r *http.Request) {
 		return rc.Flush() == nil
 	}
 	if !send(": listening for webhook %s\n\n", hook.ID) {
-		return
+		return nil
 	}
 	keepAlive := time.NewTicker(keepAliveEvery)
 	defer keepAlive.Stop()
@@ -108,23 +102,23 @@ func (s *Server) listenStream(w http.ResponseWriter, r *http.Request) {
 	for {
 		select {
 		case <-ctx.Done():
-			return
+			return nil
 		case <-sess.Done():
-			return
+			return nil
 		case req := <-sess.Requests():
 			data, err := json.Marshal(req)
 			if err != nil || !send("event: request\ndata: %s\n\n", data) {
-				return
+				return nil
 			}
 		case <-keepAlive.C:
 			if !send(": keep-alive\n\n") {
-				return
+				return nil
 			}
 		case <-touch.C:
 			if err := s.svc.KeepListening(ctx, hook.ID); hookd.IsNotFound(err) {
 				// Deleted meanwhile: the CLI registers again.
 				send("event: gone\ndata: {}\n\n")
-				return
+				return nil
 			} else if err != nil {
 				s.log.WarnContext(ctx, "keep a listen webhook alive", "webhook_id", hook.ID, "err", err)
 			}
@@ -132,28 +126,24 @@ func (s *Server) listenStream(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (s *Server) listenResult(w http.ResponseWriter, r *http.Request) {
+func (s *Server) listenResult(w http.ResponseWriter, r *http.Request) error {
 	if err := s.canListen(); err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	var res listen.Result
 	if err := decode(w, r, smallBody, &res); err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	hook, err := s.svc.ListenWebhook(r.Context(), principal(r), r.PathValue("app"), r.PathValue("id"))
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	if res.ID == "" {
-		s.fail(w, r, hookd.Errorf(hookd.EINVALID, "id is required: the id of the request this result answers"))
-		return
+		return hookd.Errorf(hookd.EINVALID, "id is required: the id of the request this result answers")
 	}
 	if err := s.cfg.Listen.Complete(hook.ID, res); err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
+	return nil
 }

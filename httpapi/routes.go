@@ -4,8 +4,10 @@ import (
 	"net/http"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/api"
 	"github.com/hookd/hookd/ident"
 	"github.com/hookd/hookd/service"
+	"github.com/hookd/hookd/store"
 )
 
 func (s *Server) routes() {
@@ -18,7 +20,7 @@ func (s *Server) routes() {
 		return
 	}
 	s.handle("GET /v1/openapi.json", s.openAPI)
-	auth := s.authenticate
+	auth := func(h handler) http.HandlerFunc { return s.api(s.authenticate(h)) }
 	s.handle("POST /v1/apps", auth(s.createApp))
 	s.handle("GET /v1/apps", auth(s.listApps))
 	s.handle("GET /v1/apps/{app}", auth(s.getApp))
@@ -62,289 +64,230 @@ func (s *Server) routes() {
 // publish body may carry beside its data.
 const smallBody, envelopeSlack = 64 << 10, 16 << 10
 
-func (s *Server) createApp(w http.ResponseWriter, r *http.Request) {
+func (s *Server) createApp(w http.ResponseWriter, r *http.Request) error {
 	var in service.AppInput
 	if err := decode(w, r, smallBody, &in); err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	app, err := s.svc.CreateApp(r.Context(), principal(r), &in)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusCreated, appView(app, true))
+	return nil
 }
 
-func (s *Server) listApps(w http.ResponseWriter, r *http.Request) {
-	p, err := page(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	apps, next, err := s.svc.ListApps(r.Context(), principal(r), p)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	views := make([]*appJSON, len(apps))
-	for i, a := range apps {
-		views[i] = appView(a, false)
-	}
-	list(w, "apps", views, next)
+func (s *Server) listApps(w http.ResponseWriter, r *http.Request) error {
+	return listed(w, r, "apps", func(a *hookd.App) *api.App { return appView(a, false) }, func(p store.Page) ([]*hookd.App, string, error) {
+		return s.svc.ListApps(r.Context(), principal(r), p)
+	})
 }
 
-func (s *Server) getApp(w http.ResponseWriter, r *http.Request) {
+func (s *Server) getApp(w http.ResponseWriter, r *http.Request) error {
 	app, err := s.svc.GetApp(r.Context(), principal(r), r.PathValue("app"))
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, appView(app, false))
+	return nil
 }
 
-func (s *Server) updateApp(w http.ResponseWriter, r *http.Request) {
+func (s *Server) updateApp(w http.ResponseWriter, r *http.Request) error {
 	var in service.AppInput
 	if err := decode(w, r, smallBody, &in); err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	app, err := s.svc.UpdateApp(r.Context(), principal(r), r.PathValue("app"), &in)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, appView(app, false))
+	return nil
 }
 
-func (s *Server) deleteApp(w http.ResponseWriter, r *http.Request) {
+func (s *Server) deleteApp(w http.ResponseWriter, r *http.Request) error {
 	if err := s.svc.DeleteApp(r.Context(), principal(r), r.PathValue("app")); err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
+	return nil
 }
 
-func (s *Server) rotateApp(w http.ResponseWriter, r *http.Request) {
+func (s *Server) rotateApp(w http.ResponseWriter, r *http.Request) error {
 	app, err := s.svc.RotateAppSecret(r.Context(), principal(r), r.PathValue("app"))
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, appView(app, true))
+	return nil
 }
 
-func (s *Server) createKey(w http.ResponseWriter, r *http.Request) {
+func (s *Server) createKey(w http.ResponseWriter, r *http.Request) error {
 	var in service.KeyInput
 	if err := decode(w, r, smallBody, &in); err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	key, plain, err := s.svc.CreateAppKey(r.Context(), principal(r), r.PathValue("app"), &in)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusCreated, keyView(key, plain))
+	return nil
 }
 
-func (s *Server) listKeys(w http.ResponseWriter, r *http.Request) {
-	p, err := page(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	keys, next, err := s.svc.ListAppKeys(r.Context(), principal(r), r.PathValue("app"), p)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	views := make([]*keyJSON, len(keys))
-	for i, k := range keys {
-		views[i] = keyView(k, "")
-	}
-	list(w, "keys", views, next)
+func (s *Server) listKeys(w http.ResponseWriter, r *http.Request) error {
+	return listed(w, r, "keys", func(k *hookd.AppKey) *api.Key { return keyView(k, "") }, func(p store.Page) ([]*hookd.AppKey, string, error) {
+		return s.svc.ListAppKeys(r.Context(), principal(r), r.PathValue("app"), p)
+	})
 }
 
-func (s *Server) deleteKey(w http.ResponseWriter, r *http.Request) {
+func (s *Server) deleteKey(w http.ResponseWriter, r *http.Request) error {
 	if err := s.svc.DeleteAppKey(r.Context(), principal(r), r.PathValue("app"), r.PathValue("id")); err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
+	return nil
 }
 
-func (s *Server) createEventType(w http.ResponseWriter, r *http.Request) {
+func (s *Server) createEventType(w http.ResponseWriter, r *http.Request) error {
 	var in service.EventTypeInput
 	if err := decode(w, r, smallBody, &in); err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	et, err := s.svc.CreateEventType(r.Context(), principal(r), &in)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusCreated, eventTypeView(et))
+	return nil
 }
 
-func (s *Server) listEventTypes(w http.ResponseWriter, r *http.Request) {
-	p, err := page(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	ets, next, err := s.svc.ListEventTypes(r.Context(), principal(r), p)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	views := make([]*eventTypeJSON, len(ets))
-	for i, et := range ets {
-		views[i] = eventTypeView(et)
-	}
-	list(w, "event_types", views, next)
+func (s *Server) listEventTypes(w http.ResponseWriter, r *http.Request) error {
+	return listed(w, r, "event_types", eventTypeView, func(p store.Page) ([]*hookd.EventType, string, error) {
+		return s.svc.ListEventTypes(r.Context(), principal(r), p)
+	})
 }
 
-func (s *Server) getEventType(w http.ResponseWriter, r *http.Request) {
+func (s *Server) getEventType(w http.ResponseWriter, r *http.Request) error {
 	et, err := s.svc.GetEventType(r.Context(), principal(r), r.PathValue("name"))
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, eventTypeView(et))
+	return nil
 }
 
-func (s *Server) updateEventType(w http.ResponseWriter, r *http.Request) {
+func (s *Server) updateEventType(w http.ResponseWriter, r *http.Request) error {
 	var in service.EventTypeInput
 	if err := decode(w, r, smallBody, &in); err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	et, err := s.svc.UpdateEventType(r.Context(), principal(r), r.PathValue("name"), &in)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, eventTypeView(et))
+	return nil
 }
 
-func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request) {
+func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request) error {
 	var in service.WebhookInput
 	if err := decode(w, r, smallBody, &in); err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	v, err := s.svc.CreateWebhook(r.Context(), principal(r), r.PathValue("app"), &in)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusCreated, webhookView(v, true))
+	return nil
 }
 
-func (s *Server) listWebhooks(w http.ResponseWriter, r *http.Request) {
-	p, err := page(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	hooks, next, err := s.svc.ListWebhooks(r.Context(), principal(r), r.PathValue("app"), p)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	views := make([]*webhookJSON, len(hooks))
-	for i, h := range hooks {
-		views[i] = webhookView(h, false)
-	}
-	list(w, "webhooks", views, next)
+func (s *Server) listWebhooks(w http.ResponseWriter, r *http.Request) error {
+	return listed(w, r, "webhooks", func(h *service.WebhookView) *api.Webhook { return webhookView(h, false) }, func(p store.Page) ([]*service.WebhookView, string, error) {
+		return s.svc.ListWebhooks(r.Context(), principal(r), r.PathValue("app"), p)
+	})
 }
 
-func (s *Server) getWebhook(w http.ResponseWriter, r *http.Request) {
+func (s *Server) getWebhook(w http.ResponseWriter, r *http.Request) error {
 	v, err := s.svc.GetWebhook(r.Context(), principal(r), r.PathValue("app"), r.PathValue("id"))
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, webhookView(v, false))
+	return nil
 }
 
-func (s *Server) updateWebhook(w http.ResponseWriter, r *http.Request) {
+func (s *Server) updateWebhook(w http.ResponseWriter, r *http.Request) error {
 	var in service.WebhookInput
 	if err := decode(w, r, smallBody, &in); err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	v, err := s.svc.UpdateWebhook(r.Context(), principal(r), r.PathValue("app"), r.PathValue("id"), &in)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, webhookView(v, false))
+	return nil
 }
 
-func (s *Server) deleteWebhook(w http.ResponseWriter, r *http.Request) {
+func (s *Server) deleteWebhook(w http.ResponseWriter, r *http.Request) error {
 	if err := s.svc.DeleteWebhook(r.Context(), principal(r), r.PathValue("app"), r.PathValue("id")); err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
+	return nil
 }
 
-func (s *Server) rotateWebhook(w http.ResponseWriter, r *http.Request) {
+func (s *Server) rotateWebhook(w http.ResponseWriter, r *http.Request) error {
 	var in service.RotateInput
 	if err := decode(w, r, smallBody, &in); err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	v, err := s.svc.RotateWebhookSecret(r.Context(), principal(r), r.PathValue("app"), r.PathValue("id"), &in)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, webhookView(v, true))
+	return nil
 }
 
-func (s *Server) testWebhook(w http.ResponseWriter, r *http.Request) {
+func (s *Server) testWebhook(w http.ResponseWriter, r *http.Request) error {
 	var in service.TestInput
 	if err := decode(w, r, s.cfg.MaxEventBytes, &in); err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	ev, err := s.svc.SendTest(r.Context(), principal(r), r.PathValue("app"), r.PathValue("id"), &in)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusAccepted, eventView(ev))
+	return nil
 }
 
-func (s *Server) recoverWebhook(w http.ResponseWriter, r *http.Request) {
+func (s *Server) recoverWebhook(w http.ResponseWriter, r *http.Request) error {
 	var in service.RecoverInput
 	if err := decode(w, r, smallBody, &in); err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	n, done, err := s.svc.RecoverWebhook(r.Context(), principal(r), r.PathValue("app"), r.PathValue("id"), &in)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusAccepted, map[string]any{"recovered": n, "complete": done})
+	return nil
 }
 
-func (s *Server) listWebhookDeliveries(w http.ResponseWriter, r *http.Request) {
-	s.deliveries(w, r, r.PathValue("id"))
+func (s *Server) listWebhookDeliveries(w http.ResponseWriter, r *http.Request) error {
+	return s.deliveries(w, r, r.PathValue("id"))
 }
 
-func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request) {
+func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request) error {
 	id, err := webhookFilter(r)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
-	s.deliveries(w, r, id)
+	return s.deliveries(w, r, id)
 }
 
 // webhookFilter reads ?webhook_id=, which must be a webhook's id when
@@ -357,120 +300,92 @@ func webhookFilter(r *http.Request) (string, error) {
 	return id, nil
 }
 
-func (s *Server) deliveries(w http.ResponseWriter, r *http.Request, webhookID string) {
-	p, err := page(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	ds, next, err := s.svc.ListDeliveries(r.Context(), principal(r), r.PathValue("app"), webhookID, r.URL.Query().Get("status"), p)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	views := make([]*deliveryJSON, len(ds))
-	for i, d := range ds {
-		views[i] = deliveryView(d)
-	}
-	list(w, "deliveries", views, next)
+func (s *Server) deliveries(w http.ResponseWriter, r *http.Request, webhookID string) error {
+	return listed(w, r, "deliveries", deliveryView, func(p store.Page) ([]*hookd.Delivery, string, error) {
+		return s.svc.ListDeliveries(r.Context(), principal(r), r.PathValue("app"), webhookID, r.URL.Query().Get("status"), p)
+	})
 }
 
-func (s *Server) listWebhookEvents(w http.ResponseWriter, r *http.Request) {
-	s.events(w, r, r.PathValue("id"))
+func (s *Server) listWebhookEvents(w http.ResponseWriter, r *http.Request) error {
+	return s.events(w, r, r.PathValue("id"))
 }
 
-func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
+func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) error {
 	id, err := webhookFilter(r)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
-	s.events(w, r, id)
+	return s.events(w, r, id)
 }
 
-func (s *Server) events(w http.ResponseWriter, r *http.Request, webhookID string) {
-	p, err := page(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	evs, next, err := s.svc.ListEvents(r.Context(), principal(r), r.PathValue("app"), webhookID, p)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	views := make([]*eventJSON, len(evs))
-	for i, e := range evs {
-		views[i] = eventView(e)
-	}
-	list(w, "events", views, next)
+func (s *Server) events(w http.ResponseWriter, r *http.Request, webhookID string) error {
+	return listed(w, r, "events", eventView, func(p store.Page) ([]*hookd.Event, string, error) {
+		return s.svc.ListEvents(r.Context(), principal(r), r.PathValue("app"), webhookID, p)
+	})
 }
 
-func (s *Server) getEvent(w http.ResponseWriter, r *http.Request) {
+func (s *Server) getEvent(w http.ResponseWriter, r *http.Request) error {
 	ev, err := s.svc.GetEvent(r.Context(), principal(r), r.PathValue("app"), r.PathValue("id"))
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, eventView(ev))
+	return nil
 }
 
-func (s *Server) publish(w http.ResponseWriter, r *http.Request) {
+func (s *Server) publish(w http.ResponseWriter, r *http.Request) error {
 	var in service.PublishInput
 	if err := decode(w, r, s.cfg.MaxEventBytes+envelopeSlack, &in); err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	p, err := s.svc.Publish(r.Context(), principal(r), r.PathValue("app"), &in)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	status := http.StatusAccepted
 	if p.Duplicate {
 		status = http.StatusOK
 	}
 	writeJSON(w, status, publishedView(p))
+	return nil
 }
 
-func (s *Server) publishBatch(w http.ResponseWriter, r *http.Request) {
+func (s *Server) publishBatch(w http.ResponseWriter, r *http.Request) error {
 	var in struct {
 		Events []*service.PublishInput `json:"events"`
 	}
 	if err := decode(w, r, s.cfg.MaxEventBytes*service.MaxBatch/8, &in); err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	if in.Events == nil {
-		s.fail(w, r, hookd.Errorf(hookd.EINVALID, "events is required"))
-		return
+		return hookd.Errorf(hookd.EINVALID, "events is required")
 	}
 	out, err := s.svc.PublishBatch(r.Context(), principal(r), r.PathValue("app"), in.Events)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
-	views := make([]*batchItemJSON, len(out))
+	views := make([]*api.BatchItem, len(out))
 	for i, p := range out {
 		views[i] = batchItemView(p)
 	}
 	writeJSON(w, http.StatusAccepted, map[string]any{"events": views})
+	return nil
 }
 
-func (s *Server) getDelivery(w http.ResponseWriter, r *http.Request) {
+func (s *Server) getDelivery(w http.ResponseWriter, r *http.Request) error {
 	d, err := s.svc.GetDelivery(r.Context(), principal(r), r.PathValue("app"), r.PathValue("id"))
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, deliveryView(d))
+	return nil
 }
 
-func (s *Server) retryDelivery(w http.ResponseWriter, r *http.Request) {
+func (s *Server) retryDelivery(w http.ResponseWriter, r *http.Request) error {
 	d, err := s.svc.RetryDelivery(r.Context(), principal(r), r.PathValue("app"), r.PathValue("id"))
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusAccepted, deliveryView(d))
+	return nil
 }

@@ -8,11 +8,13 @@ import (
 	"time"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/api"
 	"github.com/hookd/hookd/receive"
 	"github.com/hookd/hookd/service"
+	"github.com/hookd/hookd/store"
 )
 
-func (s *Server) sourceRoutes(auth func(http.HandlerFunc) http.HandlerFunc) {
+func (s *Server) sourceRoutes(auth func(handler) http.HandlerFunc) {
 	s.handle("POST /v1/apps/{app}/sources", auth(s.createSource))
 	s.handle("GET /v1/apps/{app}/sources", auth(s.listSources))
 	s.handle("GET /v1/apps/{app}/sources/events", auth(s.listInboundEvents))
@@ -25,7 +27,7 @@ func (s *Server) sourceRoutes(auth func(http.HandlerFunc) http.HandlerFunc) {
 	s.handle("GET /v1/apps/{app}/sources/{id}/events", auth(s.listSourceEvents))
 	s.handle("GET /v1/apps/{app}/sources/{id}/deliveries", auth(s.listSourceDeliveries))
 	s.handle("POST /v1/verify", auth(s.verify))
-	s.handle("POST /v1/receive/{id}", s.receive)
+	s.handle("POST /v1/receive/{id}", s.api(s.receive))
 }
 
 // receiveURL is where third parties send a source's events: under the
@@ -42,29 +44,9 @@ func (s *Server) receiveURL(r *http.Request, id string) string {
 	return base + "/v1/receive/" + id
 }
 
-type sourceJSON struct {
-	ID               string    `json:"id"`
-	AppID            string    `json:"app_id"`
-	Name             string    `json:"name"`
-	Provider         string    `json:"provider"`
-	Status           string    `json:"status"`
-	Enabled          bool      `json:"enabled"`
-	ForwardURL       *string   `json:"forward_url"`
-	Events           []string  `json:"events"`
-	Description      *string   `json:"description"`
-	HeaderPrefix     *string   `json:"header_prefix"`
-	ToleranceSeconds int       `json:"tolerance_seconds"`
-	ReceiveURL       string    `json:"receive_url"`
-	EventCount       int64     `json:"event_count"`
-	LastEventAt      *jsonTime `json:"last_event_at"`
-	CreatedAt        *jsonTime `json:"created_at"`
-	UpdatedAt        *jsonTime `json:"updated_at"`
-	Secret           *string   `json:"secret,omitempty"`
-}
-
-func (s *Server) sourceView(r *http.Request, v *service.SourceView, withSecret bool) *sourceJSON {
+func (s *Server) sourceView(r *http.Request, v *service.SourceView, withSecret bool) *api.Source {
 	src := v.Source
-	out := &sourceJSON{ID: src.ID, AppID: src.AppID, Name: src.Name, Provider: src.Provider, Status: src.Status,
+	out := &api.Source{ID: src.ID, AppID: src.AppID, Name: src.Name, Provider: src.Provider, Status: src.Status,
 		Enabled: src.Status != hookd.SourceDisabled, ForwardURL: str(src.ForwardURL), Events: src.Events, Description: str(src.Description),
 		HeaderPrefix: str(src.HeaderPrefix), ToleranceSeconds: src.ToleranceSeconds, ReceiveURL: s.receiveURL(r, src.ID),
 		CreatedAt: ts(src.CreatedAt), UpdatedAt: ts(src.UpdatedAt)}
@@ -75,30 +57,12 @@ func (s *Server) sourceView(r *http.Request, v *service.SourceView, withSecret b
 		out.EventCount, out.LastEventAt = v.Stats.EventCount, tsp(v.Stats.LastEventAt)
 	}
 	if withSecret {
-		out.Secret = &src.Secret
+		out.Secret = src.Secret
 	}
 	return out
 }
 
-// inboundJSON is what a source received.
-type inboundJSON struct {
-	ID              string                 `json:"id"`
-	AppID           string                 `json:"app_id"`
-	SourceID        string                 `json:"source_id"`
-	SourceName      string                 `json:"source_name"`
-	Type            *string                `json:"type"`
-	ProviderEventID *string                `json:"provider_event_id"`
-	Status          string                 `json:"status"`
-	ContentType     *string                `json:"content_type"`
-	Headers         map[string]string      `json:"headers"`
-	Body            string                 `json:"body"`
-	Data            json.RawMessage        `json:"data"`
-	Test            bool                   `json:"test"`
-	CreatedAt       *jsonTime              `json:"created_at"`
-	Deliveries      []*deliverySummaryJSON `json:"deliveries"`
-}
-
-func inboundView(e *hookd.Event) *inboundJSON {
+func inboundView(e *hookd.Event) *api.InboundEvent {
 	in := e.Inbound
 	if in == nil {
 		in = &hookd.Inbound{}
@@ -107,7 +71,7 @@ func inboundView(e *hookd.Event) *inboundJSON {
 	if in.Filtered {
 		status = "filtered"
 	}
-	v := &inboundJSON{ID: e.ID, AppID: e.AppID, SourceID: in.SourceID, SourceName: in.SourceName, Type: str(e.Type),
+	v := &api.InboundEvent{ID: e.ID, AppID: e.AppID, SourceID: in.SourceID, SourceName: in.SourceName, Type: str(e.Type),
 		ProviderEventID: str(in.ProviderEventID), Status: status, ContentType: str(in.ContentType), Headers: in.Headers,
 		Body: string(e.Payload), Data: e.Data, Test: e.Test, CreatedAt: ts(e.CreatedAt), Deliveries: summaries(e.Deliveries)}
 	if v.Headers == nil {
@@ -119,163 +83,120 @@ func inboundView(e *hookd.Event) *inboundJSON {
 	return v
 }
 
-func (s *Server) createSource(w http.ResponseWriter, r *http.Request) {
+func (s *Server) createSource(w http.ResponseWriter, r *http.Request) error {
 	var in service.SourceInput
 	if err := decode(w, r, smallBody, &in); err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	v, err := s.svc.CreateSource(r.Context(), principal(r), r.PathValue("app"), &in)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusCreated, s.sourceView(r, v, true))
+	return nil
 }
 
-func (s *Server) listSources(w http.ResponseWriter, r *http.Request) {
-	p, err := page(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	srcs, next, err := s.svc.ListSources(r.Context(), principal(r), r.PathValue("app"), p)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	views := make([]*sourceJSON, len(srcs))
-	for i, v := range srcs {
-		views[i] = s.sourceView(r, v, false)
-	}
-	list(w, "sources", views, next)
+func (s *Server) listSources(w http.ResponseWriter, r *http.Request) error {
+	return listed(w, r, "sources", func(v *service.SourceView) *api.Source { return s.sourceView(r, v, false) }, func(p store.Page) ([]*service.SourceView, string, error) {
+		return s.svc.ListSources(r.Context(), principal(r), r.PathValue("app"), p)
+	})
 }
 
-func (s *Server) getSource(w http.ResponseWriter, r *http.Request) {
+func (s *Server) getSource(w http.ResponseWriter, r *http.Request) error {
 	v, err := s.svc.GetSource(r.Context(), principal(r), r.PathValue("app"), r.PathValue("id"))
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, s.sourceView(r, v, false))
+	return nil
 }
 
-func (s *Server) updateSource(w http.ResponseWriter, r *http.Request) {
+func (s *Server) updateSource(w http.ResponseWriter, r *http.Request) error {
 	var in service.SourceInput
 	if err := decode(w, r, smallBody, &in); err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	v, err := s.svc.UpdateSource(r.Context(), principal(r), r.PathValue("app"), r.PathValue("id"), &in)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, s.sourceView(r, v, false))
+	return nil
 }
 
-func (s *Server) deleteSource(w http.ResponseWriter, r *http.Request) {
+func (s *Server) deleteSource(w http.ResponseWriter, r *http.Request) error {
 	if err := s.svc.DeleteSource(r.Context(), principal(r), r.PathValue("app"), r.PathValue("id")); err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
+	return nil
 }
 
-func (s *Server) rotateSource(w http.ResponseWriter, r *http.Request) {
+func (s *Server) rotateSource(w http.ResponseWriter, r *http.Request) error {
 	var in service.RotateInput
 	if err := decode(w, r, smallBody, &in); err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	v, err := s.svc.RotateSourceSecret(r.Context(), principal(r), r.PathValue("app"), r.PathValue("id"), &in)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, s.sourceView(r, v, true))
+	return nil
 }
 
-func (s *Server) testSource(w http.ResponseWriter, r *http.Request) {
+func (s *Server) testSource(w http.ResponseWriter, r *http.Request) error {
 	v, err := s.svc.GetSource(r.Context(), principal(r), r.PathValue("app"), r.PathValue("id"))
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	res, err := s.recv.Test(r.Context(), v.Source)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusAccepted, inboundView(res.Event))
+	return nil
 }
 
-func (s *Server) listSourceEvents(w http.ResponseWriter, r *http.Request) {
-	s.inboundEvents(w, r, r.PathValue("id"))
+func (s *Server) listSourceEvents(w http.ResponseWriter, r *http.Request) error {
+	return s.inboundEvents(w, r, r.PathValue("id"))
 }
 
-func (s *Server) listInboundEvents(w http.ResponseWriter, r *http.Request) {
-	s.inboundEvents(w, r, "")
+func (s *Server) listInboundEvents(w http.ResponseWriter, r *http.Request) error {
+	return s.inboundEvents(w, r, "")
 }
 
-func (s *Server) inboundEvents(w http.ResponseWriter, r *http.Request, sourceID string) {
-	p, err := page(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	if sourceID == "" && p.Limit > 100 {
-		p.Limit = 100 // recent events across all sources: up to 100
-	}
-	evs, next, err := s.svc.ListSourceEvents(r.Context(), principal(r), r.PathValue("app"), sourceID, p)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	views := make([]*inboundJSON, len(evs))
-	for i, e := range evs {
-		views[i] = inboundView(e)
-	}
-	list(w, "events", views, next)
+func (s *Server) inboundEvents(w http.ResponseWriter, r *http.Request, sourceID string) error {
+	return listed(w, r, "events", inboundView, func(p store.Page) ([]*hookd.Event, string, error) {
+		if sourceID == "" && p.Limit > 100 {
+			p.Limit = 100 // recent events across all sources: up to 100
+		}
+		return s.svc.ListSourceEvents(r.Context(), principal(r), r.PathValue("app"), sourceID, p)
+	})
 }
 
-func (s *Server) listSourceDeliveries(w http.ResponseWriter, r *http.Request) {
-	p, err := page(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	ds, next, err := s.svc.ListSourceDeliveries(r.Context(), principal(r), r.PathValue("app"), r.PathValue("id"), r.URL.Query().Get("status"), p)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	views := make([]*deliveryJSON, len(ds))
-	for i, d := range ds {
-		views[i] = deliveryView(d)
-	}
-	list(w, "deliveries", views, next)
+func (s *Server) listSourceDeliveries(w http.ResponseWriter, r *http.Request) error {
+	return listed(w, r, "deliveries", deliveryView, func(p store.Page) ([]*hookd.Delivery, string, error) {
+		return s.svc.ListSourceDeliveries(r.Context(), principal(r), r.PathValue("app"), r.PathValue("id"), r.URL.Query().Get("status"), p)
+	})
 }
 
 // receive is the public endpoint third parties POST to. It answers as
 // soon as the request is verified and stored.
-func (s *Server) receive(w http.ResponseWriter, r *http.Request) {
+func (s *Server) receive(w http.ResponseWriter, r *http.Request) error {
 	r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxEventBytes)
 	body, err := io.ReadAll(r.Body)
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
 		s.recv.TooLarge(r.Context(), r.PathValue("id"))
-		writeError(w, hookd.Errorf(hookd.ETOOLARGE, "the request body must be at most %d bytes", s.cfg.MaxEventBytes))
-		return
+		return hookd.Errorf(hookd.ETOOLARGE, "the request body must be at most %d bytes", s.cfg.MaxEventBytes)
 	}
 	if err != nil {
-		writeError(w, hookd.Errorf(hookd.EINVALID, "reading the request body failed"))
-		return
+		return hookd.Errorf(hookd.EINVALID, "reading the request body failed")
 	}
 	res, err := s.recv.Receive(r.Context(), r.PathValue("id"), r.Header, body)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	answer := map[string]any{"received": true, "id": res.Event.ID}
 	if res.Duplicate {
@@ -285,6 +206,7 @@ func (s *Server) receive(w http.ResponseWriter, r *http.Request) {
 		answer["challenge"] = res.Challenge
 	}
 	writeJSON(w, http.StatusOK, answer)
+	return nil
 }
 
 // verifyInput is the body of POST /v1/verify.
@@ -298,19 +220,16 @@ type verifyInput struct {
 	ToleranceSeconds *int              `json:"tolerance_seconds"`
 }
 
-func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
+func (s *Server) verify(w http.ResponseWriter, r *http.Request) error {
 	var in verifyInput
 	if err := decode(w, r, s.cfg.MaxEventBytes+envelopeSlack, &in); err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	if in.Body == nil {
-		s.fail(w, r, hookd.Errorf(hookd.EINVALID, "body is required: the raw request body as a string"))
-		return
+		return hookd.Errorf(hookd.EINVALID, "body is required: the raw request body as a string")
 	}
 	if err := service.CheckVerify(in.Scheme, in.ToleranceSeconds); err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	p := &receive.VerifyParams{Scheme: in.Scheme, HeaderPrefix: in.HeaderPrefix, Secret: in.Secret, Headers: in.Headers, Body: []byte(*in.Body)}
 	if in.ToleranceSeconds != nil {
@@ -320,17 +239,16 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
 	case in.SourceID != "":
 		src, err := s.svc.FindSource(r.Context(), principal(r), in.SourceID)
 		if err != nil {
-			s.fail(w, r, err)
-			return
+			return err
 		}
 		p.Source = src
 	case in.Secret == "" || in.Scheme == "":
-		s.fail(w, r, hookd.Errorf(hookd.EINVALID, "scheme and secret are required unless source_id is given"))
-		return
+		return hookd.Errorf(hookd.EINVALID, "scheme and secret are required unless source_id is given")
 	}
 	if err := s.recv.Verify(p); err != nil {
 		writeJSON(w, http.StatusOK, map[string]any{"valid": false, "reason": err.Error()})
-		return
+		return nil
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"valid": true, "reason": nil})
+	return nil
 }

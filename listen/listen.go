@@ -17,32 +17,20 @@ import (
 	"sync"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/api"
 	"github.com/hookd/hookd/deliver"
 )
 
 var _ deliver.Relay = (*Hub)(nil)
 
 // Request is one attempt sent down a stream: the exact headers and body
-// hookd would send to a real webhook.
-type Request struct {
-	ID         string            `json:"id"`
-	DeliveryID string            `json:"delivery_id"`
-	EventID    string            `json:"event_id"`
-	EventType  string            `json:"event_type"`
-	Attempt    int               `json:"attempt"`
-	Headers    map[string]string `json:"headers"`
-	Body       string            `json:"body"`
-}
+// hookd would send to a real webhook. It is the API's body, which the
+// client reads.
+type Request = api.ListenRequest
 
 // Result is what the CLI reports for a Request: the local answer, or the
 // error that stopped it getting one.
-type Result struct {
-	ID         string `json:"id"`
-	StatusCode int    `json:"status_code"`
-	DurationMs int64  `json:"duration_ms"`
-	Body       string `json:"body"`
-	Error      string `json:"error"`
-}
+type Result = api.ListenResult
 
 // ErrReplaced ends a session when a newer connection of the same webhook
 // takes its place, or when the hub closes.

@@ -192,7 +192,7 @@ func (l *typeLookup) get(ctx context.Context, name string) (*hookd.EventType, er
 	if et, ok := l.seen[name]; ok {
 		return et, nil
 	}
-	et, err := l.s.eventTypes.get(name, time.Now(), func() (*hookd.EventType, error) {
+	et, err := l.s.eventTypes.get(name, l.s.cfg.Now(), func() (*hookd.EventType, error) {
 		et, err := l.s.store.GetEventType(ctx, name)
 		if hookd.IsNotFound(err) {
 			return nil, nil

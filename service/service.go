@@ -18,7 +18,6 @@ import (
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/eventschema"
-	"github.com/hookd/hookd/store"
 	"go.opentelemetry.io/otel/trace"
 )
 
@@ -57,7 +56,7 @@ func (noObserver) Published(int) {}
 
 // Service carries out the API's operations.
 type Service struct {
-	store store.Store
+	store Store
 	cfg   Config
 	// apps and eventTypes serve publishing (see shortCache); every
 	// change to apps or event types made here clears them.
@@ -69,7 +68,7 @@ type Service struct {
 }
 
 // New returns a Service over st.
-func New(st store.Store, cfg Config) (*Service, error) {
+func New(st Store, cfg Config) (*Service, error) {
 	if st == nil || cfg.NewID == nil {
 		return nil, errors.New("service: store and NewID are required")
 	}
@@ -150,7 +149,7 @@ func visibleApp(p *Principal, ref string, app *hookd.App, err error) (*hookd.App
 // publishApp is app for publishing: it may answer from the short cache.
 // The cached app is shared: it must not be changed.
 func (s *Service) publishApp(ctx context.Context, p *Principal, ref string) (*hookd.App, error) {
-	app, err := s.apps.get(ref, time.Now(), func() (*hookd.App, error) { return s.store.GetApp(ctx, ref) })
+	app, err := s.apps.get(ref, s.cfg.Now(), func() (*hookd.App, error) { return s.store.GetApp(ctx, ref) })
 	return visibleApp(p, ref, app, err)
 }
 

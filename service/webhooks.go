@@ -447,7 +447,7 @@ func (s *Service) RecoverWebhook(ctx context.Context, p *Principal, appRef, id s
 			return 0, false, hookd.Errorf(hookd.EINVALID, "until must be after since")
 		}
 	}
-	n, done, err := s.store.RecoverWebhook(ctx, app.ID, id, *in.Since, until, s.now())
+	n, done, err := s.store.RecoverWebhook(ctx, &store.RecoverParams{AppID: app.ID, WebhookID: id, Since: *in.Since, Until: until, Now: s.now()})
 	if err != nil {
 		return 0, false, err
 	}

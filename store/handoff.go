@@ -15,6 +15,13 @@ import (
 // starts as the publish is answered, without a claim's round trips, and
 // the database is spared the claim's reads and writes. A crash before the
 // attempt is recorded loses nothing: the lease runs out as a claim's does.
+//
+// The interface is declared here, where it is called: the store calls it
+// from inside a publish's transaction (Offer and Take) and after its
+// commit (Hand). deliver.Engine implements it and cmd/hookd connects the
+// two (Handover.HandTo), so the call goes from the store to the engine
+// while the engine imports the store and the store imports nothing of the
+// engine (drawn in docs/DESIGN.md, "How an event flows").
 type Taker interface {
 	// Offer returns the taker's room for the deliveries of one commit,
 	// or nil when it takes none now.

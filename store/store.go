@@ -84,13 +84,13 @@ type Store interface {
 	DeleteIdleListenWebhooks(ctx context.Context, before time.Time) (int, error)
 	WebhookHealth(ctx context.Context, webhookID string, now time.Time) (*hookd.WebhookHealth, error)
 	// RecoverWebhook re-queues the webhook's failed deliveries created in
-	// [since, until) (zero until = no bound) that failed at or before now.
-	// It re-queues up to a chunk of them itself and returns how many, and
-	// whether that was all: the rest it re-queues in the background, a
-	// chunk per transaction, from a record of the recovery that it keeps
-	// until done, so that a process that stops first leaves the rest to
-	// the next one to start.
-	RecoverWebhook(ctx context.Context, appID, webhookID string, since, until, now time.Time) (queued int, done bool, err error)
+	// [p.Since, p.Until) that failed at or before p.Now. It re-queues up
+	// to a chunk of them itself and returns how many, and whether that
+	// was all: the rest it re-queues in the background, a chunk per
+	// transaction, from a record of the recovery that it keeps until
+	// done, so that a process that stops first leaves the rest to the
+	// next one to start.
+	RecoverWebhook(ctx context.Context, p *RecoverParams) (queued int, done bool, err error)
 
 	CreateSource(ctx context.Context, src *hookd.Source) error
 	// GetSource finds a source of an app; an empty appID finds it by id
@@ -255,6 +255,16 @@ type DeliveryFilter struct {
 	SourceID  string
 	EventID   string
 	Status    string
+}
+
+// RecoverParams says which failed deliveries RecoverWebhook re-queues.
+type RecoverParams struct {
+	AppID, WebhookID string
+	// Since and Until bound when the deliveries were created: [Since,
+	// Until), a zero Until for no upper bound.
+	Since, Until time.Time
+	// Now is when they become due again.
+	Now time.Time
 }
 
 // ClaimParams ask for a batch of due deliveries.

@@ -60,7 +60,7 @@ func TestDeliveryRetriesUntilSuccess(t *testing.T) {
 		if a.DurationMs < 0 || a.At.IsZero() {
 			t.Errorf("attempt %d: duration_ms %d, at %v", i+1, a.DurationMs, a.At)
 		}
-		if i > 0 && a.At.Before(d.Attempts[i-1].At) {
+		if i > 0 && a.At.Before(d.Attempts[i-1].At.Time) {
 			t.Errorf("attempt %d at %v is before attempt %d at %v", i+1, a.At, i, d.Attempts[i-1].At)
 		}
 		for _, name := range []string{"webhook-id", "webhook-timestamp", "webhook-signature", "Content-Type", "User-Agent"} {

@@ -347,12 +347,16 @@ func profSetup(t *testing.T, uid string, profile json.RawMessage, types ...strin
 func profCheckAppProfile(t *testing.T, app *client.App, file []byte) {
 	t.Helper()
 	var got, want any
-	if err := json.Unmarshal(app.Profile, &got); err != nil {
+	raw, err := json.Marshal(app.Profile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(raw, &got); err != nil {
 		t.Fatal(err)
 	}
 	json.Unmarshal(file, &want)
 	if !reflect.DeepEqual(got, want) {
-		t.Errorf("app profile\n got %s\nwant %s", app.Profile, file)
+		t.Errorf("app profile\n got %s\nwant %s", raw, file)
 	}
 }
 

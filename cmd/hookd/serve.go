@@ -306,7 +306,7 @@ func (m *Main) openStore(ctx context.Context, ids *ident.Generator) (store.Store
 	if err != nil {
 		return nil, err
 	}
-	st, err := storesqlite.Open(ctx, storesqlite.Config{Path: filepath.Join(m.Config.DataDir, "hookd.db"), Sealer: sealer, NewID: ids.New, Log: m.Logger})
+	st, err := storesqlite.Open(ctx, storesqlite.Config{Path: filepath.Join(m.Config.DataDir, "hookd.db"), Sealer: sealer, NewID: ids.New, Log: m.Logger, Now: m.Now})
 	if err != nil {
 		return nil, err
 	}
@@ -336,7 +336,7 @@ func (m *Main) openPostgres(ctx context.Context, ids *ident.Generator) (store.St
 	if err != nil {
 		return nil, err
 	}
-	st, err := storepg.Open(ctx, storepg.Config{URL: m.Config.Database, Sealer: sealer, NewID: ids.New, Log: m.Logger, Warm: true})
+	st, err := storepg.Open(ctx, storepg.Config{URL: m.Config.Database, Sealer: sealer, NewID: ids.New, Log: m.Logger, Warm: true, Now: m.Now})
 	if err != nil {
 		return nil, err
 	}

@@ -126,7 +126,7 @@ func (s *Store) handOver(ctx context.Context, h *store.Handing, committed bool) 
 	}
 	s.log.Warn("hand published deliveries to the engine", "err", err, "count", len(h.Jobs()))
 	owner, _ := h.Lease()
-	now := time.Now()
+	now := s.now()
 	back := make([]store.Deferral, len(h.Jobs()))
 	for i, j := range h.Jobs() {
 		back[i] = store.Deferral{DeliveryID: j.Delivery.ID, At: now}

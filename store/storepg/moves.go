@@ -97,7 +97,7 @@ func (s *Store) finishMoves(ctx context.Context) error {
 	}); err != nil {
 		return fmt.Errorf("find unfinished moves: %w", err)
 	}
-	now := time.Now()
+	now := s.now()
 	for _, m := range moves {
 		s.moves.Go(func(ctx context.Context) { s.moveAll(ctx, m.column, m.id, m.status, now) })
 	}

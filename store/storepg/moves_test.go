@@ -179,7 +179,7 @@ func TestRecoveryResumesAfterRestart(t *testing.T) {
 	setWebhookStatus(t, st, hook, hookd.WebhookDisabled)
 	waitForDeliveries(t, conn, hook.ID, hookd.DeliveryFailed, events, "disabled")
 	since := time.Now().Add(-time.Hour)
-	n, done, err := st.RecoverWebhook(ctx, app.ID, hook.ID, since, time.Time{}, time.Now())
+	n, done, err := st.RecoverWebhook(ctx, &store.RecoverParams{AppID: app.ID, WebhookID: hook.ID, Since: since, Now: time.Now()})
 	if err != nil || n != 5000 || done {
 		t.Fatalf("RecoverWebhook = %d, %v, %v; want the first 5,000 and more to come", n, done, err)
 	}

@@ -68,6 +68,8 @@ type Config struct {
 	// notifications, moves of large backlogs), which is retried rather
 	// than returned; nil discards it.
 	Log *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
 }
 
 // Store is the PostgreSQL implementation of store.Store.
@@ -84,6 +86,7 @@ type Store struct {
 	moves     *store.Background // finishes large status changes
 	channel   string            // see dueChannel
 	log       *slog.Logger
+	now       func() time.Time // the clock (see Config.Now)
 }
 
 var _ store.Store = (*Store)(nil)
@@ -130,9 +133,12 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("read the current schema: %w", err)
 	}
-	s := &Store{pool: pool, sealer: cfg.Sealer, newID: cfg.NewID, channel: dueChannel(schema), log: cfg.Log}
+	s := &Store{pool: pool, sealer: cfg.Sealer, newID: cfg.NewID, channel: dueChannel(schema), log: cfg.Log, now: cfg.Now}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = time.Now
 	}
 	// Two committers: with four, a thousand single-event publishes a
 	// second went out three to a transaction, and their round trips kept

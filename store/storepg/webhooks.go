@@ -275,7 +275,8 @@ func (s *Store) WebhookHealth(ctx context.Context, webhookID string, now time.Ti
 }
 
 // RecoverWebhook implements store.Store.
-func (s *Store) RecoverWebhook(ctx context.Context, appID, webhookID string, since, until, now time.Time) (int, bool, error) {
+func (s *Store) RecoverWebhook(ctx context.Context, p *store.RecoverParams) (int, bool, error) {
+	appID, webhookID, since, until, now := p.AppID, p.WebhookID, p.Since, p.Until, p.Now
 	rc := recovery{id: s.newID("rcv"), webhookID: webhookID, since: ms(since), until: int64(1 << 62), before: ms(now)}
 	if !until.IsZero() {
 		rc.until = ms(until)
@@ -357,7 +358,7 @@ func (s *Store) recoverRest(ctx context.Context, rc recovery) {
 				}
 				return fmt.Errorf("recover deliveries: %w", err)
 			}
-			n, err := s.recoverChunk(ctx, tx, rc, time.Now())
+			n, err := s.recoverChunk(ctx, tx, rc, s.now())
 			if err != nil {
 				return err
 			}

@@ -585,7 +585,7 @@ func nullCode(code int) *int {
 // Defer implements store.Store. A delivery handed back to be due now
 // only loses its lease; one due later is rescheduled first.
 func (s *Store) Defer(ctx context.Context, owner string, deferrals []store.Deferral) error {
-	now := time.Now()
+	now := s.now()
 	var ids []string
 	var later []store.Deferral
 	for _, d := range deferrals {
@@ -615,7 +615,7 @@ func (s *Store) NextDue(ctx context.Context) (time.Time, bool, error) {
 	// lease runs out, which the dispatcher's poll interval covers. SQLite
 	// passes over them in the due index, as claims do: read one by one,
 	// the engine's thousand leases cost 2 ms a call.
-	leased, err := json.Marshal(s.leases.liveRowids(time.Now()))
+	leased, err := json.Marshal(s.leases.liveRowids(s.now()))
 	if err != nil {
 		return time.Time{}, false, fmt.Errorf("next due: %w", err)
 	}

@@ -49,6 +49,8 @@ type Config struct {
 	// large backlogs), which is retried rather than returned; nil
 	// discards it.
 	Log *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
 }
 
 // Store is the SQLite implementation of store.Store.
@@ -78,6 +80,7 @@ type Store struct {
 	sealer store.Sealer
 	newID  func(string) string
 	log    *slog.Logger
+	now    func() time.Time // the clock (see Config.Now)
 	apps   store.VersionCache[*hookd.App]
 	hooks  store.VersionCache[*hookd.Webhook]
 
@@ -127,9 +130,12 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		w.Close()
 		return nil, err
 	}
-	s := &Store{w: w, r: r, stmt: st, read: rst, leases: newLeaseTable(), lastFull: map[string]bool{}, sealer: cfg.Sealer, newID: cfg.NewID, log: cfg.Log}
+	s := &Store{w: w, r: r, stmt: st, read: rst, leases: newLeaseTable(), lastFull: map[string]bool{}, sealer: cfg.Sealer, newID: cfg.NewID, log: cfg.Log, now: cfg.Now}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = time.Now
 	}
 	s.publishes = store.NewGroupCommitter(store.GroupConfig{Committers: 1, Max: maxGroup, Timeout: commitTimeout, Log: s.log}, s.commitPublishes)
 	s.moves = store.NewBackground()

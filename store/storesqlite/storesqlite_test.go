@@ -588,7 +588,7 @@ func TestRecoveryResumesAfterRestart(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	if n, done, err := st.RecoverWebhook(ctx, app.ID, w.ID, time.Time{}.Add(time.Millisecond), time.Time{}, time.Now()); err != nil || n != 0 || !done {
+	if n, done, err := st.RecoverWebhook(ctx, &store.RecoverParams{AppID: app.ID, WebhookID: w.ID, Since: time.Time{}.Add(time.Millisecond), Now: time.Now()}); err != nil || n != 0 || !done {
 		t.Errorf("RecoverWebhook once all are re-queued = %d, %v, %v; want none, done", n, done, err)
 	}
 }

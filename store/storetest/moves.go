@@ -54,13 +54,13 @@ func testLargeMoves(t *testing.T, open opener) {
 		f.setStatus(w, hookd.WebhookDisabled, t0.Add(3*time.Minute))
 		none(hookd.DeliveryHeld, hookd.DeliveryFailed)
 		f.setStatus(w, hookd.WebhookPaused, t0.Add(4*time.Minute))
-		n, done, err := f.st.RecoverWebhook(f.ctx, app.ID, w.ID, t0, time.Time{}, t0.Add(5*time.Minute))
+		n, done, err := f.st.RecoverWebhook(f.ctx, &store.RecoverParams{AppID: app.ID, WebhookID: w.ID, Since: t0, Now: t0.Add(5 * time.Minute)})
 		f.must(err, "recover")
 		if done || n != 5000 {
 			f.Fatalf("RecoverWebhook of %d = %d, done %v; want the first 5,000 and more to come", events, n, done)
 		}
 		none(hookd.DeliveryFailed, hookd.DeliveryHeld)
-		n, done, err = f.st.RecoverWebhook(f.ctx, app.ID, w.ID, t0, time.Time{}, t0.Add(6*time.Minute))
+		n, done, err = f.st.RecoverWebhook(f.ctx, &store.RecoverParams{AppID: app.ID, WebhookID: w.ID, Since: t0, Now: t0.Add(6 * time.Minute)})
 		f.must(err, "recover again")
 		if !done || n != 0 {
 			f.Fatalf("RecoverWebhook once all are recovered = %d, done %v; want none and done", n, done)

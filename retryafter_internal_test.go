@@ -1,4 +1,4 @@
-package deliver
+package hookd
 
 import (
 	"net/http"
