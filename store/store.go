@@ -22,6 +22,9 @@ import (
 // row has changed since; read again and retry.
 var ErrStale = errors.New("store: changed since it was read")
 
+// ErrClosed is returned by calls on a closed store.
+var ErrClosed = errors.New("store: closed")
+
 // Page selects one page of a list that is ordered newest first.
 type Page struct {
 	Limit int    // 1..250; the caller applies the default

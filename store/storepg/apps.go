@@ -3,25 +3,22 @@ package storepg
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/store"
+	"github.com/hookd/hookd/store/internal/sqlrow"
 )
-
-const appColumns = `id, uid, name, contact_email, profile, default_secret, created_at, updated_at`
 
 // CreateApp implements store.Store.
 func (s *Store) CreateApp(ctx context.Context, app *hookd.App) error {
-	profile, secret, err := s.encodeApp(app)
+	values, err := sqlrow.AppValues(s.sealer, app)
 	if err != nil {
 		return err
 	}
-	_, err = s.pool.Exec(ctx, `INSERT INTO apps (`+appColumns+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)`,
-		app.ID, nullString(app.UID), app.Name, app.ContactEmail, profile, secret, ms(app.CreatedAt), ms(app.UpdatedAt))
+	_, err = s.pool.Exec(ctx, `INSERT INTO apps (`+sqlrow.AppColumns+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)`, values...)
 	if isUniqueViolation(err) {
 		return hookd.Errorf(hookd.ECONFLICT, "an app with uid %q already exists", app.UID)
 	}
@@ -31,94 +28,35 @@ func (s *Store) CreateApp(ctx context.Context, app *hookd.App) error {
 	return nil
 }
 
-func (s *Store) encodeApp(app *hookd.App) (string, []byte, error) {
-	profile, err := json.Marshal(app.Profile)
-	if err != nil {
-		return "", nil, fmt.Errorf("encode profile: %w", err)
-	}
-	secret, err := s.sealer.Seal([]byte(app.DefaultSecret))
-	if err != nil {
-		return "", nil, fmt.Errorf("seal default secret: %w", err)
-	}
-	return string(profile), secret, nil
-}
-
-// scanApp reads an app's columns (appColumns), then into extra.
-func (s *Store) scanApp(row pgx.Row, extra ...any) (*hookd.App, error) {
-	var (
-		app          hookd.App
-		uid          *string
-		profile      string
-		secret       []byte
-		created, upd int64
-	)
-	if err := row.Scan(append([]any{&app.ID, &uid, &app.Name, &app.ContactEmail, &profile, &secret, &created, &upd}, extra...)...); err != nil {
-		return nil, err
-	}
-	if uid != nil {
-		app.UID = *uid
-	}
-	if err := json.Unmarshal([]byte(profile), &app.Profile); err != nil {
-		return nil, fmt.Errorf("decode profile of app %s: %w", app.ID, err)
-	}
-	plain, err := s.sealer.Open(secret)
-	if err != nil {
-		return nil, fmt.Errorf("open default secret of app %s: %w", app.ID, err)
-	}
-	app.DefaultSecret = string(plain)
-	app.CreatedAt, app.UpdatedAt = fromMs(created), fromMs(upd)
-	return &app, nil
-}
-
 // GetApp implements store.Store.
 func (s *Store) GetApp(ctx context.Context, ref string) (*hookd.App, error) {
-	app, err := s.scanApp(s.pool.QueryRow(ctx, `SELECT `+appColumns+` FROM apps WHERE id = $1 OR uid = $1 ORDER BY id = $1 DESC LIMIT 1`, ref))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, notFound("app", ref)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("get app: %w", err)
-	}
-	return app, nil
+	app, err := sqlrow.ScanApp(s.sealer, s.pool.QueryRow(ctx, `SELECT `+sqlrow.AppColumns+` FROM apps WHERE id = $1 OR uid = $1 ORDER BY id = $1 DESC LIMIT 1`, ref))
+	// Every publish looks its app up first (when the cache misses), so a
+	// database that does not answer must say so here: 503, not 500.
+	return app, unavailable(sqlrow.Found(err, "get app", "app", ref))
 }
 
 // ListApps implements store.Store.
 func (s *Store) ListApps(ctx context.Context, page store.Page) ([]*hookd.App, string, error) {
 	where, a := pageClause("id", page, 1)
-	rows, err := s.pool.Query(ctx, fmt.Sprintf(`SELECT `+appColumns+` FROM apps WHERE true`+where+` ORDER BY id DESC LIMIT $%d`, len(a)+1), append(a, limitFor(page))...)
-	if err != nil {
-		return nil, "", fmt.Errorf("list apps: %w", err)
-	}
-	apps, err := collect(rows, func(row pgx.Row) (*hookd.App, error) { return s.scanApp(row) })
-	if err != nil {
-		return nil, "", fmt.Errorf("list apps: %w", err)
-	}
-	apps, next := trimPage(apps, page, func(a *hookd.App) string { return a.ID })
-	return apps, next, nil
+	rows, err := s.pool.Query(ctx, fmt.Sprintf(`SELECT `+sqlrow.AppColumns+` FROM apps WHERE true`+where+` ORDER BY id DESC LIMIT $%d`, len(a)+1), append(a, sqlrow.LimitFor(page))...)
+	return sqlrow.List(rows, err, "list apps", page, func(row sqlrow.Scanner) (*hookd.App, error) { return sqlrow.ScanApp(s.sealer, row) }, func(a *hookd.App) string { return a.ID })
 }
 
 // collect scans every row with scan.
-func collect[T any](rows pgx.Rows, scan func(pgx.Row) (T, error)) ([]T, error) {
+func collect[T any](rows pgx.Rows, scan func(sqlrow.Scanner) (T, error)) ([]T, error) {
 	defer rows.Close()
-	var out []T
-	for rows.Next() {
-		v, err := scan(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
+	return sqlrow.Collect(rows, scan)
 }
 
 // UpdateApp implements store.Store.
 func (s *Store) UpdateApp(ctx context.Context, app *hookd.App) error {
-	profile, secret, err := s.encodeApp(app)
+	profile, secret, err := sqlrow.EncodeApp(s.sealer, app)
 	if err != nil {
 		return err
 	}
 	tag, err := s.pool.Exec(ctx, `UPDATE apps SET uid = $1, name = $2, contact_email = $3, profile = $4, default_secret = $5, updated_at = $6, version = version + 1 WHERE id = $7`,
-		nullString(app.UID), app.Name, app.ContactEmail, profile, secret, ms(app.UpdatedAt), app.ID)
+		nullString(app.UID), app.Name, app.ContactEmail, string(profile), secret, ms(app.UpdatedAt), app.ID)
 	if isUniqueViolation(err) {
 		return hookd.Errorf(hookd.ECONFLICT, "an app with uid %q already exists", app.UID)
 	}
@@ -126,7 +64,7 @@ func (s *Store) UpdateApp(ctx context.Context, app *hookd.App) error {
 		return fmt.Errorf("update app: %w", err)
 	}
 	if tag.RowsAffected() == 0 {
-		return notFound("app", app.ID)
+		return sqlrow.NotFound("app", app.ID)
 	}
 	return nil
 }
@@ -138,7 +76,7 @@ func (s *Store) DeleteApp(ctx context.Context, id string) error {
 		return fmt.Errorf("delete app: %w", err)
 	}
 	if tag.RowsAffected() == 0 {
-		return notFound("app", id)
+		return sqlrow.NotFound("app", id)
 	}
 	return nil
 }
@@ -153,30 +91,12 @@ func (s *Store) CreateAppKey(ctx context.Context, key *hookd.AppKey) error {
 	return nil
 }
 
-func scanKey(row pgx.Row) (*hookd.AppKey, error) {
-	var k hookd.AppKey
-	var created int64
-	if err := row.Scan(&k.ID, &k.AppID, &k.Name, &k.Hash, &created); err != nil {
-		return nil, err
-	}
-	k.CreatedAt = fromMs(created)
-	return &k, nil
-}
-
 // ListAppKeys implements store.Store.
 func (s *Store) ListAppKeys(ctx context.Context, appID string, page store.Page) ([]*hookd.AppKey, string, error) {
 	where, a := pageClause("id", page, 2)
 	rows, err := s.pool.Query(ctx, fmt.Sprintf(`SELECT id, app_id, name, hash, created_at FROM app_keys WHERE app_id = $1`+where+` ORDER BY id DESC LIMIT $%d`, len(a)+2),
-		append(append([]any{appID}, a...), limitFor(page))...)
-	if err != nil {
-		return nil, "", fmt.Errorf("list app keys: %w", err)
-	}
-	keys, err := collect(rows, scanKey)
-	if err != nil {
-		return nil, "", fmt.Errorf("list app keys: %w", err)
-	}
-	keys, next := trimPage(keys, page, func(k *hookd.AppKey) string { return k.ID })
-	return keys, next, nil
+		append(append([]any{appID}, a...), sqlrow.LimitFor(page))...)
+	return sqlrow.List(rows, err, "list app keys", page, sqlrow.ScanKey, func(k *hookd.AppKey) string { return k.ID })
 }
 
 // DeleteAppKey implements store.Store.
@@ -186,24 +106,16 @@ func (s *Store) DeleteAppKey(ctx context.Context, appID, id string) error {
 		return fmt.Errorf("delete app key: %w", err)
 	}
 	if tag.RowsAffected() == 0 {
-		return notFound("key", id)
+		return sqlrow.NotFound("key", id)
 	}
 	return nil
 }
 
 // AppKeyByHash implements store.Store.
 func (s *Store) AppKeyByHash(ctx context.Context, hash string) (*hookd.AppKey, error) {
-	k, err := scanKey(s.pool.QueryRow(ctx, `SELECT id, app_id, name, hash, created_at FROM app_keys WHERE hash = $1`, hash))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, notFound("key", "")
-	}
-	if err != nil {
-		return nil, fmt.Errorf("find app key: %w", err)
-	}
-	return k, nil
+	k, err := sqlrow.ScanKey(s.pool.QueryRow(ctx, `SELECT id, app_id, name, hash, created_at FROM app_keys WHERE hash = $1`, hash))
+	return k, sqlrow.Found(err, "find app key", "key", "")
 }
-
-const eventTypeColumns = `id, name, description, status, schema, created_at, updated_at`
 
 func nullJSON(b json.RawMessage) *string {
 	if len(b) == 0 {
@@ -215,7 +127,7 @@ func nullJSON(b json.RawMessage) *string {
 
 // CreateEventType implements store.Store.
 func (s *Store) CreateEventType(ctx context.Context, et *hookd.EventType) error {
-	_, err := s.pool.Exec(ctx, `INSERT INTO event_types (`+eventTypeColumns+`) VALUES ($1,$2,$3,$4,$5,$6,$7)`,
+	_, err := s.pool.Exec(ctx, `INSERT INTO event_types (`+sqlrow.EventTypeColumns+`) VALUES ($1,$2,$3,$4,$5,$6,$7)`,
 		et.ID, et.Name, et.Description, et.Status, nullJSON(et.Schema), ms(et.CreatedAt), ms(et.UpdatedAt))
 	if isUniqueViolation(err) {
 		return hookd.Errorf(hookd.ECONFLICT, "event type %q already exists", et.Name)
@@ -226,55 +138,27 @@ func (s *Store) CreateEventType(ctx context.Context, et *hookd.EventType) error 
 	return nil
 }
 
-func scanEventType(row pgx.Row) (*hookd.EventType, error) {
-	var et hookd.EventType
-	var schema *string
-	var created, upd int64
-	if err := row.Scan(&et.ID, &et.Name, &et.Description, &et.Status, &schema, &created, &upd); err != nil {
-		return nil, err
-	}
-	if schema != nil {
-		et.Schema = json.RawMessage(*schema)
-	}
-	et.CreatedAt, et.UpdatedAt = fromMs(created), fromMs(upd)
-	return &et, nil
-}
-
 // GetEventType implements store.Store.
 func (s *Store) GetEventType(ctx context.Context, name string) (*hookd.EventType, error) {
-	et, err := scanEventType(s.pool.QueryRow(ctx, `SELECT `+eventTypeColumns+` FROM event_types WHERE name = $1`, name))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, notFound("event type", name)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("get event type: %w", err)
-	}
-	return et, nil
+	et, err := sqlrow.ScanEventType(s.pool.QueryRow(ctx, `SELECT `+sqlrow.EventTypeColumns+` FROM event_types WHERE name = $1`, name))
+	return et, sqlrow.Found(err, "get event type", "event type", name)
 }
 
 // ListEventTypes implements store.Store.
 func (s *Store) ListEventTypes(ctx context.Context, page store.Page) ([]*hookd.EventType, string, error) {
 	where, a := pageClause("id", page, 1)
-	rows, err := s.pool.Query(ctx, fmt.Sprintf(`SELECT `+eventTypeColumns+` FROM event_types WHERE true`+where+` ORDER BY id DESC LIMIT $%d`, len(a)+1),
-		append(a, limitFor(page))...)
-	if err != nil {
-		return nil, "", fmt.Errorf("list event types: %w", err)
-	}
-	ets, err := collect(rows, scanEventType)
-	if err != nil {
-		return nil, "", fmt.Errorf("list event types: %w", err)
-	}
-	ets, next := trimPage(ets, page, func(e *hookd.EventType) string { return e.ID })
-	return ets, next, nil
+	rows, err := s.pool.Query(ctx, fmt.Sprintf(`SELECT `+sqlrow.EventTypeColumns+` FROM event_types WHERE true`+where+` ORDER BY id DESC LIMIT $%d`, len(a)+1),
+		append(a, sqlrow.LimitFor(page))...)
+	return sqlrow.List(rows, err, "list event types", page, sqlrow.ScanEventType, func(e *hookd.EventType) string { return e.ID })
 }
 
 // AllEventTypes implements store.Store.
 func (s *Store) AllEventTypes(ctx context.Context) ([]*hookd.EventType, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+eventTypeColumns+` FROM event_types ORDER BY id`)
+	rows, err := s.pool.Query(ctx, `SELECT `+sqlrow.EventTypeColumns+` FROM event_types ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("list event types: %w", err)
 	}
-	ets, err := collect(rows, scanEventType)
+	ets, err := collect(rows, sqlrow.ScanEventType)
 	if err != nil {
 		return nil, fmt.Errorf("list event types: %w", err)
 	}
@@ -289,7 +173,7 @@ func (s *Store) UpdateEventType(ctx context.Context, et *hookd.EventType) error 
 		return fmt.Errorf("update event type: %w", err)
 	}
 	if tag.RowsAffected() == 0 {
-		return notFound("event type", et.Name)
+		return sqlrow.NotFound("event type", et.Name)
 	}
 	return nil
 }

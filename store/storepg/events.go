@@ -5,18 +5,21 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/store"
+	"github.com/hookd/hookd/store/internal/groupcommit"
+	"github.com/hookd/hookd/store/internal/sqlrow"
 )
 
 const idempotencyWindow = 24 * time.Hour
 
 // Publish implements store.Store. Concurrent publishes of this process
-// share a transaction, and so one sync to disk (see store.GroupCommitter),
+// share a transaction, and so one sync to disk (see groupcommit.Committer),
 // each in a savepoint of its own.
 func (s *Store) Publish(ctx context.Context, p *store.PublishParams) ([]store.PublishResult, error) {
 	res, err := s.publishes.Do(ctx, p)
@@ -30,7 +33,7 @@ const maxGroup = 64
 // fails the publishes waiting on it rather than holding them for ever.
 const commitTimeout = 30 * time.Second
 
-type publishGroup = []*store.GroupRequest[*store.PublishParams, []store.PublishResult]
+type publishGroup = []*groupcommit.Request[*store.PublishParams, []store.PublishResult]
 
 // commitPublishes commits a group of publish requests in one transaction.
 // It first tries them all at once, with one COPY of events and one of
@@ -71,7 +74,7 @@ func (s *Store) commitTogether(ctx context.Context, group publishGroup) error {
 		params[i] = r.Params
 	}
 	// The callers' deadlines must not interrupt a shared transaction: it
-	// runs under the committer's context (see store.GroupCommitter).
+	// runs under the committer's context (see groupcommit.Committer).
 	rt, h := s.handing(params[0].Now)
 	var results [][]store.PublishResult
 	var err error
@@ -256,7 +259,7 @@ func (rt *routing) read(br pgx.BatchResults, apps []string) error {
 		err := br.QueryRow().Scan(&version)
 		if errors.Is(err, pgx.ErrNoRows) {
 			br.Close()
-			return notFound("app", id)
+			return sqlrow.NotFound("app", id)
 		}
 		var rows pgx.Rows
 		if err == nil {
@@ -388,7 +391,7 @@ type newEvents struct {
 }
 
 func (c *newEvents) add(appID string, ev *hookd.Event) {
-	data, at, n := store.EventDataColumns(ev.Data, ev.Payload)
+	data, at, n := sqlrow.EventDataColumns(ev.Data, ev.Payload)
 	c.id = append(c.id, ev.ID)
 	c.appID = append(c.appID, appID)
 	c.typ = append(c.typ, ev.Type)
@@ -429,7 +432,7 @@ func (c *newDeliveries) add(id, appID, eventID string, r hookd.Route, test bool,
 	c.leaseUntil = append(c.leaseUntil, until)
 }
 
-// nullInt converts what store.EventDataColumns gives for a position.
+// nullInt converts what sqlrow.EventDataColumns gives for a position.
 func nullInt(v any) *int64 {
 	n, ok := v.(int)
 	if !ok {
@@ -556,8 +559,8 @@ func (s *Store) stagePublish(ctx context.Context, tx pgx.Tx, p *store.PublishPar
 				continue
 			}
 		}
-		if pe.OnlyWebhookID != "" && !hasWebhook(hooks, pe.OnlyWebhookID) {
-			return nil, notFound("webhook", pe.OnlyWebhookID)
+		if pe.OnlyWebhookID != "" && !slices.ContainsFunc(hooks, func(w *hookd.Webhook) bool { return w.ID == pe.OnlyWebhookID }) {
+			return nil, sqlrow.NotFound("webhook", pe.OnlyWebhookID)
 		}
 		rows.events.add(p.AppID, ev)
 		routes := hookd.RouteEvent(hooks, hookd.RouteParams{
@@ -578,20 +581,11 @@ func (s *Store) stagePublish(ctx context.Context, tx pgx.Tx, p *store.PublishPar
 	return results, nil
 }
 
-func hasWebhook(hooks []*hookd.Webhook, id string) bool {
-	for _, w := range hooks {
-		if w.ID == id {
-			return true
-		}
-	}
-	return false
-}
-
 // routingQuery loads the fields of an app's webhooks that routing reads,
 // and locks the webhooks until the publish commits (see routing).
 const routingQuery = `SELECT id, url, events, status, ordered, version FROM webhooks WHERE app_id = $1 ORDER BY id FOR KEY SHARE`
 
-func scanRoutingWebhook(row pgx.Row) (*hookd.Webhook, error) {
+func scanRoutingWebhook(row sqlrow.Scanner) (*hookd.Webhook, error) {
 	var w hookd.Webhook
 	var events string
 	if err := row.Scan(&w.ID, &w.URL, &events, &w.Status, &w.Ordered, &w.Version); err != nil {
@@ -641,42 +635,15 @@ func (s *Store) claimIdempotencyKey(ctx context.Context, tx pgx.Tx, appID string
 const eventColumns = `e.id, e.app_id, e.type, CASE WHEN e.data_at IS NULL THEN e.data ELSE substring(e.payload FROM e.data_at FOR e.data_len) END, e.payload, coalesce(e.idempotency_key, ''), e.test, e.created_at,
 	coalesce(e.source_id, ''), coalesce(src.name, ''), coalesce(e.provider_event_id, ''), coalesce(e.headers, ''), coalesce(e.content_type, ''), e.filtered`
 
-const eventsFrom = `events e LEFT JOIN sources src ON src.id = e.source_id`
-
-func scanEvent(row pgx.Row) (*hookd.Event, error) {
-	var ev hookd.Event
-	var data []byte
-	var created int64
-	var in hookd.Inbound
-	var headers string
-	if err := row.Scan(&ev.ID, &ev.AppID, &ev.Type, &data, &ev.Payload, &ev.IdempotencyKey, &ev.Test, &created,
-		&in.SourceID, &in.SourceName, &in.ProviderEventID, &headers, &in.ContentType, &in.Filtered); err != nil {
-		return nil, err
-	}
-	if len(data) > 0 {
-		ev.Data = json.RawMessage(data)
-	}
-	ev.CreatedAt = fromMs(created)
-	if in.SourceID != "" {
-		if headers != "" {
-			if err := json.Unmarshal([]byte(headers), &in.Headers); err != nil {
-				return nil, fmt.Errorf("decode headers of event %s: %w", ev.ID, err)
-			}
-		}
-		ev.Inbound = &in
-	}
-	return &ev, nil
-}
-
 // GetEvent implements store.Store.
 func (s *Store) GetEvent(ctx context.Context, appID, id string) (*hookd.Event, error) {
 	return s.getEvent(ctx, s.pool, appID, id)
 }
 
 func (s *Store) getEvent(ctx context.Context, q querier, appID, id string) (*hookd.Event, error) {
-	ev, err := scanEvent(q.QueryRow(ctx, `SELECT `+eventColumns+` FROM `+eventsFrom+` WHERE e.id = $1 AND e.app_id = $2`, id, appID))
+	ev, err := sqlrow.ScanEvent(q.QueryRow(ctx, `SELECT `+eventColumns+` FROM `+sqlrow.EventsFrom+` WHERE e.id = $1 AND e.app_id = $2`, id, appID))
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, notFound("event", id)
+		return nil, sqlrow.NotFound("event", id)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("get event: %w", err)
@@ -697,11 +664,11 @@ func (s *Store) ListEvents(ctx context.Context, f store.EventFilter, page store.
 	if err != nil {
 		return nil, "", fmt.Errorf("list events: %w", err)
 	}
-	events, err := collect(rows, scanEvent)
+	events, err := collect(rows, sqlrow.ScanEvent)
 	if err != nil {
 		return nil, "", fmt.Errorf("list events: %w", err)
 	}
-	events, next := trimPage(events, page, func(e *hookd.Event) string { return e.ID })
+	events, next := sqlrow.TrimPage(events, page, func(e *hookd.Event) string { return e.ID })
 	if err := attachDeliveries(ctx, s.pool, events, ""); err != nil {
 		return nil, "", err
 	}
@@ -716,11 +683,11 @@ func eventsQuery(f store.EventFilter, page store.Page) (string, []any) {
 	var q string
 	switch {
 	case f.SourceID != "":
-		q = `SELECT ` + eventColumns + ` FROM ` + eventsFrom + ` WHERE ` + equalRange("e.source_id", a.add(f.SourceID)) + ` AND e.app_id = ` + a.add(f.AppID)
+		q = `SELECT ` + eventColumns + ` FROM ` + sqlrow.EventsFrom + ` WHERE ` + equalRange("e.source_id", a.add(f.SourceID)) + ` AND e.app_id = ` + a.add(f.AppID)
 	case f.Inbound:
-		q = `SELECT ` + eventColumns + ` FROM ` + eventsFrom + ` WHERE ` + equalRange("e.app_id", a.add(f.AppID)) + ` AND e.source_id IS NOT NULL`
+		q = `SELECT ` + eventColumns + ` FROM ` + sqlrow.EventsFrom + ` WHERE ` + equalRange("e.app_id", a.add(f.AppID)) + ` AND e.source_id IS NOT NULL`
 	default:
-		q = `SELECT ` + eventColumns + ` FROM ` + eventsFrom + ` WHERE ` + equalRange("e.app_id", a.add(f.AppID)) + ` AND e.source_id IS NULL`
+		q = `SELECT ` + eventColumns + ` FROM ` + sqlrow.EventsFrom + ` WHERE ` + equalRange("e.app_id", a.add(f.AppID)) + ` AND e.source_id IS NULL`
 	}
 	if page.After != "" {
 		q += ` AND e.id < ` + a.add(page.After)
@@ -729,7 +696,7 @@ func eventsQuery(f store.EventFilter, page store.Page) (string, []any) {
 	if f.SourceID != "" {
 		order = ` ORDER BY e.source_id DESC, e.id DESC` // events_source's
 	}
-	return q + order + ` LIMIT ` + a.add(limitFor(page)), a
+	return q + order + ` LIMIT ` + a.add(sqlrow.LimitFor(page)), a
 }
 
 // webhookEventsQuery lists the events of a webhook ($1) of an app ($2)
@@ -750,7 +717,7 @@ func webhookEventsQuery(after bool) string {
 
 // listWebhookEvents is ListEvents of one webhook (see webhookEventsQuery).
 func (s *Store) listWebhookEvents(ctx context.Context, f store.EventFilter, page store.Page) ([]*hookd.Event, string, error) {
-	a := []any{f.WebhookID, f.AppID, limitFor(page)}
+	a := []any{f.WebhookID, f.AppID, sqlrow.LimitFor(page)}
 	if page.After != "" {
 		a = append(a, page.After)
 	}
@@ -762,16 +729,16 @@ func (s *Store) listWebhookEvents(ctx context.Context, f store.EventFilter, page
 		delivery string
 		event    *hookd.Event
 	}
-	items, err := collect(rows, func(row pgx.Row) (item, error) {
+	items, err := collect(rows, func(row sqlrow.Scanner) (item, error) {
 		var it item
 		var err error
-		it.event, err = scanEvent(prefixedRow{row, &it.delivery})
+		it.event, err = sqlrow.ScanEvent(prefixedRow{row, &it.delivery})
 		return it, err
 	})
 	if err != nil {
 		return nil, "", fmt.Errorf("list events: %w", err)
 	}
-	items, next := trimPage(items, page, func(it item) string { return it.delivery })
+	items, next := sqlrow.TrimPage(items, page, func(it item) string { return it.delivery })
 	events := make([]*hookd.Event, len(items))
 	for i, it := range items {
 		events[i] = it.event
@@ -798,11 +765,9 @@ func attachDeliveries(ctx context.Context, q querier, events []*hookd.Event, web
 	if len(events) == 0 {
 		return nil
 	}
-	byID := make(map[string]*hookd.Event, len(events))
+	byID := sqlrow.EventsByID(events)
 	ids := make([]string, 0, len(events))
 	for _, ev := range events {
-		byID[ev.ID] = ev
-		ev.Deliveries = []*hookd.DeliverySummary{}
 		ids = append(ids, ev.ID)
 	}
 	a := []any{ids}
@@ -842,22 +807,6 @@ func attachQuery(oneWebhook bool) string {
 const attemptsQuery = `SELECT id, delivery_id, coalesce(webhook_id, ''), attempt, at, duration_ms, coalesce(status_code, 0),
 	request_headers, response_body, error FROM attempts WHERE delivery_id = $1 ORDER BY attempt, at`
 
-const deliveryColumns = `d.id, d.app_id, d.event_id, coalesce(d.source_id, ''), coalesce(d.webhook_id, ''), coalesce(d.url, ''), d.status, d.attempt_count,
-	d.next_attempt_at, coalesce(d.last_status_code, 0), d.test, d.created_at, d.updated_at`
-
-func scanDelivery(row pgx.Row) (*hookd.Delivery, error) {
-	var d hookd.Delivery
-	var next *int64
-	var created, upd int64
-	err := row.Scan(&d.ID, &d.AppID, &d.EventID, &d.SourceID, &d.WebhookID, &d.URL, &d.Status, &d.AttemptCount, &next, &d.LastStatusCode, &d.Test, &created, &upd)
-	if err != nil {
-		return nil, err
-	}
-	d.NextAttemptAt = fromNullMs(next)
-	d.CreatedAt, d.UpdatedAt = fromMs(created), fromMs(upd)
-	return &d, nil
-}
-
 // ListDeliveries implements store.Store.
 func (s *Store) ListDeliveries(ctx context.Context, f store.DeliveryFilter, page store.Page) ([]*hookd.Delivery, string, error) {
 	q, a := deliveriesQuery(f, page)
@@ -865,11 +814,11 @@ func (s *Store) ListDeliveries(ctx context.Context, f store.DeliveryFilter, page
 	if err != nil {
 		return nil, "", fmt.Errorf("list deliveries: %w", err)
 	}
-	out, err := collect(rows, scanDelivery)
+	out, err := collect(rows, func(row sqlrow.Scanner) (*hookd.Delivery, error) { return sqlrow.ScanDelivery(row) })
 	if err != nil {
 		return nil, "", fmt.Errorf("list deliveries: %w", err)
 	}
-	out, next := trimPage(out, page, func(d *hookd.Delivery) string { return d.ID })
+	out, next := sqlrow.TrimPage(out, page, func(d *hookd.Delivery) string { return d.ID })
 	return out, next, nil
 }
 
@@ -880,7 +829,7 @@ func deliveriesQuery(f store.DeliveryFilter, page store.Page) (string, []any) {
 		return appDeliveriesQuery(f, page)
 	}
 	var a args
-	q := `SELECT ` + deliveryColumns + ` FROM deliveries d WHERE d.app_id = ` + a.add(f.AppID)
+	q := `SELECT ` + sqlrow.DeliveryColumns + ` FROM deliveries d WHERE d.app_id = ` + a.add(f.AppID)
 	if f.WebhookID != "" {
 		q += ` AND ` + equalRange("d.webhook_id", a.add(f.WebhookID))
 	}
@@ -898,7 +847,7 @@ func deliveriesQuery(f store.DeliveryFilter, page store.Page) (string, []any) {
 	if page.After != "" {
 		q += ` AND d.id < ` + a.add(page.After)
 	}
-	return q + deliveryOrder(f) + ` LIMIT ` + a.add(limitFor(page)), a
+	return q + deliveryOrder(f) + ` LIMIT ` + a.add(sqlrow.LimitFor(page)), a
 }
 
 // appDeliveriesQuery lists the deliveries of an app, newest first, by
@@ -911,7 +860,7 @@ func deliveriesQuery(f store.DeliveryFilter, page store.Page) (string, []any) {
 // meanwhile) ends the list.
 func appDeliveriesQuery(f store.DeliveryFilter, page store.Page) (string, []any) {
 	var a args
-	q := `SELECT ` + deliveryColumns + ` FROM events e JOIN deliveries d ON d.event_id = e.id
+	q := `SELECT ` + sqlrow.DeliveryColumns + ` FROM events e JOIN deliveries d ON d.event_id = e.id
 		WHERE ` + equalRange("e.app_id", a.add(f.AppID))
 	if lit, ok := store.StatusLiteral(f.Status); ok {
 		q += ` AND d.status = ` + lit
@@ -923,7 +872,7 @@ func appDeliveriesQuery(f store.DeliveryFilter, page store.Page) (string, []any)
 		q += ` AND e.id <= (SELECT event_id FROM deliveries WHERE id = ` + after + `)
 			AND (e.id < (SELECT event_id FROM deliveries WHERE id = ` + after + `) OR d.id < ` + after + `)`
 	}
-	return q + ` ORDER BY e.app_id DESC, e.id DESC, d.id DESC LIMIT ` + a.add(limitFor(page)), a
+	return q + ` ORDER BY e.app_id DESC, e.id DESC, d.id DESC LIMIT ` + a.add(sqlrow.LimitFor(page)), a
 }
 
 // deliveryOrder is the order of a list of deliveries, newest first: with
@@ -941,9 +890,9 @@ func deliveryOrder(f store.DeliveryFilter) string {
 
 // GetDelivery implements store.Store.
 func (s *Store) GetDelivery(ctx context.Context, appID, id string) (*hookd.Delivery, error) {
-	d, err := scanDelivery(s.pool.QueryRow(ctx, `SELECT `+deliveryColumns+` FROM deliveries d WHERE d.id = $1 AND d.app_id = $2`, id, appID))
+	d, err := sqlrow.ScanDelivery(s.pool.QueryRow(ctx, `SELECT `+sqlrow.DeliveryColumns+` FROM deliveries d WHERE d.id = $1 AND d.app_id = $2`, id, appID))
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, notFound("delivery", id)
+		return nil, sqlrow.NotFound("delivery", id)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("get delivery: %w", err)
@@ -952,7 +901,7 @@ func (s *Store) GetDelivery(ctx context.Context, appID, id string) (*hookd.Deliv
 	if err != nil {
 		return nil, fmt.Errorf("get attempts: %w", err)
 	}
-	attempts, err := collect(rows, func(row pgx.Row) (*hookd.Attempt, error) {
+	attempts, err := collect(rows, func(row sqlrow.Scanner) (*hookd.Attempt, error) {
 		var a hookd.Attempt
 		var at, dur int64
 		var headers string
@@ -990,7 +939,7 @@ func (s *Store) RetryDelivery(ctx context.Context, appID, id string, now time.Ti
 		err := tx.QueryRow(ctx, `SELECT d.lease_until, coalesce(w.status, ''), d.test FROM deliveries d LEFT JOIN webhooks w ON w.id = d.webhook_id
 			WHERE d.id = $1 AND d.app_id = $2 FOR NO KEY UPDATE OF d`, id, appID).Scan(&leaseUntil, &webhookStatus, &test)
 		if errors.Is(err, pgx.ErrNoRows) {
-			return notFound("delivery", id)
+			return sqlrow.NotFound("delivery", id)
 		}
 		if err != nil {
 			return fmt.Errorf("retry delivery: %w", err)
@@ -999,8 +948,8 @@ func (s *Store) RetryDelivery(ctx context.Context, appID, id string, now time.Ti
 		if err != nil {
 			return err
 		}
-		d, err = scanDelivery(tx.QueryRow(ctx, `UPDATE deliveries d SET status = $1, next_attempt_at = $2, lease_owner = NULL, lease_until = NULL, updated_at = $2
-			WHERE d.id = $3 RETURNING `+deliveryColumns, status, ms(now), id))
+		d, err = sqlrow.ScanDelivery(tx.QueryRow(ctx, `UPDATE deliveries d SET status = $1, next_attempt_at = $2, lease_owner = NULL, lease_until = NULL, updated_at = $2
+			WHERE d.id = $3 RETURNING `+sqlrow.DeliveryColumns, status, ms(now), id))
 		if err != nil {
 			return fmt.Errorf("retry delivery: %w", err)
 		}

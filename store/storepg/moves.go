@@ -9,7 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/hookd/hookd"
-	"github.com/hookd/hookd/store"
+	"github.com/hookd/hookd/store/internal/background"
 )
 
 // moveChunk is how many open deliveries one transaction moves when a
@@ -38,7 +38,7 @@ func (s *Store) moveRest(moved int, column, id, status string, now time.Time) {
 // is tried again after a pause; if the store closes first, finishMoves
 // completes the move at the next start.
 func (s *Store) moveAll(ctx context.Context, column, id, status string, now time.Time) {
-	store.Retry(ctx, s.log, "move deliveries", func(ctx context.Context) (bool, error) {
+	background.Retry(ctx, s.log, "move deliveries", func(ctx context.Context) (bool, error) {
 		n, err := s.moveChunkIfStill(ctx, column, id, status, now)
 		return n == moveChunk, err
 	}, column, id, "status", status)

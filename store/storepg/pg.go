@@ -29,7 +29,10 @@ import (
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/store"
+	"github.com/hookd/hookd/store/internal/background"
+	"github.com/hookd/hookd/store/internal/groupcommit"
 	"github.com/hookd/hookd/store/internal/migration"
+	"github.com/hookd/hookd/store/internal/versioncache"
 )
 
 //go:embed migrations/*.sql
@@ -77,14 +80,14 @@ type Store struct {
 	pool   *pgxpool.Pool
 	sealer store.Sealer
 	newID  func(string) string
-	apps   store.VersionCache[*hookd.App]
-	hooks  store.VersionCache[*hookd.Webhook]
+	apps   versioncache.Cache[*hookd.App]
+	hooks  versioncache.Cache[*hookd.Webhook]
 
 	taker     atomic.Pointer[store.Taker] // see HandTo; nil for none
-	publishes *store.GroupCommitter[*store.PublishParams, []store.PublishResult]
+	publishes *groupcommit.Committer[*store.PublishParams, []store.PublishResult]
 	announce  *announcer
-	moves     *store.Background // finishes large status changes
-	channel   string            // see dueChannel
+	moves     *background.Work // finishes large status changes
+	channel   string           // see dueChannel
 	log       *slog.Logger
 	now       func() time.Time // the clock (see Config.Now)
 }
@@ -143,7 +146,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	// Two committers: with four, a thousand single-event publishes a
 	// second went out three to a transaction, and their round trips kept
 	// the two cores so busy that the p99 publish→receipt doubled.
-	s.publishes = store.NewGroupCommitter(store.GroupConfig{Committers: 2, Max: maxGroup, Timeout: commitTimeout, Log: s.log}, s.commitPublishes)
+	s.publishes = groupcommit.New(groupcommit.Config{Committers: 2, Max: maxGroup, Timeout: commitTimeout, Log: s.log}, s.commitPublishes)
 	s.announce = startAnnouncer(func(ctx context.Context) error {
 		err := s.notifyDue(ctx, s.pool)
 		if err != nil {
@@ -152,7 +155,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		}
 		return err
 	})
-	s.moves = store.NewBackground()
+	s.moves = background.New()
 	if err := errors.Join(s.finishMoves(ctx), s.finishRecoveries(ctx)); err != nil {
 		s.Close()
 		return nil, err
@@ -333,11 +336,6 @@ func isUniqueViolation(err error) bool {
 	return errors.As(err, &pe) && pe.Code == "23505"
 }
 
-func notFound(what, id string) error {
-	// The id may be anything a caller sent: cut it short.
-	return hookd.Errorf(hookd.ENOTFOUND, "%s %.80q not found", what, id)
-}
-
 // pageClause returns the WHERE fragment and args for a newest-first page on
 // column col; n is the number of the placeholder to use.
 func pageClause(col string, p store.Page, n int) (string, []any) {
@@ -345,25 +343,6 @@ func pageClause(col string, p store.Page, n int) (string, []any) {
 		return "", nil
 	}
 	return fmt.Sprintf(" AND %s < $%d", col, n), []any{p.After}
-}
-
-func limitFor(p store.Page) int {
-	if p.Limit <= 0 {
-		return 51
-	}
-	return p.Limit + 1
-}
-
-func trimPage[T any](items []T, p store.Page, id func(T) string) ([]T, string) {
-	limit := p.Limit
-	if limit <= 0 {
-		limit = 50
-	}
-	if len(items) > limit {
-		items = items[:limit]
-		return items, id(items[len(items)-1])
-	}
-	return items, ""
 }
 
 // args numbers placeholders as they are added.

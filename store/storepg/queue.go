@@ -13,6 +13,8 @@ import (
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/ident"
 	"github.com/hookd/hookd/store"
+	"github.com/hookd/hookd/store/internal/sqlrow"
+	"github.com/hookd/hookd/store/internal/versioncache"
 )
 
 // dueQuery finds due deliveries to claim, passing over those of the
@@ -197,7 +199,7 @@ func readCandidates(br pgx.BatchResults, before int, p *store.ClaimParams) (taki
 // the caches, are read by two queries of their own in the same batch:
 // joined here, they were looked up once for every delivery.
 const leaseJobsQuery = `WITH d AS (UPDATE deliveries SET lease_owner = $1, lease_until = $2 WHERE id = ANY($3) RETURNING *)
-	SELECT ` + deliveryColumns + `, e.type, e.payload, e.created_at, coalesce(e.headers, ''), coalesce(e.content_type, '')
+	SELECT ` + sqlrow.DeliveryColumns + `, e.type, e.payload, e.created_at, coalesce(e.headers, ''), coalesce(e.content_type, '')
 	FROM d JOIN events e ON e.id = d.event_id
 	ORDER BY d.next_attempt_at, d.id`
 
@@ -209,7 +211,7 @@ func readClaimed(br pgx.BatchResults) ([]*store.Job, versions, error) {
 	if err != nil {
 		return nil, v, err
 	}
-	jobs, err := collect(rows, func(row pgx.Row) (*store.Job, error) {
+	jobs, err := collect(rows, func(row sqlrow.Scanner) (*store.Job, error) {
 		var d hookd.Delivery
 		var ev hookd.Event
 		var next *int64
@@ -269,10 +271,10 @@ type versions struct {
 // webhook it found: the deliveries of an app or webhook deleted since
 // were deleted with it.
 func (s *Store) resolve(ctx context.Context, q querier, jobs []*store.Job, v versions) ([]*store.Job, error) {
-	apps, err := cachedRows(ctx, q, &s.apps, v.apps, `SELECT `+appColumns+`, version FROM apps WHERE id = ANY($1)`,
+	apps, err := cachedRows(ctx, q, &s.apps, v.apps, `SELECT `+sqlrow.AppColumns+`, version FROM apps WHERE id = ANY($1)`,
 		func(row pgx.Row) (string, *hookd.App, int64, error) {
 			var version int64
-			app, err := s.scanApp(row, &version)
+			app, err := sqlrow.ScanApp(s.sealer, row, &version)
 			if err != nil {
 				return "", nil, 0, err
 			}
@@ -281,9 +283,9 @@ func (s *Store) resolve(ctx context.Context, q querier, jobs []*store.Job, v ver
 	if err != nil {
 		return nil, fmt.Errorf("load apps: %w", err)
 	}
-	hooks, err := cachedRows(ctx, q, &s.hooks, v.hooks, `SELECT `+webhookColumns+`, version FROM webhooks WHERE id = ANY($1)`,
+	hooks, err := cachedRows(ctx, q, &s.hooks, v.hooks, `SELECT `+sqlrow.WebhookColumns+`, version FROM webhooks WHERE id = ANY($1)`,
 		func(row pgx.Row) (string, *hookd.Webhook, int64, error) {
-			w, err := s.scanWebhook(row)
+			w, err := sqlrow.ScanWebhook(s.sealer, row)
 			if err != nil {
 				return "", nil, 0, err
 			}
@@ -313,7 +315,7 @@ func (s *Store) resolve(ctx context.Context, q querier, jobs []*store.Job, v ver
 // cachedRows returns the rows of the ids in want at the versions given,
 // from cache, and reads those it lacks with query (which takes the ids as
 // $1), caching them at the versions scan returns with their ids.
-func cachedRows[V any](ctx context.Context, q querier, cache *store.VersionCache[V], want map[string]int64, query string,
+func cachedRows[V any](ctx context.Context, q querier, cache *versioncache.Cache[V], want map[string]int64, query string,
 	scan func(pgx.Row) (string, V, int64, error)) (map[string]V, error) {
 	got := make(map[string]V, len(want))
 	var missing []string
@@ -613,7 +615,7 @@ type attemptColumns struct {
 }
 
 func (c *attemptColumns) add(a *hookd.Attempt) {
-	c.scratch = store.AppendHeaders(c.scratch[:0], a.RequestHeaders)
+	c.scratch = sqlrow.AppendHeaders(c.scratch[:0], a.RequestHeaders)
 	c.id = append(c.id, a.ID)
 	c.deliveryID = append(c.deliveryID, a.DeliveryID)
 	c.webhookID = append(c.webhookID, nullString(a.WebhookID))
@@ -622,7 +624,7 @@ func (c *attemptColumns) add(a *hookd.Attempt) {
 	c.duration = append(c.duration, a.Duration.Milliseconds())
 	c.code = append(c.code, nullCode(a.StatusCode))
 	c.headers = append(c.headers, string(c.scratch))
-	body, errText := store.StorableAttemptText(a)
+	body, errText := sqlrow.StorableAttemptText(a)
 	c.body = append(c.body, body)
 	c.err = append(c.err, errText)
 }

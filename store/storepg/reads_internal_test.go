@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/hookd/hookd/store"
+	"github.com/hookd/hookd/store/internal/sqlrow"
 )
 
 // seedReads fills s with the shape that reads must stay fast on: one app
@@ -92,19 +93,19 @@ func TestReadPlansWalkIndexes(t *testing.T) {
 		"Index Scan Backward using deliveries_webhook on deliveries d", "Index Scan using events_pkey", "Nested Loop")
 	add("a page of a webhook's events", webhookEventsQuery(true), []any{"wh_big", "app_r", 51, cursor.After},
 		"Index Scan Backward using deliveries_webhook on deliveries d", "Index Scan using events_pkey", "Nested Loop")
-	add("an event", `SELECT `+eventColumns+` FROM `+eventsFrom+` WHERE e.id = $1 AND e.app_id = $2`, []any{"evt_1", "app_r"},
+	add("an event", `SELECT `+eventColumns+` FROM `+sqlrow.EventsFrom+` WHERE e.id = $1 AND e.app_id = $2`, []any{"evt_1", "app_r"},
 		"Index Scan using events_", "(id = ")
 	// A sort of the few rows found is no matter.
 	noScan := []string{"Seq Scan", "Bitmap", "Hash"}
 	cases = append(cases,
 		tc{"an event's deliveries", attachQuery(false), []any{[]string{"evt_1", "evt_2"}}, []string{"Index Scan using deliveries_event", "Index Scan using webhooks_pkey"}, noScan},
 		tc{"an event's deliveries to one webhook", attachQuery(true), []any{[]string{"evt_1", "evt_2"}, "wh_big"}, []string{"Index Scan using deliveries_event"}, noScan})
-	add("a delivery", `SELECT `+deliveryColumns+` FROM deliveries d WHERE d.id = $1 AND d.app_id = $2`, []any{"dlv_1", "app_r"},
+	add("a delivery", `SELECT `+sqlrow.DeliveryColumns+` FROM deliveries d WHERE d.id = $1 AND d.app_id = $2`, []any{"dlv_1", "app_r"},
 		"Index Scan using deliveries_pkey")
 	cases = append(cases, tc{"a delivery's attempts", attemptsQuery, []any{"dlv_1"}, []string{"Index Scan using attempts_delivery"}, noScan})
-	add("webhooks", `SELECT `+webhookColumns+`, version FROM webhooks WHERE `+equalRange("app_id", "$1")+` AND id < $2 ORDER BY app_id DESC, id DESC LIMIT $3`, []any{"app_r", "wh_z", 51},
+	add("webhooks", `SELECT `+sqlrow.WebhookColumns+`, version FROM webhooks WHERE `+equalRange("app_id", "$1")+` AND id < $2 ORDER BY app_id DESC, id DESC LIMIT $3`, []any{"app_r", "wh_z", 51},
 		"Index Scan Backward using webhooks_app")
-	add("sources", `SELECT `+sourceColumns+` FROM sources WHERE `+equalRange("app_id", "$1")+` AND id < $2 ORDER BY app_id DESC, id DESC LIMIT $3`, []any{"app_r", "src_z", 51},
+	add("sources", `SELECT `+sqlrow.SourceColumns+` FROM sources WHERE `+equalRange("app_id", "$1")+` AND id < $2 ORDER BY app_id DESC, id DESC LIMIT $3`, []any{"app_r", "src_z", 51},
 		"Index Scan Backward using sources_app")
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -11,57 +11,16 @@ import (
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/store"
+	"github.com/hookd/hookd/store/internal/sqlrow"
 )
-
-const sourceColumns = `id, app_id, name, provider, status, forward_url, events, description, header_prefix, tolerance_seconds,
-	secret, previous_secret, previous_expires_at, created_at, updated_at`
-
-func (s *Store) sealSource(src *hookd.Source) (events string, secret, prev []byte, err error) {
-	b, err := json.Marshal(orEmpty(src.Events))
-	if err != nil {
-		return "", nil, nil, fmt.Errorf("encode events: %w", err)
-	}
-	if secret, prev, err = store.SealSecrets(s.sealer, src.Secret, src.PreviousSecret); err != nil {
-		return "", nil, nil, err
-	}
-	return string(b), secret, prev, nil
-}
-
-func (s *Store) scanSource(row pgx.Row) (*hookd.Source, error) {
-	var (
-		src          hookd.Source
-		events       string
-		secret, prev []byte
-		prevExpires  *int64
-		created, upd int64
-	)
-	err := row.Scan(&src.ID, &src.AppID, &src.Name, &src.Provider, &src.Status, &src.ForwardURL, &events, &src.Description, &src.HeaderPrefix,
-		&src.ToleranceSeconds, &secret, &prev, &prevExpires, &created, &upd, &src.Version)
-	if err != nil {
-		return nil, err
-	}
-	if err := json.Unmarshal([]byte(events), &src.Events); err != nil {
-		return nil, fmt.Errorf("decode source %s: %w", src.ID, err)
-	}
-	if src.Secret, src.PreviousSecret, err = store.OpenSecrets(s.sealer, secret, prev); err != nil {
-		return nil, fmt.Errorf("source %s: %w", src.ID, err)
-	}
-	if p := fromNullMs(prevExpires); p != nil && src.PreviousSecret != "" {
-		src.PreviousSecretExpiresAt = *p
-	}
-	src.CreatedAt, src.UpdatedAt = fromMs(created), fromMs(upd)
-	return &src, nil
-}
 
 // CreateSource implements store.Store.
 func (s *Store) CreateSource(ctx context.Context, src *hookd.Source) error {
-	events, secret, prev, err := s.sealSource(src)
+	values, err := sqlrow.SourceValues(s.sealer, src)
 	if err != nil {
 		return err
 	}
-	_, err = s.pool.Exec(ctx, `INSERT INTO sources (`+sourceColumns+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15)`,
-		src.ID, src.AppID, src.Name, src.Provider, src.Status, src.ForwardURL, events, src.Description, src.HeaderPrefix, src.ToleranceSeconds,
-		secret, prev, nullMs(src.PreviousSecretExpiresAt), ms(src.CreatedAt), ms(src.UpdatedAt))
+	_, err = s.pool.Exec(ctx, `INSERT INTO sources (`+sqlrow.SourceColumns+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15)`, values...)
 	if err != nil {
 		return fmt.Errorf("insert source: %w", err)
 	}
@@ -70,55 +29,33 @@ func (s *Store) CreateSource(ctx context.Context, src *hookd.Source) error {
 
 // GetSource implements store.Store.
 func (s *Store) GetSource(ctx context.Context, appID, id string) (*hookd.Source, error) {
-	q, args := `SELECT `+sourceColumns+`, version FROM sources WHERE id = $1`, []any{id}
+	q, args := `SELECT `+sqlrow.SourceColumns+`, version FROM sources WHERE id = $1`, []any{id}
 	if appID != "" {
 		q, args = q+` AND app_id = $2`, append(args, appID)
 	}
-	src, err := s.scanSource(s.pool.QueryRow(ctx, q, args...))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, notFound("source", id)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("get source: %w", err)
-	}
-	return src, nil
+	src, err := sqlrow.ScanSource(s.sealer, s.pool.QueryRow(ctx, q, args...))
+	return src, sqlrow.Found(err, "get source", "source", id)
 }
 
 // ListSources implements store.Store.
 func (s *Store) ListSources(ctx context.Context, appID string, page store.Page) ([]*hookd.Source, string, error) {
 	where, a := pageClause("id", page, 2)
-	rows, err := s.pool.Query(ctx, fmt.Sprintf(`SELECT `+sourceColumns+`, version FROM sources WHERE `+equalRange("app_id", "$1")+where+` ORDER BY app_id DESC, id DESC LIMIT $%d`, len(a)+2),
-		append(append([]any{appID}, a...), limitFor(page))...)
-	if err != nil {
-		return nil, "", fmt.Errorf("list sources: %w", err)
-	}
-	out, err := collect(rows, s.scanSource)
-	if err != nil {
-		return nil, "", fmt.Errorf("list sources: %w", err)
-	}
-	out, next := trimPage(out, page, func(s *hookd.Source) string { return s.ID })
-	return out, next, nil
+	rows, err := s.pool.Query(ctx, fmt.Sprintf(`SELECT `+sqlrow.SourceColumns+`, version FROM sources WHERE `+equalRange("app_id", "$1")+where+` ORDER BY app_id DESC, id DESC LIMIT $%d`, len(a)+2),
+		append(append([]any{appID}, a...), sqlrow.LimitFor(page))...)
+	return sqlrow.List(rows, err, "list sources", page, func(row sqlrow.Scanner) (*hookd.Source, error) { return sqlrow.ScanSource(s.sealer, row) }, func(s *hookd.Source) string { return s.ID })
 }
 
 // UpdateSource implements store.Store.
 func (s *Store) UpdateSource(ctx context.Context, src *hookd.Source, now time.Time) error {
-	events, secret, prev, err := s.sealSource(src)
+	events, secret, prev, err := sqlrow.EncodeSource(s.sealer, src)
 	if err != nil {
 		return err
 	}
 	moved := 0
 	err = s.tx(ctx, func(tx pgx.Tx) error {
-		var old string
-		var version int64
-		err := tx.QueryRow(ctx, `SELECT status, version FROM sources WHERE id = $1 AND app_id = $2 FOR NO KEY UPDATE`, src.ID, src.AppID).Scan(&old, &version)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return notFound("source", src.ID)
-		}
+		old, err := sqlrow.CheckVersion(tx.QueryRow(ctx, `SELECT status, version FROM sources WHERE id = $1 AND app_id = $2 FOR NO KEY UPDATE`, src.ID, src.AppID), "source", src.ID, src.Version)
 		if err != nil {
-			return fmt.Errorf("update source: %w", err)
-		}
-		if version != src.Version {
-			return fmt.Errorf("update source %s: %w", src.ID, store.ErrStale)
+			return err
 		}
 		_, err = tx.Exec(ctx, `UPDATE sources SET name = $1, provider = $2, status = $3, forward_url = $4, events = $5, description = $6,
 			header_prefix = $7, tolerance_seconds = $8, secret = $9, previous_secret = $10, previous_expires_at = $11, updated_at = $12, version = version + 1 WHERE id = $13`,
@@ -148,7 +85,7 @@ func (s *Store) DeleteSource(ctx context.Context, appID, id string) error {
 		return fmt.Errorf("delete source: %w", err)
 	}
 	if tag.RowsAffected() == 0 {
-		return notFound("source", id)
+		return sqlrow.NotFound("source", id)
 	}
 	return nil
 }
@@ -180,7 +117,7 @@ func (s *Store) Receive(ctx context.Context, p *store.ReceiveParams) (*hookd.Eve
 		var locked int
 		err := tx.QueryRow(ctx, `SELECT 1 FROM sources WHERE id = $1 AND app_id = $2 FOR KEY SHARE`, in.SourceID, ev.AppID).Scan(&locked)
 		if errors.Is(err, pgx.ErrNoRows) {
-			return notFound("source", in.SourceID)
+			return sqlrow.NotFound("source", in.SourceID)
 		}
 		if err != nil {
 			return fmt.Errorf("lock source: %w", err)

@@ -2,7 +2,6 @@ package storepg
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -11,89 +10,13 @@ import (
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/store"
+	"github.com/hookd/hookd/store/internal/background"
+	"github.com/hookd/hookd/store/internal/sqlrow"
 )
-
-const webhookColumns = `id, app_id, url, events, status, name, description, headers, rate_limit, ordered, metadata,
-	secret, previous_secret, previous_expires_at, disabled_reason, consecutive_failures, created_at, updated_at`
-
-type webhookRow struct {
-	events, headers, metadata string
-	secret, prevSecret        []byte
-}
-
-func (s *Store) encodeWebhook(w *hookd.Webhook) (*webhookRow, error) {
-	var r webhookRow
-	enc := func(v any) (string, error) {
-		b, err := json.Marshal(v)
-		return string(b), err
-	}
-	var err error
-	if r.events, err = enc(orEmpty(w.Events)); err != nil {
-		return nil, fmt.Errorf("encode events: %w", err)
-	}
-	headers, err := store.SealHeaders(s.sealer, w.Headers)
-	if err != nil {
-		return nil, err
-	}
-	if r.headers, err = enc(headers); err != nil {
-		return nil, fmt.Errorf("encode headers: %w", err)
-	}
-	if r.metadata, err = enc(orEmptyMap(w.Metadata)); err != nil {
-		return nil, fmt.Errorf("encode metadata: %w", err)
-	}
-	if r.secret, r.prevSecret, err = store.SealSecrets(s.sealer, w.Secret, w.PreviousSecret); err != nil {
-		return nil, err
-	}
-	return &r, nil
-}
-
-func orEmpty(s []string) []string {
-	if s == nil {
-		return []string{}
-	}
-	return s
-}
-
-func orEmptyMap(m map[string]string) map[string]string {
-	if m == nil {
-		return map[string]string{}
-	}
-	return m
-}
-
-func (s *Store) scanWebhook(row pgx.Row) (*hookd.Webhook, error) {
-	var (
-		w                         hookd.Webhook
-		events, headers, metadata string
-		secret, prevSecret        []byte
-		prevExpires               *int64
-		created, upd              int64
-	)
-	err := row.Scan(&w.ID, &w.AppID, &w.URL, &events, &w.Status, &w.Name, &w.Description, &headers, &w.RateLimit, &w.Ordered, &metadata,
-		&secret, &prevSecret, &prevExpires, &w.DisabledReason, &w.ConsecutiveFailures, &created, &upd, &w.Version)
-	if err != nil {
-		return nil, err
-	}
-	if err := errors.Join(json.Unmarshal([]byte(events), &w.Events), json.Unmarshal([]byte(headers), &w.Headers),
-		json.Unmarshal([]byte(metadata), &w.Metadata)); err != nil {
-		return nil, fmt.Errorf("decode webhook %s: %w", w.ID, err)
-	}
-	if w.Secret, w.PreviousSecret, err = store.OpenSecrets(s.sealer, secret, prevSecret); err != nil {
-		return nil, fmt.Errorf("webhook %s: %w", w.ID, err)
-	}
-	if err := store.OpenHeaders(s.sealer, w.Headers); err != nil {
-		return nil, fmt.Errorf("webhook %s: %w", w.ID, err)
-	}
-	if p := fromNullMs(prevExpires); p != nil && w.PreviousSecret != "" {
-		w.PreviousSecretExpiresAt = *p
-	}
-	w.CreatedAt, w.UpdatedAt = fromMs(created), fromMs(upd)
-	return &w, nil
-}
 
 // CreateWebhook implements store.Store.
 func (s *Store) CreateWebhook(ctx context.Context, w *hookd.Webhook, maxWebhooks int) error {
-	r, err := s.encodeWebhook(w)
+	values, err := sqlrow.WebhookValues(s.sealer, w)
 	if err != nil {
 		return err
 	}
@@ -111,9 +34,7 @@ func (s *Store) CreateWebhook(ctx context.Context, w *hookd.Webhook, maxWebhooks
 				return hookd.Errorf(hookd.ECONFLICT, "the app already has %d webhook(s), its profile's max_webhooks", n)
 			}
 		}
-		_, err := tx.Exec(ctx, `INSERT INTO webhooks (`+webhookColumns+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18)`,
-			w.ID, w.AppID, w.URL, r.events, w.Status, w.Name, w.Description, r.headers, w.RateLimit, w.Ordered, r.metadata,
-			r.secret, r.prevSecret, nullMs(w.PreviousSecretExpiresAt), w.DisabledReason, w.ConsecutiveFailures, ms(w.CreatedAt), ms(w.UpdatedAt))
+		_, err := tx.Exec(ctx, `INSERT INTO webhooks (`+sqlrow.WebhookColumns+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18)`, values...)
 		if err != nil {
 			return fmt.Errorf("insert webhook: %w", err)
 		}
@@ -127,51 +48,29 @@ func (s *Store) GetWebhook(ctx context.Context, appID, id string) (*hookd.Webhoo
 }
 
 func (s *Store) getWebhook(ctx context.Context, q querier, appID, id string) (*hookd.Webhook, error) {
-	w, err := s.scanWebhook(q.QueryRow(ctx, `SELECT `+webhookColumns+`, version FROM webhooks WHERE id = $1 AND app_id = $2`, id, appID))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, notFound("webhook", id)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("get webhook: %w", err)
-	}
-	return w, nil
+	w, err := sqlrow.ScanWebhook(s.sealer, q.QueryRow(ctx, `SELECT `+sqlrow.WebhookColumns+`, version FROM webhooks WHERE id = $1 AND app_id = $2`, id, appID))
+	return w, sqlrow.Found(err, "get webhook", "webhook", id)
 }
 
 // ListWebhooks implements store.Store.
 func (s *Store) ListWebhooks(ctx context.Context, appID string, page store.Page) ([]*hookd.Webhook, string, error) {
 	where, a := pageClause("id", page, 2)
-	rows, err := s.pool.Query(ctx, fmt.Sprintf(`SELECT `+webhookColumns+`, version FROM webhooks WHERE `+equalRange("app_id", "$1")+where+` ORDER BY app_id DESC, id DESC LIMIT $%d`, len(a)+2),
-		append(append([]any{appID}, a...), limitFor(page))...)
-	if err != nil {
-		return nil, "", fmt.Errorf("list webhooks: %w", err)
-	}
-	hooks, err := collect(rows, s.scanWebhook)
-	if err != nil {
-		return nil, "", fmt.Errorf("list webhooks: %w", err)
-	}
-	hooks, next := trimPage(hooks, page, func(w *hookd.Webhook) string { return w.ID })
-	return hooks, next, nil
+	rows, err := s.pool.Query(ctx, fmt.Sprintf(`SELECT `+sqlrow.WebhookColumns+`, version FROM webhooks WHERE `+equalRange("app_id", "$1")+where+` ORDER BY app_id DESC, id DESC LIMIT $%d`, len(a)+2),
+		append(append([]any{appID}, a...), sqlrow.LimitFor(page))...)
+	return sqlrow.List(rows, err, "list webhooks", page, func(row sqlrow.Scanner) (*hookd.Webhook, error) { return sqlrow.ScanWebhook(s.sealer, row) }, func(w *hookd.Webhook) string { return w.ID })
 }
 
 // UpdateWebhook implements store.Store.
 func (s *Store) UpdateWebhook(ctx context.Context, w *hookd.Webhook, now time.Time) error {
-	r, err := s.encodeWebhook(w)
+	r, err := sqlrow.EncodeWebhook(s.sealer, w)
 	if err != nil {
 		return err
 	}
 	moved := 0
 	err = s.tx(ctx, func(tx pgx.Tx) error {
-		var old string
-		var version int64
-		err := tx.QueryRow(ctx, `SELECT status, version FROM webhooks WHERE id = $1 AND app_id = $2 FOR NO KEY UPDATE`, w.ID, w.AppID).Scan(&old, &version)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return notFound("webhook", w.ID)
-		}
+		old, err := sqlrow.CheckVersion(tx.QueryRow(ctx, `SELECT status, version FROM webhooks WHERE id = $1 AND app_id = $2 FOR NO KEY UPDATE`, w.ID, w.AppID), "webhook", w.ID, w.Version)
 		if err != nil {
-			return fmt.Errorf("update webhook: %w", err)
-		}
-		if version != w.Version {
-			return fmt.Errorf("update webhook %s: %w", w.ID, store.ErrStale)
+			return err
 		}
 		reactivated := w.Status == hookd.WebhookActive && old != hookd.WebhookActive
 		if reactivated {
@@ -182,7 +81,7 @@ func (s *Store) UpdateWebhook(ctx context.Context, w *hookd.Webhook, now time.Ti
 			consecutive_failures = CASE WHEN $14 THEN 0 ELSE consecutive_failures END,
 			failing_since = CASE WHEN $14 THEN NULL ELSE failing_since END, updated_at = $15, version = version + 1
 			WHERE id = $16`,
-			w.URL, r.events, w.Status, w.Name, w.Description, r.headers, w.RateLimit, w.Ordered, r.metadata, r.secret, r.prevSecret,
+			w.URL, string(r.Events), w.Status, w.Name, w.Description, string(r.Headers), w.RateLimit, w.Ordered, string(r.Metadata), r.Secret, r.PrevSecret,
 			nullMs(w.PreviousSecretExpiresAt), w.DisabledReason, reactivated, ms(w.UpdatedAt), w.ID)
 		if err != nil {
 			return fmt.Errorf("update webhook: %w", err)
@@ -247,7 +146,7 @@ func (s *Store) DeleteWebhook(ctx context.Context, appID, id string) error {
 		return fmt.Errorf("delete webhook: %w", err)
 	}
 	if tag.RowsAffected() == 0 {
-		return notFound("webhook", id)
+		return sqlrow.NotFound("webhook", id)
 	}
 	return nil
 }
@@ -348,7 +247,7 @@ func (s *Store) recoverChunk(ctx context.Context, tx pgx.Tx, rc recovery, now ti
 // failed chunk is tried again after a pause; if the store closes first,
 // finishMoves resumes it at the next start.
 func (s *Store) recoverRest(ctx context.Context, rc recovery) {
-	store.Retry(ctx, s.log, "recover deliveries", func(ctx context.Context) (bool, error) {
+	background.Retry(ctx, s.log, "recover deliveries", func(ctx context.Context) (bool, error) {
 		more := false
 		err := s.tx(ctx, func(tx pgx.Tx) error {
 			var exists bool
@@ -396,7 +295,7 @@ func (s *Store) finishRecoveries(ctx context.Context) error {
 
 // WebhookByURL implements store.Store.
 func (s *Store) WebhookByURL(ctx context.Context, appID, url string) (*hookd.Webhook, error) {
-	w, err := s.scanWebhook(s.pool.QueryRow(ctx, `SELECT `+webhookColumns+`, version FROM webhooks WHERE app_id = $1 AND url = $2 ORDER BY id LIMIT 1`, appID, url))
+	w, err := sqlrow.ScanWebhook(s.sealer, s.pool.QueryRow(ctx, `SELECT `+sqlrow.WebhookColumns+`, version FROM webhooks WHERE app_id = $1 AND url = $2 ORDER BY id LIMIT 1`, appID, url))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, hookd.Errorf(hookd.ENOTFOUND, "no webhook at that url")
 	}
@@ -413,7 +312,7 @@ func (s *Store) TouchWebhook(ctx context.Context, id string, now time.Time) erro
 		return fmt.Errorf("touch webhook: %w", err)
 	}
 	if tag.RowsAffected() == 0 {
-		return notFound("webhook", id)
+		return sqlrow.NotFound("webhook", id)
 	}
 	return nil
 }

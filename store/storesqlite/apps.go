@@ -2,29 +2,21 @@ package storesqlite
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/store"
+	"github.com/hookd/hookd/store/internal/sqlrow"
 )
-
-const appColumns = `id, uid, name, contact_email, profile, default_secret, created_at, updated_at`
 
 // CreateApp implements store.Store.
 func (s *Store) CreateApp(ctx context.Context, app *hookd.App) error {
-	profile, err := json.Marshal(app.Profile)
+	values, err := sqlrow.AppValues(s.sealer, app)
 	if err != nil {
-		return fmt.Errorf("encode profile: %w", err)
+		return err
 	}
-	secret, err := s.sealer.Seal([]byte(app.DefaultSecret))
-	if err != nil {
-		return fmt.Errorf("seal default secret: %w", err)
-	}
-	_, err = s.exec(ctx, `INSERT INTO apps (`+appColumns+`) VALUES (?,?,?,?,?,?,?,?)`,
-		app.ID, nullString(app.UID), app.Name, app.ContactEmail, profile, secret, ms(app.CreatedAt), ms(app.UpdatedAt))
+	_, err = s.exec(ctx, `INSERT INTO apps (`+sqlrow.AppColumns+`) VALUES (?,?,?,?,?,?,?,?)`, values...)
 	if isUniqueViolation(err) {
 		return hookd.Errorf(hookd.ECONFLICT, "an app with uid %q already exists", app.UID)
 	}
@@ -34,64 +26,17 @@ func (s *Store) CreateApp(ctx context.Context, app *hookd.App) error {
 	return nil
 }
 
-func (s *Store) scanApp(row interface{ Scan(...any) error }) (*hookd.App, error) {
-	var (
-		app             hookd.App
-		uid             sql.NullString
-		profile, secret []byte
-		created, upd    int64
-	)
-	if err := row.Scan(&app.ID, &uid, &app.Name, &app.ContactEmail, &profile, &secret, &created, &upd); err != nil {
-		return nil, err
-	}
-	app.UID = uid.String
-	app.Profile = hookd.DefaultProfile()
-	app.Profile.Retry.ScheduleSeconds = nil
-	if err := json.Unmarshal(profile, &app.Profile); err != nil {
-		return nil, fmt.Errorf("decode profile of app %s: %w", app.ID, err)
-	}
-	plain, err := s.sealer.Open(secret)
-	if err != nil {
-		return nil, fmt.Errorf("open default secret of app %s: %w", app.ID, err)
-	}
-	app.DefaultSecret = string(plain)
-	app.CreatedAt, app.UpdatedAt = fromMs(created), fromMs(upd)
-	return &app, nil
-}
-
 // GetApp implements store.Store.
 func (s *Store) GetApp(ctx context.Context, ref string) (*hookd.App, error) {
-	app, err := s.scanApp(s.r.QueryRowContext(ctx, `SELECT `+appColumns+` FROM apps WHERE id = ? OR uid = ? ORDER BY id = ? DESC LIMIT 1`, ref, ref, ref))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound("app", ref)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("get app: %w", err)
-	}
-	return app, nil
+	app, err := sqlrow.ScanApp(s.sealer, s.r.QueryRowContext(ctx, `SELECT `+sqlrow.AppColumns+` FROM apps WHERE id = ? OR uid = ? ORDER BY id = ? DESC LIMIT 1`, ref, ref, ref))
+	return app, sqlrow.Found(err, "get app", "app", ref)
 }
 
 // ListApps implements store.Store.
 func (s *Store) ListApps(ctx context.Context, page store.Page) ([]*hookd.App, string, error) {
 	where, args := pageClause("id", page)
-	rows, err := s.r.QueryContext(ctx, `SELECT `+appColumns+` FROM apps WHERE 1=1`+where+` ORDER BY id DESC LIMIT ?`, append(args, limitFor(page))...)
-	if err != nil {
-		return nil, "", fmt.Errorf("list apps: %w", err)
-	}
-	defer rows.Close()
-	var apps []*hookd.App
-	for rows.Next() {
-		app, err := s.scanApp(rows)
-		if err != nil {
-			return nil, "", fmt.Errorf("list apps: %w", err)
-		}
-		apps = append(apps, app)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, "", fmt.Errorf("list apps: %w", err)
-	}
-	apps, next := trimPage(apps, page, func(a *hookd.App) string { return a.ID })
-	return apps, next, nil
+	rows, err := s.r.QueryContext(ctx, `SELECT `+sqlrow.AppColumns+` FROM apps WHERE 1=1`+where+` ORDER BY id DESC LIMIT ?`, append(args, sqlrow.LimitFor(page))...)
+	return sqlrow.List(rows, err, "list apps", page, func(row sqlrow.Scanner) (*hookd.App, error) { return sqlrow.ScanApp(s.sealer, row) }, func(a *hookd.App) string { return a.ID })
 }
 
 // UpdateApp implements store.Store.
@@ -113,7 +58,7 @@ func (s *Store) UpdateApp(ctx context.Context, app *hookd.App) error {
 		return fmt.Errorf("update app: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return notFound("app", app.ID)
+		return sqlrow.NotFound("app", app.ID)
 	}
 	return nil
 }
@@ -125,7 +70,7 @@ func (s *Store) DeleteApp(ctx context.Context, id string) error {
 		return fmt.Errorf("delete app: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return notFound("app", id)
+		return sqlrow.NotFound("app", id)
 	}
 	s.deletedDeliveries()
 	return nil
@@ -141,38 +86,12 @@ func (s *Store) CreateAppKey(ctx context.Context, key *hookd.AppKey) error {
 	return nil
 }
 
-func scanKey(row interface{ Scan(...any) error }) (*hookd.AppKey, error) {
-	var k hookd.AppKey
-	var created int64
-	if err := row.Scan(&k.ID, &k.AppID, &k.Name, &k.Hash, &created); err != nil {
-		return nil, err
-	}
-	k.CreatedAt = fromMs(created)
-	return &k, nil
-}
-
 // ListAppKeys implements store.Store.
 func (s *Store) ListAppKeys(ctx context.Context, appID string, page store.Page) ([]*hookd.AppKey, string, error) {
 	where, args := pageClause("id", page)
 	rows, err := s.r.QueryContext(ctx, `SELECT id, app_id, name, hash, created_at FROM app_keys WHERE app_id = ?`+where+` ORDER BY id DESC LIMIT ?`,
-		append(append([]any{appID}, args...), limitFor(page))...)
-	if err != nil {
-		return nil, "", fmt.Errorf("list app keys: %w", err)
-	}
-	defer rows.Close()
-	var keys []*hookd.AppKey
-	for rows.Next() {
-		k, err := scanKey(rows)
-		if err != nil {
-			return nil, "", fmt.Errorf("list app keys: %w", err)
-		}
-		keys = append(keys, k)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, "", fmt.Errorf("list app keys: %w", err)
-	}
-	keys, next := trimPage(keys, page, func(k *hookd.AppKey) string { return k.ID })
-	return keys, next, nil
+		append(append([]any{appID}, args...), sqlrow.LimitFor(page))...)
+	return sqlrow.List(rows, err, "list app keys", page, sqlrow.ScanKey, func(k *hookd.AppKey) string { return k.ID })
 }
 
 // DeleteAppKey implements store.Store.
@@ -182,28 +101,20 @@ func (s *Store) DeleteAppKey(ctx context.Context, appID, id string) error {
 		return fmt.Errorf("delete app key: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return notFound("key", id)
+		return sqlrow.NotFound("key", id)
 	}
 	return nil
 }
 
 // AppKeyByHash implements store.Store.
 func (s *Store) AppKeyByHash(ctx context.Context, hash string) (*hookd.AppKey, error) {
-	k, err := scanKey(s.r.QueryRowContext(ctx, `SELECT id, app_id, name, hash, created_at FROM app_keys WHERE hash = ?`, hash))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound("key", "")
-	}
-	if err != nil {
-		return nil, fmt.Errorf("find app key: %w", err)
-	}
-	return k, nil
+	k, err := sqlrow.ScanKey(s.r.QueryRowContext(ctx, `SELECT id, app_id, name, hash, created_at FROM app_keys WHERE hash = ?`, hash))
+	return k, sqlrow.Found(err, "find app key", "key", "")
 }
-
-const eventTypeColumns = `id, name, description, status, schema, created_at, updated_at`
 
 // CreateEventType implements store.Store.
 func (s *Store) CreateEventType(ctx context.Context, et *hookd.EventType) error {
-	_, err := s.exec(ctx, `INSERT INTO event_types (`+eventTypeColumns+`) VALUES (?,?,?,?,?,?,?)`,
+	_, err := s.exec(ctx, `INSERT INTO event_types (`+sqlrow.EventTypeColumns+`) VALUES (?,?,?,?,?,?,?)`,
 		et.ID, et.Name, et.Description, et.Status, nullJSON(et.Schema), ms(et.CreatedAt), ms(et.UpdatedAt))
 	if isUniqueViolation(err) {
 		return hookd.Errorf(hookd.ECONFLICT, "event type %q already exists", et.Name)
@@ -221,46 +132,26 @@ func nullJSON(b json.RawMessage) any {
 	return string(b)
 }
 
-func scanEventType(row interface{ Scan(...any) error }) (*hookd.EventType, error) {
-	var et hookd.EventType
-	var schema sql.NullString
-	var created, upd int64
-	if err := row.Scan(&et.ID, &et.Name, &et.Description, &et.Status, &schema, &created, &upd); err != nil {
-		return nil, err
-	}
-	if schema.Valid {
-		et.Schema = json.RawMessage(schema.String)
-	}
-	et.CreatedAt, et.UpdatedAt = fromMs(created), fromMs(upd)
-	return &et, nil
-}
-
 // GetEventType implements store.Store.
 func (s *Store) GetEventType(ctx context.Context, name string) (*hookd.EventType, error) {
-	et, err := scanEventType(s.r.QueryRowContext(ctx, `SELECT `+eventTypeColumns+` FROM event_types WHERE name = ?`, name))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound("event type", name)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("get event type: %w", err)
-	}
-	return et, nil
+	et, err := sqlrow.ScanEventType(s.r.QueryRowContext(ctx, `SELECT `+sqlrow.EventTypeColumns+` FROM event_types WHERE name = ?`, name))
+	return et, sqlrow.Found(err, "get event type", "event type", name)
 }
 
 // ListEventTypes implements store.Store.
 func (s *Store) ListEventTypes(ctx context.Context, page store.Page) ([]*hookd.EventType, string, error) {
 	where, args := pageClause("id", page)
-	ets, err := s.queryEventTypes(ctx, `SELECT `+eventTypeColumns+` FROM event_types WHERE 1=1`+where+` ORDER BY id DESC LIMIT ?`, append(args, limitFor(page))...)
+	ets, err := s.queryEventTypes(ctx, `SELECT `+sqlrow.EventTypeColumns+` FROM event_types WHERE 1=1`+where+` ORDER BY id DESC LIMIT ?`, append(args, sqlrow.LimitFor(page))...)
 	if err != nil {
 		return nil, "", err
 	}
-	ets, next := trimPage(ets, page, func(e *hookd.EventType) string { return e.ID })
+	ets, next := sqlrow.TrimPage(ets, page, func(e *hookd.EventType) string { return e.ID })
 	return ets, next, nil
 }
 
 // AllEventTypes implements store.Store.
 func (s *Store) AllEventTypes(ctx context.Context) ([]*hookd.EventType, error) {
-	return s.queryEventTypes(ctx, `SELECT `+eventTypeColumns+` FROM event_types ORDER BY id`)
+	return s.queryEventTypes(ctx, `SELECT `+sqlrow.EventTypeColumns+` FROM event_types ORDER BY id`)
 }
 
 func (s *Store) queryEventTypes(ctx context.Context, q string, args ...any) ([]*hookd.EventType, error) {
@@ -271,7 +162,7 @@ func (s *Store) queryEventTypes(ctx context.Context, q string, args ...any) ([]*
 	defer rows.Close()
 	var ets []*hookd.EventType
 	for rows.Next() {
-		et, err := scanEventType(rows)
+		et, err := sqlrow.ScanEventType(rows)
 		if err != nil {
 			return nil, fmt.Errorf("list event types: %w", err)
 		}
@@ -291,7 +182,7 @@ func (s *Store) UpdateEventType(ctx context.Context, et *hookd.EventType) error 
 		return fmt.Errorf("update event type: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return notFound("event type", et.Name)
+		return sqlrow.NotFound("event type", et.Name)
 	}
 	return nil
 }

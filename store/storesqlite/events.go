@@ -6,16 +6,19 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/store"
+	"github.com/hookd/hookd/store/internal/groupcommit"
+	"github.com/hookd/hookd/store/internal/sqlrow"
 )
 
 const idempotencyWindow = 24 * time.Hour
 
 // Publish implements store.Store. Concurrent publishes share a
-// transaction, and so one sync to disk (see store.GroupCommitter), each in
+// transaction, and so one sync to disk (see groupcommit.Committer), each in
 // a savepoint of its own.
 func (s *Store) Publish(ctx context.Context, p *store.PublishParams) ([]store.PublishResult, error) {
 	return s.publishes.Do(ctx, p)
@@ -28,7 +31,7 @@ const maxGroup = 64
 // the publishes waiting on it rather than holding them for ever.
 const commitTimeout = 30 * time.Second
 
-type publishGroup = []*store.GroupRequest[*store.PublishParams, []store.PublishResult]
+type publishGroup = []*groupcommit.Request[*store.PublishParams, []store.PublishResult]
 
 // commitPublishes commits a group of publish requests in one transaction.
 // The deliveries it writes are due at their publish's time, which falls
@@ -46,7 +49,7 @@ func (s *Store) commitPublishes(ctx context.Context, group publishGroup) {
 			// A caller that hung up is answered without work; one that
 			// hangs up now must not interrupt the shared transaction,
 			// which runs under the committer's context (see
-			// store.GroupCommitter).
+			// groupcommit.Committer).
 			if err := r.Ctx.Err(); err != nil {
 				r.Err = err
 				continue
@@ -143,10 +146,10 @@ func (s *Store) publishTx(ctx context.Context, tx *sql.Tx, p *store.PublishParam
 				continue
 			}
 		}
-		if pe.OnlyWebhookID != "" && !hasWebhook(hooks, pe.OnlyWebhookID) {
-			return nil, notFound("webhook", pe.OnlyWebhookID)
+		if pe.OnlyWebhookID != "" && !slices.ContainsFunc(hooks, func(w *hookd.Webhook) bool { return w.ID == pe.OnlyWebhookID }) {
+			return nil, sqlrow.NotFound("webhook", pe.OnlyWebhookID)
 		}
-		data, at, n := store.EventDataColumns(ev.Data, ev.Payload)
+		data, at, n := sqlrow.EventDataColumns(ev.Data, ev.Payload)
 		rows.events = append(rows.events, ev.ID, p.AppID, ev.Type, data, at, n, ev.Payload, nullString(ev.IdempotencyKey), ev.Test, ms(ev.CreatedAt))
 		routes := hookd.RouteEvent(hooks, hookd.RouteParams{
 			Type: ev.Type, OnlyWebhookID: pe.OnlyWebhookID, OneOffURL: pe.OneOffURL, OneOffEvents: pe.OneOffEvents,
@@ -216,15 +219,6 @@ func (r *publishRows) write(ctx context.Context) error {
 	return nil
 }
 
-func hasWebhook(hooks []*hookd.Webhook, id string) bool {
-	for _, w := range hooks {
-		if w.ID == id {
-			return true
-		}
-	}
-	return false
-}
-
 // routingWebhooks loads the fields of an app's webhooks that routing reads.
 func routingWebhooks(ctx context.Context, q queryer, appID string) ([]*hookd.Webhook, error) {
 	rows, err := q.QueryContext(ctx, `SELECT id, url, events, status, ordered FROM webhooks WHERE app_id = ? ORDER BY id`, appID)
@@ -272,36 +266,9 @@ func (s *Store) claimIdempotencyKey(ctx context.Context, tx *sql.Tx, appID strin
 	return nil, nil
 }
 
-// eventColumns are read from eventsFrom.
+// eventColumns are read from sqlrow.EventsFrom.
 const eventColumns = `e.id, e.app_id, e.type, CASE WHEN e.data_at IS NULL THEN e.data ELSE substr(e.payload, e.data_at, e.data_len) END, e.payload, coalesce(e.idempotency_key, ''), e.test, e.created_at,
 	coalesce(e.source_id, ''), coalesce(src.name, ''), coalesce(e.provider_event_id, ''), coalesce(e.headers, ''), coalesce(e.content_type, ''), e.filtered`
-
-const eventsFrom = `events e LEFT JOIN sources src ON src.id = e.source_id`
-
-func scanEvent(row interface{ Scan(...any) error }) (*hookd.Event, error) {
-	var ev hookd.Event
-	var data []byte
-	var created int64
-	var in hookd.Inbound
-	var headers string
-	if err := row.Scan(&ev.ID, &ev.AppID, &ev.Type, &data, &ev.Payload, &ev.IdempotencyKey, &ev.Test, &created,
-		&in.SourceID, &in.SourceName, &in.ProviderEventID, &headers, &in.ContentType, &in.Filtered); err != nil {
-		return nil, err
-	}
-	if len(data) > 0 {
-		ev.Data = json.RawMessage(data)
-	}
-	ev.CreatedAt = fromMs(created)
-	if in.SourceID != "" {
-		if headers != "" {
-			if err := json.Unmarshal([]byte(headers), &in.Headers); err != nil {
-				return nil, fmt.Errorf("decode headers of event %s: %w", ev.ID, err)
-			}
-		}
-		ev.Inbound = &in
-	}
-	return &ev, nil
-}
 
 // GetEvent implements store.Store.
 func (s *Store) GetEvent(ctx context.Context, appID, id string) (*hookd.Event, error) {
@@ -309,9 +276,9 @@ func (s *Store) GetEvent(ctx context.Context, appID, id string) (*hookd.Event, e
 }
 
 func (s *Store) getEvent(ctx context.Context, q queryer, appID, id string) (*hookd.Event, error) {
-	ev, err := scanEvent(q.QueryRowContext(ctx, `SELECT `+eventColumns+` FROM `+eventsFrom+` WHERE e.id = ? AND e.app_id = ?`, id, appID))
+	ev, err := sqlrow.ScanEvent(q.QueryRowContext(ctx, `SELECT `+eventColumns+` FROM `+sqlrow.EventsFrom+` WHERE e.id = ? AND e.app_id = ?`, id, appID))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound("event", id)
+		return nil, sqlrow.NotFound("event", id)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("get event: %w", err)
@@ -334,7 +301,7 @@ func (s *Store) ListEvents(ctx context.Context, f store.EventFilter, page store.
 	}
 	var events []*hookd.Event
 	for rows.Next() {
-		ev, err := scanEvent(rows)
+		ev, err := sqlrow.ScanEvent(rows)
 		if err != nil {
 			rows.Close()
 			return nil, "", fmt.Errorf("list events: %w", err)
@@ -345,7 +312,7 @@ func (s *Store) ListEvents(ctx context.Context, f store.EventFilter, page store.
 	if err := rows.Err(); err != nil {
 		return nil, "", fmt.Errorf("list events: %w", err)
 	}
-	events, next := trimPage(events, page, func(e *hookd.Event) string { return e.ID })
+	events, next := sqlrow.TrimPage(events, page, func(e *hookd.Event) string { return e.ID })
 	if err := attachDeliveries(ctx, s.r, events, ""); err != nil {
 		return nil, "", err
 	}
@@ -361,16 +328,16 @@ func eventsQuery(f store.EventFilter, page store.Page) (string, []any) {
 	var all []any
 	switch {
 	case f.SourceID != "":
-		q = `SELECT ` + eventColumns + ` FROM ` + eventsFrom + ` WHERE e.source_id = ? AND e.app_id = ?`
+		q = `SELECT ` + eventColumns + ` FROM ` + sqlrow.EventsFrom + ` WHERE e.source_id = ? AND e.app_id = ?`
 		all = []any{f.SourceID, f.AppID}
 	case f.Inbound:
-		q = `SELECT ` + eventColumns + ` FROM ` + eventsFrom + ` WHERE e.app_id = ? AND e.source_id IS NOT NULL`
+		q = `SELECT ` + eventColumns + ` FROM ` + sqlrow.EventsFrom + ` WHERE e.app_id = ? AND e.source_id IS NOT NULL`
 		all = []any{f.AppID}
 	default:
-		q = `SELECT ` + eventColumns + ` FROM ` + eventsFrom + ` WHERE e.app_id = ? AND e.source_id IS NULL`
+		q = `SELECT ` + eventColumns + ` FROM ` + sqlrow.EventsFrom + ` WHERE e.app_id = ? AND e.source_id IS NULL`
 		all = []any{f.AppID}
 	}
-	return q + where + ` ORDER BY e.id DESC LIMIT ?`, append(append(all, args...), limitFor(page))
+	return q + where + ` ORDER BY e.id DESC LIMIT ?`, append(append(all, args...), sqlrow.LimitFor(page))
 }
 
 // webhookEventsQuery lists the events of a webhook of an app by walking
@@ -395,7 +362,7 @@ func (s *Store) listWebhookEvents(ctx context.Context, f store.EventFilter, page
 	if page.After != "" {
 		a = append(a, page.After)
 	}
-	rows, err := s.r.QueryContext(ctx, webhookEventsQuery(page.After != ""), append(a, limitFor(page))...)
+	rows, err := s.r.QueryContext(ctx, webhookEventsQuery(page.After != ""), append(a, sqlrow.LimitFor(page))...)
 	if err != nil {
 		return nil, "", fmt.Errorf("list events: %w", err)
 	}
@@ -403,7 +370,7 @@ func (s *Store) listWebhookEvents(ctx context.Context, f store.EventFilter, page
 	var cursors []string
 	for rows.Next() {
 		var delivery string
-		ev, err := scanEvent(prefixedRow{rows, &delivery})
+		ev, err := sqlrow.ScanEvent(prefixedRow{rows, &delivery})
 		if err != nil {
 			rows.Close()
 			return nil, "", fmt.Errorf("list events: %w", err)
@@ -414,7 +381,7 @@ func (s *Store) listWebhookEvents(ctx context.Context, f store.EventFilter, page
 	if err := rows.Err(); err != nil {
 		return nil, "", fmt.Errorf("list events: %w", err)
 	}
-	events, next := trimPage(events, page, func(*hookd.Event) string { return "more" })
+	events, next := sqlrow.TrimPage(events, page, func(*hookd.Event) string { return "more" })
 	if next != "" {
 		next = cursors[len(events)-1] // the delivery of the page's last event
 	}
@@ -440,7 +407,7 @@ func deliveriesQuery(f store.DeliveryFilter, page store.Page) (string, []any) {
 	if f.WebhookID == "" && f.SourceID == "" && f.EventID == "" {
 		return appDeliveriesQuery(f, page)
 	}
-	q := `SELECT ` + deliveryColumns + ` FROM deliveries d WHERE d.app_id = ?`
+	q := `SELECT ` + sqlrow.DeliveryColumns + ` FROM deliveries d WHERE d.app_id = ?`
 	args := []any{f.AppID}
 	if f.WebhookID != "" {
 		q += ` AND d.webhook_id = ?`
@@ -461,7 +428,7 @@ func deliveriesQuery(f store.DeliveryFilter, page store.Page) (string, []any) {
 		args = append(args, f.Status)
 	}
 	where, pargs := pageClause("d.id", page)
-	return q + where + deliveryOrder(f) + ` LIMIT ?`, append(append(args, pargs...), limitFor(page))
+	return q + where + deliveryOrder(f) + ` LIMIT ?`, append(append(args, pargs...), sqlrow.LimitFor(page))
 }
 
 // appDeliveriesQuery lists the deliveries of an app, newest first, by
@@ -473,8 +440,8 @@ func deliveriesQuery(f store.DeliveryFilter, page store.Page) (string, []any) {
 // starts at its event; a cursor whose delivery is gone (pruned
 // meanwhile) ends the list.
 func appDeliveriesQuery(f store.DeliveryFilter, page store.Page) (string, []any) {
-	q := `SELECT ` + deliveryColumns + ` FROM events e JOIN deliveries d ON d.event_id = e.id WHERE e.app_id = ?1`
-	args := []any{f.AppID, limitFor(page)}
+	q := `SELECT ` + sqlrow.DeliveryColumns + ` FROM events e JOIN deliveries d ON d.event_id = e.id WHERE e.app_id = ?1`
+	args := []any{f.AppID, sqlrow.LimitFor(page)}
 	if lit, ok := store.StatusLiteral(f.Status); ok {
 		q += ` AND d.status = ` + lit
 	} else if f.Status != "" {
@@ -509,11 +476,9 @@ func attachDeliveries(ctx context.Context, q queryer, events []*hookd.Event, web
 	if len(events) == 0 {
 		return nil
 	}
-	byID := make(map[string]*hookd.Event, len(events))
+	byID := sqlrow.EventsByID(events)
 	args := make([]any, 0, len(events)+1)
 	for _, ev := range events {
-		byID[ev.ID] = ev
-		ev.Deliveries = []*hookd.DeliverySummary{}
 		args = append(args, ev.ID)
 	}
 	if webhookID != "" {
@@ -554,9 +519,6 @@ func attachQuery(n int, oneWebhook bool) string {
 const attemptsQuery = `SELECT id, delivery_id, coalesce(webhook_id, ''), attempt, at, duration_ms, coalesce(status_code, 0),
 	request_headers, response_body, error FROM attempts WHERE delivery_id = ? ORDER BY attempt, at`
 
-const deliveryColumns = `d.id, d.app_id, d.event_id, coalesce(d.source_id, ''), coalesce(d.webhook_id, ''), coalesce(d.url, ''), d.status, d.attempt_count,
-	d.next_attempt_at, coalesce(d.last_status_code, 0), d.test, d.created_at, d.updated_at`
-
 // scanDelivery scans deliveryColumns, then any columns after them into
 // extra.
 func scanDelivery(row interface{ Scan(...any) error }, extra ...any) (*hookd.Delivery, error) {
@@ -591,15 +553,15 @@ func (s *Store) ListDeliveries(ctx context.Context, f store.DeliveryFilter, page
 	if err := rows.Err(); err != nil {
 		return nil, "", fmt.Errorf("list deliveries: %w", err)
 	}
-	out, next := trimPage(out, page, func(d *hookd.Delivery) string { return d.ID })
+	out, next := sqlrow.TrimPage(out, page, func(d *hookd.Delivery) string { return d.ID })
 	return out, next, nil
 }
 
 // GetDelivery implements store.Store.
 func (s *Store) GetDelivery(ctx context.Context, appID, id string) (*hookd.Delivery, error) {
-	d, err := scanDelivery(s.r.QueryRowContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries d WHERE d.id = ? AND d.app_id = ?`, id, appID))
+	d, err := sqlrow.ScanDelivery(s.r.QueryRowContext(ctx, `SELECT `+sqlrow.DeliveryColumns+` FROM deliveries d WHERE d.id = ? AND d.app_id = ?`, id, appID))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound("delivery", id)
+		return nil, sqlrow.NotFound("delivery", id)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("get delivery: %w", err)
@@ -635,7 +597,7 @@ func (s *Store) RetryDelivery(ctx context.Context, appID, id string, now time.Ti
 		err := tx.QueryRowContext(ctx, `SELECT coalesce(w.status, ''), d.test FROM deliveries d LEFT JOIN webhooks w ON w.id = d.webhook_id
 			WHERE d.id = ? AND d.app_id = ?`, id, appID).Scan(&webhookStatus, &test)
 		if errors.Is(err, sql.ErrNoRows) {
-			return notFound("delivery", id)
+			return sqlrow.NotFound("delivery", id)
 		}
 		if err != nil {
 			return fmt.Errorf("retry delivery: %w", err)
@@ -649,7 +611,7 @@ func (s *Store) RetryDelivery(ctx context.Context, appID, id string, now time.Ti
 		if err != nil {
 			return fmt.Errorf("retry delivery: %w", err)
 		}
-		d, err = scanDelivery(tx.QueryRowContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries d WHERE d.id = ?`, id))
+		d, err = sqlrow.ScanDelivery(tx.QueryRowContext(ctx, `SELECT `+sqlrow.DeliveryColumns+` FROM deliveries d WHERE d.id = ?`, id))
 		if err != nil {
 			return fmt.Errorf("retry delivery: %w", err)
 		}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/hookd/hookd/store"
+	"github.com/hookd/hookd/store/internal/sqlrow"
 )
 
 // Backlog implements store.Store: a range of the due index.
@@ -27,21 +28,5 @@ func (s *Store) Backlog(ctx context.Context, now time.Time) (store.Backlog, erro
 // CountWebhooks implements store.Store.
 func (s *Store) CountWebhooks(ctx context.Context) (map[string]int64, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT status, count(*) FROM webhooks GROUP BY status`)
-	if err != nil {
-		return nil, fmt.Errorf("count webhooks: %w", err)
-	}
-	defer rows.Close()
-	counts := map[string]int64{}
-	for rows.Next() {
-		var status string
-		var n int64
-		if err := rows.Scan(&status, &n); err != nil {
-			return nil, fmt.Errorf("count webhooks: %w", err)
-		}
-		counts[status] = n
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("count webhooks: %w", err)
-	}
-	return counts, nil
+	return sqlrow.Counts(rows, err, "count webhooks")
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/ident"
 	"github.com/hookd/hookd/store"
+	"github.com/hookd/hookd/store/internal/sqlrow"
 )
 
 // claimQuery finds up to ?2 claimable deliveries among the due ones that
@@ -24,7 +25,7 @@ import (
 // limit: a fifth faster than limiting raw's rowids first and joining
 // deliveries again to sort them.
 func claimQuery(raw string) string {
-	return `SELECT ` + deliveryColumns + `, d.rowid FROM (` + raw + `) AS raw
+	return `SELECT ` + sqlrow.DeliveryColumns + `, d.rowid FROM (` + raw + `) AS raw
 		JOIN deliveries d ON d.rowid = raw.rowid
 		LEFT JOIN webhooks w ON w.id = d.webhook_id
 		LEFT JOIN sources sr ON sr.id = d.source_id
@@ -164,7 +165,7 @@ func (s *Store) ClaimDue(ctx context.Context, p *store.ClaimParams) ([]*store.Jo
 			break
 		}
 		var rowid int64
-		d, err := scanDelivery(rows, &rowid)
+		d, err := sqlrow.ScanDelivery(rows, &rowid)
 		if err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("claim: %w", err)
@@ -409,7 +410,7 @@ func (s *Store) cachedApp(ctx context.Context, tx *sql.Tx, id string) (*hookd.Ap
 		return nil, err
 	}
 	return s.apps.Load(id, version, func() (*hookd.App, error) {
-		return s.scanApp(tx.QueryRowContext(ctx, `SELECT `+appColumns+` FROM apps WHERE id = ?`, id))
+		return sqlrow.ScanApp(s.sealer, tx.QueryRowContext(ctx, `SELECT `+sqlrow.AppColumns+` FROM apps WHERE id = ?`, id))
 	})
 }
 
@@ -448,8 +449,8 @@ func (s *Store) RecordAttempts(ctx context.Context, results []*store.AttemptResu
 			if a.ID == "" {
 				a.ID = s.newID("att")
 			}
-			scratch = store.AppendHeaders(scratch[:0], a.RequestHeaders)
-			body, errText := store.StorableAttemptText(a)
+			scratch = sqlrow.AppendHeaders(scratch[:0], a.RequestHeaders)
+			body, errText := sqlrow.StorableAttemptText(a)
 			attempts = append(attempts, a.ID, a.DeliveryID, nullString(a.WebhookID), a.Attempt, ms(a.At), a.Duration.Milliseconds(),
 				nullCode(a.StatusCode), string(scratch), body, errText)
 			if s.leases.owner(a.DeliveryID) != r.Owner {

@@ -10,57 +10,16 @@ import (
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/store"
+	"github.com/hookd/hookd/store/internal/sqlrow"
 )
-
-const sourceColumns = `id, app_id, name, provider, status, forward_url, events, description, header_prefix, tolerance_seconds,
-	secret, previous_secret, previous_expires_at, created_at, updated_at`
-
-func (s *Store) sealSource(src *hookd.Source) (events string, secret, prev []byte, err error) {
-	b, err := json.Marshal(orEmpty(src.Events))
-	if err != nil {
-		return "", nil, nil, fmt.Errorf("encode events: %w", err)
-	}
-	if secret, prev, err = store.SealSecrets(s.sealer, src.Secret, src.PreviousSecret); err != nil {
-		return "", nil, nil, err
-	}
-	return string(b), secret, prev, nil
-}
-
-func (s *Store) scanSource(row interface{ Scan(...any) error }) (*hookd.Source, error) {
-	var (
-		src          hookd.Source
-		events       string
-		secret, prev []byte
-		prevExpires  sql.NullInt64
-		created, upd int64
-	)
-	err := row.Scan(&src.ID, &src.AppID, &src.Name, &src.Provider, &src.Status, &src.ForwardURL, &events, &src.Description, &src.HeaderPrefix,
-		&src.ToleranceSeconds, &secret, &prev, &prevExpires, &created, &upd, &src.Version)
-	if err != nil {
-		return nil, err
-	}
-	if err := json.Unmarshal([]byte(events), &src.Events); err != nil {
-		return nil, fmt.Errorf("decode source %s: %w", src.ID, err)
-	}
-	if src.Secret, src.PreviousSecret, err = store.OpenSecrets(s.sealer, secret, prev); err != nil {
-		return nil, fmt.Errorf("source %s: %w", src.ID, err)
-	}
-	if p := fromNullMs(prevExpires); p != nil && src.PreviousSecret != "" {
-		src.PreviousSecretExpiresAt = *p
-	}
-	src.CreatedAt, src.UpdatedAt = fromMs(created), fromMs(upd)
-	return &src, nil
-}
 
 // CreateSource implements store.Store.
 func (s *Store) CreateSource(ctx context.Context, src *hookd.Source) error {
-	events, secret, prev, err := s.sealSource(src)
+	values, err := sqlrow.SourceValues(s.sealer, src)
 	if err != nil {
 		return err
 	}
-	_, err = s.exec(ctx, `INSERT INTO sources (`+sourceColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
-		src.ID, src.AppID, src.Name, src.Provider, src.Status, src.ForwardURL, events, src.Description, src.HeaderPrefix, src.ToleranceSeconds,
-		secret, prev, nullMs(src.PreviousSecretExpiresAt), ms(src.CreatedAt), ms(src.UpdatedAt))
+	_, err = s.exec(ctx, `INSERT INTO sources (`+sqlrow.SourceColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, values...)
 	if err != nil {
 		return fmt.Errorf("insert source: %w", err)
 	}
@@ -69,63 +28,33 @@ func (s *Store) CreateSource(ctx context.Context, src *hookd.Source) error {
 
 // GetSource implements store.Store.
 func (s *Store) GetSource(ctx context.Context, appID, id string) (*hookd.Source, error) {
-	q, args := `SELECT `+sourceColumns+`, version FROM sources WHERE id = ?`, []any{id}
+	q, args := `SELECT `+sqlrow.SourceColumns+`, version FROM sources WHERE id = ?`, []any{id}
 	if appID != "" {
 		q, args = q+` AND app_id = ?`, append(args, appID)
 	}
-	src, err := s.scanSource(s.r.QueryRowContext(ctx, q, args...))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound("source", id)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("get source: %w", err)
-	}
-	return src, nil
+	src, err := sqlrow.ScanSource(s.sealer, s.r.QueryRowContext(ctx, q, args...))
+	return src, sqlrow.Found(err, "get source", "source", id)
 }
 
 // ListSources implements store.Store.
 func (s *Store) ListSources(ctx context.Context, appID string, page store.Page) ([]*hookd.Source, string, error) {
 	where, args := pageClause("id", page)
-	rows, err := s.r.QueryContext(ctx, `SELECT `+sourceColumns+`, version FROM sources WHERE app_id = ?`+where+` ORDER BY id DESC LIMIT ?`,
-		append(append([]any{appID}, args...), limitFor(page))...)
-	if err != nil {
-		return nil, "", fmt.Errorf("list sources: %w", err)
-	}
-	defer rows.Close()
-	var out []*hookd.Source
-	for rows.Next() {
-		src, err := s.scanSource(rows)
-		if err != nil {
-			return nil, "", fmt.Errorf("list sources: %w", err)
-		}
-		out = append(out, src)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, "", fmt.Errorf("list sources: %w", err)
-	}
-	out, next := trimPage(out, page, func(s *hookd.Source) string { return s.ID })
-	return out, next, nil
+	rows, err := s.r.QueryContext(ctx, `SELECT `+sqlrow.SourceColumns+`, version FROM sources WHERE app_id = ?`+where+` ORDER BY id DESC LIMIT ?`,
+		append(append([]any{appID}, args...), sqlrow.LimitFor(page))...)
+	return sqlrow.List(rows, err, "list sources", page, func(row sqlrow.Scanner) (*hookd.Source, error) { return sqlrow.ScanSource(s.sealer, row) }, func(s *hookd.Source) string { return s.ID })
 }
 
 // UpdateSource implements store.Store.
 func (s *Store) UpdateSource(ctx context.Context, src *hookd.Source, now time.Time) error {
-	events, secret, prev, err := s.sealSource(src)
+	events, secret, prev, err := sqlrow.EncodeSource(s.sealer, src)
 	if err != nil {
 		return err
 	}
 	moved := 0
 	err = s.tx(ctx, func(tx *sql.Tx) error {
-		var old string
-		var version int64
-		err := tx.QueryRowContext(ctx, `SELECT status, version FROM sources WHERE id = ? AND app_id = ?`, src.ID, src.AppID).Scan(&old, &version)
-		if errors.Is(err, sql.ErrNoRows) {
-			return notFound("source", src.ID)
-		}
+		old, err := sqlrow.CheckVersion(tx.QueryRowContext(ctx, `SELECT status, version FROM sources WHERE id = ? AND app_id = ?`, src.ID, src.AppID), "source", src.ID, src.Version)
 		if err != nil {
-			return fmt.Errorf("update source: %w", err)
-		}
-		if version != src.Version {
-			return fmt.Errorf("update source %s: %w", src.ID, store.ErrStale)
+			return err
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE sources SET name = ?, provider = ?, status = ?, forward_url = ?, events = ?, description = ?,
 			header_prefix = ?, tolerance_seconds = ?, secret = ?, previous_secret = ?, previous_expires_at = ?, updated_at = ?, version = version + 1 WHERE id = ?`,
@@ -155,7 +84,7 @@ func (s *Store) DeleteSource(ctx context.Context, appID, id string) error {
 		return fmt.Errorf("delete source: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return notFound("source", id)
+		return sqlrow.NotFound("source", id)
 	}
 	s.deletedDeliveries()
 	return nil

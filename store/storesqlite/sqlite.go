@@ -29,7 +29,10 @@ import (
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/store"
+	"github.com/hookd/hookd/store/internal/background"
+	"github.com/hookd/hookd/store/internal/groupcommit"
 	"github.com/hookd/hookd/store/internal/migration"
+	"github.com/hookd/hookd/store/internal/versioncache"
 )
 
 //go:embed migrations/*.sql
@@ -81,12 +84,12 @@ type Store struct {
 	newID  func(string) string
 	log    *slog.Logger
 	now    func() time.Time // the clock (see Config.Now)
-	apps   store.VersionCache[*hookd.App]
-	hooks  store.VersionCache[*hookd.Webhook]
+	apps   versioncache.Cache[*hookd.App]
+	hooks  versioncache.Cache[*hookd.Webhook]
 
 	taker     atomic.Pointer[store.Taker] // see HandTo; nil for none
-	publishes *store.GroupCommitter[*store.PublishParams, []store.PublishResult]
-	moves     *store.Background // finishes large status changes
+	publishes *groupcommit.Committer[*store.PublishParams, []store.PublishResult]
+	moves     *background.Work // finishes large status changes
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -137,8 +140,8 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
-	s.publishes = store.NewGroupCommitter(store.GroupConfig{Committers: 1, Max: maxGroup, Timeout: commitTimeout, Log: s.log}, s.commitPublishes)
-	s.moves = store.NewBackground()
+	s.publishes = groupcommit.New(groupcommit.Config{Committers: 1, Max: maxGroup, Timeout: commitTimeout, Log: s.log}, s.commitPublishes)
+	s.moves = background.New()
 	return s, nil
 }
 
@@ -352,11 +355,6 @@ func nullString(s string) any {
 	return s
 }
 
-func notFound(what, id string) error {
-	// The id may be anything a caller sent: cut it short.
-	return hookd.Errorf(hookd.ENOTFOUND, "%s %.80q not found", what, id)
-}
-
 // pageClause returns the WHERE fragment and args for a newest-first page on
 // column col.
 func pageClause(col string, p store.Page) (string, []any) {
@@ -364,28 +362,6 @@ func pageClause(col string, p store.Page) (string, []any) {
 		return "", nil
 	}
 	return " AND " + col + " < ?", []any{p.After}
-}
-
-// limitFor asks for one row more than the page holds, to learn whether a
-// next page exists.
-func limitFor(p store.Page) int {
-	if p.Limit <= 0 {
-		return 51
-	}
-	return p.Limit + 1
-}
-
-// trimPage cuts the extra row and returns the next cursor.
-func trimPage[T any](items []T, p store.Page, id func(T) string) ([]T, string) {
-	limit := p.Limit
-	if limit <= 0 {
-		limit = 50
-	}
-	if len(items) > limit {
-		items = items[:limit]
-		return items, id(items[len(items)-1])
-	}
-	return items, ""
 }
 
 func placeholders(n int) string {

@@ -3,94 +3,19 @@ package storesqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/store"
+	"github.com/hookd/hookd/store/internal/background"
+	"github.com/hookd/hookd/store/internal/sqlrow"
 )
-
-const webhookColumns = `id, app_id, url, events, status, name, description, headers, rate_limit, ordered, metadata,
-	secret, previous_secret, previous_expires_at, disabled_reason, consecutive_failures, created_at, updated_at`
-
-// webhookRow holds a webhook's columns in their stored form.
-type webhookRow struct {
-	events, headers, metadata []byte
-	secret, prevSecret        []byte
-}
-
-func (s *Store) encodeWebhook(w *hookd.Webhook) (*webhookRow, error) {
-	var r webhookRow
-	var err error
-	if r.events, err = json.Marshal(orEmpty(w.Events)); err != nil {
-		return nil, fmt.Errorf("encode events: %w", err)
-	}
-	headers, err := store.SealHeaders(s.sealer, w.Headers)
-	if err != nil {
-		return nil, err
-	}
-	if r.headers, err = json.Marshal(headers); err != nil {
-		return nil, fmt.Errorf("encode headers: %w", err)
-	}
-	if r.metadata, err = json.Marshal(orEmptyMap(w.Metadata)); err != nil {
-		return nil, fmt.Errorf("encode metadata: %w", err)
-	}
-	if r.secret, r.prevSecret, err = store.SealSecrets(s.sealer, w.Secret, w.PreviousSecret); err != nil {
-		return nil, err
-	}
-	return &r, nil
-}
-
-func orEmpty(s []string) []string {
-	if s == nil {
-		return []string{}
-	}
-	return s
-}
-
-func orEmptyMap(m map[string]string) map[string]string {
-	if m == nil {
-		return map[string]string{}
-	}
-	return m
-}
-
-func (s *Store) scanWebhook(row interface{ Scan(...any) error }) (*hookd.Webhook, error) {
-	var (
-		w                         hookd.Webhook
-		events, headers, metadata []byte
-		secret, prevSecret        []byte
-		prevExpires               sql.NullInt64
-		ordered                   bool
-		created, upd              int64
-	)
-	err := row.Scan(&w.ID, &w.AppID, &w.URL, &events, &w.Status, &w.Name, &w.Description, &headers, &w.RateLimit, &ordered, &metadata,
-		&secret, &prevSecret, &prevExpires, &w.DisabledReason, &w.ConsecutiveFailures, &created, &upd, &w.Version)
-	if err != nil {
-		return nil, err
-	}
-	w.Ordered = ordered
-	if err := errors.Join(json.Unmarshal(events, &w.Events), json.Unmarshal(headers, &w.Headers), json.Unmarshal(metadata, &w.Metadata)); err != nil {
-		return nil, fmt.Errorf("decode webhook %s: %w", w.ID, err)
-	}
-	if w.Secret, w.PreviousSecret, err = store.OpenSecrets(s.sealer, secret, prevSecret); err != nil {
-		return nil, fmt.Errorf("webhook %s: %w", w.ID, err)
-	}
-	if err := store.OpenHeaders(s.sealer, w.Headers); err != nil {
-		return nil, fmt.Errorf("webhook %s: %w", w.ID, err)
-	}
-	if p := fromNullMs(prevExpires); p != nil && w.PreviousSecret != "" {
-		w.PreviousSecretExpiresAt = *p
-	}
-	w.CreatedAt, w.UpdatedAt = fromMs(created), fromMs(upd)
-	return &w, nil
-}
 
 // CreateWebhook implements store.Store.
 func (s *Store) CreateWebhook(ctx context.Context, w *hookd.Webhook, maxWebhooks int) error {
-	r, err := s.encodeWebhook(w)
+	values, err := sqlrow.WebhookValues(s.sealer, w)
 	if err != nil {
 		return err
 	}
@@ -104,9 +29,7 @@ func (s *Store) CreateWebhook(ctx context.Context, w *hookd.Webhook, maxWebhooks
 				return hookd.Errorf(hookd.ECONFLICT, "the app already has %d webhook(s), its profile's max_webhooks", n)
 			}
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO webhooks (`+webhookColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
-			w.ID, w.AppID, w.URL, r.events, w.Status, w.Name, w.Description, r.headers, w.RateLimit, w.Ordered, r.metadata,
-			r.secret, r.prevSecret, nullMs(w.PreviousSecretExpiresAt), w.DisabledReason, w.ConsecutiveFailures, ms(w.CreatedAt), ms(w.UpdatedAt))
+		_, err := tx.ExecContext(ctx, `INSERT INTO webhooks (`+sqlrow.WebhookColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, values...)
 		if err != nil {
 			return fmt.Errorf("insert webhook: %w", err)
 		}
@@ -120,25 +43,19 @@ func (s *Store) GetWebhook(ctx context.Context, appID, id string) (*hookd.Webhoo
 }
 
 func (s *Store) getWebhook(ctx context.Context, q queryer, appID, id string) (*hookd.Webhook, error) {
-	w, err := s.scanWebhook(q.QueryRowContext(ctx, `SELECT `+webhookColumns+`, version FROM webhooks WHERE id = ? AND app_id = ?`, id, appID))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound("webhook", id)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("get webhook: %w", err)
-	}
-	return w, nil
+	w, err := sqlrow.ScanWebhook(s.sealer, q.QueryRowContext(ctx, `SELECT `+sqlrow.WebhookColumns+`, version FROM webhooks WHERE id = ? AND app_id = ?`, id, appID))
+	return w, sqlrow.Found(err, "get webhook", "webhook", id)
 }
 
 // ListWebhooks implements store.Store.
 func (s *Store) ListWebhooks(ctx context.Context, appID string, page store.Page) ([]*hookd.Webhook, string, error) {
 	where, args := pageClause("id", page)
-	hooks, err := s.queryWebhooks(ctx, s.r, `SELECT `+webhookColumns+`, version FROM webhooks WHERE app_id = ?`+where+` ORDER BY id DESC LIMIT ?`,
-		append(append([]any{appID}, args...), limitFor(page))...)
+	hooks, err := s.queryWebhooks(ctx, s.r, `SELECT `+sqlrow.WebhookColumns+`, version FROM webhooks WHERE app_id = ?`+where+` ORDER BY id DESC LIMIT ?`,
+		append(append([]any{appID}, args...), sqlrow.LimitFor(page))...)
 	if err != nil {
 		return nil, "", err
 	}
-	hooks, next := trimPage(hooks, page, func(w *hookd.Webhook) string { return w.ID })
+	hooks, next := sqlrow.TrimPage(hooks, page, func(w *hookd.Webhook) string { return w.ID })
 	return hooks, next, nil
 }
 
@@ -150,7 +67,7 @@ func (s *Store) queryWebhooks(ctx context.Context, q queryer, query string, args
 	defer rows.Close()
 	var hooks []*hookd.Webhook
 	for rows.Next() {
-		w, err := s.scanWebhook(rows)
+		w, err := sqlrow.ScanWebhook(s.sealer, rows)
 		if err != nil {
 			return nil, fmt.Errorf("list webhooks: %w", err)
 		}
@@ -164,23 +81,15 @@ func (s *Store) queryWebhooks(ctx context.Context, q queryer, query string, args
 
 // UpdateWebhook implements store.Store.
 func (s *Store) UpdateWebhook(ctx context.Context, w *hookd.Webhook, now time.Time) error {
-	r, err := s.encodeWebhook(w)
+	r, err := sqlrow.EncodeWebhook(s.sealer, w)
 	if err != nil {
 		return err
 	}
 	moved := 0
 	err = s.tx(ctx, func(tx *sql.Tx) error {
-		var old string
-		var version int64
-		err := tx.QueryRowContext(ctx, `SELECT status, version FROM webhooks WHERE id = ? AND app_id = ?`, w.ID, w.AppID).Scan(&old, &version)
-		if errors.Is(err, sql.ErrNoRows) {
-			return notFound("webhook", w.ID)
-		}
+		old, err := sqlrow.CheckVersion(tx.QueryRowContext(ctx, `SELECT status, version FROM webhooks WHERE id = ? AND app_id = ?`, w.ID, w.AppID), "webhook", w.ID, w.Version)
 		if err != nil {
-			return fmt.Errorf("update webhook: %w", err)
-		}
-		if version != w.Version {
-			return fmt.Errorf("update webhook %s: %w", w.ID, store.ErrStale)
+			return err
 		}
 		reactivated := w.Status == hookd.WebhookActive && old != hookd.WebhookActive
 		if reactivated {
@@ -192,7 +101,7 @@ func (s *Store) UpdateWebhook(ctx context.Context, w *hookd.Webhook, now time.Ti
 			consecutive_failures = CASE WHEN ? THEN 0 ELSE consecutive_failures END,
 			failing_since = CASE WHEN ? THEN NULL ELSE failing_since END, updated_at = ?, version = version + 1
 			WHERE id = ?`,
-			w.URL, r.events, w.Status, w.Name, w.Description, r.headers, w.RateLimit, w.Ordered, r.metadata, r.secret, r.prevSecret,
+			w.URL, r.Events, w.Status, w.Name, w.Description, r.Headers, w.RateLimit, w.Ordered, r.Metadata, r.Secret, r.PrevSecret,
 			nullMs(w.PreviousSecretExpiresAt), w.DisabledReason, reactivated, reactivated, ms(w.UpdatedAt), w.ID)
 		if err != nil {
 			return fmt.Errorf("update webhook: %w", err)
@@ -260,7 +169,7 @@ func (s *Store) moveRest(moved int, column, id, status string, now time.Time) {
 		return
 	}
 	s.moves.Go(func(ctx context.Context) {
-		store.Retry(ctx, s.log, "move deliveries", func(ctx context.Context) (bool, error) {
+		background.Retry(ctx, s.log, "move deliveries", func(ctx context.Context) (bool, error) {
 			n, err := s.moveChunkIfStill(ctx, column, id, status, now)
 			return n == moveChunk, err
 		}, column, id, "status", status)
@@ -300,7 +209,7 @@ func (s *Store) DeleteWebhook(ctx context.Context, appID, id string) error {
 		return fmt.Errorf("delete webhook: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return notFound("webhook", id)
+		return sqlrow.NotFound("webhook", id)
 	}
 	s.deletedDeliveries()
 	return nil
@@ -390,7 +299,7 @@ func recoverChunk(ctx context.Context, tx *sql.Tx, rc recovery, now time.Time) (
 // chunk is tried again after a pause; if the store closes first,
 // ReleaseLeases resumes it at the next start.
 func (s *Store) recoverRest(ctx context.Context, rc recovery) {
-	store.Retry(ctx, s.log, "recover deliveries", func(ctx context.Context) (bool, error) {
+	background.Retry(ctx, s.log, "recover deliveries", func(ctx context.Context) (bool, error) {
 		more := false
 		err := s.tx(ctx, func(tx *sql.Tx) error {
 			var exists bool
@@ -442,7 +351,7 @@ func (s *Store) finishRecoveries(ctx context.Context) error {
 
 // WebhookByURL implements store.Store.
 func (s *Store) WebhookByURL(ctx context.Context, appID, url string) (*hookd.Webhook, error) {
-	hooks, err := s.queryWebhooks(ctx, s.r, `SELECT `+webhookColumns+`, version FROM webhooks WHERE app_id = ? AND url = ? ORDER BY id LIMIT 1`, appID, url)
+	hooks, err := s.queryWebhooks(ctx, s.r, `SELECT `+sqlrow.WebhookColumns+`, version FROM webhooks WHERE app_id = ? AND url = ? ORDER BY id LIMIT 1`, appID, url)
 	if err != nil {
 		return nil, err
 	}
@@ -459,7 +368,7 @@ func (s *Store) TouchWebhook(ctx context.Context, id string, now time.Time) erro
 		return fmt.Errorf("touch webhook: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return notFound("webhook", id)
+		return sqlrow.NotFound("webhook", id)
 	}
 	return nil
 }

@@ -7,7 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/hookd/hookd"
-	"github.com/hookd/hookd/store"
+	"github.com/hookd/hookd/store/internal/sqlrow"
 )
 
 // testStorable checks that text from outside cannot fail a record: an
@@ -54,12 +54,12 @@ func testStorable(t *testing.T, open opener) {
 		f.newWebhook(app)
 		f.publishType(app, "user.created", t0)
 		r := result(f.claimOne("worker", t0), "worker", at(time.Second), 500)
-		r.Attempt.ResponseBody = strings.Repeat("☃", store.AttemptTextLimit) // three times the limit
+		r.Attempt.ResponseBody = strings.Repeat("☃", sqlrow.AttemptTextLimit) // three times the limit
 		f.record(r)
 		d := f.delivery(app.ID, r.Attempt.DeliveryID)
 		body := d.Attempts[0].ResponseBody
-		if len(body) > store.AttemptTextLimit || !utf8.ValidString(body) || !strings.HasPrefix(r.Attempt.ResponseBody, body) {
-			f.Errorf("a body of %d bytes is stored as %d bytes (valid UTF-8: %t), want a prefix of at most %d", len(r.Attempt.ResponseBody), len(body), utf8.ValidString(body), store.AttemptTextLimit)
+		if len(body) > sqlrow.AttemptTextLimit || !utf8.ValidString(body) || !strings.HasPrefix(r.Attempt.ResponseBody, body) {
+			f.Errorf("a body of %d bytes is stored as %d bytes (valid UTF-8: %t), want a prefix of at most %d", len(r.Attempt.ResponseBody), len(body), utf8.ValidString(body), sqlrow.AttemptTextLimit)
 		}
 	})
 }

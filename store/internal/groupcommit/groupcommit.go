@@ -1,20 +1,21 @@
-package store
+// Package groupcommit runs concurrent calls in shared transactions, so
+// that the publishes of many callers share one sync to disk. Both stores
+// commit their publishes through it.
+package groupcommit
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"runtime/debug"
 	"sync"
 	"time"
+
+	"github.com/hookd/hookd/store"
 )
 
-// ErrClosed is returned by calls on a closed store.
-var ErrClosed = errors.New("store: closed")
-
-// GroupRequest is one call waiting in a GroupCommitter.
-type GroupRequest[P, R any] struct {
+// Request is one call waiting in a Committer.
+type Request[P, R any] struct {
 	Ctx    context.Context
 	Params P
 	// Result and Err are set by the commit function.
@@ -23,8 +24,8 @@ type GroupRequest[P, R any] struct {
 	done   chan struct{}
 }
 
-// GroupConfig tunes a GroupCommitter. Zero fields take the defaults noted.
-type GroupConfig struct {
+// Config tunes a Committer. Zero fields take the defaults noted.
+type Config struct {
 	// Committers is how many groups commit at once; 0 means 1. A
 	// database with one writer wants one; PostgreSQL gains from a few
 	// working side by side.
@@ -38,7 +39,7 @@ type GroupConfig struct {
 	Log *slog.Logger
 }
 
-// GroupCommitter runs concurrent calls in shared transactions: each of its
+// Committer runs concurrent calls in shared transactions: each of its
 // committers takes every call waiting when it is free (up to Max) and hands
 // them to commit together, so that they share one sync to disk. commit must
 // set each request's Result or Err, keeping one request's failure from
@@ -48,18 +49,18 @@ type GroupConfig struct {
 // does not cancel (one must not interrupt a transaction that others
 // share) but which ends after Timeout. A commit that panics answers its
 // group with an error and is logged; the committer goes on serving.
-type GroupCommitter[P, R any] struct {
-	queue  chan *GroupRequest[P, R]
+type Committer[P, R any] struct {
+	queue  chan *Request[P, R]
 	quit   chan struct{}
 	wg     sync.WaitGroup
 	once   sync.Once
-	cfg    GroupConfig
-	commit func(ctx context.Context, group []*GroupRequest[P, R])
+	cfg    Config
+	commit func(ctx context.Context, group []*Request[P, R])
 }
 
-// NewGroupCommitter starts cfg.Committers goroutines that commit groups
+// New starts cfg.Committers goroutines that commit groups
 // with commit.
-func NewGroupCommitter[P, R any](cfg GroupConfig, commit func(ctx context.Context, group []*GroupRequest[P, R])) *GroupCommitter[P, R] {
+func New[P, R any](cfg Config, commit func(ctx context.Context, group []*Request[P, R])) *Committer[P, R] {
 	cfg.Committers = max(cfg.Committers, 1)
 	if cfg.Max <= 0 {
 		cfg.Max = 64
@@ -70,7 +71,7 @@ func NewGroupCommitter[P, R any](cfg GroupConfig, commit func(ctx context.Contex
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	g := &GroupCommitter[P, R]{queue: make(chan *GroupRequest[P, R]), quit: make(chan struct{}), cfg: cfg, commit: commit}
+	g := &Committer[P, R]{queue: make(chan *Request[P, R]), quit: make(chan struct{}), cfg: cfg, commit: commit}
 	for range cfg.Committers {
 		g.wg.Add(1)
 		go g.run()
@@ -79,13 +80,13 @@ func NewGroupCommitter[P, R any](cfg GroupConfig, commit func(ctx context.Contex
 }
 
 // Do runs one call and waits for its group to commit.
-func (g *GroupCommitter[P, R]) Do(ctx context.Context, p P) (R, error) {
-	req := &GroupRequest[P, R]{Ctx: ctx, Params: p, done: make(chan struct{})}
+func (g *Committer[P, R]) Do(ctx context.Context, p P) (R, error) {
+	req := &Request[P, R]{Ctx: ctx, Params: p, done: make(chan struct{})}
 	select {
 	case g.queue <- req:
 	case <-g.quit:
 		var zero R
-		return zero, ErrClosed
+		return zero, store.ErrClosed
 	case <-ctx.Done():
 		var zero R
 		return zero, ctx.Err()
@@ -95,23 +96,23 @@ func (g *GroupCommitter[P, R]) Do(ctx context.Context, p P) (R, error) {
 }
 
 // Close stops the committer once the group in progress is answered.
-func (g *GroupCommitter[P, R]) Close() {
+func (g *Committer[P, R]) Close() {
 	g.once.Do(func() {
 		close(g.quit)
 		g.wg.Wait()
 	})
 }
 
-func (g *GroupCommitter[P, R]) run() {
+func (g *Committer[P, R]) run() {
 	defer g.wg.Done()
 	for {
-		var first *GroupRequest[P, R]
+		var first *Request[P, R]
 		select {
 		case first = <-g.queue:
 		case <-g.quit:
 			return
 		}
-		group := []*GroupRequest[P, R]{first}
+		group := []*Request[P, R]{first}
 	drain:
 		for len(group) < g.cfg.Max {
 			select {
@@ -131,7 +132,7 @@ func (g *GroupCommitter[P, R]) run() {
 // commitGroup commits one group under a bounded context of its own. A
 // panic fails the whole group: what the commit did before it is unknown,
 // and its transaction is rolled back with the connection it held.
-func (g *GroupCommitter[P, R]) commitGroup(group []*GroupRequest[P, R]) {
+func (g *Committer[P, R]) commitGroup(group []*Request[P, R]) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(group[0].Ctx), g.cfg.Timeout)
 	defer cancel()
 	defer func() {

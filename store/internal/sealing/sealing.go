@@ -1,4 +1,7 @@
-package store
+// Package sealing seals the secrets a store keeps (webhook and source
+// signing secrets, credential headers) with a store.Sealer before they are
+// written, and opens them as they are read.
+package sealing
 
 import (
 	"encoding/base64"
@@ -6,11 +9,12 @@ import (
 	"strings"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/store"
 )
 
 // SealSecrets seals a current secret and, when set, the previous one that
 // still verifies during a rotation's grace period.
-func SealSecrets(s Sealer, current, previous string) (cur, prev []byte, err error) {
+func SealSecrets(s store.Sealer, current, previous string) (cur, prev []byte, err error) {
 	if cur, err = s.Seal([]byte(current)); err != nil {
 		return nil, nil, fmt.Errorf("seal secret: %w", err)
 	}
@@ -23,7 +27,7 @@ func SealSecrets(s Sealer, current, previous string) (cur, prev []byte, err erro
 }
 
 // OpenSecrets opens what SealSecrets sealed; an empty prev opens to "".
-func OpenSecrets(s Sealer, cur, prev []byte) (current, previous string, err error) {
+func OpenSecrets(s store.Sealer, cur, prev []byte) (current, previous string, err error) {
 	plain, err := s.Open(cur)
 	if err != nil {
 		return "", "", fmt.Errorf("open secret: %w", err)
@@ -47,7 +51,7 @@ const sealedHeaderMark = "\nsealed:"
 // SealHeaders returns a copy of a webhook's custom headers fit for
 // storing: the value of every credential header (hookd.CredentialHeader)
 // is sealed and written as sealedHeaderMark followed by its base64.
-func SealHeaders(s Sealer, h map[string]string) (map[string]string, error) {
+func SealHeaders(s store.Sealer, h map[string]string) (map[string]string, error) {
 	out := make(map[string]string, len(h))
 	for k, v := range h {
 		if hookd.CredentialHeader(k) {
@@ -66,7 +70,7 @@ func SealHeaders(s Sealer, h map[string]string) (map[string]string, error) {
 // the mark is used as stored: a credential header written in clear by an
 // older hookd keeps working, and is sealed the next time its webhook is
 // written.
-func OpenHeaders(s Sealer, h map[string]string) error {
+func OpenHeaders(s store.Sealer, h map[string]string) error {
 	for k, v := range h {
 		enc, ok := strings.CutPrefix(v, sealedHeaderMark)
 		if !ok {

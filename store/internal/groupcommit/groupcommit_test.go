@@ -1,4 +1,4 @@
-package store_test
+package groupcommit_test
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 
 	"github.com/hookd/hookd/internal/logtest"
 	"github.com/hookd/hookd/store"
+	"github.com/hookd/hookd/store/internal/groupcommit"
 )
 
 func TestGroupCommitterGroupsAndAnswersEach(t *testing.T) {
@@ -18,7 +19,7 @@ func TestGroupCommitterGroupsAndAnswersEach(t *testing.T) {
 	var mu sync.Mutex
 	var groups []int
 	release := make(chan struct{})
-	g := store.NewGroupCommitter(store.GroupConfig{Committers: 1, Max: 10}, func(_ context.Context, group []*store.GroupRequest[int, int]) {
+	g := groupcommit.New(groupcommit.Config{Committers: 1, Max: 10}, func(_ context.Context, group []*groupcommit.Request[int, int]) {
 		<-release
 		mu.Lock()
 		groups = append(groups, len(group))
@@ -72,8 +73,8 @@ func TestGroupCommitterGroupsAndAnswersEach(t *testing.T) {
 func TestGroupCommitterSurvivesACommitThatPanics(t *testing.T) {
 	t.Parallel()
 	logs := &logtest.Buffer{}
-	g := store.NewGroupCommitter(store.GroupConfig{Log: slog.New(slog.NewTextHandler(logs, nil))},
-		func(ctx context.Context, group []*store.GroupRequest[int, int]) {
+	g := groupcommit.New(groupcommit.Config{Log: slog.New(slog.NewTextHandler(logs, nil))},
+		func(ctx context.Context, group []*groupcommit.Request[int, int]) {
 			for _, r := range group {
 				if r.Params < 0 {
 					panic("a poisoned commit")
@@ -101,7 +102,7 @@ func TestGroupCommitterBoundsItsCommits(t *testing.T) {
 	t.Parallel()
 	ctx, hangUp := context.WithCancel(context.Background())
 	defer hangUp()
-	g := store.NewGroupCommitter(store.GroupConfig{Timeout: time.Hour}, func(ctx context.Context, group []*store.GroupRequest[int, int]) {
+	g := groupcommit.New(groupcommit.Config{Timeout: time.Hour}, func(ctx context.Context, group []*groupcommit.Request[int, int]) {
 		hangUp() // the caller goes away while its commit runs
 		deadline, ok := ctx.Deadline()
 		for _, r := range group {
@@ -121,61 +122,9 @@ func TestGroupCommitterBoundsItsCommits(t *testing.T) {
 
 func TestGroupCommitterClosed(t *testing.T) {
 	t.Parallel()
-	g := store.NewGroupCommitter(store.GroupConfig{Committers: 2, Max: 4}, func(context.Context, []*store.GroupRequest[int, int]) {})
+	g := groupcommit.New(groupcommit.Config{Committers: 2, Max: 4}, func(context.Context, []*groupcommit.Request[int, int]) {})
 	g.Close()
 	if _, err := g.Do(context.Background(), 1); !errors.Is(err, store.ErrClosed) {
 		t.Errorf("Do after Close = %v, want ErrClosed", err)
-	}
-}
-
-func TestVersionCache(t *testing.T) {
-	t.Parallel()
-	var c store.VersionCache[string]
-	if _, ok := c.Get("a", 1); ok {
-		t.Fatal("empty cache hit")
-	}
-	c.Put("a", 1, "one")
-	if v, ok := c.Get("a", 1); !ok || v != "one" {
-		t.Errorf("Get(a, 1) = %q, %t", v, ok)
-	}
-	if _, ok := c.Get("a", 2); ok {
-		t.Error("a newer version hit the old entry")
-	}
-	small := store.VersionCache[int]{Max: 2}
-	small.Put("x", 1, 1)
-	small.Put("y", 1, 2)
-	small.Put("z", 1, 3) // full: starts over
-	if _, ok := small.Get("x", 1); ok {
-		t.Error("cache kept more entries than Max")
-	}
-	if v, ok := small.Get("z", 1); !ok || v != 3 {
-		t.Errorf("newest entry lost: %d, %t", v, ok)
-	}
-}
-
-func TestVersionCacheLoad(t *testing.T) {
-	t.Parallel()
-	var c store.VersionCache[string]
-	decoded := 0
-	decode := func(v string) func() (string, error) {
-		return func() (string, error) { decoded++; return v, nil }
-	}
-	for range 2 {
-		if v, err := c.Load("a", 1, decode("one")); err != nil || v != "one" {
-			t.Fatalf("Load(a, 1) = %q, %v", v, err)
-		}
-	}
-	if decoded != 1 {
-		t.Errorf("decoded %d times for one version, want 1", decoded)
-	}
-	if v, _ := c.Load("a", 2, decode("two")); v != "two" || decoded != 2 {
-		t.Errorf("a new version gave %q after %d decodes", v, decoded)
-	}
-	failed := errors.New("no such row")
-	if _, err := c.Load("b", 1, func() (string, error) { return "", failed }); !errors.Is(err, failed) {
-		t.Errorf("a failed decode answered %v", err)
-	}
-	if _, ok := c.Get("b", 1); ok {
-		t.Error("a failed decode was cached")
 	}
 }

@@ -1,4 +1,4 @@
-package store_test
+package sqlrow_test
 
 import (
 	"encoding/json"
@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hookd/hookd/store"
+	"github.com/hookd/hookd/store/internal/sqlrow"
 )
 
 func TestAppendHeadersDecodesToTheSameHeaders(t *testing.T) {
@@ -18,7 +18,7 @@ func TestAppendHeadersDecodesToTheSameHeaders(t *testing.T) {
 		{"X-Quote": `say "hi" \ bye`, "X-Ctl": "a\tb\nc\x00d\x7f", "X-Html": "<a href='x'>&amp;</a>", "X-Unicode": "héllo ☃ 𝄞 \u2028"},
 		{"": ""},
 	} {
-		got := store.AppendHeaders([]byte("prefix"), h)
+		got := sqlrow.AppendHeaders([]byte("prefix"), h)
 		body, ok := strings.CutPrefix(string(got), "prefix")
 		if !ok {
 			t.Fatalf("AppendHeaders dropped what dst held: %q", got)
@@ -38,7 +38,7 @@ func TestAppendHeadersDecodesToTheSameHeaders(t *testing.T) {
 
 func TestAppendHeadersSortsKeys(t *testing.T) {
 	t.Parallel()
-	got := store.AppendHeaders(nil, map[string]string{"c": "3", "a": "1", "b": "2"})
+	got := sqlrow.AppendHeaders(nil, map[string]string{"c": "3", "a": "1", "b": "2"})
 	if want := `{"a":"1","b":"2","c":"3"}`; string(got) != want {
 		t.Errorf("AppendHeaders = %s, want %s", got, want)
 	}
@@ -46,7 +46,7 @@ func TestAppendHeadersSortsKeys(t *testing.T) {
 
 func TestAppendHeadersReplacesInvalidUTF8(t *testing.T) {
 	t.Parallel()
-	got := store.AppendHeaders(nil, map[string]string{"X-Bad": "a\xffb"})
+	got := sqlrow.AppendHeaders(nil, map[string]string{"X-Bad": "a\xffb"})
 	var back map[string]string
 	if err := json.Unmarshal(got, &back); err != nil {
 		t.Fatalf("AppendHeaders = %q, not JSON: %v", got, err)

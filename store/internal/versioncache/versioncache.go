@@ -1,14 +1,16 @@
-package store
+// Package versioncache keeps the decoded rows the delivery path reads
+// over and over, each under the version it was read at.
+package versioncache
 
 import "sync"
 
-// VersionCache keeps decoded rows (webhooks, apps) that the delivery path
+// Cache keeps decoded rows (webhooks, apps) that the delivery path
 // reads over and over, each under the version (a counter every update bumps) it was read at.
 // A store checks a row's current version with a cheap query and decodes it
 // again, decrypting its secrets, only when the version moved. The zero
 // value is ready; it holds at most Max entries (0 means 50,000) and empties
 // itself when full, which is rare and costs only re-reads.
-type VersionCache[V any] struct {
+type Cache[V any] struct {
 	Max int
 
 	mu      sync.Mutex
@@ -21,7 +23,7 @@ type versioned[V any] struct {
 }
 
 // Get returns the value cached for id at version.
-func (c *VersionCache[V]) Get(id string, version int64) (V, bool) {
+func (c *Cache[V]) Get(id string, version int64) (V, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.entries[id]
@@ -33,7 +35,7 @@ func (c *VersionCache[V]) Get(id string, version int64) (V, bool) {
 }
 
 // Put caches value for id at version.
-func (c *VersionCache[V]) Put(id string, version int64, value V) {
+func (c *Cache[V]) Put(id string, version int64, value V) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	max := c.Max
@@ -48,7 +50,7 @@ func (c *VersionCache[V]) Put(id string, version int64, value V) {
 
 // Load returns the value cached for id at version, or decodes it with
 // decode and caches it.
-func (c *VersionCache[V]) Load(id string, version int64, decode func() (V, error)) (V, error) {
+func (c *Cache[V]) Load(id string, version int64, decode func() (V, error)) (V, error) {
 	if v, ok := c.Get(id, version); ok {
 		return v, nil
 	}

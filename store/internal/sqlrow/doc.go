@@ -1,0 +1,8 @@
+// Package sqlrow is what both SQL stores share about rows: it scans apps,
+// keys, event types, webhooks, sources, events and deliveries from any
+// Scanner (a *sql.Row or *sql.Rows as well as a pgx.Row or pgx.Rows), and
+// encodes them for writing (sealing their secrets with a store.Sealer);
+// it pages lists, reads a versioned row before an update, and says what
+// was not found. The SQL text stays with each store: the two write their
+// placeholders differently ($1 against ?) and tune their queries apart.
+package sqlrow
