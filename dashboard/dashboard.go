@@ -54,7 +54,7 @@ type Service interface {
 	DeleteWebhook(ctx context.Context, p *service.Principal, app, id string) error
 	RotateWebhookSecret(ctx context.Context, p *service.Principal, app, id string, in *service.RotateInput) (*service.WebhookView, error)
 	SendTest(ctx context.Context, p *service.Principal, app, id string, in *service.TestInput) (*hookd.Event, error)
-	RecoverWebhook(ctx context.Context, p *service.Principal, app, id string, in *service.RecoverInput) (int, error)
+	RecoverWebhook(ctx context.Context, p *service.Principal, app, id string, in *service.RecoverInput) (int, bool, error)
 
 	GetEvent(ctx context.Context, p *service.Principal, app, id string) (*hookd.Event, error)
 	ListDeliveries(ctx context.Context, p *service.Principal, app, webhookID, status string, page store.Page) ([]*hookd.Delivery, string, error)

@@ -632,7 +632,7 @@ func (d *Dashboard) recoverWebhook(w http.ResponseWriter, r *http.Request, v *vi
 		d.fail(w, r, v, hookd.Errorf(hookd.EINVALID, "since must be a date and time"))
 		return
 	}
-	if _, err := d.svc.RecoverWebhook(r.Context(), v.p(), r.PathValue("app"), r.PathValue("id"), &service.RecoverInput{Since: &since}); err != nil {
+	if _, _, err := d.svc.RecoverWebhook(r.Context(), v.p(), r.PathValue("app"), r.PathValue("id"), &service.RecoverInput{Since: &since}); err != nil {
 		d.fail(w, r, v, err)
 		return
 	}
