@@ -11,6 +11,7 @@ import (
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/store"
+	"github.com/hookd/hookd/store/internal/sqlflow"
 	"github.com/hookd/hookd/store/internal/sqlrow"
 )
 
@@ -51,31 +52,19 @@ func (s *Store) UpdateSource(ctx context.Context, src *hookd.Source, now time.Ti
 	if err != nil {
 		return err
 	}
-	moved := 0
-	err = s.tx(ctx, func(tx pgx.Tx) error {
-		old, err := sqlrow.CheckVersion(tx.QueryRow(ctx, `SELECT status, version FROM sources WHERE id = $1 AND app_id = $2 FOR NO KEY UPDATE`, src.ID, src.AppID), "source", src.ID, src.Version)
-		if err != nil {
+	return sqlflow.UpdateThenMove(ctx, mover{s}, sqlflow.Update[pgx.Tx]{
+		What: "source", Column: "source_id", ID: src.ID, Status: src.Status, Version: &src.Version,
+		Check: func(tx pgx.Tx) sqlrow.Scanner {
+			return tx.QueryRow(ctx, `SELECT status, version FROM sources WHERE id = $1 AND app_id = $2 FOR NO KEY UPDATE`, src.ID, src.AppID)
+		},
+		Write: func(tx pgx.Tx, _ string) error {
+			_, err := tx.Exec(ctx, `UPDATE sources SET name = $1, provider = $2, status = $3, forward_url = $4, events = $5, description = $6,
+				header_prefix = $7, tolerance_seconds = $8, secret = $9, previous_secret = $10, previous_expires_at = $11, updated_at = $12, version = version + 1 WHERE id = $13`,
+				src.Name, src.Provider, src.Status, src.ForwardURL, events, src.Description, src.HeaderPrefix, src.ToleranceSeconds,
+				secret, prev, nullMs(src.PreviousSecretExpiresAt), ms(src.UpdatedAt), src.ID)
 			return err
-		}
-		_, err = tx.Exec(ctx, `UPDATE sources SET name = $1, provider = $2, status = $3, forward_url = $4, events = $5, description = $6,
-			header_prefix = $7, tolerance_seconds = $8, secret = $9, previous_secret = $10, previous_expires_at = $11, updated_at = $12, version = version + 1 WHERE id = $13`,
-			src.Name, src.Provider, src.Status, src.ForwardURL, events, src.Description, src.HeaderPrefix, src.ToleranceSeconds,
-			secret, prev, nullMs(src.PreviousSecretExpiresAt), ms(src.UpdatedAt), src.ID)
-		if err != nil {
-			return fmt.Errorf("update source: %w", err)
-		}
-		if old == src.Status {
-			return nil
-		}
-		moved, err = s.moveOpenDeliveries(ctx, tx, "source_id", src.ID, src.Status, now)
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	src.Version++
-	s.moveRest(moved, "source_id", src.ID, src.Status, now)
-	return nil
+		},
+	}, now)
 }
 
 // DeleteSource implements store.Store.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/store"
+	"github.com/hookd/hookd/store/internal/sqlflow"
 	"github.com/hookd/hookd/store/internal/sqlrow"
 )
 
@@ -50,31 +51,19 @@ func (s *Store) UpdateSource(ctx context.Context, src *hookd.Source, now time.Ti
 	if err != nil {
 		return err
 	}
-	moved := 0
-	err = s.tx(ctx, func(tx *sql.Tx) error {
-		old, err := sqlrow.CheckVersion(tx.QueryRowContext(ctx, `SELECT status, version FROM sources WHERE id = ? AND app_id = ?`, src.ID, src.AppID), "source", src.ID, src.Version)
-		if err != nil {
+	return sqlflow.UpdateThenMove(ctx, mover{s}, sqlflow.Update[*sql.Tx]{
+		What: "source", Column: "source_id", ID: src.ID, Status: src.Status, Version: &src.Version,
+		Check: func(tx *sql.Tx) sqlrow.Scanner {
+			return tx.QueryRowContext(ctx, `SELECT status, version FROM sources WHERE id = ? AND app_id = ?`, src.ID, src.AppID)
+		},
+		Write: func(tx *sql.Tx, _ string) error {
+			_, err := tx.ExecContext(ctx, `UPDATE sources SET name = ?, provider = ?, status = ?, forward_url = ?, events = ?, description = ?,
+				header_prefix = ?, tolerance_seconds = ?, secret = ?, previous_secret = ?, previous_expires_at = ?, updated_at = ?, version = version + 1 WHERE id = ?`,
+				src.Name, src.Provider, src.Status, src.ForwardURL, events, src.Description, src.HeaderPrefix, src.ToleranceSeconds,
+				secret, prev, nullMs(src.PreviousSecretExpiresAt), ms(src.UpdatedAt), src.ID)
 			return err
-		}
-		_, err = tx.ExecContext(ctx, `UPDATE sources SET name = ?, provider = ?, status = ?, forward_url = ?, events = ?, description = ?,
-			header_prefix = ?, tolerance_seconds = ?, secret = ?, previous_secret = ?, previous_expires_at = ?, updated_at = ?, version = version + 1 WHERE id = ?`,
-			src.Name, src.Provider, src.Status, src.ForwardURL, events, src.Description, src.HeaderPrefix, src.ToleranceSeconds,
-			secret, prev, nullMs(src.PreviousSecretExpiresAt), ms(src.UpdatedAt), src.ID)
-		if err != nil {
-			return fmt.Errorf("update source: %w", err)
-		}
-		if old == src.Status {
-			return nil
-		}
-		moved, err = moveOpenDeliveries(ctx, tx, "source_id", src.ID, src.Status, now, moveChunk)
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	src.Version++
-	s.moveRest(moved, "source_id", src.ID, src.Status, now)
-	return nil
+		},
+	}, now)
 }
 
 // DeleteSource implements store.Store.
