@@ -3,7 +3,6 @@ package storesqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -93,58 +92,50 @@ func (s *Store) SourceStats(ctx context.Context, sourceID string) (*hookd.Source
 
 // Receive implements store.Store.
 func (s *Store) Receive(ctx context.Context, p *store.ReceiveParams) (*hookd.Event, bool, error) {
-	ev, in := p.Event, p.Event.Inbound
-	headers, err := json.Marshal(in.Headers)
-	if err != nil {
-		return nil, false, fmt.Errorf("encode headers: %w", err)
-	}
-	var first *hookd.Event
-	err = s.tx(ctx, func(tx *sql.Tx) error {
-		if in.ProviderEventID != "" {
-			var id string
-			err := tx.QueryRowContext(ctx, `SELECT id FROM events WHERE source_id = ? AND provider_event_id = ?`, in.SourceID, in.ProviderEventID).Scan(&id)
-			if err == nil {
-				first, err = s.getEvent(ctx, tx, ev.AppID, id)
-				return err
-			}
-			if !errors.Is(err, sql.ErrNoRows) {
-				return fmt.Errorf("find provider event: %w", err)
-			}
-		}
-		// A body that is not a JSON object has no data; the column holds
-		// it as empty (not NULL), which reads back as nil.
-		data := []byte{}
-		if ev.Data != nil {
-			data = ev.Data
-		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO events (id, app_id, type, data, payload, test, created_at, source_id, provider_event_id, headers, content_type, filtered)
-			VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`,
-			ev.ID, ev.AppID, ev.Type, data, ev.Payload, ev.Test, ms(ev.CreatedAt), in.SourceID, nullString(in.ProviderEventID), string(headers), in.ContentType, in.Filtered)
-		if err != nil {
-			return fmt.Errorf("insert received event: %w", err)
-		}
-		ev.Deliveries = []*hookd.DeliverySummary{}
-		if p.ForwardURL == "" || in.Filtered {
-			return nil
-		}
-		status := hookd.DeliveryPending
-		if p.Hold {
-			status = hookd.DeliveryHeld
-		}
-		id, now := s.newID("dlv"), ms(ev.CreatedAt)
-		_, err = tx.ExecContext(ctx, `INSERT INTO deliveries (id, app_id, event_id, source_id, url, status, next_attempt_at, test, created_at, updated_at)
-			VALUES (?,?,?,?,?,?,?,?,?,?)`, id, ev.AppID, ev.ID, in.SourceID, p.ForwardURL, status, now, ev.Test, now, now)
-		if err != nil {
-			return fmt.Errorf("insert forwarding delivery: %w", err)
-		}
-		ev.Deliveries = append(ev.Deliveries, &hookd.DeliverySummary{ID: id, SourceID: in.SourceID, URL: p.ForwardURL, Status: status})
-		return nil
+	return sqlflow.Receive(ctx, p, s.newID, func(fn func(sqlflow.ReceiveTx) error) error {
+		return s.tx(ctx, func(tx *sql.Tx) error { return fn(receiveTx{s, tx}) })
 	})
+}
+
+// receiveTx is a write transaction as sqlflow.Receive uses it.
+type receiveTx struct {
+	s  *Store
+	tx *sql.Tx
+}
+
+// InsertUnlessReceived looks for the provider event before it inserts:
+// the single writer keeps another from inserting it meanwhile.
+func (r receiveTx) InsertUnlessReceived(ctx context.Context, ev *hookd.Event, data []byte, headers string) (string, error) {
+	in := ev.Inbound
+	if in.ProviderEventID != "" {
+		var id string
+		err := r.tx.QueryRowContext(ctx, `SELECT id FROM events WHERE source_id = ? AND provider_event_id = ?`, in.SourceID, in.ProviderEventID).Scan(&id)
+		if err == nil {
+			return id, nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return "", fmt.Errorf("find provider event: %w", err)
+		}
+	}
+	_, err := r.tx.ExecContext(ctx, `INSERT INTO events (id, app_id, type, data, payload, test, created_at, source_id, provider_event_id, headers, content_type, filtered)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`,
+		ev.ID, ev.AppID, ev.Type, data, ev.Payload, ev.Test, ms(ev.CreatedAt), in.SourceID, nullString(in.ProviderEventID), headers, in.ContentType, in.Filtered)
 	if err != nil {
-		return nil, false, err
+		return "", fmt.Errorf("insert received event: %w", err)
 	}
-	if first != nil {
-		return first, true, nil
+	return "", nil
+}
+
+func (r receiveTx) Event(ctx context.Context, appID, id string) (*hookd.Event, error) {
+	return r.s.getEvent(ctx, r.tx, appID, id)
+}
+
+func (r receiveTx) InsertForward(ctx context.Context, ev *hookd.Event, d *hookd.DeliverySummary) error {
+	now := ms(ev.CreatedAt)
+	_, err := r.tx.ExecContext(ctx, `INSERT INTO deliveries (id, app_id, event_id, source_id, url, status, next_attempt_at, test, created_at, updated_at)
+		VALUES (?,?,?,?,?,?,?,?,?,?)`, d.ID, ev.AppID, ev.ID, d.SourceID, d.URL, d.Status, now, ev.Test, now, now)
+	if err != nil {
+		return fmt.Errorf("insert forwarding delivery: %w", err)
 	}
-	return ev, false, nil
+	return nil
 }
