@@ -26,12 +26,8 @@ func (s *Store) CreateWebhook(ctx context.Context, w *hookd.Webhook, maxWebhooks
 			if _, err := tx.Exec(ctx, `SELECT 1 FROM apps WHERE id = $1 FOR NO KEY UPDATE`, w.AppID); err != nil {
 				return fmt.Errorf("lock app: %w", err)
 			}
-			var n int
-			if err := tx.QueryRow(ctx, `SELECT count(*) FROM webhooks WHERE app_id = $1`, w.AppID).Scan(&n); err != nil {
-				return fmt.Errorf("count webhooks: %w", err)
-			}
-			if n >= maxWebhooks {
-				return hookd.Errorf(hookd.ECONFLICT, "the app already has %d webhook(s), its profile's max_webhooks", n)
+			if err := sqlflow.WebhookRoom(tx.QueryRow(ctx, `SELECT count(*) FROM webhooks WHERE app_id = $1`, w.AppID), maxWebhooks); err != nil {
+				return err
 			}
 		}
 		_, err := tx.Exec(ctx, `INSERT INTO webhooks (`+sqlrow.WebhookColumns+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18)`, values...)

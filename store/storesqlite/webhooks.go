@@ -22,12 +22,8 @@ func (s *Store) CreateWebhook(ctx context.Context, w *hookd.Webhook, maxWebhooks
 	}
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		if maxWebhooks > 0 {
-			var n int
-			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM webhooks WHERE app_id = ?`, w.AppID).Scan(&n); err != nil {
-				return fmt.Errorf("count webhooks: %w", err)
-			}
-			if n >= maxWebhooks {
-				return hookd.Errorf(hookd.ECONFLICT, "the app already has %d webhook(s), its profile's max_webhooks", n)
+			if err := sqlflow.WebhookRoom(tx.QueryRowContext(ctx, `SELECT count(*) FROM webhooks WHERE app_id = ?`, w.AppID), maxWebhooks); err != nil {
+				return err
 			}
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO webhooks (`+sqlrow.WebhookColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, values...)

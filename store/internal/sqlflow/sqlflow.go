@@ -145,3 +145,17 @@ func Receive(ctx context.Context, p *store.ReceiveParams, newID func(prefix stri
 	}
 	return ev, false, nil
 }
+
+// WebhookRoom is the error of creating a webhook in an app that may have
+// at most max of them, row holding how many it has (SELECT count(*)):
+// nil while there is room.
+func WebhookRoom(row sqlrow.Scanner, max int) error {
+	var n int
+	if err := row.Scan(&n); err != nil {
+		return fmt.Errorf("count webhooks: %w", err)
+	}
+	if n >= max {
+		return hookd.Errorf(hookd.ECONFLICT, "the app already has %d webhook(s), its profile's max_webhooks", n)
+	}
+	return nil
+}
