@@ -31,7 +31,9 @@ func (s *Store) CreateApp(ctx context.Context, app *hookd.App) error {
 // GetApp implements store.Store.
 func (s *Store) GetApp(ctx context.Context, ref string) (*hookd.App, error) {
 	app, err := sqlrow.ScanApp(s.sealer, s.pool.QueryRow(ctx, `SELECT `+sqlrow.AppColumns+` FROM apps WHERE id = $1 OR uid = $1 ORDER BY id = $1 DESC LIMIT 1`, ref))
-	return app, sqlrow.Found(err, "get app", "app", ref)
+	// Every publish looks its app up first (when the cache misses), so a
+	// database that does not answer must say so here: 503, not 500.
+	return app, unavailable(sqlrow.Found(err, "get app", "app", ref))
 }
 
 // ListApps implements store.Store.
