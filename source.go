@@ -63,8 +63,8 @@ func (s *Source) Accepts(typ string) bool {
 	return len(s.Events) == 0 || MatchesFilter(s.Events, typ)
 }
 
-// SourceStats is what the API reports about a source's traffic.
-type SourceStats struct {
+// SourceHealth is what the API reports with a source: its kept counts.
+type SourceHealth struct {
 	EventCount  int64
 	LastEventAt *time.Time
 }

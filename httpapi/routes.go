@@ -58,6 +58,7 @@ func (s *Server) routes() {
 	s.handle("POST /v1/apps/{app}/deliveries/{id}/retry", auth(s.retryDelivery))
 	s.sourceRoutes(auth)
 	s.listenRoutes(auth)
+	s.statsRoutes(auth)
 }
 
 // smallBody bounds management request bodies; envelopeSlack is what a

@@ -37,6 +37,9 @@ type Config struct {
 	Wake func()
 	// Observer counts what arrived; optional.
 	Observer Observer
+	// Tally counts refused requests in the sources' statistics; optional.
+	// (What is stored counts as the store stores it.)
+	Tally *Tally
 }
 
 // Observer hears the outcome of every request to a receive URL whose
@@ -115,6 +118,9 @@ func (r *Receiver) Receive(ctx context.Context, sourceID string, h http.Header, 
 	res, err := r.receive(ctx, src, h, body, false)
 	if outcome := inboundOutcome(res, err); outcome != "" {
 		r.cfg.Observer.Inbound(src.Provider, outcome)
+		if outcome == InboundRejected && r.cfg.Tally != nil {
+			r.cfg.Tally.Reject(src.ID)
+		}
 	}
 	return res, err
 }
@@ -124,6 +130,9 @@ func (r *Receiver) Receive(ctx context.Context, sourceID string, h http.Header, 
 func (r *Receiver) TooLarge(ctx context.Context, sourceID string) {
 	if src, err := r.store.GetSource(ctx, "", sourceID); err == nil {
 		r.cfg.Observer.Inbound(src.Provider, InboundRejected)
+		if r.cfg.Tally != nil {
+			r.cfg.Tally.Reject(src.ID)
+		}
 	}
 }
 

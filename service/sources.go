@@ -82,7 +82,7 @@ func (in *SourceInput) UnmarshalJSON(b []byte) error {
 // SourceView is a source with its traffic, as the API shows it.
 type SourceView struct {
 	*hookd.Source
-	Stats *hookd.SourceStats
+	Stats *hookd.SourceHealth
 }
 
 // CreateSource makes a source and returns it with its secret.
@@ -111,7 +111,7 @@ func (s *Service) CreateSource(ctx context.Context, p *Principal, appRef string,
 	if err := s.store.CreateSource(ctx, src); err != nil {
 		return nil, err
 	}
-	return &SourceView{Source: src, Stats: &hookd.SourceStats{}}, nil
+	return &SourceView{Source: src, Stats: &hookd.SourceHealth{}}, nil
 }
 
 func (s *Service) applySource(ctx context.Context, src *hookd.Source, in *SourceInput) error {
@@ -255,7 +255,7 @@ func (s *Service) source(ctx context.Context, p *Principal, appRef, id string) (
 }
 
 func (s *Service) sourceView(ctx context.Context, src *hookd.Source) (*SourceView, error) {
-	st, err := s.store.SourceStats(ctx, src.ID)
+	st, err := s.store.SourceHealth(ctx, src.ID)
 	if err != nil {
 		return nil, err
 	}

@@ -18,6 +18,7 @@ type Store interface {
 	WebhookStore
 	SourceStore
 	EventStore
+	StatsStore
 }
 
 var _ Store = store.Store(nil)
@@ -68,7 +69,7 @@ type SourceStore interface {
 	ListSources(ctx context.Context, appID string, page store.Page) ([]*hookd.Source, string, error)
 	UpdateSource(ctx context.Context, src *hookd.Source, now time.Time) error
 	DeleteSource(ctx context.Context, appID, id string) error
-	SourceStats(ctx context.Context, sourceID string) (*hookd.SourceStats, error)
+	SourceHealth(ctx context.Context, sourceID string) (*hookd.SourceHealth, error)
 }
 
 // EventStore publishes events and reads them back with their deliveries
@@ -80,4 +81,12 @@ type EventStore interface {
 	ListDeliveries(ctx context.Context, f store.DeliveryFilter, page store.Page) ([]*hookd.Delivery, string, error)
 	GetDelivery(ctx context.Context, appID, id string) (*hookd.Delivery, error)
 	RetryDelivery(ctx context.Context, appID, id string, now time.Time) (*hookd.Delivery, error)
+}
+
+// StatsStore reads the statistics kept as work happens, and the backlog
+// that the server's statistics report (stats.go).
+type StatsStore interface {
+	ReadDeliveryStats(ctx context.Context, scope string, res int, since, until time.Time) ([]store.DeliveryCounts, error)
+	ReadSourceStats(ctx context.Context, sourceID string, res int, since, until time.Time) ([]store.SourceCounts, error)
+	Backlog(ctx context.Context, now time.Time) (store.Backlog, error)
 }

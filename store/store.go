@@ -85,6 +85,10 @@ type Store interface {
 	// with hookd.ListenURLPrefix) of every app last updated before before,
 	// with their deliveries, and returns how many.
 	DeleteIdleListenWebhooks(ctx context.Context, before time.Time) (int, error)
+	// WebhookHealth reads the webhook's kept values (see the Statistics
+	// section of docs/DESIGN.md): delivery count and last attempt from its
+	// all-time statistics, the success rate from the minute statistics of
+	// the 24 hours up to now; zero for a webhook that is gone.
 	WebhookHealth(ctx context.Context, webhookID string, now time.Time) (*hookd.WebhookHealth, error)
 	// RecoverWebhook re-queues the webhook's failed deliveries created in
 	// [p.Since, p.Until) and returns how many.
@@ -101,7 +105,9 @@ type Store interface {
 	UpdateSource(ctx context.Context, src *hookd.Source, now time.Time) error
 	// DeleteSource removes the source with its events and deliveries.
 	DeleteSource(ctx context.Context, appID, id string) error
-	SourceStats(ctx context.Context, sourceID string) (*hookd.SourceStats, error)
+	// SourceHealth reads the source's kept event count and the creation
+	// time of its newest event; zero for a source that is gone.
+	SourceHealth(ctx context.Context, sourceID string) (*hookd.SourceHealth, error)
 	// Receive stores what a source received and, when p.ForwardURL is
 	// set and the event is not filtered, a delivery that forwards it (held
 	// while p.Hold). A provider event id the source has recorded before
@@ -149,6 +155,26 @@ type Store interface {
 	Backlog(ctx context.Context, now time.Time) (Backlog, error)
 	// CountWebhooks counts every app's webhooks by status.
 	CountWebhooks(ctx context.Context) (map[string]int64, error)
+
+	// Statistics are kept as work happens: RecordAttempts counts the
+	// attempts of each batch per webhook, its app and StatsServer (and
+	// forwards per source), and Receive what a source received, in
+	// their own transactions, one upsert per scope and bucket.
+
+	// ReadDeliveryStats returns the kept buckets of resolution res
+	// (StatsMinute or StatsHour) of scope (a webhook id, an app id or
+	// StatsServer) that start in [since, until), oldest first; buckets
+	// in which nothing happened are left out.
+	ReadDeliveryStats(ctx context.Context, scope string, res int, since, until time.Time) ([]DeliveryCounts, error)
+	// ReadSourceStats is ReadDeliveryStats for a source.
+	ReadSourceStats(ctx context.Context, sourceID string, res int, since, until time.Time) ([]SourceCounts, error)
+	// AddRejections counts requests that sources refused (a receiver
+	// gathers them in memory: a refusal stores nothing else).
+	AddRejections(ctx context.Context, rs []Rejections) error
+	// PruneStats deletes up to limit kept buckets of resolution res that
+	// start before before, and all-time rows of webhooks and sources that
+	// are gone, and returns how many rows it deleted.
+	PruneStats(ctx context.Context, res int, before time.Time, limit int) (int, error)
 }
 
 // Backlog is how much delivery work is due and how late it is.

@@ -70,6 +70,9 @@ type hostileRoute struct {
 
 var listQuery = []string{"limit", "after"}
 
+// statsQueryParams are the statistics routes' parameters.
+var statsQueryParams = []string{"since", "until", "interval"}
+
 // profileCases are hostile app profiles: unknown names where the profile
 // takes one of a few, numbers out of range, strings that cannot be
 // header names or JSON keys.
@@ -150,6 +153,10 @@ func hostileRoutes(receiverURL string) map[string]hostileRoute {
 		"POST /v1/apps/{app}/webhooks/{id}/recover":   {body: `{"since":"2020-01-01T00:00:00Z"}`, fields: []hostileField{{"since", kTime, false}, {"until", kTime, false}}},
 		"GET /v1/apps/{app}/webhooks/{id}/deliveries": {query: append([]string{"status"}, listQuery...)},
 		"GET /v1/apps/{app}/webhooks/{id}/events":     {query: listQuery},
+		"GET /v1/apps/{app}/webhooks/{id}/stats":      {query: statsQueryParams},
+		"GET /v1/apps/{app}/stats":                    {query: statsQueryParams},
+		"GET /v1/apps/{app}/sources/{id}/stats":       {query: statsQueryParams},
+		"GET /v1/stats":                               {query: statsQueryParams},
 
 		"POST /v1/apps/{app}/listen": {body: `{"key":"hostile-key-1"}`, fields: []hostileField{{"key", kString, false}, {"events", kStrings, false}}},
 		// The world's {id} here is an ordinary webhook: it has no stream,
@@ -556,10 +563,18 @@ func queryCases(rt hostileRoute) []hostileCase {
 			vals = []string{"nope", "%00", "%ff", "PENDING"}
 		case "webhook_id":
 			vals = []string{"nope", "%00", "%ff", strings.Repeat("w", 10000), "wh_01jab3c4d5e6f7g8h9j0k1m2n3"}
+		case "since", "until":
+			vals = []string{"yesterday", "%00", "%ff", "1700000000", "2026-13-01T00:00:00Z", strings.Repeat("9", 10000)}
+			if q == "since" {
+				// More than 1,500 days before now; after now.
+				vals = append(vals, "2000-01-01T00:00:00Z", "2999-01-01T00:00:00Z")
+			}
+		case "interval":
+			vals = []string{"week", "%00", "%ff", "MINUTE", "minute"} // a minute over the default day is fine
 		}
 		for _, v := range vals {
 			c := hostileCase{name: q + "=" + v, query: q + "=" + v}
-			if v == "" {
+			if v == "" || q+"="+v == "interval=minute" {
 				c.mayPass = true // an empty parameter is an absent one
 			}
 			if len(c.name) > 60 {

@@ -59,6 +59,9 @@ type Config struct {
 	// Retention is how long finished events are kept; 0 means 30 days,
 	// negative forever.
 	Retention time.Duration
+	// StatsMinutes and StatsHours are how long minute and hourly
+	// statistics are kept; 0 means 48 hours and 90 days.
+	StatsMinutes, StatsHours time.Duration
 	// PprofAddr, when set, serves net/http/pprof there (keep it on
 	// loopback).
 	PprofAddr string
@@ -107,6 +110,9 @@ type Main struct {
 	metricsListener net.Listener
 	listen          func(ctx context.Context, wake func()) error
 	notifier        *notify.Notifier
+	tally           *receive.Tally
+	stopTally       context.CancelFunc
+	tallyDone       chan struct{}
 	stopEngine      context.CancelFunc
 	engineDone      chan struct{}
 	closeOnce       sync.Once
@@ -136,6 +142,8 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.StringVar(&c.Role, "role", "", "what this process runs: api, worker or all (env: HOOKD_ROLE; default all)")
 	fs.DurationVar(&c.ListenTimeout, "listen-timeout", 0, "how long a hookd listen webhook outlives its connection (env: HOOKD_LISTEN_TIMEOUT; default 5m)")
 	fs.DurationVar(&c.Retention, "retention", 0, "how long finished events are kept, e.g. 720h (env: HOOKD_RETENTION; default 30 days; -1s keeps them forever)")
+	fs.DurationVar(&c.StatsMinutes, "stats-minutes", 0, "how long minute statistics are kept, at least 24h (env: HOOKD_STATS_MINUTES; default 48h)")
+	fs.DurationVar(&c.StatsHours, "stats-hours", 0, "how long hourly statistics are kept, at least 2160h (env: HOOKD_STATS_HOURS; default 2160h, 90 days)")
 	fs.StringVar(&c.MetricsAddr, "metrics-addr", "", "serve /metrics on this address instead of beside the API (env: HOOKD_METRICS_ADDR)")
 	logLevel := fs.String("log-level", "", "least severe level logged: debug, info, warn or error (env: HOOKD_LOG_LEVEL; default info)")
 	if err := fs.Parse(args); err != nil {
@@ -195,6 +203,22 @@ func (m *Main) ParseFlags(args []string) error {
 			return fmt.Errorf("HOOKD_RETENTION: %q is not a duration such as 720h", env("HOOKD_RETENTION"))
 		}
 		c.Retention = d
+	}
+	for _, d := range []struct {
+		flag, env string
+		dst       *time.Duration
+		least     time.Duration
+	}{{"stats-minutes", "HOOKD_STATS_MINUTES", &c.StatsMinutes, 24 * time.Hour}, {"stats-hours", "HOOKD_STATS_HOURS", &c.StatsHours, 90 * 24 * time.Hour}} {
+		if !set[d.flag] && env(d.env) != "" {
+			v, err := time.ParseDuration(env(d.env))
+			if err != nil {
+				return fmt.Errorf("%s: %q is not a duration such as %v", d.env, env(d.env), d.least)
+			}
+			*d.dst = v
+		}
+		if *d.dst != 0 && *d.dst < d.least {
+			return fmt.Errorf("--%s must be at least %v: the statistics routes promise that much", d.flag, d.least)
+		}
 	}
 	if !set["listen-timeout"] && env("HOOKD_LISTEN_TIMEOUT") != "" {
 		d, err := time.ParseDuration(env("HOOKD_LISTEN_TIMEOUT"))
@@ -580,7 +604,8 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	recv, err := receive.New(st, receive.Config{Now: m.Now, NewID: ids.New, Wake: wake, Observer: counts})
+	m.tally = receive.NewTally(st, log.With("component", "receive"), m.Now)
+	recv, err := receive.New(st, receive.Config{Now: m.Now, NewID: ids.New, Wake: wake, Observer: counts, Tally: m.tally})
 	if err != nil {
 		return err
 	}
@@ -602,6 +627,12 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.startBackground(ctx, st, svc)
+	tallyCtx, stopTally := context.WithCancel(context.WithoutCancel(ctx))
+	m.stopTally, m.tallyDone = stopTally, make(chan struct{})
+	go func() {
+		defer close(m.tallyDone)
+		m.tally.Run(tallyCtx, tallyEvery)
+	}()
 	if err := m.servePprof(); err != nil {
 		return err
 	}
@@ -706,12 +737,19 @@ func (m *Main) startBackground(ctx context.Context, st store.Store, svc *service
 		pruner := retention.New(st, m.Logger.With("component", "retention"), retention.Config{MaxAge: m.Config.Retention, Now: m.Now})
 		wg.Go(func() { pruner.Run(bg) })
 	}
+	stats := retention.NewStats(st, m.Logger.With("component", "retention"), retention.StatsConfig{
+		Minutes: m.Config.StatsMinutes, Hours: m.Config.StatsHours, Now: m.Now})
+	wg.Go(func() { stats.Run(bg) })
 	wg.Go(func() { m.sweepListen(bg, svc) })
 	go func() {
 		wg.Wait()
 		close(m.engineDone)
 	}()
 }
+
+// tallyEvery is how often the sources' refused requests, counted in
+// memory, are added to their statistics.
+const tallyEvery = time.Second
 
 // defaultListenTimeout is how long a listen webhook outlives its last
 // connection unless told.
@@ -776,6 +814,12 @@ func (m *Main) Close() error {
 		if m.stopEngine != nil {
 			m.stopEngine()
 			<-m.engineDone
+		}
+		if m.stopTally != nil {
+			// Its last flush counts the refusals of the requests just
+			// served.
+			m.stopTally()
+			<-m.tallyDone
 		}
 		if m.notifier != nil {
 			// Notices are a courtesy (the state they report is stored):

@@ -401,6 +401,7 @@ func (s *Store) recordAttempts(ctx context.Context, results []*store.AttemptResu
 	var notices []hookd.Notice
 	var ins attemptColumns
 	var upd deliveryColumnsUpdate
+	var stats store.StatsBatch
 	targets := map[string]*hookd.Target{}
 	for _, r := range results {
 		a := r.Attempt
@@ -413,7 +414,10 @@ func (s *Store) recordAttempts(ctx context.Context, results []*store.AttemptResu
 		}
 		ins.add(a)
 		if info.owner != r.Owner {
-			continue // the lease ran out: logged, but the new holder decides
+			// The lease ran out: logged and counted, but the new holder
+			// decides.
+			stats.Attempt(info.appID, info.webhookID, info.sourceID(), a, false)
+			continue
 		}
 		key := info.targetID
 		if key == "" {
@@ -427,6 +431,7 @@ func (s *Store) recordAttempts(ctx context.Context, results []*store.AttemptResu
 		v := t.Record(&r.AttemptReport, info.test)
 		r.Status = v.Status
 		upd.add(r.Owner, a, v)
+		stats.Attempt(info.appID, info.webhookID, info.sourceID(), a, v.Status == hookd.DeliveryFailed)
 		for _, kind := range v.Notices {
 			n := hookd.Notice{Kind: kind, AppID: info.appID, WebhookID: info.webhookID, DeliveryID: a.DeliveryID, EventID: info.eventID, At: a.At}
 			if kind == hookd.NoticeWebhookDisabled {
@@ -456,6 +461,11 @@ func (s *Store) recordAttempts(ctx context.Context, results []*store.AttemptResu
 			upd.id, upd.status, upd.attempt, upd.next, upd.code, upd.at, upd.owner)
 	}
 	disables := queueCounters(b, targets)
+	// The statistics go last, just before the commit: their rows are the
+	// ones every recorder shares, held for as short a time as can be.
+	if !disables {
+		queueStats(b, &stats)
+	}
 	if err := tx.send(ctx, b, !disables).Close(); err != nil {
 		return nil, fmt.Errorf("record attempts: %w", err)
 	}
@@ -464,7 +474,9 @@ func (s *Store) recordAttempts(ctx context.Context, results []*store.AttemptResu
 		if err != nil {
 			return nil, err
 		}
-		if err := tx.send(ctx, &pgx.Batch{}, true).Close(); err != nil {
+		last := &pgx.Batch{}
+		queueStats(last, &stats)
+		if err := tx.send(ctx, last, true).Close(); err != nil {
 			return nil, fmt.Errorf("record attempts: %w", err)
 		}
 		for _, m := range rest {
@@ -481,6 +493,14 @@ type recordInfo struct {
 	status                                     string // of the webhook or source
 	failures                                   int
 	failingSince                               *int64
+}
+
+// sourceID is the source whose event the delivery forwards, if any.
+func (i *recordInfo) sourceID() string {
+	if i.webhookID != "" {
+		return ""
+	}
+	return i.targetID // a source's id, or "" for a one-off URL
 }
 
 func (i *recordInfo) target() *hookd.Target {

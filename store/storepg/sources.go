@@ -78,18 +78,6 @@ func (s *Store) DeleteSource(ctx context.Context, appID, id string) error {
 	return nil
 }
 
-// SourceStats implements store.Store.
-func (s *Store) SourceStats(ctx context.Context, sourceID string) (*hookd.SourceStats, error) {
-	var st hookd.SourceStats
-	var last *int64
-	err := s.pool.QueryRow(ctx, `SELECT count(*), max(created_at) FROM events WHERE source_id = $1`, sourceID).Scan(&st.EventCount, &last)
-	if err != nil {
-		return nil, fmt.Errorf("source stats: %w", err)
-	}
-	st.LastEventAt = fromNullMs(last)
-	return &st, nil
-}
-
 // Receive implements store.Store.
 func (s *Store) Receive(ctx context.Context, p *store.ReceiveParams) (*hookd.Event, bool, error) {
 	return sqlflow.Receive(ctx, p, s.newID, func(fn func(sqlflow.ReceiveTx) error) error {
@@ -133,6 +121,10 @@ func (r receiveTx) InsertUnlessReceived(ctx context.Context, ev *hookd.Event, da
 		return "", fmt.Errorf("find provider event: %w", err)
 	}
 	return id, nil
+}
+
+func (r receiveTx) WriteStats(ctx context.Context, stats *store.StatsBatch) error {
+	return writeStats(ctx, r.tx, stats)
 }
 
 func (r receiveTx) Event(ctx context.Context, appID, id string) (*hookd.Event, error) {

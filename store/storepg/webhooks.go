@@ -146,28 +146,6 @@ func (s *Store) DeleteWebhook(ctx context.Context, appID, id string) error {
 	return nil
 }
 
-// WebhookHealth implements store.Store.
-func (s *Store) WebhookHealth(ctx context.Context, webhookID string, now time.Time) (*hookd.WebhookHealth, error) {
-	var h hookd.WebhookHealth
-	var last *int64
-	var total, ok int64
-	err := s.pool.QueryRow(ctx, `SELECT
-			(SELECT count(*) FROM deliveries WHERE webhook_id = $1),
-			(SELECT max(at) FROM attempts WHERE webhook_id = $1),
-			(SELECT count(*) FROM attempts WHERE webhook_id = $1 AND at >= $2),
-			(SELECT count(*) FROM attempts WHERE webhook_id = $1 AND at >= $2 AND status_code BETWEEN 200 AND 299)`,
-		webhookID, ms(now.Add(-24*time.Hour))).Scan(&h.DeliveryCount, &last, &total, &ok)
-	if err != nil {
-		return nil, fmt.Errorf("webhook health: %w", err)
-	}
-	h.LastDeliveryAt = fromNullMs(last)
-	if total > 0 {
-		rate := float64(ok) / float64(total)
-		h.SuccessRate24h = &rate
-	}
-	return &h, nil
-}
-
 // RecoverWebhook implements store.Store.
 func (s *Store) RecoverWebhook(ctx context.Context, p *store.RecoverParams) (int, error) {
 	appID, webhookID, since, until, now := p.AppID, p.WebhookID, p.Since, p.Until, p.Now

@@ -435,6 +435,7 @@ func (s *Store) RecordAttempts(ctx context.Context, results []*store.AttemptResu
 			return err
 		}
 		targets := map[string]*hookd.Target{} // by webhook or source id
+		var stats store.StatsBatch
 		attempts := make([]any, 0, 10*len(results))
 		outcomes := make([]any, 0, 6*len(results))
 		var scratch []byte // each attempt's headers' encoding, reused
@@ -454,7 +455,10 @@ func (s *Store) RecordAttempts(ctx context.Context, results []*store.AttemptResu
 			attempts = append(attempts, a.ID, a.DeliveryID, nullString(a.WebhookID), a.Attempt, ms(a.At), a.Duration.Milliseconds(),
 				nullCode(a.StatusCode), string(scratch), body, errText)
 			if s.leases.owner(a.DeliveryID) != r.Owner {
-				continue // the lease ran out: logged, but the new holder decides
+				// The lease ran out: logged and counted, but the new
+				// holder decides.
+				stats.Attempt(info.appID, info.webhookID, info.sourceID(), a, false)
+				continue
 			}
 			key := info.targetID
 			if key == "" {
@@ -467,6 +471,7 @@ func (s *Store) RecordAttempts(ctx context.Context, results []*store.AttemptResu
 			}
 			v := t.Record(&r.AttemptReport, info.test)
 			r.Status = v.Status
+			stats.Attempt(info.appID, info.webhookID, info.sourceID(), a, v.Status == hookd.DeliveryFailed)
 			outcomes = append(outcomes, a.DeliveryID, v.Status, a.Attempt, nullMs(v.NextAttemptAt), nullCode(a.StatusCode), ms(a.At))
 			for _, kind := range v.Notices {
 				n := hookd.Notice{Kind: kind, AppID: info.appID, WebhookID: info.webhookID, DeliveryID: a.DeliveryID, EventID: info.eventID, At: a.At}
@@ -482,7 +487,10 @@ func (s *Store) RecordAttempts(ctx context.Context, results []*store.AttemptResu
 		if err := s.stmt.outcomes.exec(ctx, tx, outcomes); err != nil {
 			return fmt.Errorf("update deliveries: %w", err)
 		}
-		return s.saveTargets(ctx, tx, targets, results)
+		if err := s.saveTargets(ctx, tx, targets, results); err != nil {
+			return err
+		}
+		return s.writeStats(ctx, tx, &stats)
 	})
 	if err == nil {
 		seq := s.commits.Load()
@@ -508,6 +516,14 @@ type recordInfo struct {
 	status                              string // of the webhook or source
 	failures                            int
 	failingSince                        sql.NullInt64
+}
+
+// sourceID is the source whose event the delivery forwards, if any.
+func (i *recordInfo) sourceID() string {
+	if i.webhookID != "" {
+		return ""
+	}
+	return i.targetID // a source's id, or "" for a one-off URL
 }
 
 func (i *recordInfo) target() *hookd.Target {

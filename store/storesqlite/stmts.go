@@ -14,6 +14,7 @@ type stmts struct {
 	lastDelivery                   *sql.Stmt // the largest rowid of deliveries (see publishRows)
 	insertEvents, insertDeliveries *multiRow // a publish's rows (see publishRows)
 	attempts, outcomes             *multiRow // attempts to insert, deliveries to update with their outcome
+	deliveryStats, sourceStats     *multiRow // statistics to add to (see writeStats)
 }
 
 // readStmts are the delivery path's statements on the reader pool.
@@ -94,6 +95,8 @@ func prepare(ctx context.Context, db *sql.DB) (*stmts, error) {
 		FROM (` + values + `) AS v WHERE deliveries.id = v.column1`
 	})
 	errs = append(errs, err)
+	st.deliveryStats, st.sourceStats, err = prepareStats(ctx, db)
+	errs = append(errs, err)
 	if err := errors.Join(errs...); err != nil {
 		st.close()
 		return nil, fmt.Errorf("prepare statements: %w", err)
@@ -107,7 +110,7 @@ func (st *stmts) close() {
 			s.Close()
 		}
 	}
-	for _, m := range []*multiRow{st.insertEvents, st.insertDeliveries, st.attempts, st.outcomes} {
+	for _, m := range []*multiRow{st.insertEvents, st.insertDeliveries, st.attempts, st.outcomes, st.deliveryStats, st.sourceStats} {
 		if m != nil {
 			m.close()
 		}

@@ -55,6 +55,7 @@ func Exercise(t *testing.T, open Opener) {
 		{"Operations", testOperations},
 		{"Storable", testStorable},
 		{"Listen", testListen},
+		{"Stats", testStats},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

@@ -95,12 +95,15 @@ type ReceiveTx interface {
 	Event(ctx context.Context, appID, id string) (*hookd.Event, error)
 	// InsertForward inserts the delivery d that forwards ev to d.URL.
 	InsertForward(ctx context.Context, ev *hookd.Event, d *hookd.DeliverySummary) error
+	// WriteStats adds stats to the sources' statistics.
+	WriteStats(ctx context.Context, stats *store.StatsBatch) error
 }
 
 // Receive stores the inbound event p describes and the delivery that
-// forwards it, in one transaction that inTx runs; newID gives the
-// delivery's id. It returns the event, or the one first received with
-// the same provider event id and true.
+// forwards it, and counts it in the source's statistics, in one
+// transaction that inTx runs; newID gives the delivery's id. It returns
+// the event, or the one first received with the same provider event id
+// and true.
 func Receive(ctx context.Context, p *store.ReceiveParams, newID func(prefix string) string, inTx func(fn func(tx ReceiveTx) error) error) (*hookd.Event, bool, error) {
 	ev, in := p.Event, p.Event.Inbound
 	headers, err := json.Marshal(in.Headers)
@@ -109,33 +112,13 @@ func Receive(ctx context.Context, p *store.ReceiveParams, newID func(prefix stri
 	}
 	var first *hookd.Event
 	err = inTx(func(tx ReceiveTx) error {
-		// A body that is not a JSON object has no data; the column holds
-		// it as empty (not NULL), which reads back as nil.
-		data := []byte{}
-		if ev.Data != nil {
-			data = ev.Data
-		}
-		firstID, err := tx.InsertUnlessReceived(ctx, ev, data, string(headers))
-		if err != nil {
+		var err error
+		if first, err = receive(ctx, tx, p, newID, string(headers)); err != nil {
 			return err
 		}
-		if firstID != "" {
-			first, err = tx.Event(ctx, ev.AppID, firstID)
-			return err
-		}
-		ev.Deliveries = []*hookd.DeliverySummary{}
-		if p.ForwardURL == "" || in.Filtered {
-			return nil
-		}
-		d := &hookd.DeliverySummary{ID: newID("dlv"), SourceID: in.SourceID, URL: p.ForwardURL, Status: hookd.DeliveryPending}
-		if p.Hold {
-			d.Status = hookd.DeliveryHeld
-		}
-		if err := tx.InsertForward(ctx, ev, d); err != nil {
-			return err
-		}
-		ev.Deliveries = append(ev.Deliveries, d)
-		return nil
+		var stats store.StatsBatch
+		stats.Received(in.SourceID, ev.CreatedAt, first != nil)
+		return tx.WriteStats(ctx, &stats)
 	})
 	if err != nil {
 		return nil, false, err
@@ -144,6 +127,38 @@ func Receive(ctx context.Context, p *store.ReceiveParams, newID func(prefix stri
 		return first, true, nil
 	}
 	return ev, false, nil
+}
+
+// receive stores what Receive received in tx; it returns the event
+// received first when this one is a duplicate.
+func receive(ctx context.Context, tx ReceiveTx, p *store.ReceiveParams, newID func(prefix string) string, headers string) (*hookd.Event, error) {
+	ev, in := p.Event, p.Event.Inbound
+	// A body that is not a JSON object has no data; the column holds
+	// it as empty (not NULL), which reads back as nil.
+	data := []byte{}
+	if ev.Data != nil {
+		data = ev.Data
+	}
+	firstID, err := tx.InsertUnlessReceived(ctx, ev, data, headers)
+	if err != nil {
+		return nil, err
+	}
+	if firstID != "" {
+		return tx.Event(ctx, ev.AppID, firstID)
+	}
+	ev.Deliveries = []*hookd.DeliverySummary{}
+	if p.ForwardURL == "" || in.Filtered {
+		return nil, nil
+	}
+	d := &hookd.DeliverySummary{ID: newID("dlv"), SourceID: in.SourceID, URL: p.ForwardURL, Status: hookd.DeliveryPending}
+	if p.Hold {
+		d.Status = hookd.DeliveryHeld
+	}
+	if err := tx.InsertForward(ctx, ev, d); err != nil {
+		return nil, err
+	}
+	ev.Deliveries = append(ev.Deliveries, d)
+	return nil, nil
 }
 
 // WebhookRoom is the error of creating a webhook in an app that may have
