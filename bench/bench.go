@@ -21,7 +21,11 @@ import (
 )
 
 // Scenarios are the scenario names, in the order Run runs them.
-var Scenarios = []string{"sustained", "latency", "fanout", "backlog", "slow"}
+var Scenarios = []string{"sustained", "latency", "fanout", "backlog", "slow", "reads"}
+
+// DefaultScenarios are those Run runs when none are named: all but
+// reads, whose store of ten million deliveries takes a while to seed.
+var DefaultScenarios = Scenarios[:5]
 
 // eventType is the catalog type every benchmark event has.
 const eventType = "bench.event"
@@ -56,6 +60,17 @@ type Sizes struct {
 	// EventSchema gives the benchmark's event type a JSON Schema that its
 	// events match, so that every publish is validated against it.
 	EventSchema bool `json:"event_schema"`
+	// ReadsDeliveries are seeded into the store for the reads scenario
+	// (10,000,000; quick 20,000), to ReadsWebhooks webhooks (1,000;
+	// quick 20), half of them to the first.
+	ReadsDeliveries int `json:"reads_deliveries"`
+	ReadsWebhooks   int `json:"reads_webhooks"`
+	// ReadsSamples is how many times reads times each route in each of
+	// its two phases (200; quick 20).
+	ReadsSamples int `json:"reads_samples"`
+	// ReadsLoadRate events a second are published and delivered while
+	// reads times its second phase (2,000; quick 200).
+	ReadsLoadRate int `json:"reads_load_rate"`
 }
 
 // MarshalJSON writes durations as Go duration strings.
@@ -103,6 +118,10 @@ func (s *Sizes) Defaults() {
 	setInt(&s.BacklogEvents, pickInt(1_000_000, 5_000))
 	setInt(&s.SlowRate, 200)
 	setDur(&s.SlowDuration, pickDur(20*time.Second, 3*time.Second))
+	setInt(&s.ReadsDeliveries, pickInt(10_000_000, 20_000))
+	setInt(&s.ReadsWebhooks, pickInt(1_000, 20))
+	setInt(&s.ReadsSamples, pickInt(200, 20))
+	setInt(&s.ReadsLoadRate, pickInt(2_000, 200))
 }
 
 // Config configures Run.
@@ -113,8 +132,11 @@ type Config struct {
 	// Database is a postgres:// URL; empty means the embedded SQLite
 	// store in a temporary data dir.
 	Database string
-	// Scenarios selects scenarios by name; empty means all.
+	// Scenarios selects scenarios by name; empty means DefaultScenarios.
 	Scenarios []string
+	// Seed writes history into the store of the hookd under test, for
+	// the reads scenario; nil leaves that scenario unable to run.
+	Seed SeedFunc
 	Sizes
 	// Stall is how long Run waits for the next receipt before it gives a
 	// scenario up; 0 means 2 minutes.
@@ -130,6 +152,8 @@ type run struct {
 	hc      *http.Client
 	recvURL string
 	hookd   *process
+	dataDir string
+	token   string
 	report  *Report
 	ceiling float64
 }
@@ -151,7 +175,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		cfg.Progress = io.Discard
 	}
 	if len(cfg.Scenarios) == 0 {
-		cfg.Scenarios = Scenarios
+		cfg.Scenarios = DefaultScenarios
 	}
 	for _, s := range cfg.Scenarios {
 		if !slices.Contains(Scenarios, s) {
@@ -188,7 +212,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	r.hookd = hk
+	r.hookd, r.dataDir, r.token = hk, dir, token
 	r.report.Machine.HookdVersion = hk.version
 	r.logf("receiver at %s, hookd %s at %s on %s (data dir %s)", r.recvURL, hk.version, hk.URL(), storeName, dir)
 
@@ -205,7 +229,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		return r.report, err
 	}
 	steps := map[string]func(context.Context) error{
-		"sustained": r.sustained, "latency": r.latency, "fanout": r.fanout, "backlog": r.backlog, "slow": r.slow,
+		"sustained": r.sustained, "latency": r.latency, "fanout": r.fanout, "backlog": r.backlog, "slow": r.slow, "reads": r.reads,
 	}
 	for _, name := range Scenarios {
 		if !slices.Contains(cfg.Scenarios, name) {

@@ -20,8 +20,13 @@
 //     times, whatever the previous calls are doing, and counts the starts
 //     that were late.
 //   - [Run] starts both processes, runs the ceiling and the scenarios
-//     (sustained, latency, fanout, backlog, slow) and returns a [Report],
-//     which prints as a table or as JSON, each stating the machine.
+//     (sustained, latency, fanout, backlog, slow; reads on request) and
+//     returns a [Report], which prints as a table or as JSON, each stating
+//     the machine.
+//   - The reads scenario has [Config.Seed] write millions of deliveries
+//     straight into the store of the hookd under test ([store.Seed]),
+//     then times every read route of the API from one client, idle and
+//     while another app is delivered to.
 //
 // Nothing here asserts a target: a benchmark reports, a reader judges.
 package bench

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/api"
 	"github.com/hookd/hookd/client"
 	"github.com/hookd/hookd/service"
 )
@@ -101,6 +102,9 @@ func TestAPITypesRoundTrip(t *testing.T) {
 		{"inbound event", inboundView(filled[hookd.Event]()), func() any { return new(client.InboundEvent) }},
 		{"listen request", filled[client.ListenRequest](), func() any { return new(client.ListenRequest) }},
 		{"listen result", filled[client.ListenResult](), func() any { return new(client.ListenResult) }},
+		{"delivery stats", api.NewDeliveryStats(filled[hookd.DeliveryStats]()), func() any { return new(api.DeliveryStats) }},
+		{"server stats", api.NewServerStats(filled[hookd.ServerStats]()), func() any { return new(api.ServerStats) }},
+		{"source stats", api.NewSourceStats(filled[hookd.SourceStats]()), func() any { return new(api.SourceStats) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rec := httptest.NewRecorder()

@@ -271,11 +271,11 @@ func (s *Server) recoverWebhook(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, smallBody, &in); err != nil {
 		return err
 	}
-	n, err := s.svc.RecoverWebhook(r.Context(), principal(r), r.PathValue("app"), r.PathValue("id"), &in)
+	n, done, err := s.svc.RecoverWebhook(r.Context(), principal(r), r.PathValue("app"), r.PathValue("id"), &in)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusAccepted, map[string]int{"recovered": n})
+	writeJSON(w, http.StatusAccepted, map[string]any{"recovered": n, "complete": done})
 	return nil
 }
 

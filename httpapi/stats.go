@@ -52,7 +52,7 @@ func (s *Server) webhookStats(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, deliveryStatsView(st))
+	writeJSON(w, http.StatusOK, api.NewDeliveryStats(st))
 	return nil
 }
 
@@ -65,7 +65,7 @@ func (s *Server) appStats(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, deliveryStatsView(st))
+	writeJSON(w, http.StatusOK, api.NewDeliveryStats(st))
 	return nil
 }
 
@@ -78,12 +78,7 @@ func (s *Server) sourceStats(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := sourceStatsJSON{Interval: st.Interval, Since: api.Time{Time: st.Since}, Until: api.Time{Time: st.Until},
-		Buckets: make([]sourceBucketJSON, len(st.Buckets)), Totals: sourceCountsView(&st.Totals)}
-	for i := range st.Buckets {
-		out.Buckets[i] = sourceBucketJSON{Start: api.Time{Time: st.Buckets[i].Start}, sourceCountsJSON: sourceCountsView(&st.Buckets[i])}
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, api.NewSourceStats(st))
 	return nil
 }
 
@@ -96,74 +91,6 @@ func (s *Server) serverStats(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, serverStatsJSON{deliveryStatsJSON: deliveryStatsView(&st.DeliveryStats),
-		Pending: st.Pending, OldestPendingSeconds: st.OldestPendingSeconds})
+	writeJSON(w, http.StatusOK, api.NewServerStats(st))
 	return nil
-}
-
-type deliveryCountsJSON struct {
-	Attempts      int64    `json:"attempts"`
-	Succeeded     int64    `json:"succeeded"`
-	Failed        int64    `json:"failed"`
-	Exhausted     int64    `json:"exhausted"`
-	DurationMsP50 *float64 `json:"duration_ms_p50"`
-	DurationMsP99 *float64 `json:"duration_ms_p99"`
-}
-
-type deliveryBucketJSON struct {
-	Start api.Time `json:"start"`
-	deliveryCountsJSON
-}
-
-type deliveryStatsJSON struct {
-	Interval hookd.StatsInterval  `json:"interval"`
-	Since    api.Time             `json:"since"`
-	Until    api.Time             `json:"until"`
-	Buckets  []deliveryBucketJSON `json:"buckets"`
-	Totals   deliveryCountsJSON   `json:"totals"`
-}
-
-type serverStatsJSON struct {
-	deliveryStatsJSON
-	Pending              int64   `json:"pending"`
-	OldestPendingSeconds float64 `json:"oldest_pending_seconds"`
-}
-
-func deliveryCountsView(b *hookd.DeliveryBucket) deliveryCountsJSON {
-	return deliveryCountsJSON{Attempts: b.Attempts, Succeeded: b.Succeeded, Failed: b.Failed, Exhausted: b.Exhausted,
-		DurationMsP50: b.DurationP50, DurationMsP99: b.DurationP99}
-}
-
-func deliveryStatsView(st *hookd.DeliveryStats) deliveryStatsJSON {
-	out := deliveryStatsJSON{Interval: st.Interval, Since: api.Time{Time: st.Since}, Until: api.Time{Time: st.Until},
-		Buckets: make([]deliveryBucketJSON, len(st.Buckets)), Totals: deliveryCountsView(&st.Totals)}
-	for i := range st.Buckets {
-		out.Buckets[i] = deliveryBucketJSON{Start: api.Time{Time: st.Buckets[i].Start}, deliveryCountsJSON: deliveryCountsView(&st.Buckets[i])}
-	}
-	return out
-}
-
-type sourceCountsJSON struct {
-	Received      int64 `json:"received"`
-	Rejected      int64 `json:"rejected"`
-	Duplicates    int64 `json:"duplicates"`
-	Forwarded     int64 `json:"forwarded"`
-	ForwardFailed int64 `json:"forward_failed"`
-}
-
-type sourceBucketJSON struct {
-	Start api.Time `json:"start"`
-	sourceCountsJSON
-}
-
-type sourceStatsJSON struct {
-	Interval hookd.StatsInterval `json:"interval"`
-	Since    api.Time            `json:"since"`
-	Until    api.Time            `json:"until"`
-	Buckets  []sourceBucketJSON  `json:"buckets"`
-	Totals   sourceCountsJSON    `json:"totals"`
-}
-
-func sourceCountsView(b *hookd.SourceBucket) sourceCountsJSON {
-	return sourceCountsJSON{Received: b.Received, Rejected: b.Rejected, Duplicates: b.Duplicates, Forwarded: b.Forwarded, ForwardFailed: b.ForwardFailed}
 }

@@ -59,7 +59,7 @@ type WebhookStore interface {
 	TouchWebhook(ctx context.Context, id string, now time.Time) error
 	DeleteIdleListenWebhooks(ctx context.Context, before time.Time) (int, error)
 	WebhookHealth(ctx context.Context, webhookID string, now time.Time) (*hookd.WebhookHealth, error)
-	RecoverWebhook(ctx context.Context, p *store.RecoverParams) (int, error)
+	RecoverWebhook(ctx context.Context, p *store.RecoverParams) (int, bool, error)
 }
 
 // SourceStore keeps inbound sources (sources.go).

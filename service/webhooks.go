@@ -429,26 +429,28 @@ type RecoverInput struct {
 	Until *time.Time `json:"until"`
 }
 
-// RecoverWebhook re-queues the webhook's failed deliveries in a time range.
-func (s *Service) RecoverWebhook(ctx context.Context, p *Principal, appRef, id string, in *RecoverInput) (int, error) {
+// RecoverWebhook re-queues the webhook's failed deliveries in a time range
+// and returns how many it re-queued, and whether that was all (the rest
+// are re-queued in the background; see store.Store.RecoverWebhook).
+func (s *Service) RecoverWebhook(ctx context.Context, p *Principal, appRef, id string, in *RecoverInput) (int, bool, error) {
 	app, err := s.app(ctx, p, appRef)
 	if err != nil {
-		return 0, err
+		return 0, false, err
 	}
 	if in.Since == nil {
-		return 0, hookd.Errorf(hookd.EINVALID, "since is required (RFC 3339)")
+		return 0, false, hookd.Errorf(hookd.EINVALID, "since is required (RFC 3339)")
 	}
 	var until time.Time
 	if in.Until != nil {
 		until = *in.Until
 		if !until.After(*in.Since) {
-			return 0, hookd.Errorf(hookd.EINVALID, "until must be after since")
+			return 0, false, hookd.Errorf(hookd.EINVALID, "until must be after since")
 		}
 	}
-	n, err := s.store.RecoverWebhook(ctx, &store.RecoverParams{AppID: app.ID, WebhookID: id, Since: *in.Since, Until: until, Now: s.now()})
+	n, done, err := s.store.RecoverWebhook(ctx, &store.RecoverParams{AppID: app.ID, WebhookID: id, Since: *in.Since, Until: until, Now: s.now()})
 	if err != nil {
-		return 0, err
+		return 0, false, err
 	}
 	s.cfg.Wake()
-	return n, nil
+	return n, done, nil
 }

@@ -91,8 +91,13 @@ type Store interface {
 	// the 24 hours up to now; zero for a webhook that is gone.
 	WebhookHealth(ctx context.Context, webhookID string, now time.Time) (*hookd.WebhookHealth, error)
 	// RecoverWebhook re-queues the webhook's failed deliveries created in
-	// [p.Since, p.Until) and returns how many.
-	RecoverWebhook(ctx context.Context, p *RecoverParams) (int, error)
+	// [p.Since, p.Until) that failed at or before p.Now. It re-queues up
+	// to a chunk of them itself and returns how many, and whether that
+	// was all: the rest it re-queues in the background, a chunk per
+	// transaction, from a record of the recovery that it keeps until
+	// done, so that a process that stops first leaves the rest to the
+	// next one to start.
+	RecoverWebhook(ctx context.Context, p *RecoverParams) (queued int, done bool, err error)
 
 	CreateSource(ctx context.Context, src *hookd.Source) error
 	// GetSource finds a source of an app; an empty appID finds it by id

@@ -6,10 +6,14 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/hookd/hookd/bench"
+	"github.com/hookd/hookd/store"
+	"github.com/hookd/hookd/store/storepg"
+	"github.com/hookd/hookd/store/storesqlite"
 )
 
 // runBench is `hookd bench`: it runs this binary as a receiver and as
@@ -20,13 +24,13 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: hookd bench [flags]\n\n"+
 			"Starts a receiver and hookd on loopback, measures the loopback ceiling and the\n"+
-			"scenarios %s, and prints a table (stderr instead with --json -).\n"+
+			"scenarios %s (by default all but reads), and prints a table (stderr instead with --json -).\n"+
 			"HOOKD_* settings such as HOOKD_WORKERS are passed on to the hookd under test.\n\nFlags:\n",
 			strings.Join(bench.Scenarios, ", "))
 		fs.PrintDefaults()
 	}
 	var cfg bench.Config
-	scenarios := fs.String("scenarios", strings.Join(bench.Scenarios, ","), "comma-separated scenarios to run")
+	scenarios := fs.String("scenarios", strings.Join(bench.DefaultScenarios, ","), "comma-separated scenarios to run")
 	jsonOut := fs.String("json", "", "also write the figures as JSON to this file (- for stdout)")
 	fs.StringVar(&cfg.Database, "database", "", "benchmark on this postgres:// database instead of a temporary SQLite store")
 	fs.BoolVar(&cfg.Quick, "quick", false, "shrink every scenario to seconds (for CI)")
@@ -42,6 +46,10 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&cfg.BacklogEvents, "backlog-events", 0, "backlog: events held behind the paused webhook (default 1000000; quick 5000)")
 	fs.IntVar(&cfg.SlowRate, "slow-rate", 0, "slow: events per second (default 200)")
 	fs.DurationVar(&cfg.SlowDuration, "slow-duration", 0, "slow: how long to publish (default 20s; quick 3s)")
+	fs.IntVar(&cfg.ReadsDeliveries, "reads-deliveries", 0, "reads: deliveries seeded into the store (default 10000000; quick 20000)")
+	fs.IntVar(&cfg.ReadsWebhooks, "reads-webhooks", 0, "reads: webhooks they go to, half of them to the first (default 1000; quick 20)")
+	fs.IntVar(&cfg.ReadsSamples, "reads-samples", 0, "reads: requests timed per route, idle and under load (default 200; quick 20)")
+	fs.IntVar(&cfg.ReadsLoadRate, "reads-load-rate", 0, "reads: events per second delivered while reads are timed under load (default 2000; quick 200)")
 	fs.DurationVar(&cfg.Stall, "stall", 0, "give a scenario up when no delivery arrives for this long (default 2m)")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
@@ -56,7 +64,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("find the hookd binary: %w", err)
 	}
-	cfg.Exe, cfg.Progress = exe, stderr
+	cfg.Exe, cfg.Progress, cfg.Seed = exe, stderr, seedStore
 
 	report, runErr := bench.Run(ctx, cfg)
 	if report == nil {
@@ -105,4 +113,13 @@ func runBenchReceiver(ctx context.Context, args []string, stdout, stderr io.Writ
 	return bench.ServeReceiver(ctx, *addr, bench.ReceiverConfig{SlowDelay: *slow}, func(a string) {
 		fmt.Fprintln(stdout, a)
 	})
+}
+
+// seedStore writes s into the store of a hookd under test (see
+// bench.SeedFunc), by each store's bulk writer.
+func seedStore(ctx context.Context, database, dataDir string, s *store.Seed, progress func(table string, rows int)) error {
+	if database != "" {
+		return storepg.Seed(ctx, database, s, progress)
+	}
+	return storesqlite.Seed(ctx, filepath.Join(dataDir, "hookd.db"), s, progress)
 }

@@ -63,7 +63,7 @@ func TestBenchQuick(t *testing.T) {
 			t.Errorf("%s %s = %v %q: want a positive figure with a unit", f.Scenario, f.Name, f.Value, f.Unit)
 		}
 	}
-	for _, s := range append([]string{"ceiling"}, bench.Scenarios...) {
+	for _, s := range append([]string{"ceiling"}, bench.DefaultScenarios...) {
 		if len(figures[s]) == 0 {
 			t.Errorf("no figures for %s", s)
 		}
@@ -84,5 +84,58 @@ func TestBenchQuick(t *testing.T) {
 	}
 	if f := figures["latency"]; f["publish_errors"] != 0 {
 		t.Errorf("latency: %v publishes failed", f["publish_errors"])
+	}
+}
+
+// TestBenchReadsQuick runs `hookd bench --quick --scenarios reads` end to
+// end: the store is seeded, and every read route is timed idle and under
+// load. It checks that each was measured, not how fast.
+func TestBenchReadsQuick(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds hookd and runs the reads scenario; skipped with -short")
+	}
+	t.Parallel()
+	bin := buildHookd(t)
+	args := []string{"bench", "--quick", "--scenarios", "reads", "--ceiling-duration", "200ms", "--json", "-"}
+	if usePostgres() {
+		args = append(args, "--database", pgtest.URL(t))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	t.Logf("hookd bench progress and table:\n%s", stderr.String())
+	if err != nil {
+		t.Fatalf("hookd bench: %v", err)
+	}
+	var report bench.Report
+	if err := json.Unmarshal(stdout.Bytes(), &report); err != nil {
+		t.Fatalf("stdout is not the JSON report: %v\n%s", err, stdout.String())
+	}
+	figures := map[string]bench.Figure{}
+	for _, f := range report.Figures {
+		if f.Scenario == "reads" {
+			figures[f.Name] = f
+		}
+	}
+	if f := figures["deliveries"]; f.Value != float64(report.Config.ReadsDeliveries) || f.Value <= 0 {
+		t.Errorf("deliveries seeded: %v, want %d", f.Value, report.Config.ReadsDeliveries)
+	}
+	for _, phase := range []string{"idle", "loaded"} {
+		for _, route := range []string{"webhook", "webhook_deliveries", "webhook_deliveries_failed", "webhook_deliveries_page200",
+			"webhook_events", "webhook_events_page200", "small_webhook_deliveries", "small_webhook_events", "app_events",
+			"app_deliveries", "event", "delivery", "webhooks", "sources", "source"} {
+			for _, q := range []string{"p50", "p99"} {
+				name := phase + "_" + route + "_" + q
+				if f, ok := figures[name]; !ok || f.Value <= 0 || f.Unit != "ms" {
+					t.Errorf("%s = %+v, want a time in ms", name, f)
+				}
+			}
+		}
+	}
+	if f := figures["load_delivery_rate"]; f.Value <= 0 {
+		t.Errorf("load_delivery_rate = %v: nothing was delivered under load", f.Value)
 	}
 }

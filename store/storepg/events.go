@@ -653,23 +653,10 @@ func (s *Store) getEvent(ctx context.Context, q querier, appID, id string) (*hoo
 
 // ListEvents implements store.Store.
 func (s *Store) ListEvents(ctx context.Context, f store.EventFilter, page store.Page) ([]*hookd.Event, string, error) {
-	var a args
-	var q string
-	switch {
-	case f.WebhookID != "":
-		q = `SELECT ` + eventColumns + ` FROM deliveries d JOIN events e ON e.id = d.event_id LEFT JOIN sources src ON src.id = e.source_id
-			WHERE d.webhook_id = ` + a.add(f.WebhookID) + ` AND d.app_id = ` + a.add(f.AppID)
-	case f.SourceID != "":
-		q = `SELECT ` + eventColumns + ` FROM ` + sqlrow.EventsFrom + ` WHERE e.source_id = ` + a.add(f.SourceID) + ` AND e.app_id = ` + a.add(f.AppID)
-	case f.Inbound:
-		q = `SELECT ` + eventColumns + ` FROM ` + sqlrow.EventsFrom + ` WHERE e.app_id = ` + a.add(f.AppID) + ` AND e.source_id IS NOT NULL`
-	default:
-		q = `SELECT ` + eventColumns + ` FROM ` + sqlrow.EventsFrom + ` WHERE e.app_id = ` + a.add(f.AppID) + ` AND e.source_id IS NULL`
+	if f.WebhookID != "" {
+		return s.listWebhookEvents(ctx, f, page)
 	}
-	if page.After != "" {
-		q += ` AND e.id < ` + a.add(page.After)
-	}
-	q += ` ORDER BY e.id DESC LIMIT ` + a.add(sqlrow.LimitFor(page))
+	q, a := eventsQuery(f, page)
 	rows, err := s.pool.Query(ctx, q, a...)
 	if err != nil {
 		return nil, "", fmt.Errorf("list events: %w", err)
@@ -679,10 +666,94 @@ func (s *Store) ListEvents(ctx context.Context, f store.EventFilter, page store.
 		return nil, "", fmt.Errorf("list events: %w", err)
 	}
 	events, next := sqlrow.TrimPage(events, page, func(e *hookd.Event) string { return e.ID })
+	if err := attachDeliveries(ctx, s.pool, events, ""); err != nil {
+		return nil, "", err
+	}
+	return events, next, nil
+}
+
+// eventsQuery is ListEvents' query for f (without a webhook) and page,
+// with its arguments: a walk of events_app or events_source, newest
+// first.
+func eventsQuery(f store.EventFilter, page store.Page) (string, []any) {
+	var a args
+	var q string
+	switch {
+	case f.SourceID != "":
+		q = `SELECT ` + eventColumns + ` FROM ` + sqlrow.EventsFrom + ` WHERE ` + equalRange("e.source_id", a.add(f.SourceID)) + ` AND e.app_id = ` + a.add(f.AppID)
+	case f.Inbound:
+		q = `SELECT ` + eventColumns + ` FROM ` + sqlrow.EventsFrom + ` WHERE ` + equalRange("e.app_id", a.add(f.AppID)) + ` AND e.source_id IS NOT NULL`
+	default:
+		q = `SELECT ` + eventColumns + ` FROM ` + sqlrow.EventsFrom + ` WHERE ` + equalRange("e.app_id", a.add(f.AppID)) + ` AND e.source_id IS NULL`
+	}
+	if page.After != "" {
+		q += ` AND e.id < ` + a.add(page.After)
+	}
+	order := ` ORDER BY e.app_id DESC, e.id DESC` // events_app's (see equalRange)
+	if f.SourceID != "" {
+		order = ` ORDER BY e.source_id DESC, e.id DESC` // events_source's
+	}
+	return q + order + ` LIMIT ` + a.add(sqlrow.LimitFor(page)), a
+}
+
+// webhookEventsQuery lists the events of a webhook ($1) of an app ($2)
+// by walking the webhook's deliveries newest first, joining each to its
+// event, and stopping at the limit ($3), after the delivery $4 when
+// after is set. (Ordered by event id it read and sorted every delivery
+// the webhook ever had.) An event has at most one delivery to a webhook,
+// made with it, so the order is the events' own within a process; the
+// cursor is the delivery's id.
+func webhookEventsQuery(after bool) string {
+	q := `SELECT d.id, ` + eventColumns + ` FROM deliveries d JOIN events e ON e.id = d.event_id LEFT JOIN sources src ON src.id = e.source_id
+	WHERE ` + equalRange("d.webhook_id", "$1") + ` AND d.app_id = $2`
+	if after {
+		q += ` AND d.id < $4`
+	}
+	return q + ` ORDER BY d.webhook_id DESC, d.id DESC LIMIT $3`
+}
+
+// listWebhookEvents is ListEvents of one webhook (see webhookEventsQuery).
+func (s *Store) listWebhookEvents(ctx context.Context, f store.EventFilter, page store.Page) ([]*hookd.Event, string, error) {
+	a := []any{f.WebhookID, f.AppID, sqlrow.LimitFor(page)}
+	if page.After != "" {
+		a = append(a, page.After)
+	}
+	rows, err := s.pool.Query(ctx, webhookEventsQuery(page.After != ""), a...)
+	if err != nil {
+		return nil, "", fmt.Errorf("list events: %w", err)
+	}
+	type item struct {
+		delivery string
+		event    *hookd.Event
+	}
+	items, err := collect(rows, func(row sqlrow.Scanner) (item, error) {
+		var it item
+		var err error
+		it.event, err = sqlrow.ScanEvent(prefixedRow{row, &it.delivery})
+		return it, err
+	})
+	if err != nil {
+		return nil, "", fmt.Errorf("list events: %w", err)
+	}
+	items, next := sqlrow.TrimPage(items, page, func(it item) string { return it.delivery })
+	events := make([]*hookd.Event, len(items))
+	for i, it := range items {
+		events[i] = it.event
+	}
 	if err := attachDeliveries(ctx, s.pool, events, f.WebhookID); err != nil {
 		return nil, "", err
 	}
 	return events, next, nil
+}
+
+// prefixedRow scans its first column into first and the rest as asked.
+type prefixedRow struct {
+	pgx.Row
+	first any
+}
+
+func (r prefixedRow) Scan(dest ...any) error {
+	return r.Row.Scan(append([]any{r.first}, dest...)...)
 }
 
 // attachDeliveries fills in each event's delivery summaries, only those to
@@ -696,36 +767,122 @@ func attachDeliveries(ctx context.Context, q querier, events []*hookd.Event, web
 	for _, ev := range events {
 		ids = append(ids, ev.ID)
 	}
-	var a args
-	query := sqlrow.SummaryQuery + ` WHERE d.event_id = ANY(` + a.add(ids) + `)`
+	a := []any{ids}
 	if webhookID != "" {
-		query += ` AND d.webhook_id = ` + a.add(webhookID)
+		a = append(a, webhookID)
 	}
-	rows, err := q.Query(ctx, query+` ORDER BY d.id`, a...)
-	return sqlrow.AttachSummaries(byID, rows, err)
+	rows, err := q.Query(ctx, attachQuery(webhookID != ""), a...)
+	if err != nil {
+		return fmt.Errorf("load deliveries: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var eventID string
+		var d hookd.DeliverySummary
+		if err := rows.Scan(&eventID, &d.ID, &d.SourceID, &d.WebhookID, &d.WebhookName, &d.URL, &d.Status, &d.AttemptCount); err != nil {
+			return fmt.Errorf("load deliveries: %w", err)
+		}
+		byID[eventID].Deliveries = append(byID[eventID].Deliveries, &d)
+	}
+	return rows.Err()
 }
+
+// attachQuery reads the delivery summaries of the events $1, only those
+// to the webhook $2 when oneWebhook is set.
+func attachQuery(oneWebhook bool) string {
+	q := `SELECT d.event_id, d.id, coalesce(d.source_id, ''), coalesce(d.webhook_id, ''), coalesce(w.name, ''), coalesce(d.url, w.url, ''),
+		d.status, d.attempt_count
+		FROM deliveries d LEFT JOIN webhooks w ON w.id = d.webhook_id
+		WHERE d.event_id = ANY($1)`
+	if oneWebhook {
+		q += ` AND d.webhook_id = $2`
+	}
+	return q + ` ORDER BY d.id`
+}
+
+// attemptsQuery reads the attempts of the delivery $1.
+const attemptsQuery = `SELECT id, delivery_id, coalesce(webhook_id, ''), attempt, at, duration_ms, coalesce(status_code, 0),
+	request_headers, response_body, error FROM attempts WHERE delivery_id = $1 ORDER BY attempt, at`
 
 // ListDeliveries implements store.Store.
 func (s *Store) ListDeliveries(ctx context.Context, f store.DeliveryFilter, page store.Page) ([]*hookd.Delivery, string, error) {
+	q, a := deliveriesQuery(f, page)
+	rows, err := s.pool.Query(ctx, q, a...)
+	if err != nil {
+		return nil, "", fmt.Errorf("list deliveries: %w", err)
+	}
+	out, err := collect(rows, func(row sqlrow.Scanner) (*hookd.Delivery, error) { return sqlrow.ScanDelivery(row) })
+	if err != nil {
+		return nil, "", fmt.Errorf("list deliveries: %w", err)
+	}
+	out, next := sqlrow.TrimPage(out, page, func(d *hookd.Delivery) string { return d.ID })
+	return out, next, nil
+}
+
+// deliveriesQuery is ListDeliveries' query for f and page, with its
+// arguments.
+func deliveriesQuery(f store.DeliveryFilter, page store.Page) (string, []any) {
+	if f.WebhookID == "" && f.SourceID == "" && f.EventID == "" {
+		return appDeliveriesQuery(f, page)
+	}
 	var a args
 	q := `SELECT ` + sqlrow.DeliveryColumns + ` FROM deliveries d WHERE d.app_id = ` + a.add(f.AppID)
 	if f.WebhookID != "" {
-		q += ` AND d.webhook_id = ` + a.add(f.WebhookID)
+		q += ` AND ` + equalRange("d.webhook_id", a.add(f.WebhookID))
 	}
 	if f.SourceID != "" {
-		q += ` AND d.source_id = ` + a.add(f.SourceID)
+		q += ` AND ` + equalRange("d.source_id", a.add(f.SourceID))
 	}
 	if f.EventID != "" {
 		q += ` AND d.event_id = ` + a.add(f.EventID)
 	}
-	if f.Status != "" {
+	if lit, ok := store.StatusLiteral(f.Status); ok {
+		q += ` AND d.status = ` + lit
+	} else if f.Status != "" {
 		q += ` AND d.status = ` + a.add(f.Status)
 	}
 	if page.After != "" {
 		q += ` AND d.id < ` + a.add(page.After)
 	}
-	rows, err := s.pool.Query(ctx, q+` ORDER BY d.id DESC LIMIT `+a.add(sqlrow.LimitFor(page)), a...)
-	return sqlrow.List(rows, err, "list deliveries", page, func(row sqlrow.Scanner) (*hookd.Delivery, error) { return sqlrow.ScanDelivery(row) }, func(d *hookd.Delivery) string { return d.ID })
+	return q + deliveryOrder(f) + ` LIMIT ` + a.add(sqlrow.LimitFor(page)), a
+}
+
+// appDeliveriesQuery lists the deliveries of an app, newest first, by
+// walking the app's events (events_app) newest first and each one's
+// deliveries (deliveries_event): no index of deliveries leads with the
+// app, and walking their primary key skipped every newer delivery of
+// other apps. A delivery is made with its event, so the order by event
+// and then delivery is the deliveries' own within a process. A page after
+// a delivery starts at its event; a cursor whose delivery is gone (pruned
+// meanwhile) ends the list.
+func appDeliveriesQuery(f store.DeliveryFilter, page store.Page) (string, []any) {
+	var a args
+	q := `SELECT ` + sqlrow.DeliveryColumns + ` FROM events e JOIN deliveries d ON d.event_id = e.id
+		WHERE ` + equalRange("e.app_id", a.add(f.AppID))
+	if lit, ok := store.StatusLiteral(f.Status); ok {
+		q += ` AND d.status = ` + lit
+	} else if f.Status != "" {
+		q += ` AND d.status = ` + a.add(f.Status)
+	}
+	if page.After != "" {
+		after := a.add(page.After)
+		q += ` AND e.id <= (SELECT event_id FROM deliveries WHERE id = ` + after + `)
+			AND (e.id < (SELECT event_id FROM deliveries WHERE id = ` + after + `) OR d.id < ` + after + `)`
+	}
+	return q + ` ORDER BY e.app_id DESC, e.id DESC, d.id DESC LIMIT ` + a.add(sqlrow.LimitFor(page)), a
+}
+
+// deliveryOrder is the order of a list of deliveries, newest first: with
+// a webhook or a source, that of the index by it and id (see
+// equalRange).
+func deliveryOrder(f store.DeliveryFilter) string {
+	switch {
+	case f.WebhookID != "":
+		return ` ORDER BY d.webhook_id DESC, d.id DESC`
+	case f.SourceID != "":
+		return ` ORDER BY d.source_id DESC, d.id DESC`
+	}
+	return ` ORDER BY d.id DESC`
 }
 
 // GetDelivery implements store.Store.
@@ -737,8 +894,7 @@ func (s *Store) GetDelivery(ctx context.Context, appID, id string) (*hookd.Deliv
 	if err != nil {
 		return nil, fmt.Errorf("get delivery: %w", err)
 	}
-	rows, err := s.pool.Query(ctx, `SELECT id, delivery_id, coalesce(webhook_id, ''), attempt, at, duration_ms, coalesce(status_code, 0),
-		request_headers, response_body, error FROM attempts WHERE delivery_id = $1 ORDER BY attempt, at`, id)
+	rows, err := s.pool.Query(ctx, attemptsQuery, id)
 	if err != nil {
 		return nil, fmt.Errorf("get attempts: %w", err)
 	}

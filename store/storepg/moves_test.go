@@ -164,3 +164,51 @@ func TestLeaseKeepsDeliveriesOnTheirPages(t *testing.T) {
 		t.Errorf("%d of 300 leased deliveries moved to another page", moved)
 	}
 }
+
+// TestRecoveryResumesAfterRestart checks that a recovery of more failed
+// deliveries than one transaction re-queues finishes in the background,
+// and that one a process left half done (its record still in the
+// database) is finished by the next store to open on the database, by
+// that record alone.
+func TestRecoveryResumesAfterRestart(t *testing.T) {
+	t.Parallel()
+	url, st, conn := freshStore(t)
+	ctx := t.Context()
+	const events = 12_000
+	app, hook := backlog(t, st, hookd.WebhookPaused, events)
+	setWebhookStatus(t, st, hook, hookd.WebhookDisabled)
+	waitForDeliveries(t, conn, hook.ID, hookd.DeliveryFailed, events, "disabled")
+	since := time.Now().Add(-time.Hour)
+	n, done, err := st.RecoverWebhook(ctx, &store.RecoverParams{AppID: app.ID, WebhookID: hook.ID, Since: since, Now: time.Now()})
+	if err != nil || n != 5000 || done {
+		t.Fatalf("RecoverWebhook = %d, %v, %v; want the first 5,000 and more to come", n, done, err)
+	}
+	waitForDeliveries(t, conn, hook.ID, hookd.DeliveryPending, events, "recovered")
+
+	// Fail them again, and leave a recovery's record as a process that
+	// died after its first chunk would.
+	if _, err := conn.Exec(ctx, `UPDATE deliveries SET status = 'failed', next_attempt_at = NULL, updated_at = $2 WHERE webhook_id = $1`,
+		hook.ID, time.Now().Add(-time.Minute).UnixMilli()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(ctx, `INSERT INTO recoveries (id, webhook_id, since, until, before) VALUES ('rcv_left', $1, $2, $3, $4)`,
+		hook.ID, since.UnixMilli(), int64(1<<62), time.Now().UnixMilli()); err != nil {
+		t.Fatal(err)
+	}
+	openOn(t, url)
+	waitForDeliveries(t, conn, hook.ID, hookd.DeliveryPending, events, "after a restart")
+	eventuallyNone := time.Now().Add(30 * time.Second)
+	for {
+		var left int
+		if err := conn.QueryRow(ctx, `SELECT count(*) FROM recoveries`).Scan(&left); err != nil {
+			t.Fatal(err)
+		}
+		if left == 0 {
+			break
+		}
+		if time.Now().After(eventuallyNone) {
+			t.Fatalf("%d recoveries still recorded after every delivery was re-queued", left)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

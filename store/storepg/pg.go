@@ -156,7 +156,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return err
 	})
 	s.moves = background.New()
-	if err := s.finishMoves(ctx); err != nil {
+	if err := errors.Join(s.finishMoves(ctx), s.finishRecoveries(ctx)); err != nil {
 		s.Close()
 		return nil, err
 	}

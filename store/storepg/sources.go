@@ -40,7 +40,7 @@ func (s *Store) GetSource(ctx context.Context, appID, id string) (*hookd.Source,
 // ListSources implements store.Store.
 func (s *Store) ListSources(ctx context.Context, appID string, page store.Page) ([]*hookd.Source, string, error) {
 	where, a := pageClause("id", page, 2)
-	rows, err := s.pool.Query(ctx, fmt.Sprintf(`SELECT `+sqlrow.SourceColumns+`, version FROM sources WHERE app_id = $1`+where+` ORDER BY id DESC LIMIT $%d`, len(a)+2),
+	rows, err := s.pool.Query(ctx, fmt.Sprintf(`SELECT `+sqlrow.SourceColumns+`, version FROM sources WHERE `+equalRange("app_id", "$1")+where+` ORDER BY app_id DESC, id DESC LIMIT $%d`, len(a)+2),
 		append(append([]any{appID}, a...), sqlrow.LimitFor(page))...)
 	return sqlrow.List(rows, err, "list sources", page, func(row sqlrow.Scanner) (*hookd.Source, error) { return sqlrow.ScanSource(s.sealer, row) }, func(s *hookd.Source) string { return s.ID })
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/store"
+	"github.com/hookd/hookd/store/internal/background"
 	"github.com/hookd/hookd/store/internal/sqlflow"
 	"github.com/hookd/hookd/store/internal/sqlrow"
 )
@@ -51,7 +52,7 @@ func (s *Store) getWebhook(ctx context.Context, q querier, appID, id string) (*h
 // ListWebhooks implements store.Store.
 func (s *Store) ListWebhooks(ctx context.Context, appID string, page store.Page) ([]*hookd.Webhook, string, error) {
 	where, a := pageClause("id", page, 2)
-	rows, err := s.pool.Query(ctx, fmt.Sprintf(`SELECT `+sqlrow.WebhookColumns+`, version FROM webhooks WHERE app_id = $1`+where+` ORDER BY id DESC LIMIT $%d`, len(a)+2),
+	rows, err := s.pool.Query(ctx, fmt.Sprintf(`SELECT `+sqlrow.WebhookColumns+`, version FROM webhooks WHERE `+equalRange("app_id", "$1")+where+` ORDER BY app_id DESC, id DESC LIMIT $%d`, len(a)+2),
 		append(append([]any{appID}, a...), sqlrow.LimitFor(page))...)
 	return sqlrow.List(rows, err, "list webhooks", page, func(row sqlrow.Scanner) (*hookd.Webhook, error) { return sqlrow.ScanWebhook(s.sealer, row) }, func(w *hookd.Webhook) string { return w.ID })
 }
@@ -147,36 +148,123 @@ func (s *Store) DeleteWebhook(ctx context.Context, appID, id string) error {
 }
 
 // RecoverWebhook implements store.Store.
-func (s *Store) RecoverWebhook(ctx context.Context, p *store.RecoverParams) (int, error) {
+func (s *Store) RecoverWebhook(ctx context.Context, p *store.RecoverParams) (int, bool, error) {
 	appID, webhookID, since, until, now := p.AppID, p.WebhookID, p.Since, p.Until, p.Now
-	var n int64
+	rc := recovery{id: s.newID("rcv"), webhookID: webhookID, since: ms(since), until: int64(1 << 62), before: ms(now)}
+	if !until.IsZero() {
+		rc.until = ms(until)
+	}
+	var n int
 	err := s.tx(ctx, func(tx pgx.Tx) error {
 		if _, err := s.getWebhook(ctx, tx, appID, webhookID); err != nil {
 			return err
 		}
-		upper := int64(1 << 62)
-		if !until.IsZero() {
-			upper = ms(until)
+		var err error
+		if n, err = s.recoverChunk(ctx, tx, rc, now); err != nil || n < moveChunk {
+			return err
 		}
-		// Locking the events keeps retention (which skips locked events)
-		// from deleting them under the recovery.
-		if _, err := tx.Exec(ctx, `SELECT 1 FROM events WHERE id IN (
-				SELECT event_id FROM deliveries WHERE webhook_id = $1 AND status = 'failed' AND created_at >= $2 AND created_at < $3)
-			ORDER BY id FOR SHARE`, webhookID, ms(since), upper); err != nil {
-			return fmt.Errorf("recover deliveries: %w", err)
+		if _, err := tx.Exec(ctx, `INSERT INTO recoveries (id, webhook_id, since, until, before) VALUES ($1, $2, $3, $4, $5)`,
+			rc.id, rc.webhookID, rc.since, rc.until, rc.before); err != nil {
+			return fmt.Errorf("record recovery: %w", err)
 		}
-		tag, err := tx.Exec(ctx, `UPDATE deliveries SET
-				status = CASE (SELECT status FROM webhooks WHERE id = $1) WHEN 'paused' THEN 'held' ELSE 'pending' END,
-				next_attempt_at = $2, updated_at = $2
-			WHERE webhook_id = $1 AND status = 'failed' AND created_at >= $3 AND created_at < $4`,
-			webhookID, ms(now), ms(since), upper)
-		if err != nil {
-			return fmt.Errorf("recover deliveries: %w", err)
-		}
-		n = tag.RowsAffected()
-		return s.notifyDue(ctx, tx)
+		return nil
 	})
-	return int(n), err
+	if err != nil {
+		return 0, false, err
+	}
+	if n < moveChunk {
+		return n, true, nil
+	}
+	s.moves.Go(func(ctx context.Context) { s.recoverRest(ctx, rc) })
+	return n, false, nil
+}
+
+// recovery is a row of the recoveries table: what RecoverWebhook asked
+// for, with its bounds in Unix ms.
+type recovery struct {
+	id, webhookID        string
+	since, until, before int64
+}
+
+// recoverChunk re-queues, in tx, up to moveChunk of the deliveries rc
+// asks for, in id order (walking deliveries_webhook_failed), and returns
+// how many.
+func (s *Store) recoverChunk(ctx context.Context, tx pgx.Tx, rc recovery, now time.Time) (int, error) {
+	const chunk = `SELECT id FROM deliveries WHERE webhook_id = $1 AND status = 'failed'
+		AND created_at >= $2 AND created_at < $3 AND updated_at <= $4 ORDER BY id LIMIT $5`
+	// Locking the events keeps retention (which skips locked events)
+	// from deleting them under the recovery.
+	if _, err := tx.Exec(ctx, `SELECT 1 FROM events WHERE id IN (SELECT event_id FROM deliveries WHERE id IN (`+chunk+`))
+		ORDER BY id FOR SHARE`, rc.webhookID, rc.since, rc.until, rc.before, moveChunk); err != nil {
+		return 0, fmt.Errorf("recover deliveries: %w", err)
+	}
+	tag, err := tx.Exec(ctx, `UPDATE deliveries SET
+			status = CASE (SELECT status FROM webhooks WHERE id = $1) WHEN 'paused' THEN 'held' ELSE 'pending' END,
+			next_attempt_at = $6, updated_at = $6
+		WHERE id IN (`+chunk+` FOR NO KEY UPDATE)`,
+		rc.webhookID, rc.since, rc.until, rc.before, moveChunk, ms(now))
+	if err != nil {
+		return 0, fmt.Errorf("recover deliveries: %w", err)
+	}
+	if tag.RowsAffected() > 0 {
+		if err := s.notifyDue(ctx, tx); err != nil {
+			return 0, err
+		}
+	}
+	return int(tag.RowsAffected()), nil
+}
+
+// recoverRest re-queues what the recovery rc left after its first chunk,
+// a chunk per transaction, until a chunk finds less than a full one; the
+// transaction that re-queues the last chunk deletes rc's row. Each holds
+// rc's row, so that processes finishing the same recovery take turns; a
+// failed chunk is tried again after a pause; if the store closes first,
+// finishMoves resumes it at the next start.
+func (s *Store) recoverRest(ctx context.Context, rc recovery) {
+	background.Retry(ctx, s.log, "recover deliveries", func(ctx context.Context) (bool, error) {
+		more := false
+		err := s.tx(ctx, func(tx pgx.Tx) error {
+			var exists bool
+			if err := tx.QueryRow(ctx, `SELECT true FROM recoveries WHERE id = $1 FOR UPDATE`, rc.id).Scan(&exists); err != nil {
+				if errors.Is(err, pgx.ErrNoRows) {
+					return nil // finished by another process
+				}
+				return fmt.Errorf("recover deliveries: %w", err)
+			}
+			n, err := s.recoverChunk(ctx, tx, rc, s.now())
+			if err != nil {
+				return err
+			}
+			if more = n == moveChunk; !more {
+				if _, err := tx.Exec(ctx, `DELETE FROM recoveries WHERE id = $1`, rc.id); err != nil {
+					return fmt.Errorf("recover deliveries: %w", err)
+				}
+			}
+			return nil
+		})
+		return more, err
+	}, "webhook_id", rc.webhookID, "recovery", rc.id)
+}
+
+// finishRecoveries resumes, in the background, the recoveries that a
+// process which stopped or died left unfinished.
+func (s *Store) finishRecoveries(ctx context.Context) error {
+	rows, err := s.pool.Query(ctx, `SELECT id, webhook_id, since, until, before FROM recoveries ORDER BY id`)
+	if err != nil {
+		return fmt.Errorf("find unfinished recoveries: %w", err)
+	}
+	var rcs []recovery
+	var rc recovery
+	if _, err := pgx.ForEachRow(rows, []any{&rc.id, &rc.webhookID, &rc.since, &rc.until, &rc.before}, func() error {
+		rcs = append(rcs, rc)
+		return nil
+	}); err != nil {
+		return fmt.Errorf("find unfinished recoveries: %w", err)
+	}
+	for _, rc := range rcs {
+		s.moves.Go(func(ctx context.Context) { s.recoverRest(ctx, rc) })
+	}
+	return nil
 }
 
 // WebhookByURL implements store.Store.

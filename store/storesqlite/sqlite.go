@@ -217,7 +217,8 @@ func (s *Store) Close() error {
 // kept in memory wrote to the database (see leaseTable), so that their
 // deliveries are due at once rather than when those leases expire, and
 // returns how many it cleared. It also finishes a pause or re-activation
-// that moved a large backlog in chunks and was cut short. (Pending
+// that moved a large backlog in chunks and was cut short, and resumes, in
+// the background, recoveries that were. (Pending
 // deliveries of a disabled webhook are left alone: they were recovered,
 // and go once it is enabled.)
 func (s *Store) ReleaseLeases(ctx context.Context) (int, error) {
@@ -235,6 +236,9 @@ func (s *Store) ReleaseLeases(ctx context.Context) (int, error) {
 		if _, err := s.exec(ctx, q); err != nil {
 			return 0, fmt.Errorf("reconcile deliveries: %w", err)
 		}
+	}
+	if err := s.finishRecoveries(ctx); err != nil {
+		return 0, err
 	}
 	return int(n), nil
 }

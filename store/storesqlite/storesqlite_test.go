@@ -552,3 +552,43 @@ func TestUnreadIndexesMigration(t *testing.T) {
 		}
 	}
 }
+
+// TestRecoveryResumesAfterRestart checks that a recovery a process left
+// half done, its record still in the file, is finished by the next start
+// (ReleaseLeases), by that record alone.
+func TestRecoveryResumesAfterRestart(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "hookd.db")
+	key := newKey(t)
+	st := openStore(t, path, key)
+	ctx := t.Context()
+	app, w, _ := seed(t, st)
+	const events = 6_001
+	publishMany(t, st, app, events-1)
+	st.Close()
+	db := storesqlite.OpenRaw(path)
+	now := time.Now()
+	if _, err := db.Exec(`UPDATE deliveries SET status = 'failed', next_attempt_at = NULL, updated_at = ? WHERE webhook_id = ?`,
+		now.Add(-time.Minute).UnixMilli(), w.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`INSERT INTO recoveries (id, webhook_id, since, until, before) VALUES ('rcv_left', ?, 0, ?, ?)`,
+		w.ID, int64(1<<62), now.UnixMilli()); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	st = openStore(t, path, key)
+	if _, err := st.ReleaseLeases(ctx); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for n := 0; n != events; n = countStatus(t, st, app.ID, w.ID, hookd.DeliveryPending) {
+		if time.Now().After(deadline) {
+			t.Fatalf("pending after a restart: %d, want %d", n, events)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n, done, err := st.RecoverWebhook(ctx, &store.RecoverParams{AppID: app.ID, WebhookID: w.ID, Since: time.Time{}.Add(time.Millisecond), Now: time.Now()}); err != nil || n != 0 || !done {
+		t.Errorf("RecoverWebhook once all are re-queued = %d, %v, %v; want none, done", n, done, err)
+	}
+}

@@ -211,29 +211,115 @@ func (s *Store) DeleteWebhook(ctx context.Context, appID, id string) error {
 }
 
 // RecoverWebhook implements store.Store.
-func (s *Store) RecoverWebhook(ctx context.Context, p *store.RecoverParams) (int, error) {
+func (s *Store) RecoverWebhook(ctx context.Context, p *store.RecoverParams) (int, bool, error) {
 	appID, webhookID, since, until, now := p.AppID, p.WebhookID, p.Since, p.Until, p.Now
-	var n int64
+	rc := recovery{id: s.newID("rcv"), webhookID: webhookID, since: ms(since), until: int64(1 << 62), before: ms(now)}
+	if !until.IsZero() {
+		rc.until = ms(until)
+	}
+	var n int
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		if _, err := s.getWebhook(ctx, tx, appID, webhookID); err != nil {
 			return err
 		}
-		upper := int64(1 << 62)
-		if !until.IsZero() {
-			upper = ms(until)
+		var err error
+		if n, err = recoverChunk(ctx, tx, rc, now); err != nil || n < moveChunk {
+			return err
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE deliveries SET
-				status = CASE (SELECT status FROM webhooks WHERE id = ?1) WHEN 'paused' THEN 'held' ELSE 'pending' END,
-				next_attempt_at = ?2, updated_at = ?2
-			WHERE webhook_id = ?1 AND status = 'failed' AND created_at >= ?3 AND created_at < ?4`,
-			webhookID, ms(now), ms(since), upper)
-		if err != nil {
-			return fmt.Errorf("recover deliveries: %w", err)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO recoveries (id, webhook_id, since, until, before) VALUES (?, ?, ?, ?, ?)`,
+			rc.id, rc.webhookID, rc.since, rc.until, rc.before); err != nil {
+			return fmt.Errorf("record recovery: %w", err)
 		}
-		n, _ = res.RowsAffected()
 		return nil
 	})
-	return int(n), err
+	if err != nil {
+		return 0, false, err
+	}
+	if n < moveChunk {
+		return n, true, nil
+	}
+	s.moves.Go(func(ctx context.Context) { s.recoverRest(ctx, rc) })
+	return n, false, nil
+}
+
+// recovery is a row of the recoveries table: what RecoverWebhook asked
+// for, with its bounds in Unix ms.
+type recovery struct {
+	id, webhookID        string
+	since, until, before int64
+}
+
+// recoverChunk re-queues, in tx, up to moveChunk of the deliveries rc
+// asks for, in id order (walking deliveries_webhook_failed), and returns
+// how many.
+func recoverChunk(ctx context.Context, tx *sql.Tx, rc recovery, now time.Time) (int, error) {
+	res, err := tx.ExecContext(ctx, `UPDATE deliveries SET
+			status = CASE (SELECT status FROM webhooks WHERE id = ?1) WHEN 'paused' THEN 'held' ELSE 'pending' END,
+			next_attempt_at = ?6, updated_at = ?6
+		WHERE id IN (SELECT id FROM deliveries WHERE webhook_id = ?1 AND status = 'failed'
+			AND created_at >= ?2 AND created_at < ?3 AND updated_at <= ?4 ORDER BY id LIMIT ?5)`,
+		rc.webhookID, rc.since, rc.until, rc.before, moveChunk, ms(now))
+	if err != nil {
+		return 0, fmt.Errorf("recover deliveries: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
+}
+
+// recoverRest re-queues what the recovery rc left after its first chunk,
+// a chunk per transaction, until a chunk finds less than a full one; the
+// transaction that re-queues the last chunk deletes rc's row. A failed
+// chunk is tried again after a pause; if the store closes first,
+// ReleaseLeases resumes it at the next start.
+func (s *Store) recoverRest(ctx context.Context, rc recovery) {
+	background.Retry(ctx, s.log, "recover deliveries", func(ctx context.Context) (bool, error) {
+		more := false
+		err := s.tx(ctx, func(tx *sql.Tx) error {
+			var exists bool
+			if err := tx.QueryRowContext(ctx, `SELECT true FROM recoveries WHERE id = ?`, rc.id).Scan(&exists); err != nil {
+				if errors.Is(err, sql.ErrNoRows) {
+					return nil
+				}
+				return fmt.Errorf("recover deliveries: %w", err)
+			}
+			n, err := recoverChunk(ctx, tx, rc, s.now())
+			if err != nil {
+				return err
+			}
+			if more = n == moveChunk; !more {
+				if _, err := tx.ExecContext(ctx, `DELETE FROM recoveries WHERE id = ?`, rc.id); err != nil {
+					return fmt.Errorf("recover deliveries: %w", err)
+				}
+			}
+			return nil
+		})
+		return more, err
+	}, "webhook_id", rc.webhookID, "recovery", rc.id)
+}
+
+// finishRecoveries resumes, in the background, the recoveries that a
+// process which stopped or died left unfinished.
+func (s *Store) finishRecoveries(ctx context.Context) error {
+	rows, err := s.r.QueryContext(ctx, `SELECT id, webhook_id, since, until, before FROM recoveries ORDER BY id`)
+	if err != nil {
+		return fmt.Errorf("find unfinished recoveries: %w", err)
+	}
+	defer rows.Close()
+	var rcs []recovery
+	for rows.Next() {
+		var rc recovery
+		if err := rows.Scan(&rc.id, &rc.webhookID, &rc.since, &rc.until, &rc.before); err != nil {
+			return fmt.Errorf("find unfinished recoveries: %w", err)
+		}
+		rcs = append(rcs, rc)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("find unfinished recoveries: %w", err)
+	}
+	for _, rc := range rcs {
+		s.moves.Go(func(ctx context.Context) { s.recoverRest(ctx, rc) })
+	}
+	return nil
 }
 
 // WebhookByURL implements store.Store.

@@ -47,5 +47,23 @@ func testLargeMoves(t *testing.T, open opener) {
 		none(hookd.DeliveryHeld, hookd.DeliveryPending)
 		f.setStatus(w, hookd.WebhookPaused, t0.Add(2*time.Minute))
 		none(hookd.DeliveryPending, hookd.DeliveryHeld)
+
+		// Disabling fails them all; a recovery of more than a chunk
+		// re-queues one itself and the rest in the background, and
+		// re-queues each once, the webhook being paused again: held.
+		f.setStatus(w, hookd.WebhookDisabled, t0.Add(3*time.Minute))
+		none(hookd.DeliveryHeld, hookd.DeliveryFailed)
+		f.setStatus(w, hookd.WebhookPaused, t0.Add(4*time.Minute))
+		n, done, err := f.st.RecoverWebhook(f.ctx, &store.RecoverParams{AppID: app.ID, WebhookID: w.ID, Since: t0, Now: t0.Add(5 * time.Minute)})
+		f.must(err, "recover")
+		if done || n != 5000 {
+			f.Fatalf("RecoverWebhook of %d = %d, done %v; want the first 5,000 and more to come", events, n, done)
+		}
+		none(hookd.DeliveryFailed, hookd.DeliveryHeld)
+		n, done, err = f.st.RecoverWebhook(f.ctx, &store.RecoverParams{AppID: app.ID, WebhookID: w.ID, Since: t0, Now: t0.Add(6 * time.Minute)})
+		f.must(err, "recover again")
+		if !done || n != 0 {
+			f.Fatalf("RecoverWebhook once all are recovered = %d, done %v; want none and done", n, done)
+		}
 	})
 }

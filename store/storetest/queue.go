@@ -833,8 +833,9 @@ func testQueue(t *testing.T, open opener) {
 
 		recoverN := func(since, until, now time.Time) int {
 			f.Helper()
-			n, err := f.st.RecoverWebhook(f.ctx, &store.RecoverParams{AppID: app.ID, WebhookID: w.ID, Since: since, Until: until, Now: now})
+			n, done, err := f.st.RecoverWebhook(f.ctx, &store.RecoverParams{AppID: app.ID, WebhookID: w.ID, Since: since, Until: until, Now: now})
 			f.must(err, "recover")
+			equal(f, "recovered all at once", done, true)
 			return n
 		}
 		// [since, until): the third only; the fourth was created at until.
@@ -850,9 +851,9 @@ func testQueue(t *testing.T, open opener) {
 		sameIDSet(f, "due after recovery", f.claimIDs("worker", now, 10), []string{ids[0], ids[2], ids[3]})
 		equal(f, "nothing left to recover", recoverN(t0, time.Time{}, now), 0)
 
-		_, err := f.st.RecoverWebhook(f.ctx, &store.RecoverParams{AppID: other.ID, WebhookID: w.ID, Since: t0, Now: now})
+		_, _, err := f.st.RecoverWebhook(f.ctx, &store.RecoverParams{AppID: other.ID, WebhookID: w.ID, Since: t0, Now: now})
 		wantCode(f, err, hookd.ENOTFOUND, "recover through another app")
-		_, err = f.st.RecoverWebhook(f.ctx, &store.RecoverParams{AppID: app.ID, WebhookID: "wh_missing", Since: t0, Now: now})
+		_, _, err = f.st.RecoverWebhook(f.ctx, &store.RecoverParams{AppID: app.ID, WebhookID: "wh_missing", Since: t0, Now: now})
 		wantCode(f, err, hookd.ENOTFOUND, "recover unknown webhook")
 	})
 
@@ -862,7 +863,7 @@ func testQueue(t *testing.T, open opener) {
 		f.publishType(app, "user.created", t0)
 		job, _ := f.attemptOnce(t0, 500, time.Time{})
 		f.setStatus(w, hookd.WebhookPaused, at(time.Minute))
-		n, err := f.st.RecoverWebhook(f.ctx, &store.RecoverParams{AppID: app.ID, WebhookID: w.ID, Since: t0, Now: at(2 * time.Minute)})
+		n, _, err := f.st.RecoverWebhook(f.ctx, &store.RecoverParams{AppID: app.ID, WebhookID: w.ID, Since: t0, Now: at(2 * time.Minute)})
 		f.must(err, "recover")
 		equal(f, "recovered", n, 1)
 		f.wantStatus(app.ID, job.Delivery.ID, hookd.DeliveryHeld)
