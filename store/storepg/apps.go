@@ -19,13 +19,7 @@ func (s *Store) CreateApp(ctx context.Context, app *hookd.App) error {
 		return err
 	}
 	_, err = s.pool.Exec(ctx, `INSERT INTO apps (`+sqlrow.AppColumns+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)`, values...)
-	if isUniqueViolation(err) {
-		return hookd.Errorf(hookd.ECONFLICT, "an app with uid %q already exists", app.UID)
-	}
-	if err != nil {
-		return fmt.Errorf("insert app: %w", err)
-	}
-	return nil
+	return sqlrow.Written(err, isUniqueViolation(err), sqlrow.UIDTaken(app.UID), "insert app")
 }
 
 // GetApp implements store.Store.
@@ -57,11 +51,8 @@ func (s *Store) UpdateApp(ctx context.Context, app *hookd.App) error {
 	}
 	tag, err := s.pool.Exec(ctx, `UPDATE apps SET uid = $1, name = $2, contact_email = $3, profile = $4, default_secret = $5, updated_at = $6, version = version + 1 WHERE id = $7`,
 		nullString(app.UID), app.Name, app.ContactEmail, string(profile), secret, ms(app.UpdatedAt), app.ID)
-	if isUniqueViolation(err) {
-		return hookd.Errorf(hookd.ECONFLICT, "an app with uid %q already exists", app.UID)
-	}
-	if err != nil {
-		return fmt.Errorf("update app: %w", err)
+	if err := sqlrow.Written(err, isUniqueViolation(err), sqlrow.UIDTaken(app.UID), "update app"); err != nil {
+		return err
 	}
 	if tag.RowsAffected() == 0 {
 		return sqlrow.NotFound("app", app.ID)
@@ -129,13 +120,7 @@ func nullJSON(b json.RawMessage) *string {
 func (s *Store) CreateEventType(ctx context.Context, et *hookd.EventType) error {
 	_, err := s.pool.Exec(ctx, `INSERT INTO event_types (`+sqlrow.EventTypeColumns+`) VALUES ($1,$2,$3,$4,$5,$6,$7)`,
 		et.ID, et.Name, et.Description, et.Status, nullJSON(et.Schema), ms(et.CreatedAt), ms(et.UpdatedAt))
-	if isUniqueViolation(err) {
-		return hookd.Errorf(hookd.ECONFLICT, "event type %q already exists", et.Name)
-	}
-	if err != nil {
-		return fmt.Errorf("insert event type: %w", err)
-	}
-	return nil
+	return sqlrow.Written(err, isUniqueViolation(err), hookd.Errorf(hookd.ECONFLICT, "event type %q already exists", et.Name), "insert event type")
 }
 
 // GetEventType implements store.Store.

@@ -642,11 +642,8 @@ func (s *Store) GetEvent(ctx context.Context, appID, id string) (*hookd.Event, e
 
 func (s *Store) getEvent(ctx context.Context, q querier, appID, id string) (*hookd.Event, error) {
 	ev, err := sqlrow.ScanEvent(q.QueryRow(ctx, `SELECT `+eventColumns+` FROM `+sqlrow.EventsFrom+` WHERE e.id = $1 AND e.app_id = $2`, id, appID))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, sqlrow.NotFound("event", id)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("get event: %w", err)
+	if err := sqlrow.Found(err, "get event", "event", id); err != nil {
+		return nil, err
 	}
 	if err := attachDeliveries(ctx, q, []*hookd.Event{ev}, ""); err != nil {
 		return nil, err

@@ -2,7 +2,6 @@ package storepg
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/store"
+	"github.com/hookd/hookd/store/internal/sqlflow"
 	"github.com/hookd/hookd/store/internal/sqlrow"
 )
 
@@ -51,31 +51,19 @@ func (s *Store) UpdateSource(ctx context.Context, src *hookd.Source, now time.Ti
 	if err != nil {
 		return err
 	}
-	moved := 0
-	err = s.tx(ctx, func(tx pgx.Tx) error {
-		old, err := sqlrow.CheckVersion(tx.QueryRow(ctx, `SELECT status, version FROM sources WHERE id = $1 AND app_id = $2 FOR NO KEY UPDATE`, src.ID, src.AppID), "source", src.ID, src.Version)
-		if err != nil {
+	return sqlflow.UpdateThenMove(ctx, mover{s}, sqlflow.Update[pgx.Tx]{
+		What: "source", Column: "source_id", ID: src.ID, Status: src.Status, Version: &src.Version,
+		Check: func(tx pgx.Tx) sqlrow.Scanner {
+			return tx.QueryRow(ctx, `SELECT status, version FROM sources WHERE id = $1 AND app_id = $2 FOR NO KEY UPDATE`, src.ID, src.AppID)
+		},
+		Write: func(tx pgx.Tx, _ string) error {
+			_, err := tx.Exec(ctx, `UPDATE sources SET name = $1, provider = $2, status = $3, forward_url = $4, events = $5, description = $6,
+				header_prefix = $7, tolerance_seconds = $8, secret = $9, previous_secret = $10, previous_expires_at = $11, updated_at = $12, version = version + 1 WHERE id = $13`,
+				src.Name, src.Provider, src.Status, src.ForwardURL, events, src.Description, src.HeaderPrefix, src.ToleranceSeconds,
+				secret, prev, nullMs(src.PreviousSecretExpiresAt), ms(src.UpdatedAt), src.ID)
 			return err
-		}
-		_, err = tx.Exec(ctx, `UPDATE sources SET name = $1, provider = $2, status = $3, forward_url = $4, events = $5, description = $6,
-			header_prefix = $7, tolerance_seconds = $8, secret = $9, previous_secret = $10, previous_expires_at = $11, updated_at = $12, version = version + 1 WHERE id = $13`,
-			src.Name, src.Provider, src.Status, src.ForwardURL, events, src.Description, src.HeaderPrefix, src.ToleranceSeconds,
-			secret, prev, nullMs(src.PreviousSecretExpiresAt), ms(src.UpdatedAt), src.ID)
-		if err != nil {
-			return fmt.Errorf("update source: %w", err)
-		}
-		if old == src.Status {
-			return nil
-		}
-		moved, err = s.moveOpenDeliveries(ctx, tx, "source_id", src.ID, src.Status, now)
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	src.Version++
-	s.moveRest(moved, "source_id", src.ID, src.Status, now)
-	return nil
+		},
+	}, now)
 }
 
 // DeleteSource implements store.Store.
@@ -92,86 +80,67 @@ func (s *Store) DeleteSource(ctx context.Context, appID, id string) error {
 
 // Receive implements store.Store.
 func (s *Store) Receive(ctx context.Context, p *store.ReceiveParams) (*hookd.Event, bool, error) {
-	ev, in := p.Event, p.Event.Inbound
-	headers, err := json.Marshal(in.Headers)
-	if err != nil {
-		return nil, false, fmt.Errorf("encode headers: %w", err)
-	}
-	var first *hookd.Event
-	err = s.tx(ctx, func(tx pgx.Tx) error {
-		first = nil
-		if err := s.receive(ctx, tx, p, headers, &first); err != nil {
-			return err
-		}
-		var stats store.StatsBatch
-		stats.Received(in.SourceID, ev.CreatedAt, first != nil)
-		return writeStats(ctx, tx, &stats)
+	return sqlflow.Receive(ctx, p, s.newID, func(fn func(sqlflow.ReceiveTx) error) error {
+		return s.tx(ctx, func(tx pgx.Tx) error { return fn(receiveTx{s, tx}) })
 	})
-	if err != nil {
-		return nil, false, err
-	}
-	if first != nil {
-		return first, true, nil
-	}
-	return ev, false, nil
 }
 
-// receive stores what Receive received in tx; a duplicate sets *first to
-// the event received first.
-func (s *Store) receive(ctx context.Context, tx pgx.Tx, p *store.ReceiveParams, headers []byte, first **hookd.Event) error {
-	ev, in := p.Event, p.Event.Inbound
-	// The source's row is locked until the commit, in place of
-	// foreign keys (see routing): a delete of the source or of its
-	// app waits, then its trigger deletes what this wrote.
+// receiveTx is a transaction as sqlflow.Receive uses it.
+type receiveTx struct {
+	s  *Store
+	tx pgx.Tx
+}
+
+// InsertUnlessReceived locks the source's row until the commit, in place
+// of foreign keys (see routing): a delete of the source or of its app
+// waits, then its trigger deletes what this wrote. A resent provider
+// event collides on the unique index and is answered with the first one;
+// ON CONFLICT keeps concurrent resends from failing.
+func (r receiveTx) InsertUnlessReceived(ctx context.Context, ev *hookd.Event, data []byte, headers string) (string, error) {
+	in := ev.Inbound
 	var locked int
-	err := tx.QueryRow(ctx, `SELECT 1 FROM sources WHERE id = $1 AND app_id = $2 FOR KEY SHARE`, in.SourceID, ev.AppID).Scan(&locked)
+	err := r.tx.QueryRow(ctx, `SELECT 1 FROM sources WHERE id = $1 AND app_id = $2 FOR KEY SHARE`, in.SourceID, ev.AppID).Scan(&locked)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return sqlrow.NotFound("source", in.SourceID)
+		return "", sqlrow.NotFound("source", in.SourceID)
 	}
 	if err != nil {
-		return fmt.Errorf("lock source: %w", err)
+		return "", fmt.Errorf("lock source: %w", err)
 	}
-	// A body that is not a JSON object has no data; the column holds
-	// it as empty (not NULL), which reads back as nil.
-	data := []byte{}
-	if ev.Data != nil {
-		data = ev.Data
-	}
-	// A resent provider event collides on the unique index and is
-	// answered with the first one; ON CONFLICT keeps concurrent
-	// resends from failing.
-	tag, err := tx.Exec(ctx, `INSERT INTO events (id, app_id, type, data, payload, test, created_at, source_id, provider_event_id, headers, content_type, filtered)
+	tag, err := r.tx.Exec(ctx, `INSERT INTO events (id, app_id, type, data, payload, test, created_at, source_id, provider_event_id, headers, content_type, filtered)
 		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)
 		ON CONFLICT (source_id, provider_event_id) WHERE provider_event_id IS NOT NULL DO NOTHING`,
-		ev.ID, ev.AppID, ev.Type, data, ev.Payload, ev.Test, ms(ev.CreatedAt), in.SourceID, nullString(in.ProviderEventID), string(headers), in.ContentType, in.Filtered)
+		ev.ID, ev.AppID, ev.Type, data, ev.Payload, ev.Test, ms(ev.CreatedAt), in.SourceID, nullString(in.ProviderEventID), headers, in.ContentType, in.Filtered)
 	if err != nil {
-		return fmt.Errorf("insert received event: %w", err)
+		return "", fmt.Errorf("insert received event: %w", err)
 	}
-	if tag.RowsAffected() == 0 {
-		var id string
-		if err := tx.QueryRow(ctx, `SELECT id FROM events WHERE source_id = $1 AND provider_event_id = $2`, in.SourceID, in.ProviderEventID).Scan(&id); err != nil {
-			return fmt.Errorf("find provider event: %w", err)
-		}
-		*first, err = s.getEvent(ctx, tx, ev.AppID, id)
-		return err
+	if tag.RowsAffected() > 0 {
+		return "", nil
 	}
-	ev.Deliveries = []*hookd.DeliverySummary{}
-	if p.ForwardURL == "" || in.Filtered {
-		return nil
+	var id string
+	if err := r.tx.QueryRow(ctx, `SELECT id FROM events WHERE source_id = $1 AND provider_event_id = $2`, in.SourceID, in.ProviderEventID).Scan(&id); err != nil {
+		return "", fmt.Errorf("find provider event: %w", err)
 	}
-	status := hookd.DeliveryPending
-	if p.Hold {
-		status = hookd.DeliveryHeld
-	}
-	id, now := s.newID("dlv"), ms(ev.CreatedAt)
-	_, err = tx.Exec(ctx, `INSERT INTO deliveries (id, app_id, event_id, source_id, url, status, next_attempt_at, test, created_at, updated_at)
-		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)`, id, ev.AppID, ev.ID, in.SourceID, p.ForwardURL, status, now, ev.Test, now, now)
+	return id, nil
+}
+
+func (r receiveTx) WriteStats(ctx context.Context, stats *store.StatsBatch) error {
+	return writeStats(ctx, r.tx, stats)
+}
+
+func (r receiveTx) Event(ctx context.Context, appID, id string) (*hookd.Event, error) {
+	return r.s.getEvent(ctx, r.tx, appID, id)
+}
+
+// InsertForward wakes the claimers when the delivery is due.
+func (r receiveTx) InsertForward(ctx context.Context, ev *hookd.Event, d *hookd.DeliverySummary) error {
+	now := ms(ev.CreatedAt)
+	_, err := r.tx.Exec(ctx, `INSERT INTO deliveries (id, app_id, event_id, source_id, url, status, next_attempt_at, test, created_at, updated_at)
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)`, d.ID, ev.AppID, ev.ID, d.SourceID, d.URL, d.Status, now, ev.Test, now, now)
 	if err != nil {
 		return fmt.Errorf("insert forwarding delivery: %w", err)
 	}
-	ev.Deliveries = append(ev.Deliveries, &hookd.DeliverySummary{ID: id, SourceID: in.SourceID, URL: p.ForwardURL, Status: status})
-	if status == hookd.DeliveryPending {
-		return s.notifyDue(ctx, tx)
+	if d.Status == hookd.DeliveryPending {
+		return r.s.notifyDue(ctx, r.tx)
 	}
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/store"
 	"github.com/hookd/hookd/store/internal/background"
+	"github.com/hookd/hookd/store/internal/sqlflow"
 	"github.com/hookd/hookd/store/internal/sqlrow"
 )
 
@@ -26,12 +27,8 @@ func (s *Store) CreateWebhook(ctx context.Context, w *hookd.Webhook, maxWebhooks
 			if _, err := tx.Exec(ctx, `SELECT 1 FROM apps WHERE id = $1 FOR NO KEY UPDATE`, w.AppID); err != nil {
 				return fmt.Errorf("lock app: %w", err)
 			}
-			var n int
-			if err := tx.QueryRow(ctx, `SELECT count(*) FROM webhooks WHERE app_id = $1`, w.AppID).Scan(&n); err != nil {
-				return fmt.Errorf("count webhooks: %w", err)
-			}
-			if n >= maxWebhooks {
-				return hookd.Errorf(hookd.ECONFLICT, "the app already has %d webhook(s), its profile's max_webhooks", n)
+			if err := sqlflow.WebhookRoom(tx.QueryRow(ctx, `SELECT count(*) FROM webhooks WHERE app_id = $1`, w.AppID), maxWebhooks); err != nil {
+				return err
 			}
 		}
 		_, err := tx.Exec(ctx, `INSERT INTO webhooks (`+sqlrow.WebhookColumns+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18)`, values...)
@@ -66,38 +63,37 @@ func (s *Store) UpdateWebhook(ctx context.Context, w *hookd.Webhook, now time.Ti
 	if err != nil {
 		return err
 	}
-	moved := 0
-	err = s.tx(ctx, func(tx pgx.Tx) error {
-		old, err := sqlrow.CheckVersion(tx.QueryRow(ctx, `SELECT status, version FROM webhooks WHERE id = $1 AND app_id = $2 FOR NO KEY UPDATE`, w.ID, w.AppID), "webhook", w.ID, w.Version)
-		if err != nil {
+	return sqlflow.UpdateThenMove(ctx, mover{s}, sqlflow.Update[pgx.Tx]{
+		What: "webhook", Column: "webhook_id", ID: w.ID, Status: w.Status, Version: &w.Version,
+		Check: func(tx pgx.Tx) sqlrow.Scanner {
+			return tx.QueryRow(ctx, `SELECT status, version FROM webhooks WHERE id = $1 AND app_id = $2 FOR NO KEY UPDATE`, w.ID, w.AppID)
+		},
+		Write: func(tx pgx.Tx, old string) error {
+			reactivated := sqlflow.Reactivated(w, old)
+			_, err := tx.Exec(ctx, `UPDATE webhooks SET url = $1, events = $2, status = $3, name = $4, description = $5, headers = $6, rate_limit = $7,
+				ordered = $8, metadata = $9, secret = $10, previous_secret = $11, previous_expires_at = $12, disabled_reason = $13,
+				consecutive_failures = CASE WHEN $14 THEN 0 ELSE consecutive_failures END,
+				failing_since = CASE WHEN $14 THEN NULL ELSE failing_since END, updated_at = $15, version = version + 1
+				WHERE id = $16`,
+				w.URL, string(r.Events), w.Status, w.Name, w.Description, string(r.Headers), w.RateLimit, w.Ordered, string(r.Metadata), r.Secret, r.PrevSecret,
+				nullMs(w.PreviousSecretExpiresAt), w.DisabledReason, reactivated, ms(w.UpdatedAt), w.ID)
 			return err
-		}
-		reactivated := w.Status == hookd.WebhookActive && old != hookd.WebhookActive
-		if reactivated {
-			w.ConsecutiveFailures, w.DisabledReason = 0, ""
-		}
-		_, err = tx.Exec(ctx, `UPDATE webhooks SET url = $1, events = $2, status = $3, name = $4, description = $5, headers = $6, rate_limit = $7,
-			ordered = $8, metadata = $9, secret = $10, previous_secret = $11, previous_expires_at = $12, disabled_reason = $13,
-			consecutive_failures = CASE WHEN $14 THEN 0 ELSE consecutive_failures END,
-			failing_since = CASE WHEN $14 THEN NULL ELSE failing_since END, updated_at = $15, version = version + 1
-			WHERE id = $16`,
-			w.URL, string(r.Events), w.Status, w.Name, w.Description, string(r.Headers), w.RateLimit, w.Ordered, string(r.Metadata), r.Secret, r.PrevSecret,
-			nullMs(w.PreviousSecretExpiresAt), w.DisabledReason, reactivated, ms(w.UpdatedAt), w.ID)
-		if err != nil {
-			return fmt.Errorf("update webhook: %w", err)
-		}
-		if old == w.Status {
-			return nil
-		}
-		moved, err = s.moveOpenDeliveries(ctx, tx, "webhook_id", w.ID, w.Status, now)
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	w.Version++
-	s.moveRest(moved, "webhook_id", w.ID, w.Status, now)
-	return nil
+		},
+	}, now)
+}
+
+// mover is the store as sqlflow.UpdateThenMove moves the open deliveries
+// of a webhook or source whose status changed.
+type mover struct{ s *Store }
+
+func (m mover) InTx(ctx context.Context, fn func(pgx.Tx) error) error { return m.s.tx(ctx, fn) }
+
+func (m mover) MoveChunk(ctx context.Context, tx pgx.Tx, column, id, status string, now time.Time) (int, error) {
+	return m.s.moveOpenDeliveries(ctx, tx, column, id, status, now)
+}
+
+func (m mover) MoveRest(moved int, column, id, status string, now time.Time) {
+	m.s.moveRest(moved, column, id, status, now)
 }
 
 // moveOpenDeliveries makes up to moveChunk open deliveries of a webhook or

@@ -17,13 +17,7 @@ func (s *Store) CreateApp(ctx context.Context, app *hookd.App) error {
 		return err
 	}
 	_, err = s.exec(ctx, `INSERT INTO apps (`+sqlrow.AppColumns+`) VALUES (?,?,?,?,?,?,?,?)`, values...)
-	if isUniqueViolation(err) {
-		return hookd.Errorf(hookd.ECONFLICT, "an app with uid %q already exists", app.UID)
-	}
-	if err != nil {
-		return fmt.Errorf("insert app: %w", err)
-	}
-	return nil
+	return sqlrow.Written(err, isUniqueViolation(err), sqlrow.UIDTaken(app.UID), "insert app")
 }
 
 // GetApp implements store.Store.
@@ -51,11 +45,8 @@ func (s *Store) UpdateApp(ctx context.Context, app *hookd.App) error {
 	}
 	res, err := s.exec(ctx, `UPDATE apps SET uid = ?, name = ?, contact_email = ?, profile = ?, default_secret = ?, updated_at = ?, version = version + 1 WHERE id = ?`,
 		nullString(app.UID), app.Name, app.ContactEmail, profile, secret, ms(app.UpdatedAt), app.ID)
-	if isUniqueViolation(err) {
-		return hookd.Errorf(hookd.ECONFLICT, "an app with uid %q already exists", app.UID)
-	}
-	if err != nil {
-		return fmt.Errorf("update app: %w", err)
+	if err := sqlrow.Written(err, isUniqueViolation(err), sqlrow.UIDTaken(app.UID), "update app"); err != nil {
+		return err
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return sqlrow.NotFound("app", app.ID)
@@ -116,13 +107,7 @@ func (s *Store) AppKeyByHash(ctx context.Context, hash string) (*hookd.AppKey, e
 func (s *Store) CreateEventType(ctx context.Context, et *hookd.EventType) error {
 	_, err := s.exec(ctx, `INSERT INTO event_types (`+sqlrow.EventTypeColumns+`) VALUES (?,?,?,?,?,?,?)`,
 		et.ID, et.Name, et.Description, et.Status, nullJSON(et.Schema), ms(et.CreatedAt), ms(et.UpdatedAt))
-	if isUniqueViolation(err) {
-		return hookd.Errorf(hookd.ECONFLICT, "event type %q already exists", et.Name)
-	}
-	if err != nil {
-		return fmt.Errorf("insert event type: %w", err)
-	}
-	return nil
+	return sqlrow.Written(err, isUniqueViolation(err), hookd.Errorf(hookd.ECONFLICT, "event type %q already exists", et.Name), "insert event type")
 }
 
 func nullJSON(b json.RawMessage) any {

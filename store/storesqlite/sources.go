@@ -3,13 +3,13 @@ package storesqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/store"
+	"github.com/hookd/hookd/store/internal/sqlflow"
 	"github.com/hookd/hookd/store/internal/sqlrow"
 )
 
@@ -50,31 +50,19 @@ func (s *Store) UpdateSource(ctx context.Context, src *hookd.Source, now time.Ti
 	if err != nil {
 		return err
 	}
-	moved := 0
-	err = s.tx(ctx, func(tx *sql.Tx) error {
-		old, err := sqlrow.CheckVersion(tx.QueryRowContext(ctx, `SELECT status, version FROM sources WHERE id = ? AND app_id = ?`, src.ID, src.AppID), "source", src.ID, src.Version)
-		if err != nil {
+	return sqlflow.UpdateThenMove(ctx, mover{s}, sqlflow.Update[*sql.Tx]{
+		What: "source", Column: "source_id", ID: src.ID, Status: src.Status, Version: &src.Version,
+		Check: func(tx *sql.Tx) sqlrow.Scanner {
+			return tx.QueryRowContext(ctx, `SELECT status, version FROM sources WHERE id = ? AND app_id = ?`, src.ID, src.AppID)
+		},
+		Write: func(tx *sql.Tx, _ string) error {
+			_, err := tx.ExecContext(ctx, `UPDATE sources SET name = ?, provider = ?, status = ?, forward_url = ?, events = ?, description = ?,
+				header_prefix = ?, tolerance_seconds = ?, secret = ?, previous_secret = ?, previous_expires_at = ?, updated_at = ?, version = version + 1 WHERE id = ?`,
+				src.Name, src.Provider, src.Status, src.ForwardURL, events, src.Description, src.HeaderPrefix, src.ToleranceSeconds,
+				secret, prev, nullMs(src.PreviousSecretExpiresAt), ms(src.UpdatedAt), src.ID)
 			return err
-		}
-		_, err = tx.ExecContext(ctx, `UPDATE sources SET name = ?, provider = ?, status = ?, forward_url = ?, events = ?, description = ?,
-			header_prefix = ?, tolerance_seconds = ?, secret = ?, previous_secret = ?, previous_expires_at = ?, updated_at = ?, version = version + 1 WHERE id = ?`,
-			src.Name, src.Provider, src.Status, src.ForwardURL, events, src.Description, src.HeaderPrefix, src.ToleranceSeconds,
-			secret, prev, nullMs(src.PreviousSecretExpiresAt), ms(src.UpdatedAt), src.ID)
-		if err != nil {
-			return fmt.Errorf("update source: %w", err)
-		}
-		if old == src.Status {
-			return nil
-		}
-		moved, err = moveOpenDeliveries(ctx, tx, "source_id", src.ID, src.Status, now, moveChunk)
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	src.Version++
-	s.moveRest(moved, "source_id", src.ID, src.Status, now)
-	return nil
+		},
+	}, now)
 }
 
 // DeleteSource implements store.Store.
@@ -92,71 +80,54 @@ func (s *Store) DeleteSource(ctx context.Context, appID, id string) error {
 
 // Receive implements store.Store.
 func (s *Store) Receive(ctx context.Context, p *store.ReceiveParams) (*hookd.Event, bool, error) {
-	ev, in := p.Event, p.Event.Inbound
-	headers, err := json.Marshal(in.Headers)
-	if err != nil {
-		return nil, false, fmt.Errorf("encode headers: %w", err)
-	}
-	var first *hookd.Event
-	err = s.tx(ctx, func(tx *sql.Tx) error {
-		first = nil
-		if err := s.receive(ctx, tx, p, headers, &first); err != nil {
-			return err
-		}
-		var stats store.StatsBatch
-		stats.Received(in.SourceID, ev.CreatedAt, first != nil)
-		return s.writeStats(ctx, tx, &stats)
+	return sqlflow.Receive(ctx, p, s.newID, func(fn func(sqlflow.ReceiveTx) error) error {
+		return s.tx(ctx, func(tx *sql.Tx) error { return fn(receiveTx{s, tx}) })
 	})
-	if err != nil {
-		return nil, false, err
-	}
-	if first != nil {
-		return first, true, nil
-	}
-	return ev, false, nil
 }
 
-// receive stores what Receive received in tx; a duplicate sets *first to
-// the event received first.
-func (s *Store) receive(ctx context.Context, tx *sql.Tx, p *store.ReceiveParams, headers []byte, first **hookd.Event) error {
-	ev, in := p.Event, p.Event.Inbound
+// receiveTx is a write transaction as sqlflow.Receive uses it.
+type receiveTx struct {
+	s  *Store
+	tx *sql.Tx
+}
+
+// InsertUnlessReceived looks for the provider event before it inserts:
+// the single writer keeps another from inserting it meanwhile.
+func (r receiveTx) InsertUnlessReceived(ctx context.Context, ev *hookd.Event, data []byte, headers string) (string, error) {
+	in := ev.Inbound
 	if in.ProviderEventID != "" {
 		var id string
-		err := tx.QueryRowContext(ctx, `SELECT id FROM events WHERE source_id = ? AND provider_event_id = ?`, in.SourceID, in.ProviderEventID).Scan(&id)
+		err := r.tx.QueryRowContext(ctx, `SELECT id FROM events WHERE source_id = ? AND provider_event_id = ?`, in.SourceID, in.ProviderEventID).Scan(&id)
 		if err == nil {
-			*first, err = s.getEvent(ctx, tx, ev.AppID, id)
-			return err
+			return id, nil
 		}
 		if !errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("find provider event: %w", err)
+			return "", fmt.Errorf("find provider event: %w", err)
 		}
 	}
-	// A body that is not a JSON object has no data; the column holds
-	// it as empty (not NULL), which reads back as nil.
-	data := []byte{}
-	if ev.Data != nil {
-		data = ev.Data
-	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO events (id, app_id, type, data, payload, test, created_at, source_id, provider_event_id, headers, content_type, filtered)
+	_, err := r.tx.ExecContext(ctx, `INSERT INTO events (id, app_id, type, data, payload, test, created_at, source_id, provider_event_id, headers, content_type, filtered)
 		VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`,
-		ev.ID, ev.AppID, ev.Type, data, ev.Payload, ev.Test, ms(ev.CreatedAt), in.SourceID, nullString(in.ProviderEventID), string(headers), in.ContentType, in.Filtered)
+		ev.ID, ev.AppID, ev.Type, data, ev.Payload, ev.Test, ms(ev.CreatedAt), in.SourceID, nullString(in.ProviderEventID), headers, in.ContentType, in.Filtered)
 	if err != nil {
-		return fmt.Errorf("insert received event: %w", err)
+		return "", fmt.Errorf("insert received event: %w", err)
 	}
-	ev.Deliveries = []*hookd.DeliverySummary{}
-	if p.ForwardURL == "" || in.Filtered {
-		return nil
-	}
-	status := hookd.DeliveryPending
-	if p.Hold {
-		status = hookd.DeliveryHeld
-	}
-	id, now := s.newID("dlv"), ms(ev.CreatedAt)
-	_, err = tx.ExecContext(ctx, `INSERT INTO deliveries (id, app_id, event_id, source_id, url, status, next_attempt_at, test, created_at, updated_at)
-		VALUES (?,?,?,?,?,?,?,?,?,?)`, id, ev.AppID, ev.ID, in.SourceID, p.ForwardURL, status, now, ev.Test, now, now)
+	return "", nil
+}
+
+func (r receiveTx) WriteStats(ctx context.Context, stats *store.StatsBatch) error {
+	return r.s.writeStats(ctx, r.tx, stats)
+}
+
+func (r receiveTx) Event(ctx context.Context, appID, id string) (*hookd.Event, error) {
+	return r.s.getEvent(ctx, r.tx, appID, id)
+}
+
+func (r receiveTx) InsertForward(ctx context.Context, ev *hookd.Event, d *hookd.DeliverySummary) error {
+	now := ms(ev.CreatedAt)
+	_, err := r.tx.ExecContext(ctx, `INSERT INTO deliveries (id, app_id, event_id, source_id, url, status, next_attempt_at, test, created_at, updated_at)
+		VALUES (?,?,?,?,?,?,?,?,?,?)`, d.ID, ev.AppID, ev.ID, d.SourceID, d.URL, d.Status, now, ev.Test, now, now)
 	if err != nil {
 		return fmt.Errorf("insert forwarding delivery: %w", err)
 	}
-	ev.Deliveries = append(ev.Deliveries, &hookd.DeliverySummary{ID: id, SourceID: in.SourceID, URL: p.ForwardURL, Status: status})
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/store"
 	"github.com/hookd/hookd/store/internal/background"
+	"github.com/hookd/hookd/store/internal/sqlflow"
 	"github.com/hookd/hookd/store/internal/sqlrow"
 )
 
@@ -21,12 +22,8 @@ func (s *Store) CreateWebhook(ctx context.Context, w *hookd.Webhook, maxWebhooks
 	}
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		if maxWebhooks > 0 {
-			var n int
-			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM webhooks WHERE app_id = ?`, w.AppID).Scan(&n); err != nil {
-				return fmt.Errorf("count webhooks: %w", err)
-			}
-			if n >= maxWebhooks {
-				return hookd.Errorf(hookd.ECONFLICT, "the app already has %d webhook(s), its profile's max_webhooks", n)
+			if err := sqlflow.WebhookRoom(tx.QueryRowContext(ctx, `SELECT count(*) FROM webhooks WHERE app_id = ?`, w.AppID), maxWebhooks); err != nil {
+				return err
 			}
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO webhooks (`+sqlrow.WebhookColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, values...)
@@ -85,39 +82,37 @@ func (s *Store) UpdateWebhook(ctx context.Context, w *hookd.Webhook, now time.Ti
 	if err != nil {
 		return err
 	}
-	moved := 0
-	err = s.tx(ctx, func(tx *sql.Tx) error {
-		old, err := sqlrow.CheckVersion(tx.QueryRowContext(ctx, `SELECT status, version FROM webhooks WHERE id = ? AND app_id = ?`, w.ID, w.AppID), "webhook", w.ID, w.Version)
-		if err != nil {
+	return sqlflow.UpdateThenMove(ctx, mover{s}, sqlflow.Update[*sql.Tx]{
+		What: "webhook", Column: "webhook_id", ID: w.ID, Status: w.Status, Version: &w.Version,
+		Check: func(tx *sql.Tx) sqlrow.Scanner {
+			return tx.QueryRowContext(ctx, `SELECT status, version FROM webhooks WHERE id = ? AND app_id = ?`, w.ID, w.AppID)
+		},
+		Write: func(tx *sql.Tx, old string) error {
+			reactivated := sqlflow.Reactivated(w, old)
+			_, err := tx.ExecContext(ctx, `UPDATE webhooks SET url = ?, events = ?, status = ?, name = ?, description = ?, headers = ?, rate_limit = ?,
+				ordered = ?, metadata = ?, secret = ?, previous_secret = ?, previous_expires_at = ?, disabled_reason = ?,
+				consecutive_failures = CASE WHEN ? THEN 0 ELSE consecutive_failures END,
+				failing_since = CASE WHEN ? THEN NULL ELSE failing_since END, updated_at = ?, version = version + 1
+				WHERE id = ?`,
+				w.URL, r.Events, w.Status, w.Name, w.Description, r.Headers, w.RateLimit, w.Ordered, r.Metadata, r.Secret, r.PrevSecret,
+				nullMs(w.PreviousSecretExpiresAt), w.DisabledReason, reactivated, reactivated, ms(w.UpdatedAt), w.ID)
 			return err
-		}
-		reactivated := w.Status == hookd.WebhookActive && old != hookd.WebhookActive
-		if reactivated {
-			// A webhook that is turned back on starts with a clean slate.
-			w.ConsecutiveFailures, w.DisabledReason = 0, ""
-		}
-		_, err = tx.ExecContext(ctx, `UPDATE webhooks SET url = ?, events = ?, status = ?, name = ?, description = ?, headers = ?, rate_limit = ?,
-			ordered = ?, metadata = ?, secret = ?, previous_secret = ?, previous_expires_at = ?, disabled_reason = ?,
-			consecutive_failures = CASE WHEN ? THEN 0 ELSE consecutive_failures END,
-			failing_since = CASE WHEN ? THEN NULL ELSE failing_since END, updated_at = ?, version = version + 1
-			WHERE id = ?`,
-			w.URL, r.Events, w.Status, w.Name, w.Description, r.Headers, w.RateLimit, w.Ordered, r.Metadata, r.Secret, r.PrevSecret,
-			nullMs(w.PreviousSecretExpiresAt), w.DisabledReason, reactivated, reactivated, ms(w.UpdatedAt), w.ID)
-		if err != nil {
-			return fmt.Errorf("update webhook: %w", err)
-		}
-		if old == w.Status {
-			return nil
-		}
-		moved, err = moveOpenDeliveries(ctx, tx, "webhook_id", w.ID, w.Status, now, moveChunk)
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	w.Version++
-	s.moveRest(moved, "webhook_id", w.ID, w.Status, now)
-	return nil
+		},
+	}, now)
+}
+
+// mover is the store as sqlflow.UpdateThenMove moves the open deliveries
+// of a webhook or source whose status changed.
+type mover struct{ s *Store }
+
+func (m mover) InTx(ctx context.Context, fn func(*sql.Tx) error) error { return m.s.tx(ctx, fn) }
+
+func (m mover) MoveChunk(ctx context.Context, tx *sql.Tx, column, id, status string, now time.Time) (int, error) {
+	return moveOpenDeliveries(ctx, tx, column, id, status, now, moveChunk)
+}
+
+func (m mover) MoveRest(moved int, column, id, status string, now time.Time) {
+	m.s.moveRest(moved, column, id, status, now)
 }
 
 // moveDeliveries makes a webhook's open deliveries follow its new status.

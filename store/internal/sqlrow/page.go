@@ -150,3 +150,21 @@ func Counts(rows Rows, err error, op string) (map[string]int64, error) {
 	}
 	return counts, nil
 }
+
+// Written is the error of a write, op, that failed with err: nil, taken
+// when err broke a unique constraint (unique says whether it did, which
+// only each store's driver can tell), or err wrapped as op.
+func Written(err error, unique bool, taken error, op string) error {
+	switch {
+	case err == nil:
+		return nil
+	case unique:
+		return taken
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}
+
+// UIDTaken is the error of a write that gives an app the uid of another.
+func UIDTaken(uid string) error {
+	return hookd.Errorf(hookd.ECONFLICT, "an app with uid %q already exists", uid)
+}
