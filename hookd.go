@@ -194,8 +194,11 @@ type Attempt struct {
 	Duration       time.Duration
 	StatusCode     int // 0 when no response came
 	RequestHeaders map[string]string
-	ResponseBody   string // first 4 KiB
-	Error          string
+	// ResponseHeaders are the answer's headers, capped; nil when no
+	// answer came.
+	ResponseHeaders map[string]string
+	ResponseBody    string // first 4 KiB
+	Error           string
 }
 
 // Succeeded reports whether the attempt got a 2xx answer.

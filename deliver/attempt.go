@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -31,6 +33,15 @@ const ResponseBodyLimit = 4 << 10
 // any error hookd's client returns, which may quote what the peer sent
 // (names from its certificate, a malformed header line).
 const errorLimit = 2 << 10
+
+// An attempt keeps at most responseHeaderCount of its answer's headers,
+// and at most responseHeaderBytes of their names and values together:
+// enough for any ordinary answer, while the guarded transport lets a
+// response head reach 64 KiB.
+const (
+	responseHeaderCount = 64
+	responseHeaderBytes = 8 << 10
+)
 
 // attempt makes one HTTP request for a claimed delivery and decides what
 // its outcome means. It never fails: a request that cannot even be built
@@ -77,6 +88,7 @@ func (e *Engine) attempt(j *store.Job) (res *store.AttemptResult) {
 	resp.Body.Close()
 	a.Duration = e.cfg.Now().Sub(start)
 	a.StatusCode = resp.StatusCode
+	a.ResponseHeaders = responseHeaders(resp.Header, custom)
 	res.Outcome = hookd.OutcomeHTTPError
 	if a.Succeeded() {
 		res.Outcome = hookd.OutcomeSucceeded
@@ -204,6 +216,47 @@ func flatten(h http.Header) map[string]string {
 	out := make(map[string]string, len(h))
 	for k, v := range h {
 		out[hookd.StorableText(k, 0)] = hookd.StorableText(strings.Join(v, ", "), 0)
+	}
+	return out
+}
+
+// responseHeaders returns an answer's headers as an attempt logs them:
+// flattened and made storable like the request's, with credential values
+// the receiver echoed hidden (see redactEchoes), and capped at
+// responseHeaderCount headers and responseHeaderBytes. Past the cap,
+// headers are kept in name order, so the same answer logs the same
+// headers; the one that crosses the byte cap is cut short.
+func responseHeaders(h http.Header, custom map[string]string) map[string]string {
+	if len(h) == 0 {
+		return nil
+	}
+	size := 0
+	for k, v := range h {
+		size += len(k)
+		for i, s := range v {
+			size += len(s)
+			if i > 0 {
+				size += 2
+			}
+		}
+	}
+	if len(h) <= responseHeaderCount && size <= responseHeaderBytes {
+		out := flatten(h)
+		for k, v := range out {
+			out[k] = redactEchoes(v, custom)
+		}
+		return out
+	}
+	out := make(map[string]string, min(len(h), responseHeaderCount))
+	left := responseHeaderBytes
+	for _, k := range slices.Sorted(maps.Keys(h)) {
+		if len(out) == responseHeaderCount || left <= len(k) {
+			break
+		}
+		left -= len(k)
+		v := hookd.StorableText(strings.Join(h[k], ", "), left)
+		left -= len(v)
+		out[hookd.StorableText(k, 0)] = redactEchoes(v, custom)
 	}
 	return out
 }

@@ -802,7 +802,7 @@ func attachQuery(oneWebhook bool) string {
 
 // attemptsQuery reads the attempts of the delivery $1.
 const attemptsQuery = `SELECT id, delivery_id, coalesce(webhook_id, ''), attempt, at, duration_ms, coalesce(status_code, 0),
-	request_headers, response_body, error FROM attempts WHERE delivery_id = $1 ORDER BY attempt, at`
+	request_headers, response_headers, response_body, error FROM attempts WHERE delivery_id = $1 ORDER BY attempt, at`
 
 // ListDeliveries implements store.Store.
 func (s *Store) ListDeliveries(ctx context.Context, f store.DeliveryFilter, page store.Page) ([]*hookd.Delivery, string, error) {
@@ -901,11 +901,15 @@ func (s *Store) GetDelivery(ctx context.Context, appID, id string) (*hookd.Deliv
 	attempts, err := collect(rows, func(row sqlrow.Scanner) (*hookd.Attempt, error) {
 		var a hookd.Attempt
 		var at, dur int64
-		var headers string
-		if err := row.Scan(&a.ID, &a.DeliveryID, &a.WebhookID, &a.Attempt, &at, &dur, &a.StatusCode, &headers, &a.ResponseBody, &a.Error); err != nil {
+		var headers, respHeaders []byte
+		if err := row.Scan(&a.ID, &a.DeliveryID, &a.WebhookID, &a.Attempt, &at, &dur, &a.StatusCode, &headers, &respHeaders, &a.ResponseBody, &a.Error); err != nil {
 			return nil, err
 		}
-		if err := json.Unmarshal([]byte(headers), &a.RequestHeaders); err != nil {
+		if err := json.Unmarshal(headers, &a.RequestHeaders); err != nil {
+			return nil, fmt.Errorf("decode attempt %s: %w", a.ID, err)
+		}
+		var err error
+		if a.ResponseHeaders, err = sqlrow.DecodeHeaders(respHeaders); err != nil {
 			return nil, fmt.Errorf("decode attempt %s: %w", a.ID, err)
 		}
 		a.At, a.Duration = fromMs(at), time.Duration(dur)*time.Millisecond

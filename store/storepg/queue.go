@@ -447,9 +447,9 @@ func (s *Store) recordAttempts(ctx context.Context, results []*store.AttemptResu
 			return nil, fmt.Errorf("record attempts: %w", err)
 		}
 	} else if len(ins.id) > 0 {
-		b.Queue(`INSERT INTO attempts (id, delivery_id, webhook_id, attempt, at, duration_ms, status_code, request_headers, response_body, error)
-			SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[], $8::text[], $9::text[], $10::text[])`,
-			ins.id, ins.deliveryID, ins.webhookID, ins.attempt, ins.at, ins.duration, ins.code, ins.headers, ins.body, ins.err)
+		b.Queue(`INSERT INTO attempts (id, delivery_id, webhook_id, attempt, at, duration_ms, status_code, request_headers, response_headers, response_body, error)
+			SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[], $8::text[], $9::text[], $10::text[], $11::text[])`,
+			ins.id, ins.deliveryID, ins.webhookID, ins.attempt, ins.at, ins.duration, ins.code, ins.headers, ins.respHeaders, ins.body, ins.err)
 	}
 	if len(upd.id) > 0 {
 		// A lease that changed hands since the read (it ran out, and
@@ -630,7 +630,8 @@ type attemptColumns struct {
 	webhookID             []*string
 	attempt, at, duration []int64
 	code                  []*int64
-	headers, body, err    []string
+	headers, respHeaders  []string
+	body, err             []string
 	scratch               []byte // the headers' encoding, reused
 }
 
@@ -644,6 +645,8 @@ func (c *attemptColumns) add(a *hookd.Attempt) {
 	c.duration = append(c.duration, a.Duration.Milliseconds())
 	c.code = append(c.code, nullCode(a.StatusCode))
 	c.headers = append(c.headers, string(c.scratch))
+	c.scratch = sqlrow.ResponseHeaders(c.scratch[:0], a.ResponseHeaders)
+	c.respHeaders = append(c.respHeaders, string(c.scratch))
 	body, errText := sqlrow.StorableAttemptText(a)
 	c.body = append(c.body, body)
 	c.err = append(c.err, errText)
@@ -652,9 +655,9 @@ func (c *attemptColumns) add(a *hookd.Attempt) {
 func (c *attemptColumns) copy(ctx context.Context, to copier) error {
 	size := 0
 	for i := range c.id {
-		size += 200 + len(c.headers[i]) + len(c.body[i]) + len(c.err[i])
+		size += 200 + len(c.headers[i]) + len(c.respHeaders[i]) + len(c.body[i]) + len(c.err[i])
 	}
-	return copyRows(ctx, to, "attempts", []string{"id", "delivery_id", "webhook_id", "attempt", "at", "duration_ms", "status_code", "request_headers", "response_body", "error"},
+	return copyRows(ctx, to, "attempts", []string{"id", "delivery_id", "webhook_id", "attempt", "at", "duration_ms", "status_code", "request_headers", "response_headers", "response_body", "error"},
 		len(c.id), size, func(i int, w *binaryCopy) {
 			w.text(c.id[i])
 			w.text(c.deliveryID[i])
@@ -664,6 +667,7 @@ func (c *attemptColumns) copy(ctx context.Context, to copier) error {
 			w.int8(c.duration[i])
 			w.nullInt8(c.code[i])
 			w.text(c.headers[i])
+			w.text(c.respHeaders[i])
 			w.text(c.body[i])
 			w.text(c.err[i])
 		})

@@ -514,7 +514,7 @@ func attachQuery(n int, oneWebhook bool) string {
 
 // attemptsQuery reads the attempts of a delivery.
 const attemptsQuery = `SELECT id, delivery_id, coalesce(webhook_id, ''), attempt, at, duration_ms, coalesce(status_code, 0),
-	request_headers, response_body, error FROM attempts WHERE delivery_id = ? ORDER BY attempt, at`
+	request_headers, response_headers, response_body, error FROM attempts WHERE delivery_id = ? ORDER BY attempt, at`
 
 // scanDelivery scans deliveryColumns, then any columns after them into
 // extra.
@@ -572,11 +572,14 @@ func (s *Store) GetDelivery(ctx context.Context, appID, id string) (*hookd.Deliv
 	for rows.Next() {
 		var a hookd.Attempt
 		var at, dur int64
-		var headers []byte
-		if err := rows.Scan(&a.ID, &a.DeliveryID, &a.WebhookID, &a.Attempt, &at, &dur, &a.StatusCode, &headers, &a.ResponseBody, &a.Error); err != nil {
+		var headers, respHeaders []byte
+		if err := rows.Scan(&a.ID, &a.DeliveryID, &a.WebhookID, &a.Attempt, &at, &dur, &a.StatusCode, &headers, &respHeaders, &a.ResponseBody, &a.Error); err != nil {
 			return nil, fmt.Errorf("get attempts: %w", err)
 		}
 		if err := json.Unmarshal(headers, &a.RequestHeaders); err != nil {
+			return nil, fmt.Errorf("decode attempt %s: %w", a.ID, err)
+		}
+		if a.ResponseHeaders, err = sqlrow.DecodeHeaders(respHeaders); err != nil {
 			return nil, fmt.Errorf("decode attempt %s: %w", a.ID, err)
 		}
 		a.At, a.Duration = fromMs(at), time.Duration(dur)*time.Millisecond

@@ -436,7 +436,7 @@ func (s *Store) RecordAttempts(ctx context.Context, results []*store.AttemptResu
 		}
 		targets := map[string]*hookd.Target{} // by webhook or source id
 		var stats store.StatsBatch
-		attempts := make([]any, 0, 10*len(results))
+		attempts := make([]any, 0, 11*len(results))
 		outcomes := make([]any, 0, 6*len(results))
 		var scratch []byte // each attempt's headers' encoding, reused
 		for _, r := range results {
@@ -451,9 +451,11 @@ func (s *Store) RecordAttempts(ctx context.Context, results []*store.AttemptResu
 				a.ID = s.newID("att")
 			}
 			scratch = sqlrow.AppendHeaders(scratch[:0], a.RequestHeaders)
+			headers := string(scratch)
+			scratch = sqlrow.ResponseHeaders(scratch[:0], a.ResponseHeaders)
 			body, errText := sqlrow.StorableAttemptText(a)
 			attempts = append(attempts, a.ID, a.DeliveryID, nullString(a.WebhookID), a.Attempt, ms(a.At), a.Duration.Milliseconds(),
-				nullCode(a.StatusCode), string(scratch), body, errText)
+				nullCode(a.StatusCode), headers, string(scratch), body, errText)
 			if s.leases.owner(a.DeliveryID) != r.Owner {
 				// The lease ran out: logged and counted, but the new
 				// holder decides.

@@ -85,8 +85,8 @@ func prepare(ctx context.Context, db *sql.DB) (*stmts, error) {
 		return `INSERT INTO deliveries (rowid, id, app_id, event_id, webhook_id, url, status, next_attempt_at, test, created_at, updated_at) ` + values
 	})
 	errs = append(errs, err)
-	st.attempts, err = prepareMultiRow(ctx, db, 10, func(values string) string {
-		return `INSERT INTO attempts (id, delivery_id, webhook_id, attempt, at, duration_ms, status_code, request_headers, response_body, error) ` + values
+	st.attempts, err = prepareMultiRow(ctx, db, 11, func(values string) string {
+		return `INSERT INTO attempts (id, delivery_id, webhook_id, attempt, at, duration_ms, status_code, request_headers, response_headers, response_body, error) ` + values
 	})
 	errs = append(errs, err)
 	st.outcomes, err = prepareMultiRow(ctx, db, 6, func(values string) string {

@@ -1,6 +1,7 @@
 package sqlrow
 
 import (
+	"encoding/json"
 	"maps"
 	"slices"
 
@@ -26,4 +27,28 @@ func AppendHeaders(dst []byte, headers map[string]string) []byte {
 		dst, _ = jsontext.AppendQuote(dst, headers[k])
 	}
 	return append(dst, '}')
+}
+
+// ResponseHeaders returns what the stores keep in
+// attempts.response_headers for headers: their AppendHeaders encoding,
+// appended to dst, or nothing (the empty text, which older rows hold too)
+// when there are none, as when no answer came.
+func ResponseHeaders(dst []byte, headers map[string]string) []byte {
+	if len(headers) == 0 {
+		return dst
+	}
+	return AppendHeaders(dst, headers)
+}
+
+// DecodeHeaders decodes attempts.request_headers or response_headers: nil
+// for the empty text.
+func DecodeHeaders(text []byte) (map[string]string, error) {
+	if len(text) == 0 {
+		return nil, nil
+	}
+	var h map[string]string
+	if err := json.Unmarshal(text, &h); err != nil {
+		return nil, err
+	}
+	return h, nil
 }
