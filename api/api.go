@@ -147,8 +147,11 @@ type Attempt struct {
 	DurationMs     int64             `json:"duration_ms"`
 	StatusCode     *int              `json:"status_code"`
 	RequestHeaders map[string]string `json:"request_headers"`
-	ResponseBody   *string           `json:"response_body"`
-	Error          *string           `json:"error"`
+	// ResponseHeaders are the answer's headers, at most 64 and 8 KiB;
+	// empty when no answer came.
+	ResponseHeaders map[string]string `json:"response_headers"`
+	ResponseBody    *string           `json:"response_body"`
+	Error           *string           `json:"error"`
 }
 
 // Delivery is one event to one webhook (or a source's forward URL).
@@ -230,5 +233,8 @@ type ListenResult struct {
 	StatusCode int    `json:"status_code"`
 	DurationMs int64  `json:"duration_ms"`
 	Body       string `json:"body"`
-	Error      string `json:"error"`
+	// Headers are the local answer's headers, each name's values joined
+	// by ", ". Older CLIs leave them out.
+	Headers map[string]string `json:"headers,omitempty"`
+	Error   string            `json:"error"`
 }

@@ -312,6 +312,10 @@ func (l *listener) replay(ctx context.Context, req *client.ListenRequest) *clien
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
 	res.StatusCode, res.Body = resp.StatusCode, strings.ToValidUTF8(string(body), "\uFFFD")
+	res.Headers = make(map[string]string, len(resp.Header))
+	for k, v := range resp.Header {
+		res.Headers[k] = strings.ToValidUTF8(strings.Join(v, ", "), "\uFFFD")
+	}
 	return res
 }
 

@@ -120,8 +120,12 @@ func deliveryView(d *hookd.Delivery) *api.Delivery {
 			if headers == nil {
 				headers = map[string]string{}
 			}
+			respHeaders := a.ResponseHeaders
+			if respHeaders == nil {
+				respHeaders = map[string]string{}
+			}
 			v.Attempts = append(v.Attempts, api.Attempt{ID: a.ID, Attempt: a.Attempt, At: ts(a.At), DurationMs: a.Duration.Milliseconds(),
-				StatusCode: num(a.StatusCode), RequestHeaders: headers, ResponseBody: str(a.ResponseBody), Error: str(a.Error)})
+				StatusCode: num(a.StatusCode), RequestHeaders: headers, ResponseHeaders: respHeaders, ResponseBody: str(a.ResponseBody), Error: str(a.Error)})
 		}
 	}
 	return v

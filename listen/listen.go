@@ -198,7 +198,12 @@ func response(res Result) (*http.Response, error) {
 	if res.StatusCode < 100 || res.StatusCode > 999 {
 		return nil, fmt.Errorf("hookd listen reported status code %d", res.StatusCode)
 	}
-	return &http.Response{StatusCode: res.StatusCode, Header: http.Header{}, Body: io.NopCloser(strings.NewReader(res.Body))}, nil
+	// The engine caps and makes storable what it logs of the headers.
+	h := make(http.Header, len(res.Headers))
+	for k, v := range res.Headers {
+		h[k] = []string{v}
+	}
+	return &http.Response{StatusCode: res.StatusCode, Header: h, Body: io.NopCloser(strings.NewReader(res.Body))}, nil
 }
 
 // maxErrorLen bounds the error text a CLI reports.

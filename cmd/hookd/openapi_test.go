@@ -65,7 +65,7 @@ var loadContract = sync.OnceValues(func() (*apiContract, error) {
 // freeFormFields are the answers' maps whose keys are the caller's own,
 // in the validator's glob syntax (** is any text).
 var freeFormFields = []string{
-	"$.body**.data**", "$.body**.headers**", "$.body**.request_headers**", "$.body**.metadata**", "$.body**.schema**",
+	"$.body**.data**", "$.body**.headers**", "$.body**.request_headers**", "$.body**.response_headers**", "$.body**.metadata**", "$.body**.schema**",
 	"$.body.info**", "$.body.servers**", "$.body.security**", "$.body.tags**", "$.body.paths**", "$.body.components**",
 }
 
