@@ -136,6 +136,7 @@ func testBulk(t *testing.T, open opener) {
 				equal(f, "attempt response body", got.ResponseBody, a.ResponseBody)
 				equal(f, "attempt error", got.Error, a.Error)
 				equal(f, "attempt request headers", fmt.Sprint(got.RequestHeaders), fmt.Sprint(a.RequestHeaders))
+				equal(f, "attempt response headers", fmt.Sprint(got.ResponseHeaders), fmt.Sprint(a.ResponseHeaders))
 			}
 		})
 	}

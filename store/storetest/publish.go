@@ -576,6 +576,7 @@ func testReads(t *testing.T, open opener) {
 			equal(f, "attempt duration", a.Duration, want.Duration)
 			equal(f, "attempt status code", a.StatusCode, want.StatusCode)
 			sameMap(f, "attempt request headers", a.RequestHeaders, want.RequestHeaders)
+			sameMap(f, "attempt response headers", a.ResponseHeaders, want.ResponseHeaders)
 			equal(f, "attempt response body", a.ResponseBody, want.ResponseBody)
 			equal(f, "attempt error", a.Error, want.Error)
 		}

@@ -28,6 +28,7 @@ func testStorable(t *testing.T, open opener) {
 		a.Error = "tls: failed to verify certificate: x509: certificate is valid for evil.example\x00.bank.example, not \xff\xfe"
 		a.ResponseBody = "body \x00 with \xc3 broken \xe2\x98 bytes"
 		a.RequestHeaders["X-Provider\x00\xff"] = "value \x00 \xff"
+		a.ResponseHeaders = map[string]string{"X-Echo\x00\xfe": "echo \x00 \xfe", "Server": "evil"}
 		fine := result(jobs[1], "worker", at(time.Second), 204)
 
 		f.record(hostile, fine)
@@ -46,6 +47,13 @@ func testStorable(t *testing.T, open opener) {
 			}
 		}
 		equal(f, "request headers kept", len(got.RequestHeaders), 3)
+		for k, v := range got.ResponseHeaders {
+			if !utf8.ValidString(k) || !utf8.ValidString(v) {
+				f.Errorf("response header %q: %q is not valid UTF-8", k, v)
+			}
+		}
+		equal(f, "response headers kept", len(got.ResponseHeaders), 2)
+		equal(f, "plain response header kept", got.ResponseHeaders["Server"], "evil")
 		f.wantStatus(app.ID, jobs[1].Delivery.ID, hookd.DeliverySucceeded)
 	})
 

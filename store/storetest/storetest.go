@@ -442,6 +442,9 @@ func result(job *store.Job, owner string, now time.Time, code int) *store.Attemp
 	if job.Webhook != nil {
 		a.WebhookID = job.Webhook.ID
 	}
+	if code != 0 {
+		a.ResponseHeaders = map[string]string{"Content-Type": "text/plain", "X-Receiver": "yes, " + job.Delivery.ID}
+	}
 	switch {
 	case code == 0:
 		a.Error = "dial tcp: connection refused"
