@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strconv"
 	"sync"
@@ -79,6 +80,31 @@ func TestDeliveryHeaders(t *testing.T) {
 	for k, v := range want {
 		if g, _ := dlvHeader(d.Attempts[0].RequestHeaders, k); g != v {
 			t.Errorf("logged %s = %q, want %q", k, g, v)
+		}
+	}
+}
+
+// TestDeliveryResponseHeaders checks that an attempt logs the headers
+// the receiver answered with, credential values it echoed hidden.
+func TestDeliveryResponseHeaders(t *testing.T) {
+	t.Parallel()
+	e := dlvSetup(t, dlvFast, "order.paid")
+	rc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Receiver", "yes")
+		w.Header().Set("X-Echo", r.Header.Get("X-Api-Key"))
+		w.Header().Add("Set-Cookie", "a=1")
+		w.Header().Add("Set-Cookie", "b=2")
+		w.WriteHeader(http.StatusAccepted)
+	}))
+	t.Cleanup(rc.Close)
+	e.webhook(&client.WebhookInput{URL: client.Ptr(rc.URL + "/hook"), Events: []string{"order.paid"}, Headers: map[string]string{"X-Api-Key": "k-12345"}})
+	pub := e.publishType("order.paid", 1)
+	d := e.waitStatus(e.onlyDelivery(pub.ID), "succeeded")
+	a := d.Attempts[0]
+	want := map[string]string{"X-Receiver": "yes", "X-Echo": "[redacted]", "Set-Cookie": "a=1, b=2", "Content-Length": "0"}
+	for k, v := range want {
+		if g := a.ResponseHeaders[k]; g != v {
+			t.Errorf("attempt response header %s = %q, want %q (all: %v)", k, g, v, a.ResponseHeaders)
 		}
 	}
 }
