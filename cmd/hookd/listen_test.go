@@ -160,6 +160,9 @@ func TestListenForwardsSignedDeliveries(t *testing.T) {
 	if a.ResponseBody == nil || *a.ResponseBody != "answer OK" {
 		t.Errorf("recorded response body %v, want the local answer", a.ResponseBody)
 	}
+	if ct := a.ResponseHeaders["Content-Type"]; !strings.HasPrefix(ct, "text/plain") {
+		t.Errorf("recorded response headers %v, want the local answer's Content-Type text/plain", a.ResponseHeaders)
+	}
 	if sig, _ := dlvHeader(a.RequestHeaders, "webhook-signature"); sig != got.Header.Get("webhook-signature") {
 		t.Errorf("recorded signature %q differs from the one sent locally %q", sig, got.Header.Get("webhook-signature"))
 	}
