@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -106,6 +107,14 @@ func TestDeliveryResponseHeaders(t *testing.T) {
 		if g := a.ResponseHeaders[k]; g != v {
 			t.Errorf("attempt response header %s = %q, want %q (all: %v)", k, g, v, a.ResponseHeaders)
 		}
+	}
+
+	// The dashboard's delivery page shows them beside the request's.
+	u := newUIClient(t, e.srv)
+	u.signIn(testAdminToken)
+	resp, page := u.do("GET", "/ui/apps/"+e.app.ID+"/deliveries/"+d.ID, nil, nil)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(page, "Response headers") || !strings.Contains(page, "X-Receiver: yes") {
+		t.Errorf("delivery page answered %d without the response header X-Receiver: yes:\n%s", resp.StatusCode, page)
 	}
 }
 
