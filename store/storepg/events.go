@@ -729,7 +729,7 @@ func (s *Store) listWebhookEvents(ctx context.Context, f store.EventFilter, page
 	items, err := collect(rows, func(row sqlrow.Scanner) (item, error) {
 		var it item
 		var err error
-		it.event, err = sqlrow.ScanEvent(prefixedRow{row, &it.delivery})
+		it.event, err = sqlrow.ScanEvent(sqlrow.PrefixedRow{Row: row, First: &it.delivery})
 		return it, err
 	})
 	if err != nil {
@@ -744,16 +744,6 @@ func (s *Store) listWebhookEvents(ctx context.Context, f store.EventFilter, page
 		return nil, "", err
 	}
 	return events, next, nil
-}
-
-// prefixedRow scans its first column into first and the rest as asked.
-type prefixedRow struct {
-	pgx.Row
-	first any
-}
-
-func (r prefixedRow) Scan(dest ...any) error {
-	return r.Row.Scan(append([]any{r.first}, dest...)...)
 }
 
 // attachDeliveries fills in each event's delivery summaries, only those to
@@ -772,28 +762,13 @@ func attachDeliveries(ctx context.Context, q querier, events []*hookd.Event, web
 		a = append(a, webhookID)
 	}
 	rows, err := q.Query(ctx, attachQuery(webhookID != ""), a...)
-	if err != nil {
-		return fmt.Errorf("load deliveries: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var eventID string
-		var d hookd.DeliverySummary
-		if err := rows.Scan(&eventID, &d.ID, &d.SourceID, &d.WebhookID, &d.WebhookName, &d.URL, &d.Status, &d.AttemptCount); err != nil {
-			return fmt.Errorf("load deliveries: %w", err)
-		}
-		byID[eventID].Deliveries = append(byID[eventID].Deliveries, &d)
-	}
-	return rows.Err()
+	return sqlrow.AttachSummaries(byID, rows, err)
 }
 
 // attachQuery reads the delivery summaries of the events $1, only those
 // to the webhook $2 when oneWebhook is set.
 func attachQuery(oneWebhook bool) string {
-	q := `SELECT d.event_id, d.id, coalesce(d.source_id, ''), coalesce(d.webhook_id, ''), coalesce(w.name, ''), coalesce(d.url, w.url, ''),
-		d.status, d.attempt_count
-		FROM deliveries d LEFT JOIN webhooks w ON w.id = d.webhook_id
-		WHERE d.event_id = ANY($1)`
+	q := sqlrow.SummaryQuery + ` WHERE d.event_id = ANY($1)`
 	if oneWebhook {
 		q += ` AND d.webhook_id = $2`
 	}
@@ -844,7 +819,7 @@ func deliveriesQuery(f store.DeliveryFilter, page store.Page) (string, []any) {
 	if page.After != "" {
 		q += ` AND d.id < ` + a.add(page.After)
 	}
-	return q + deliveryOrder(f) + ` LIMIT ` + a.add(sqlrow.LimitFor(page)), a
+	return q + sqlrow.DeliveryOrder(f) + ` LIMIT ` + a.add(sqlrow.LimitFor(page)), a
 }
 
 // appDeliveriesQuery lists the deliveries of an app, newest first, by
@@ -870,19 +845,6 @@ func appDeliveriesQuery(f store.DeliveryFilter, page store.Page) (string, []any)
 			AND (e.id < (SELECT event_id FROM deliveries WHERE id = ` + after + `) OR d.id < ` + after + `)`
 	}
 	return q + ` ORDER BY e.app_id DESC, e.id DESC, d.id DESC LIMIT ` + a.add(sqlrow.LimitFor(page)), a
-}
-
-// deliveryOrder is the order of a list of deliveries, newest first: with
-// a webhook or a source, that of the index by it and id (see
-// equalRange).
-func deliveryOrder(f store.DeliveryFilter) string {
-	switch {
-	case f.WebhookID != "":
-		return ` ORDER BY d.webhook_id DESC, d.id DESC`
-	case f.SourceID != "":
-		return ` ORDER BY d.source_id DESC, d.id DESC`
-	}
-	return ` ORDER BY d.id DESC`
 }
 
 // GetDelivery implements store.Store.

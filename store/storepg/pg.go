@@ -30,8 +30,10 @@ import (
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/store"
 	"github.com/hookd/hookd/store/internal/background"
+	"github.com/hookd/hookd/store/internal/catalog"
 	"github.com/hookd/hookd/store/internal/groupcommit"
 	"github.com/hookd/hookd/store/internal/migration"
+	"github.com/hookd/hookd/store/internal/sqlrow"
 	"github.com/hookd/hookd/store/internal/versioncache"
 )
 
@@ -77,6 +79,9 @@ type Config struct {
 
 // Store is the PostgreSQL implementation of store.Store.
 type Store struct {
+	// Catalog reads and writes apps, webhooks, sources and the like.
+	*catalog.Catalog
+
 	pool   *pgxpool.Pool
 	sealer store.Sealer
 	newID  func(string) string
@@ -156,7 +161,8 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return err
 	})
 	s.moves = background.New()
-	if err := errors.Join(s.finishMoves(ctx), s.finishRecoveries(ctx)); err != nil {
+	s.Catalog = s.newCatalog()
+	if err := errors.Join(s.finishMoves(ctx), s.Catalog.FinishRecoveries(ctx)); err != nil {
 		s.Close()
 		return nil, err
 	}
@@ -387,3 +393,9 @@ func fill(ctx context.Context, pool *pgxpool.Pool) error {
 // once about 30 seconds later, and commits waiting for their WAL flush
 // behind that writeback took 100–400 ms.
 const backendFlushAfter = "256kB"
+
+// collect scans every row with scan.
+func collect[T any](rows pgx.Rows, scan func(sqlrow.Scanner) (T, error)) ([]T, error) {
+	defer rows.Close()
+	return sqlrow.Collect(rows, scan)
+}

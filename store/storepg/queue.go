@@ -13,6 +13,7 @@ import (
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/ident"
 	"github.com/hookd/hookd/store"
+	"github.com/hookd/hookd/store/internal/sqlflow"
 	"github.com/hookd/hookd/store/internal/sqlrow"
 	"github.com/hookd/hookd/store/internal/versioncache"
 )
@@ -398,11 +399,9 @@ func (s *Store) recordAttempts(ctx context.Context, results []*store.AttemptResu
 		return nil, fmt.Errorf("record attempts: %w", err)
 	}
 
-	var notices []hookd.Notice
+	var j sqlflow.Judgement
 	var ins attemptColumns
 	var upd deliveryColumnsUpdate
-	var stats store.StatsBatch
-	targets := map[string]*hookd.Target{}
 	for _, r := range results {
 		a := r.Attempt
 		info, ok := infos[a.DeliveryID]
@@ -413,32 +412,13 @@ func (s *Store) recordAttempts(ctx context.Context, results []*store.AttemptResu
 			a.ID = s.newID("att")
 		}
 		ins.add(a)
-		if info.owner != r.Owner {
+		if info.Owner != r.Owner {
 			// The lease ran out: logged and counted, but the new holder
 			// decides.
-			stats.Attempt(info.appID, info.webhookID, info.sourceID(), a, false)
+			j.Expired(info, a)
 			continue
 		}
-		key := info.targetID
-		if key == "" {
-			key = "delivery:" + a.DeliveryID
-		}
-		t := targets[key]
-		if t == nil {
-			t = info.target()
-			targets[key] = t
-		}
-		v := t.Record(&r.AttemptReport, info.test)
-		r.Status = v.Status
-		upd.add(r.Owner, a, v)
-		stats.Attempt(info.appID, info.webhookID, info.sourceID(), a, v.Status == hookd.DeliveryFailed)
-		for _, kind := range v.Notices {
-			n := hookd.Notice{Kind: kind, AppID: info.appID, WebhookID: info.webhookID, DeliveryID: a.DeliveryID, EventID: info.eventID, At: a.At}
-			if kind == hookd.NoticeWebhookDisabled {
-				n.Reason = t.DisabledReason
-			}
-			notices = append(notices, n)
-		}
+		upd.add(r.Owner, a, j.Judge(r, info))
 	}
 
 	b = &pgx.Batch{}
@@ -460,22 +440,22 @@ func (s *Store) recordAttempts(ctx context.Context, results []*store.AttemptResu
 			WHERE d.id = v.id AND d.lease_owner = v.owner`,
 			upd.id, upd.status, upd.attempt, upd.next, upd.code, upd.at, upd.owner)
 	}
-	disables := queueCounters(b, targets)
+	disables := queueCounters(b, j.Targets)
 	// The statistics go last, just before the commit: their rows are the
 	// ones every recorder shares, held for as short a time as can be.
 	if !disables {
-		queueStats(b, &stats)
+		queueStats(b, &j.Stats)
 	}
 	if err := tx.send(ctx, b, !disables).Close(); err != nil {
 		return nil, fmt.Errorf("record attempts: %w", err)
 	}
 	if disables {
-		rest, err := s.disableTargets(ctx, tx.conn, targets, results)
+		rest, err := s.disableTargets(ctx, tx.conn, j.Targets, results)
 		if err != nil {
 			return nil, err
 		}
 		last := &pgx.Batch{}
-		queueStats(last, &stats)
+		queueStats(last, &j.Stats)
 		if err := tx.send(ctx, last, true).Close(); err != nil {
 			return nil, fmt.Errorf("record attempts: %w", err)
 		}
@@ -483,32 +463,7 @@ func (s *Store) recordAttempts(ctx context.Context, results []*store.AttemptResu
 			s.moveRest(m.moved, "webhook_id", m.webhookID, hookd.WebhookDisabled, m.at)
 		}
 	}
-	return notices, nil
-}
-
-// recordInfo is what recording an attempt of one delivery depends on.
-type recordInfo struct {
-	appID, eventID, webhookID, targetID, owner string
-	test                                       bool
-	status                                     string // of the webhook or source
-	failures                                   int
-	failingSince                               *int64
-}
-
-// sourceID is the source whose event the delivery forwards, if any.
-func (i *recordInfo) sourceID() string {
-	if i.webhookID != "" {
-		return ""
-	}
-	return i.targetID // a source's id, or "" for a one-off URL
-}
-
-func (i *recordInfo) target() *hookd.Target {
-	t := &hookd.Target{Status: i.status, Webhook: i.webhookID != "", Failures: i.failures}
-	if i.failingSince != nil {
-		t.FailingSince = fromMs(*i.failingSince)
-	}
-	return t
+	return j.Notices, nil
 }
 
 // recordInfosQuery reads what recording attempts of the deliveries in $1
@@ -521,7 +476,7 @@ const recordInfosQuery = `SELECT d.id, d.app_id, d.event_id, coalesce(d.webhook_
 // readRecordInfos reads a batch of n statements of a record whose last
 // is recordInfosQuery (the others set or lock, and return nothing read);
 // it closes br.
-func readRecordInfos(br pgx.BatchResults, n int) (infos map[string]*recordInfo, err error) {
+func readRecordInfos(br pgx.BatchResults, n int) (infos map[string]*sqlflow.RecordInfo, err error) {
 	defer func() {
 		if closeErr := br.Close(); err == nil {
 			err = closeErr
@@ -537,11 +492,11 @@ func readRecordInfos(br pgx.BatchResults, n int) (infos map[string]*recordInfo, 
 		return nil, err
 	}
 	defer rows.Close()
-	infos = map[string]*recordInfo{}
+	infos = map[string]*sqlflow.RecordInfo{}
 	for rows.Next() {
 		var id string
-		var in recordInfo
-		if err := rows.Scan(&id, &in.appID, &in.eventID, &in.webhookID, &in.targetID, &in.owner, &in.test, &in.status, &in.failures, &in.failingSince); err != nil {
+		var in sqlflow.RecordInfo
+		if err := rows.Scan(&id, &in.AppID, &in.EventID, &in.WebhookID, &in.TargetID, &in.Owner, &in.Test, &in.Status, &in.Failures, &in.FailingSince); err != nil {
 			return nil, err
 		}
 		infos[id] = &in
@@ -559,13 +514,13 @@ func readRecordInfos(br pgx.BatchResults, n int) (infos map[string]*recordInfo, 
 // of a re-activated backlog holds its webhook's row for a whole chunk,
 // and when every recorder of the webhook waited on it the backlog drained
 // at half the sustained rate.
-func needsWebhookLocks(results []*store.AttemptResult, infos map[string]*recordInfo) bool {
+func needsWebhookLocks(results []*store.AttemptResult, infos map[string]*sqlflow.RecordInfo) bool {
 	for _, r := range results {
 		info, ok := infos[r.Attempt.DeliveryID]
-		if !ok || info.webhookID == "" || info.test || info.owner != r.Owner {
+		if !ok || info.WebhookID == "" || info.Test || info.Owner != r.Owner {
 			continue // no webhook state moves (see hookd.Target.Record)
 		}
-		if !r.Attempt.Succeeded() || info.failures > 0 || info.failingSince != nil {
+		if !r.Attempt.Succeeded() || info.Failures > 0 || info.FailingSince != nil {
 			return true
 		}
 	}
@@ -593,12 +548,7 @@ func queueCounters(b *pgx.Batch, targets map[string]*hookd.Target) (disables boo
 // the first chunk of their open deliveries; it returns what moveRest is to
 // finish once the transaction commits (see moveChunk).
 func (s *Store) disableTargets(ctx context.Context, q querier, targets map[string]*hookd.Target, results []*store.AttemptResult) ([]startedMove, error) {
-	last := map[string]time.Time{} // the latest attempt per webhook
-	for _, r := range results {
-		if id := r.Attempt.WebhookID; id != "" && r.Attempt.At.After(last[id]) {
-			last[id] = r.Attempt.At
-		}
-	}
+	last := sqlflow.LastAttempts(results)
 	var started []startedMove
 	for id, t := range targets {
 		if !t.Webhook || t.DisabledReason == "" {

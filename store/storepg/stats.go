@@ -2,15 +2,12 @@ package storepg
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/store"
 )
 
@@ -112,54 +109,6 @@ func histogramText(buf *strings.Builder, h []int64) string {
 	return buf.String()
 }
 
-// ReadDeliveryStats implements store.Store.
-func (s *Store) ReadDeliveryStats(ctx context.Context, scope string, res int, since, until time.Time) ([]store.DeliveryCounts, error) {
-	rows, err := s.pool.Query(ctx, `SELECT bucket, attempts, succeeded, failed, exhausted, durations FROM delivery_stats
-		WHERE scope = $1 AND res = $2 AND bucket >= $3 AND bucket < $4 ORDER BY bucket`, scope, res, ms(since), ms(until))
-	if err != nil {
-		return nil, fmt.Errorf("read statistics: %w", err)
-	}
-	defer rows.Close()
-	var out []store.DeliveryCounts
-	for rows.Next() {
-		var c store.DeliveryCounts
-		var bucket int64
-		if err := rows.Scan(&bucket, &c.Attempts, &c.Succeeded, &c.Failed, &c.Exhausted, &c.Durations); err != nil {
-			return nil, fmt.Errorf("read statistics: %w", err)
-		}
-		c.Start = fromMs(bucket)
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read statistics: %w", err)
-	}
-	return out, nil
-}
-
-// ReadSourceStats implements store.Store.
-func (s *Store) ReadSourceStats(ctx context.Context, sourceID string, res int, since, until time.Time) ([]store.SourceCounts, error) {
-	rows, err := s.pool.Query(ctx, `SELECT bucket, received, rejected, duplicates, forwarded, forward_failed FROM source_stats
-		WHERE scope = $1 AND res = $2 AND bucket >= $3 AND bucket < $4 ORDER BY bucket`, sourceID, res, ms(since), ms(until))
-	if err != nil {
-		return nil, fmt.Errorf("read source statistics: %w", err)
-	}
-	defer rows.Close()
-	var out []store.SourceCounts
-	for rows.Next() {
-		var c store.SourceCounts
-		var bucket int64
-		if err := rows.Scan(&bucket, &c.Received, &c.Rejected, &c.Duplicates, &c.Forwarded, &c.ForwardFailed); err != nil {
-			return nil, fmt.Errorf("read source statistics: %w", err)
-		}
-		c.Start = fromMs(bucket)
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read source statistics: %w", err)
-	}
-	return out, nil
-}
-
 // AddRejections implements store.Store.
 func (s *Store) AddRejections(ctx context.Context, rs []store.Rejections) error {
 	var b store.StatsBatch
@@ -175,86 +124,4 @@ func (s *Store) AddRejections(ctx context.Context, rs []store.Rejections) error 
 		return unavailable(fmt.Errorf("count rejections: %w", err))
 	}
 	return nil
-}
-
-// PruneStats implements store.Store. Rows are found by the age index and
-// deleted by key, a limited batch at a time, so no delete holds many
-// rows that recorders upsert (they upsert only the newest buckets).
-func (s *Store) PruneStats(ctx context.Context, res int, before time.Time, limit int) (int, error) {
-	n := 0
-	for _, table := range []string{"delivery_stats", "source_stats"} {
-		tag, err := s.pool.Exec(ctx, `DELETE FROM `+table+` WHERE (scope, res, bucket) IN (
-			SELECT scope, res, bucket FROM `+table+` WHERE res = $1 AND bucket < $2 ORDER BY bucket LIMIT $3)`, res, ms(before), limit)
-		if err != nil {
-			return n, fmt.Errorf("prune %s: %w", table, err)
-		}
-		n += int(tag.RowsAffected())
-	}
-	// The all-time rows of webhooks and sources that are gone (their
-	// buckets age out above).
-	tag, err := s.pool.Exec(ctx, `DELETE FROM delivery_stats WHERE (scope, res, bucket) IN (
-		SELECT d.scope, d.res, d.bucket FROM delivery_stats d WHERE d.res = 0 AND NOT EXISTS (SELECT 1 FROM webhooks w WHERE w.id = d.scope) LIMIT $1)`, limit)
-	if err != nil {
-		return n, fmt.Errorf("prune statistics of deleted webhooks: %w", err)
-	}
-	n += int(tag.RowsAffected())
-	tag, err = s.pool.Exec(ctx, `DELETE FROM source_stats WHERE (scope, res, bucket) IN (
-		SELECT d.scope, d.res, d.bucket FROM source_stats d WHERE d.res = 0 AND NOT EXISTS (SELECT 1 FROM sources sr WHERE sr.id = d.scope) LIMIT $1)`, limit)
-	if err != nil {
-		return n, fmt.Errorf("prune statistics of deleted sources: %w", err)
-	}
-	return n + int(tag.RowsAffected()), nil
-}
-
-// WebhookHealth implements store.Store: two reads of the primary key of
-// delivery_stats, whatever the webhook's history.
-func (s *Store) WebhookHealth(ctx context.Context, webhookID string, now time.Time) (*hookd.WebhookHealth, error) {
-	var h hookd.WebhookHealth
-	var count, last, total, ok *int64
-	err := s.pool.QueryRow(ctx, `SELECT t.deliveries, t.last_at,
-			(SELECT sum(attempts) FROM delivery_stats WHERE scope = $1 AND res = 60 AND bucket >= $2 AND bucket <= $3),
-			(SELECT sum(succeeded) FROM delivery_stats WHERE scope = $1 AND res = 60 AND bucket >= $2 AND bucket <= $3)
-		FROM webhooks w LEFT JOIN delivery_stats t ON t.scope = w.id AND t.res = 0 AND t.bucket = 0
-		WHERE w.id = $1`,
-		webhookID, store.StatsBucket(now.Add(-24*time.Hour), store.StatsMinute), ms(now)).Scan(&count, &last, &total, &ok)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return &h, nil // gone
-	}
-	if err != nil {
-		return nil, fmt.Errorf("webhook health: %w", err)
-	}
-	if count != nil {
-		h.DeliveryCount = *count
-	}
-	if last != nil && *last > 0 {
-		h.LastDeliveryAt = fromNullMs(last)
-	}
-	if total != nil && *total > 0 {
-		rate := float64(*ok) / float64(*total)
-		h.SuccessRate24h = &rate
-	}
-	return &h, nil
-}
-
-// SourceHealth implements store.Store: one read of the primary key of
-// source_stats.
-func (s *Store) SourceHealth(ctx context.Context, sourceID string) (*hookd.SourceHealth, error) {
-	var st hookd.SourceHealth
-	var count, last *int64
-	err := s.pool.QueryRow(ctx, `SELECT t.received, t.last_at
-		FROM sources sr LEFT JOIN source_stats t ON t.scope = sr.id AND t.res = 0 AND t.bucket = 0
-		WHERE sr.id = $1`, sourceID).Scan(&count, &last)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return &st, nil // gone
-	}
-	if err != nil {
-		return nil, fmt.Errorf("source health: %w", err)
-	}
-	if count != nil {
-		st.EventCount = *count
-	}
-	if last != nil && *last > 0 {
-		st.LastEventAt = fromNullMs(last)
-	}
-	return &st, nil
 }

@@ -296,17 +296,9 @@ func (s *Store) ListEvents(ctx context.Context, f store.EventFilter, page store.
 	if err != nil {
 		return nil, "", fmt.Errorf("list events: %w", err)
 	}
-	var events []*hookd.Event
-	for rows.Next() {
-		ev, err := sqlrow.ScanEvent(rows)
-		if err != nil {
-			rows.Close()
-			return nil, "", fmt.Errorf("list events: %w", err)
-		}
-		events = append(events, ev)
-	}
+	events, err := sqlrow.Collect(rows, sqlrow.ScanEvent)
 	rows.Close()
-	if err := rows.Err(); err != nil {
+	if err != nil {
 		return nil, "", fmt.Errorf("list events: %w", err)
 	}
 	events, next := sqlrow.TrimPage(events, page, func(e *hookd.Event) string { return e.ID })
@@ -367,7 +359,7 @@ func (s *Store) listWebhookEvents(ctx context.Context, f store.EventFilter, page
 	var cursors []string
 	for rows.Next() {
 		var delivery string
-		ev, err := sqlrow.ScanEvent(prefixedRow{rows, &delivery})
+		ev, err := sqlrow.ScanEvent(sqlrow.PrefixedRow{Row: rows, First: &delivery})
 		if err != nil {
 			rows.Close()
 			return nil, "", fmt.Errorf("list events: %w", err)
@@ -386,16 +378,6 @@ func (s *Store) listWebhookEvents(ctx context.Context, f store.EventFilter, page
 		return nil, "", err
 	}
 	return events, next, nil
-}
-
-// prefixedRow scans its first column into first and the rest as asked.
-type prefixedRow struct {
-	row   interface{ Scan(...any) error }
-	first any
-}
-
-func (r prefixedRow) Scan(dest ...any) error {
-	return r.row.Scan(append([]any{r.first}, dest...)...)
 }
 
 // deliveriesQuery is ListDeliveries' query for f and page, with its
@@ -425,7 +407,7 @@ func deliveriesQuery(f store.DeliveryFilter, page store.Page) (string, []any) {
 		args = append(args, f.Status)
 	}
 	where, pargs := pageClause("d.id", page)
-	return q + where + deliveryOrder(f) + ` LIMIT ?`, append(append(args, pargs...), sqlrow.LimitFor(page))
+	return q + where + sqlrow.DeliveryOrder(f) + ` LIMIT ?`, append(append(args, pargs...), sqlrow.LimitFor(page))
 }
 
 // appDeliveriesQuery lists the deliveries of an app, newest first, by
@@ -454,19 +436,6 @@ func appDeliveriesQuery(f store.DeliveryFilter, page store.Page) (string, []any)
 	return q + ` ORDER BY e.id DESC, d.id DESC LIMIT ?2`, args
 }
 
-// deliveryOrder is the order of a list of deliveries, newest first. With
-// a webhook or a source it names that column first (equal in every row)
-// so that the index by that column and id is the one that gives it.
-func deliveryOrder(f store.DeliveryFilter) string {
-	switch {
-	case f.WebhookID != "":
-		return ` ORDER BY d.webhook_id DESC, d.id DESC`
-	case f.SourceID != "":
-		return ` ORDER BY d.source_id DESC, d.id DESC`
-	}
-	return ` ORDER BY d.id DESC`
-}
-
 // attachDeliveries fills in each event's delivery summaries, only those to
 // webhookID when it is set.
 func attachDeliveries(ctx context.Context, q queryer, events []*hookd.Event, webhookID string) error {
@@ -482,28 +451,13 @@ func attachDeliveries(ctx context.Context, q queryer, events []*hookd.Event, web
 		args = append(args, webhookID)
 	}
 	rows, err := q.QueryContext(ctx, attachQuery(len(events), webhookID != ""), args...)
-	if err != nil {
-		return fmt.Errorf("load deliveries: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var eventID string
-		var d hookd.DeliverySummary
-		if err := rows.Scan(&eventID, &d.ID, &d.SourceID, &d.WebhookID, &d.WebhookName, &d.URL, &d.Status, &d.AttemptCount); err != nil {
-			return fmt.Errorf("load deliveries: %w", err)
-		}
-		byID[eventID].Deliveries = append(byID[eventID].Deliveries, &d)
-	}
-	return rows.Err()
+	return sqlrow.AttachSummaries(byID, rows, err)
 }
 
 // attachQuery reads the delivery summaries of n events, only those to
 // one webhook (the last argument) when oneWebhook is set.
 func attachQuery(n int, oneWebhook bool) string {
-	q := `SELECT d.event_id, d.id, coalesce(d.source_id, ''), coalesce(d.webhook_id, ''), coalesce(w.name, ''), coalesce(d.url, w.url, ''),
-		d.status, d.attempt_count
-		FROM deliveries d LEFT JOIN webhooks w ON w.id = d.webhook_id
-		WHERE d.event_id IN (` + placeholders(n) + `)`
+	q := sqlrow.SummaryQuery + ` WHERE d.event_id IN (` + placeholders(n) + `)`
 	if oneWebhook {
 		// The unary + keeps SQLite from finding the rows by the webhook
 		// (every delivery it ever had) rather than by the events.

@@ -11,6 +11,7 @@ import (
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/ident"
 	"github.com/hookd/hookd/store"
+	"github.com/hookd/hookd/store/internal/sqlflow"
 	"github.com/hookd/hookd/store/internal/sqlrow"
 )
 
@@ -427,15 +428,13 @@ func (s *Store) cachedWebhook(ctx context.Context, tx *sql.Tx, appID, id string)
 // few multi-row ones insert the attempts and update their deliveries (see
 // multiRow), and one or two more per webhook whose counters moved.
 func (s *Store) RecordAttempts(ctx context.Context, results []*store.AttemptResult) ([]hookd.Notice, error) {
-	var notices []hookd.Notice
+	var j *sqlflow.Judgement
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		notices = notices[:0]
+		j = &sqlflow.Judgement{}
 		infos, err := s.recordInfos(ctx, tx, results)
 		if err != nil {
 			return err
 		}
-		targets := map[string]*hookd.Target{} // by webhook or source id
-		var stats store.StatsBatch
 		attempts := make([]any, 0, 11*len(results))
 		outcomes := make([]any, 0, 6*len(results))
 		var scratch []byte // each attempt's headers' encoding, reused
@@ -459,29 +458,11 @@ func (s *Store) RecordAttempts(ctx context.Context, results []*store.AttemptResu
 			if s.leases.owner(a.DeliveryID) != r.Owner {
 				// The lease ran out: logged and counted, but the new
 				// holder decides.
-				stats.Attempt(info.appID, info.webhookID, info.sourceID(), a, false)
+				j.Expired(info, a)
 				continue
 			}
-			key := info.targetID
-			if key == "" {
-				key = "delivery:" + a.DeliveryID // a one-off URL has no shared state
-			}
-			t := targets[key]
-			if t == nil {
-				t = info.target()
-				targets[key] = t
-			}
-			v := t.Record(&r.AttemptReport, info.test)
-			r.Status = v.Status
-			stats.Attempt(info.appID, info.webhookID, info.sourceID(), a, v.Status == hookd.DeliveryFailed)
+			v := j.Judge(r, info)
 			outcomes = append(outcomes, a.DeliveryID, v.Status, a.Attempt, nullMs(v.NextAttemptAt), nullCode(a.StatusCode), ms(a.At))
-			for _, kind := range v.Notices {
-				n := hookd.Notice{Kind: kind, AppID: info.appID, WebhookID: info.webhookID, DeliveryID: a.DeliveryID, EventID: info.eventID, At: a.At}
-				if kind == hookd.NoticeWebhookDisabled {
-					n.Reason = t.DisabledReason
-				}
-				notices = append(notices, n)
-			}
 		}
 		if err := s.stmt.attempts.exec(ctx, tx, attempts); err != nil {
 			return fmt.Errorf("insert attempts: %w", err)
@@ -489,10 +470,10 @@ func (s *Store) RecordAttempts(ctx context.Context, results []*store.AttemptResu
 		if err := s.stmt.outcomes.exec(ctx, tx, outcomes); err != nil {
 			return fmt.Errorf("update deliveries: %w", err)
 		}
-		if err := s.saveTargets(ctx, tx, targets, results); err != nil {
+		if err := s.saveTargets(ctx, tx, j.Targets, results); err != nil {
 			return err
 		}
-		return s.writeStats(ctx, tx, &stats)
+		return s.writeStats(ctx, tx, &j.Stats)
 	})
 	if err == nil {
 		seq := s.commits.Load()
@@ -508,35 +489,10 @@ func (s *Store) RecordAttempts(ctx context.Context, results []*store.AttemptResu
 			}
 		}
 	}
-	return notices, err
+	return j.Notices, err
 }
 
-// recordInfo is what recording an attempt of one delivery depends on.
-type recordInfo struct {
-	appID, eventID, webhookID, targetID string
-	test                                bool
-	status                              string // of the webhook or source
-	failures                            int
-	failingSince                        sql.NullInt64
-}
-
-// sourceID is the source whose event the delivery forwards, if any.
-func (i *recordInfo) sourceID() string {
-	if i.webhookID != "" {
-		return ""
-	}
-	return i.targetID // a source's id, or "" for a one-off URL
-}
-
-func (i *recordInfo) target() *hookd.Target {
-	t := &hookd.Target{Status: i.status, Webhook: i.webhookID != "", Failures: i.failures}
-	if i.failingSince.Valid {
-		t.FailingSince = fromMs(i.failingSince.Int64)
-	}
-	return t
-}
-
-func (s *Store) recordInfos(ctx context.Context, tx *sql.Tx, results []*store.AttemptResult) (map[string]*recordInfo, error) {
+func (s *Store) recordInfos(ctx context.Context, tx *sql.Tx, results []*store.AttemptResult) (map[string]*sqlflow.RecordInfo, error) {
 	ids := make([]string, len(results))
 	for i, r := range results {
 		ids[i] = r.Attempt.DeliveryID
@@ -550,11 +506,11 @@ func (s *Store) recordInfos(ctx context.Context, tx *sql.Tx, results []*store.At
 		return nil, fmt.Errorf("record attempts: %w", err)
 	}
 	defer rows.Close()
-	infos := make(map[string]*recordInfo, len(results))
+	infos := make(map[string]*sqlflow.RecordInfo, len(results))
 	for rows.Next() {
 		var id string
-		var in recordInfo
-		if err := rows.Scan(&id, &in.appID, &in.eventID, &in.webhookID, &in.targetID, &in.test, &in.status, &in.failures, &in.failingSince); err != nil {
+		var in sqlflow.RecordInfo
+		if err := rows.Scan(&id, &in.AppID, &in.EventID, &in.WebhookID, &in.TargetID, &in.Test, &in.Status, &in.Failures, &in.FailingSince); err != nil {
 			return nil, fmt.Errorf("record attempts: %w", err)
 		}
 		infos[id] = &in
@@ -565,12 +521,7 @@ func (s *Store) recordInfos(ctx context.Context, tx *sql.Tx, results []*store.At
 // saveTargets writes the webhook counters and disables that recording
 // changed.
 func (s *Store) saveTargets(ctx context.Context, tx *sql.Tx, targets map[string]*hookd.Target, results []*store.AttemptResult) error {
-	last := map[string]time.Time{} // the latest attempt per webhook
-	for _, r := range results {
-		if id := r.Attempt.WebhookID; id != "" && r.Attempt.At.After(last[id]) {
-			last[id] = r.Attempt.At
-		}
-	}
+	last := sqlflow.LastAttempts(results)
 	for id, t := range targets {
 		if !t.Webhook {
 			continue

@@ -30,6 +30,7 @@ import (
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/store"
 	"github.com/hookd/hookd/store/internal/background"
+	"github.com/hookd/hookd/store/internal/catalog"
 	"github.com/hookd/hookd/store/internal/groupcommit"
 	"github.com/hookd/hookd/store/internal/migration"
 	"github.com/hookd/hookd/store/internal/versioncache"
@@ -58,6 +59,9 @@ type Config struct {
 
 // Store is the SQLite implementation of store.Store.
 type Store struct {
+	// Catalog reads and writes apps, webhooks, sources and the like.
+	*catalog.Catalog
+
 	w      *sql.DB    // one connection: SQLite's single writer
 	r      *sql.DB    // readers
 	stmt   *stmts     // prepared on w
@@ -142,6 +146,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	s.publishes = groupcommit.New(groupcommit.Config{Committers: 1, Max: maxGroup, Timeout: commitTimeout, Log: s.log}, s.commitPublishes)
 	s.moves = background.New()
+	s.Catalog = s.newCatalog()
 	return s, nil
 }
 
@@ -237,7 +242,7 @@ func (s *Store) ReleaseLeases(ctx context.Context) (int, error) {
 			return 0, fmt.Errorf("reconcile deliveries: %w", err)
 		}
 	}
-	if err := s.finishRecoveries(ctx); err != nil {
+	if err := s.Catalog.FinishRecoveries(ctx); err != nil {
 		return 0, err
 	}
 	return int(n), nil

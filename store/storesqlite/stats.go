@@ -3,10 +3,8 @@ package storesqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/store"
@@ -85,58 +83,6 @@ func (s *Store) writeStats(ctx context.Context, tx *sql.Tx, b *store.StatsBatch)
 	return nil
 }
 
-// ReadDeliveryStats implements store.Store.
-func (s *Store) ReadDeliveryStats(ctx context.Context, scope string, res int, since, until time.Time) ([]store.DeliveryCounts, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT bucket, attempts, succeeded, failed, exhausted, `+strings.Join(durationColumns, ", ")+`
-		FROM delivery_stats WHERE scope = ? AND res = ? AND bucket >= ? AND bucket < ? ORDER BY bucket`, scope, res, ms(since), ms(until))
-	if err != nil {
-		return nil, fmt.Errorf("read statistics: %w", err)
-	}
-	defer rows.Close()
-	var out []store.DeliveryCounts
-	for rows.Next() {
-		c := store.DeliveryCounts{Durations: make([]int64, hookd.DurationBuckets)}
-		var bucket int64
-		dest := []any{&bucket, &c.Attempts, &c.Succeeded, &c.Failed, &c.Exhausted}
-		for i := range c.Durations {
-			dest = append(dest, &c.Durations[i])
-		}
-		if err := rows.Scan(dest...); err != nil {
-			return nil, fmt.Errorf("read statistics: %w", err)
-		}
-		c.Start = fromMs(bucket)
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read statistics: %w", err)
-	}
-	return out, nil
-}
-
-// ReadSourceStats implements store.Store.
-func (s *Store) ReadSourceStats(ctx context.Context, sourceID string, res int, since, until time.Time) ([]store.SourceCounts, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT bucket, received, rejected, duplicates, forwarded, forward_failed FROM source_stats
-		WHERE scope = ? AND res = ? AND bucket >= ? AND bucket < ? ORDER BY bucket`, sourceID, res, ms(since), ms(until))
-	if err != nil {
-		return nil, fmt.Errorf("read source statistics: %w", err)
-	}
-	defer rows.Close()
-	var out []store.SourceCounts
-	for rows.Next() {
-		var c store.SourceCounts
-		var bucket int64
-		if err := rows.Scan(&bucket, &c.Received, &c.Rejected, &c.Duplicates, &c.Forwarded, &c.ForwardFailed); err != nil {
-			return nil, fmt.Errorf("read source statistics: %w", err)
-		}
-		c.Start = fromMs(bucket)
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read source statistics: %w", err)
-	}
-	return out, nil
-}
-
 // AddRejections implements store.Store.
 func (s *Store) AddRejections(ctx context.Context, rs []store.Rejections) error {
 	var b store.StatsBatch
@@ -147,84 +93,4 @@ func (s *Store) AddRejections(ctx context.Context, rs []store.Rejections) error 
 		return nil
 	}
 	return s.write(ctx, func(tx *sql.Tx) error { return s.writeStats(ctx, tx, &b) })
-}
-
-// PruneStats implements store.Store, a limited batch per statement.
-func (s *Store) PruneStats(ctx context.Context, res int, before time.Time, limit int) (int, error) {
-	n := 0
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		n = 0
-		for _, q := range []struct {
-			what string
-			sql  string
-			args []any
-		}{
-			{"statistics", `DELETE FROM delivery_stats WHERE (scope, res, bucket) IN (
-				SELECT scope, res, bucket FROM delivery_stats WHERE res = ? AND bucket < ? ORDER BY bucket LIMIT ?)`, []any{res, ms(before), limit}},
-			{"source statistics", `DELETE FROM source_stats WHERE (scope, res, bucket) IN (
-				SELECT scope, res, bucket FROM source_stats WHERE res = ? AND bucket < ? ORDER BY bucket LIMIT ?)`, []any{res, ms(before), limit}},
-			{"statistics of deleted webhooks", `DELETE FROM delivery_stats WHERE res = 0 AND scope IN (
-				SELECT d.scope FROM delivery_stats d WHERE d.res = 0 AND NOT EXISTS (SELECT 1 FROM webhooks w WHERE w.id = d.scope) LIMIT ?)`, []any{limit}},
-			{"statistics of deleted sources", `DELETE FROM source_stats WHERE res = 0 AND scope IN (
-				SELECT d.scope FROM source_stats d WHERE d.res = 0 AND NOT EXISTS (SELECT 1 FROM sources sr WHERE sr.id = d.scope) LIMIT ?)`, []any{limit}},
-		} {
-			r, err := tx.ExecContext(ctx, q.sql, q.args...)
-			if err != nil {
-				return fmt.Errorf("prune %s: %w", q.what, err)
-			}
-			d, _ := r.RowsAffected()
-			n += int(d)
-		}
-		return nil
-	})
-	return n, err
-}
-
-// WebhookHealth implements store.Store: reads of the primary key of
-// delivery_stats, whatever the webhook's history.
-func (s *Store) WebhookHealth(ctx context.Context, webhookID string, now time.Time) (*hookd.WebhookHealth, error) {
-	var h hookd.WebhookHealth
-	var count, last, total, ok sql.NullInt64
-	err := s.r.QueryRowContext(ctx, `SELECT t.deliveries, t.last_at,
-			(SELECT sum(attempts) FROM delivery_stats WHERE scope = ?1 AND res = 60 AND bucket >= ?2 AND bucket <= ?3),
-			(SELECT sum(succeeded) FROM delivery_stats WHERE scope = ?1 AND res = 60 AND bucket >= ?2 AND bucket <= ?3)
-		FROM webhooks w LEFT JOIN delivery_stats t ON t.scope = w.id AND t.res = 0 AND t.bucket = 0
-		WHERE w.id = ?1`,
-		webhookID, store.StatsBucket(now.Add(-24*time.Hour), store.StatsMinute), ms(now)).Scan(&count, &last, &total, &ok)
-	if errors.Is(err, sql.ErrNoRows) {
-		return &h, nil // gone
-	}
-	if err != nil {
-		return nil, fmt.Errorf("webhook health: %w", err)
-	}
-	h.DeliveryCount = count.Int64
-	if last.Int64 > 0 {
-		h.LastDeliveryAt = fromNullMs(last)
-	}
-	if total.Int64 > 0 {
-		rate := float64(ok.Int64) / float64(total.Int64)
-		h.SuccessRate24h = &rate
-	}
-	return &h, nil
-}
-
-// SourceHealth implements store.Store: one read of the primary key of
-// source_stats.
-func (s *Store) SourceHealth(ctx context.Context, sourceID string) (*hookd.SourceHealth, error) {
-	var st hookd.SourceHealth
-	var count, last sql.NullInt64
-	err := s.r.QueryRowContext(ctx, `SELECT t.received, t.last_at
-		FROM sources sr LEFT JOIN source_stats t ON t.scope = sr.id AND t.res = 0 AND t.bucket = 0
-		WHERE sr.id = ?`, sourceID).Scan(&count, &last)
-	if errors.Is(err, sql.ErrNoRows) {
-		return &st, nil // gone
-	}
-	if err != nil {
-		return nil, fmt.Errorf("source health: %w", err)
-	}
-	st.EventCount = count.Int64
-	if last.Int64 > 0 {
-		st.LastEventAt = fromNullMs(last)
-	}
-	return &st, nil
 }

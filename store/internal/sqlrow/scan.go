@@ -350,3 +350,27 @@ func AttachSummaries(byID map[string]*hookd.Event, rows Rows, err error) error {
 	}
 	return rows.Err()
 }
+
+// DeliveryOrder is the order of a list of deliveries, newest first. With
+// a webhook or a source it names that column first (equal in every row)
+// so that the index by that column and id is the one that gives it.
+func DeliveryOrder(f store.DeliveryFilter) string {
+	switch {
+	case f.WebhookID != "":
+		return ` ORDER BY d.webhook_id DESC, d.id DESC`
+	case f.SourceID != "":
+		return ` ORDER BY d.source_id DESC, d.id DESC`
+	}
+	return ` ORDER BY d.id DESC`
+}
+
+// PrefixedRow scans its first column into First and the rest as asked.
+type PrefixedRow struct {
+	Row   Scanner
+	First any
+}
+
+// Scan implements Scanner.
+func (r PrefixedRow) Scan(dest ...any) error {
+	return r.Row.Scan(append([]any{r.First}, dest...)...)
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -13,70 +12,6 @@ import (
 	"github.com/hookd/hookd/store/internal/sqlflow"
 	"github.com/hookd/hookd/store/internal/sqlrow"
 )
-
-// CreateSource implements store.Store.
-func (s *Store) CreateSource(ctx context.Context, src *hookd.Source) error {
-	values, err := sqlrow.SourceValues(s.sealer, src)
-	if err != nil {
-		return err
-	}
-	_, err = s.pool.Exec(ctx, `INSERT INTO sources (`+sqlrow.SourceColumns+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15)`, values...)
-	if err != nil {
-		return fmt.Errorf("insert source: %w", err)
-	}
-	return nil
-}
-
-// GetSource implements store.Store.
-func (s *Store) GetSource(ctx context.Context, appID, id string) (*hookd.Source, error) {
-	q, args := `SELECT `+sqlrow.SourceColumns+`, version FROM sources WHERE id = $1`, []any{id}
-	if appID != "" {
-		q, args = q+` AND app_id = $2`, append(args, appID)
-	}
-	src, err := sqlrow.ScanSource(s.sealer, s.pool.QueryRow(ctx, q, args...))
-	return src, sqlrow.Found(err, "get source", "source", id)
-}
-
-// ListSources implements store.Store.
-func (s *Store) ListSources(ctx context.Context, appID string, page store.Page) ([]*hookd.Source, string, error) {
-	where, a := pageClause("id", page, 2)
-	rows, err := s.pool.Query(ctx, fmt.Sprintf(`SELECT `+sqlrow.SourceColumns+`, version FROM sources WHERE `+equalRange("app_id", "$1")+where+` ORDER BY app_id DESC, id DESC LIMIT $%d`, len(a)+2),
-		append(append([]any{appID}, a...), sqlrow.LimitFor(page))...)
-	return sqlrow.List(rows, err, "list sources", page, func(row sqlrow.Scanner) (*hookd.Source, error) { return sqlrow.ScanSource(s.sealer, row) }, func(s *hookd.Source) string { return s.ID })
-}
-
-// UpdateSource implements store.Store.
-func (s *Store) UpdateSource(ctx context.Context, src *hookd.Source, now time.Time) error {
-	events, secret, prev, err := sqlrow.EncodeSource(s.sealer, src)
-	if err != nil {
-		return err
-	}
-	return sqlflow.UpdateThenMove(ctx, mover{s}, sqlflow.Update[pgx.Tx]{
-		What: "source", Column: "source_id", ID: src.ID, Status: src.Status, Version: &src.Version,
-		Check: func(tx pgx.Tx) sqlrow.Scanner {
-			return tx.QueryRow(ctx, `SELECT status, version FROM sources WHERE id = $1 AND app_id = $2 FOR NO KEY UPDATE`, src.ID, src.AppID)
-		},
-		Write: func(tx pgx.Tx, _ string) error {
-			_, err := tx.Exec(ctx, `UPDATE sources SET name = $1, provider = $2, status = $3, forward_url = $4, events = $5, description = $6,
-				header_prefix = $7, tolerance_seconds = $8, secret = $9, previous_secret = $10, previous_expires_at = $11, updated_at = $12, version = version + 1 WHERE id = $13`,
-				src.Name, src.Provider, src.Status, src.ForwardURL, events, src.Description, src.HeaderPrefix, src.ToleranceSeconds,
-				secret, prev, nullMs(src.PreviousSecretExpiresAt), ms(src.UpdatedAt), src.ID)
-			return err
-		},
-	}, now)
-}
-
-// DeleteSource implements store.Store.
-func (s *Store) DeleteSource(ctx context.Context, appID, id string) error {
-	tag, err := s.pool.Exec(ctx, `DELETE FROM sources WHERE id = $1 AND app_id = $2`, id, appID)
-	if err != nil {
-		return fmt.Errorf("delete source: %w", err)
-	}
-	if tag.RowsAffected() == 0 {
-		return sqlrow.NotFound("source", id)
-	}
-	return nil
-}
 
 // Receive implements store.Store.
 func (s *Store) Receive(ctx context.Context, p *store.ReceiveParams) (*hookd.Event, bool, error) {
