@@ -85,7 +85,10 @@ func bars(pts []point, w, h float64, axis bool) *chart {
 	return c
 }
 
-// latency draws the median attempt latency of pts as a line.
+// latency draws the median attempt latency of pts as a line, each bucket
+// at its middle. A bucket with attempts between two without is drawn as a
+// level stroke across its width, which a line of one point would not
+// show.
 func latency(pts []point, w, h float64) *chart {
 	c := &chart{}
 	var peak float64
@@ -96,7 +99,7 @@ func latency(pts []point, w, h float64) *chart {
 			n++
 		}
 	}
-	if n == 0 || len(pts) < 2 {
+	if n == 0 {
 		c.Empty = true
 		return c
 	}
@@ -104,20 +107,21 @@ func latency(pts []point, w, h float64) *chart {
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg class="chart" viewBox="0 0 %g %g" preserveAspectRatio="none" role="img" aria-label="median attempt latency, at most %.0f ms">`, w, h+4, peak)
 	fmt.Fprintf(&b, `<line x1="0" y1="%g" x2="%g" y2="%g" class="base"/>`, h+3.5, w, h+3.5)
-	step := w / float64(len(pts)-1)
+	step := w / float64(len(pts))
+	has := func(i int) bool { return i >= 0 && i < len(pts) && pts[i].P50 != nil }
 	var path strings.Builder
-	pen := false
 	for i, p := range pts {
 		if p.P50 == nil {
-			pen = false
 			continue
 		}
-		x, y := float64(i)*step, 4+h-h*(*p.P50/peak)
-		if pen {
+		x, y := (float64(i)+0.5)*step, 4+h-h*(*p.P50/peak)
+		switch {
+		case has(i - 1):
 			fmt.Fprintf(&path, " L%.2f %.2f", x, y)
-		} else {
+		case has(i + 1):
 			fmt.Fprintf(&path, " M%.2f %.2f", x, y)
-			pen = true
+		default: // alone
+			fmt.Fprintf(&path, " M%.2f %.2f L%.2f %.2f", x-step/2, y, x+step/2, y)
 		}
 	}
 	fmt.Fprintf(&b, `<path d="%s" class="line" vector-effect="non-scaling-stroke"/>`, strings.TrimSpace(path.String()))

@@ -61,11 +61,17 @@ func New(st Store, log *slog.Logger, cfg Config) *Pruner {
 
 // Run prunes every Interval until ctx ends.
 func (p *Pruner) Run(ctx context.Context) {
-	t := time.NewTicker(p.cfg.Interval)
+	every(ctx, p.cfg.Interval, p.log, "retention pass", p.Pass)
+}
+
+// every runs pass at once, then every interval until ctx ends, logging
+// its errors as what.
+func every(ctx context.Context, interval time.Duration, log *slog.Logger, what string, pass func(context.Context) (int, error)) {
+	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
-		if _, err := p.Pass(ctx); err != nil && ctx.Err() == nil {
-			p.log.Warn("retention pass", "err", err)
+		if _, err := pass(ctx); err != nil && ctx.Err() == nil {
+			log.Warn(what, "err", err)
 		}
 		select {
 		case <-ctx.Done():
@@ -75,24 +81,36 @@ func (p *Pruner) Run(ctx context.Context) {
 	}
 }
 
-// Pass deletes everything that is due, batch by batch, and returns how many
-// events it deleted.
-func (p *Pruner) Pass(ctx context.Context) (int, error) {
-	before := p.cfg.Now().Add(-p.cfg.MaxAge)
+// inBatches calls prune with limit batch until it deletes less than a
+// batch, pausing between calls, and returns how many it deleted in all.
+func inBatches(ctx context.Context, batch int, pause time.Duration, prune func(ctx context.Context, limit int) (int, error)) (int, error) {
 	total := 0
 	for ctx.Err() == nil {
-		n, err := p.store.Prune(ctx, before, p.cfg.Batch)
+		n, err := prune(ctx, batch)
 		total += n
 		if err != nil {
 			return total, err
 		}
-		if n < p.cfg.Batch {
+		if n < batch {
 			break
 		}
 		select {
 		case <-ctx.Done():
-		case <-time.After(p.cfg.Pause):
+		case <-time.After(pause):
 		}
+	}
+	return total, nil
+}
+
+// Pass deletes everything that is due, batch by batch, and returns how many
+// events it deleted.
+func (p *Pruner) Pass(ctx context.Context) (int, error) {
+	before := p.cfg.Now().Add(-p.cfg.MaxAge)
+	total, err := inBatches(ctx, p.cfg.Batch, p.cfg.Pause, func(ctx context.Context, limit int) (int, error) {
+		return p.store.Prune(ctx, before, limit)
+	})
+	if err != nil {
+		return total, err
 	}
 	if total > 0 {
 		p.log.Info("pruned old events", "count", total, "before", before)

@@ -67,18 +67,7 @@ func NewStats(st StatsStore, log *slog.Logger, cfg StatsConfig) *StatsPruner {
 
 // Run prunes every Interval until ctx ends.
 func (p *StatsPruner) Run(ctx context.Context) {
-	t := time.NewTicker(p.cfg.Interval)
-	defer t.Stop()
-	for {
-		if _, err := p.Pass(ctx); err != nil && ctx.Err() == nil {
-			p.log.Warn("statistics retention pass", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+	every(ctx, p.cfg.Interval, p.log, "statistics retention pass", p.Pass)
 }
 
 // Pass deletes the statistics that are due, batch by batch, and returns
@@ -90,19 +79,12 @@ func (p *StatsPruner) Pass(ctx context.Context) (int, error) {
 		res int
 		age time.Duration
 	}{{store.StatsMinute, p.cfg.Minutes}, {store.StatsHour, p.cfg.Hours}} {
-		for ctx.Err() == nil {
-			n, err := p.store.PruneStats(ctx, r.res, now.Add(-r.age), p.cfg.Batch)
-			total += n
-			if err != nil {
-				return total, err
-			}
-			if n < p.cfg.Batch {
-				break
-			}
-			select {
-			case <-ctx.Done():
-			case <-time.After(p.cfg.Pause):
-			}
+		n, err := inBatches(ctx, p.cfg.Batch, p.cfg.Pause, func(ctx context.Context, limit int) (int, error) {
+			return p.store.PruneStats(ctx, r.res, now.Add(-r.age), limit)
+		})
+		total += n
+		if err != nil {
+			return total, err
 		}
 	}
 	if total > 0 {
