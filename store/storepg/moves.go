@@ -10,7 +10,7 @@ import (
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/store/internal/background"
-	"github.com/hookd/hookd/store/internal/catalog"
+	"github.com/hookd/hookd/store/internal/sqlshared"
 )
 
 // moveChunk is how many open deliveries one transaction moves when a
@@ -167,8 +167,8 @@ var moveSettings = []string{useIndexes, walkDueIndex}
 // recoverChunk re-queues, in tx, up to moveChunk of the deliveries rc
 // asks for, in id order (walking deliveries_webhook_failed), and returns
 // how many.
-func (s *Store) recoverChunk(ctx context.Context, db catalog.DB, rc catalog.Recovery, now time.Time) (int, error) {
-	tx := db.(catalogDB).q
+func (s *Store) recoverChunk(ctx context.Context, db sqlshared.DB, rc sqlshared.Recovery, now time.Time) (int, error) {
+	tx := txOf(db)
 	const chunk = `SELECT id FROM deliveries WHERE webhook_id = $1 AND status = 'failed'
 		AND created_at >= $2 AND created_at < $3 AND updated_at <= $4 ORDER BY id LIMIT $5`
 	// Locking the events keeps retention (which skips locked events)

@@ -30,10 +30,10 @@ import (
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/store"
 	"github.com/hookd/hookd/store/internal/background"
-	"github.com/hookd/hookd/store/internal/catalog"
 	"github.com/hookd/hookd/store/internal/groupcommit"
 	"github.com/hookd/hookd/store/internal/migration"
 	"github.com/hookd/hookd/store/internal/sqlrow"
+	"github.com/hookd/hookd/store/internal/sqlshared"
 	"github.com/hookd/hookd/store/internal/versioncache"
 )
 
@@ -79,8 +79,9 @@ type Config struct {
 
 // Store is the PostgreSQL implementation of store.Store.
 type Store struct {
-	// Catalog reads and writes apps, webhooks, sources and the like.
-	*catalog.Catalog
+	// Shared reads and writes apps, webhooks, sources and the like (see
+	// package sqlshared).
+	*sqlshared.Shared
 
 	pool   *pgxpool.Pool
 	sealer store.Sealer
@@ -161,8 +162,8 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return err
 	})
 	s.moves = background.New()
-	s.Catalog = s.newCatalog()
-	if err := errors.Join(s.finishMoves(ctx), s.Catalog.FinishRecoveries(ctx)); err != nil {
+	s.Shared = s.newShared()
+	if err := errors.Join(s.finishMoves(ctx), s.Shared.FinishRecoveries(ctx)); err != nil {
 		s.Close()
 		return nil, err
 	}
@@ -340,15 +341,6 @@ func nullString(s string) *string {
 func isUniqueViolation(err error) bool {
 	var pe *pgconn.PgError
 	return errors.As(err, &pe) && pe.Code == "23505"
-}
-
-// pageClause returns the WHERE fragment and args for a newest-first page on
-// column col; n is the number of the placeholder to use.
-func pageClause(col string, p store.Page, n int) (string, []any) {
-	if p.After == "" {
-		return "", nil
-	}
-	return fmt.Sprintf(" AND %s < $%d", col, n), []any{p.After}
 }
 
 // args numbers placeholders as they are added.

@@ -9,7 +9,7 @@ import (
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/store/internal/background"
-	"github.com/hookd/hookd/store/internal/catalog"
+	"github.com/hookd/hookd/store/internal/sqlshared"
 )
 
 // moveDeliveries makes a webhook's open deliveries follow its new status.
@@ -97,7 +97,7 @@ func (s *Store) moveChunkIfStill(ctx context.Context, column, id, status string,
 // recoverChunk re-queues, in tx, up to moveChunk of the deliveries rc
 // asks for, in id order (walking deliveries_webhook_failed), and returns
 // how many.
-func recoverChunk(ctx context.Context, tx catalog.DB, rc catalog.Recovery, now time.Time) (int, error) {
+func recoverChunk(ctx context.Context, tx sqlshared.DB, rc sqlshared.Recovery, now time.Time) (int, error) {
 	n, err := tx.Exec(ctx, `UPDATE deliveries SET
 			status = CASE (SELECT status FROM webhooks WHERE id = ?1) WHEN 'paused' THEN 'held' ELSE 'pending' END,
 			next_attempt_at = ?6, updated_at = ?6

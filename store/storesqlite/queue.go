@@ -428,9 +428,9 @@ func (s *Store) cachedWebhook(ctx context.Context, tx *sql.Tx, appID, id string)
 // few multi-row ones insert the attempts and update their deliveries (see
 // multiRow), and one or two more per webhook whose counters moved.
 func (s *Store) RecordAttempts(ctx context.Context, results []*store.AttemptResult) ([]hookd.Notice, error) {
-	var j *sqlflow.Judgement
+	var j sqlflow.Judgement
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		j = &sqlflow.Judgement{}
+		j = sqlflow.Judgement{}
 		infos, err := s.recordInfos(ctx, tx, results)
 		if err != nil {
 			return err

@@ -30,9 +30,9 @@ import (
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/store"
 	"github.com/hookd/hookd/store/internal/background"
-	"github.com/hookd/hookd/store/internal/catalog"
 	"github.com/hookd/hookd/store/internal/groupcommit"
 	"github.com/hookd/hookd/store/internal/migration"
+	"github.com/hookd/hookd/store/internal/sqlshared"
 	"github.com/hookd/hookd/store/internal/versioncache"
 )
 
@@ -59,8 +59,9 @@ type Config struct {
 
 // Store is the SQLite implementation of store.Store.
 type Store struct {
-	// Catalog reads and writes apps, webhooks, sources and the like.
-	*catalog.Catalog
+	// Shared reads and writes apps, webhooks, sources and the like (see
+	// package sqlshared).
+	*sqlshared.Shared
 
 	w      *sql.DB    // one connection: SQLite's single writer
 	r      *sql.DB    // readers
@@ -146,7 +147,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	s.publishes = groupcommit.New(groupcommit.Config{Committers: 1, Max: maxGroup, Timeout: commitTimeout, Log: s.log}, s.commitPublishes)
 	s.moves = background.New()
-	s.Catalog = s.newCatalog()
+	s.Shared = s.newShared()
 	return s, nil
 }
 
@@ -242,7 +243,7 @@ func (s *Store) ReleaseLeases(ctx context.Context) (int, error) {
 			return 0, fmt.Errorf("reconcile deliveries: %w", err)
 		}
 	}
-	if err := s.Catalog.FinishRecoveries(ctx); err != nil {
+	if err := s.Shared.FinishRecoveries(ctx); err != nil {
 		return 0, err
 	}
 	return int(n), nil

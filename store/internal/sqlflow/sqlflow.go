@@ -1,9 +1,10 @@
 // Package sqlflow is the order of the steps that both SQL stores take in
 // the writes that span several statements: updating a webhook or source
 // and moving its open deliveries, receiving an inbound event and the
-// delivery that forwards it. Each store supplies its statements (their
-// placeholders and locking differ) as a small interface or func values;
-// the queue's and publish's hot paths do not go through here.
+// delivery that forwards it; and what a batch of recorded attempts
+// decides (Judgement), which both stores' RecordAttempts apply with
+// statements of their own. Each store supplies its statements (their
+// placeholders and locking differ) as a small interface or func values.
 package sqlflow
 
 import (

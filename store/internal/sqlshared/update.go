@@ -1,4 +1,4 @@
-package catalog
+package sqlshared
 
 import (
 	"context"
@@ -17,8 +17,8 @@ type Moving struct {
 	Rest  func(moved int, column, id, status string, now time.Time)
 }
 
-// mover is the catalog as sqlflow.UpdateThenMove moves deliveries.
-type mover struct{ c *Catalog }
+// mover is the shared code as sqlflow.UpdateThenMove moves deliveries.
+type mover struct{ c *Shared }
 
 func (m mover) InTx(ctx context.Context, fn func(DB) error) error { return m.c.db.InTx(ctx, fn) }
 
@@ -31,7 +31,7 @@ func (m mover) MoveRest(moved int, column, id, status string, now time.Time) {
 }
 
 // UpdateWebhook implements store.Store.
-func (c *Catalog) UpdateWebhook(ctx context.Context, w *hookd.Webhook, now time.Time) error {
+func (c *Shared) UpdateWebhook(ctx context.Context, w *hookd.Webhook, now time.Time) error {
 	r, err := sqlrow.EncodeWebhook(c.sealer, w)
 	if err != nil {
 		return err
@@ -56,7 +56,7 @@ func (c *Catalog) UpdateWebhook(ctx context.Context, w *hookd.Webhook, now time.
 }
 
 // UpdateSource implements store.Store.
-func (c *Catalog) UpdateSource(ctx context.Context, src *hookd.Source, now time.Time) error {
+func (c *Shared) UpdateSource(ctx context.Context, src *hookd.Source, now time.Time) error {
 	events, secret, prev, err := sqlrow.EncodeSource(c.sealer, src)
 	if err != nil {
 		return err

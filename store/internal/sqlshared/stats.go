@@ -1,4 +1,4 @@
-package catalog
+package sqlshared
 
 import (
 	"context"
@@ -11,7 +11,7 @@ import (
 )
 
 // ReadDeliveryStats implements store.Store.
-func (c *Catalog) ReadDeliveryStats(ctx context.Context, scope string, res int, since, until time.Time) ([]store.DeliveryCounts, error) {
+func (c *Shared) ReadDeliveryStats(ctx context.Context, scope string, res int, since, until time.Time) ([]store.DeliveryCounts, error) {
 	rows, err := c.db.Query(ctx, `SELECT bucket, attempts, succeeded, failed, exhausted, `+c.dialect.HistogramColumns+` FROM delivery_stats
 		WHERE scope = ? AND res = ? AND bucket >= ? AND bucket < ? ORDER BY bucket`, scope, res, ms(since), ms(until))
 	return collect(rows, err, "read statistics", func(row sqlrow.Scanner) (store.DeliveryCounts, error) {
@@ -24,7 +24,7 @@ func (c *Catalog) ReadDeliveryStats(ctx context.Context, scope string, res int, 
 }
 
 // ReadSourceStats implements store.Store.
-func (c *Catalog) ReadSourceStats(ctx context.Context, sourceID string, res int, since, until time.Time) ([]store.SourceCounts, error) {
+func (c *Shared) ReadSourceStats(ctx context.Context, sourceID string, res int, since, until time.Time) ([]store.SourceCounts, error) {
 	rows, err := c.db.Query(ctx, `SELECT bucket, received, rejected, duplicates, forwarded, forward_failed FROM source_stats
 		WHERE scope = ? AND res = ? AND bucket >= ? AND bucket < ? ORDER BY bucket`, sourceID, res, ms(since), ms(until))
 	return collect(rows, err, "read source statistics", func(row sqlrow.Scanner) (store.SourceCounts, error) {
@@ -38,7 +38,7 @@ func (c *Catalog) ReadSourceStats(ctx context.Context, sourceID string, res int,
 
 // WebhookHealth implements store.Store: reads of the primary key of
 // delivery_stats, whatever the webhook's history.
-func (c *Catalog) WebhookHealth(ctx context.Context, webhookID string, now time.Time) (*hookd.WebhookHealth, error) {
+func (c *Shared) WebhookHealth(ctx context.Context, webhookID string, now time.Time) (*hookd.WebhookHealth, error) {
 	var h hookd.WebhookHealth
 	var count, last, total, ok *int64
 	since := store.StatsBucket(now.Add(-24*time.Hour), store.StatsMinute)
@@ -69,7 +69,7 @@ func (c *Catalog) WebhookHealth(ctx context.Context, webhookID string, now time.
 
 // SourceHealth implements store.Store: one read of the primary key of
 // source_stats.
-func (c *Catalog) SourceHealth(ctx context.Context, sourceID string) (*hookd.SourceHealth, error) {
+func (c *Shared) SourceHealth(ctx context.Context, sourceID string) (*hookd.SourceHealth, error) {
 	var h hookd.SourceHealth
 	var count, last *int64
 	err := c.db.QueryRow(ctx, `SELECT t.received, t.last_at
@@ -94,7 +94,7 @@ func (c *Catalog) SourceHealth(ctx context.Context, sourceID string) (*hookd.Sou
 // deleted by key, a limited batch per statement, so no delete holds many
 // rows that recorders upsert (they upsert only the newest buckets); then
 // the all-time rows of webhooks and sources that are gone.
-func (c *Catalog) PruneStats(ctx context.Context, res int, before time.Time, limit int) (int, error) {
+func (c *Shared) PruneStats(ctx context.Context, res int, before time.Time, limit int) (int, error) {
 	n := 0
 	for _, q := range []struct {
 		what, sql string

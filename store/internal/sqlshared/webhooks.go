@@ -1,4 +1,4 @@
-package catalog
+package sqlshared
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 )
 
 // CreateWebhook implements store.Store.
-func (c *Catalog) CreateWebhook(ctx context.Context, w *hookd.Webhook, maxWebhooks int) error {
+func (c *Shared) CreateWebhook(ctx context.Context, w *hookd.Webhook, maxWebhooks int) error {
 	values, err := sqlrow.WebhookValues(c.sealer, w)
 	if err != nil {
 		return err
@@ -34,19 +34,19 @@ func (c *Catalog) CreateWebhook(ctx context.Context, w *hookd.Webhook, maxWebhoo
 }
 
 // GetWebhook implements store.Store.
-func (c *Catalog) GetWebhook(ctx context.Context, appID, id string) (*hookd.Webhook, error) {
+func (c *Shared) GetWebhook(ctx context.Context, appID, id string) (*hookd.Webhook, error) {
 	return c.Webhook(ctx, c.db, appID, id)
 }
 
 // Webhook reads the webhook with id of the app in db, a store's
 // transaction or its database.
-func (c *Catalog) Webhook(ctx context.Context, db DB, appID, id string) (*hookd.Webhook, error) {
+func (c *Shared) Webhook(ctx context.Context, db DB, appID, id string) (*hookd.Webhook, error) {
 	w, err := sqlrow.ScanWebhook(c.sealer, db.QueryRow(ctx, `SELECT `+sqlrow.WebhookColumns+`, version FROM webhooks WHERE id = ? AND app_id = ?`, id, appID))
 	return w, sqlrow.Found(err, "get webhook", "webhook", id)
 }
 
 // ListWebhooks implements store.Store.
-func (c *Catalog) ListWebhooks(ctx context.Context, appID string, p store.Page) ([]*hookd.Webhook, string, error) {
+func (c *Shared) ListWebhooks(ctx context.Context, appID string, p store.Page) ([]*hookd.Webhook, string, error) {
 	app, args := c.equal("app_id", appID)
 	where, after := page("id", p)
 	return list(ctx, c.db, "list webhooks", p, `SELECT `+sqlrow.WebhookColumns+`, version FROM webhooks WHERE `+app+where+` ORDER BY app_id DESC, id DESC`,
@@ -54,7 +54,7 @@ func (c *Catalog) ListWebhooks(ctx context.Context, appID string, p store.Page) 
 }
 
 // DeleteWebhook implements store.Store.
-func (c *Catalog) DeleteWebhook(ctx context.Context, appID, id string) error {
+func (c *Shared) DeleteWebhook(ctx context.Context, appID, id string) error {
 	n, err := c.db.Exec(ctx, `DELETE FROM webhooks WHERE id = ? AND app_id = ?`, id, appID)
 	if err := changed(n, err, "delete webhook", "webhook", id); err != nil {
 		return err
@@ -64,7 +64,7 @@ func (c *Catalog) DeleteWebhook(ctx context.Context, appID, id string) error {
 }
 
 // WebhookByURL implements store.Store.
-func (c *Catalog) WebhookByURL(ctx context.Context, appID, url string) (*hookd.Webhook, error) {
+func (c *Shared) WebhookByURL(ctx context.Context, appID, url string) (*hookd.Webhook, error) {
 	w, err := sqlrow.ScanWebhook(c.sealer, c.db.QueryRow(ctx, `SELECT `+sqlrow.WebhookColumns+`, version FROM webhooks WHERE app_id = ? AND url = ? ORDER BY id LIMIT 1`, appID, url))
 	if sqlrow.NoRows(err) {
 		return nil, hookd.Errorf(hookd.ENOTFOUND, "no webhook at that url")
@@ -76,13 +76,13 @@ func (c *Catalog) WebhookByURL(ctx context.Context, appID, url string) (*hookd.W
 }
 
 // TouchWebhook implements store.Store.
-func (c *Catalog) TouchWebhook(ctx context.Context, id string, now time.Time) error {
+func (c *Shared) TouchWebhook(ctx context.Context, id string, now time.Time) error {
 	n, err := c.db.Exec(ctx, `UPDATE webhooks SET updated_at = ? WHERE id = ?`, ms(now), id)
 	return changed(n, err, "touch webhook", "webhook", id)
 }
 
 // DeleteIdleListenWebhooks implements store.Store.
-func (c *Catalog) DeleteIdleListenWebhooks(ctx context.Context, before time.Time) (int, error) {
+func (c *Shared) DeleteIdleListenWebhooks(ctx context.Context, before time.Time) (int, error) {
 	n, err := c.db.Exec(ctx, `DELETE FROM webhooks WHERE url LIKE ? AND updated_at < ?`, hookd.ListenURLPrefix+"%", ms(before))
 	if err != nil {
 		return 0, fmt.Errorf("delete idle listen webhooks: %w", err)

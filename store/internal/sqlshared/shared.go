@@ -1,12 +1,16 @@
-// Package catalog is the part of the two SQL stores that they write
+// Package sqlshared is the part of the two SQL stores that they write
 // alike: the rows that say where and how to deliver (apps and their keys,
-// event types, webhooks, sources), the dashboard's sessions, and the
-// reads of kept statistics. It runs the same SQL on either database
-// through DB, a small interface that each store implements over its
-// driver; the few places where the two databases are written apart are
-// in Dialect. Queue, publish and the writes that move deliveries are not
-// here: they are tuned to each database and stay with its store.
-package catalog
+// event types, webhooks, sources) and the dashboard's sessions; reading
+// and pruning kept statistics; and the order of the writes that change a
+// webhook's or source's status or recover a webhook's failed deliveries.
+// It runs the same SQL on either database through DB, a small interface
+// that each store implements over its driver; the few places where the
+// two databases are written apart are in Dialect. The statements that
+// move or re-queue deliveries (Moving, Recovering), and those of the
+// queue, publish, the event and delivery lists and the statistics'
+// upserts, are tuned to each database and stay with its store, in its
+// own placeholders.
+package sqlshared
 
 import (
 	"context"
@@ -19,9 +23,11 @@ import (
 	"github.com/hookd/hookd/store/internal/sqlrow"
 )
 
-// DB is a database, or a transaction in one, as the catalog uses it.
-// Queries mark their arguments with ?, in order; a store whose driver
-// numbers them ($1, $2, ...) rewrites them (see Rebind).
+// DB is a database, or a transaction in one, as the shared code uses it.
+// The shared queries mark their arguments with ?, in order; a store whose
+// driver numbers them ($1, $2, ...) rewrites them (see Rebind). A store's
+// own statements, run through the DB its Moving and Recovering are
+// handed, are its own SQL and are passed as they are.
 type DB interface {
 	// Exec runs a statement and returns how many rows it changed.
 	Exec(ctx context.Context, query string, args ...any) (int64, error)
@@ -31,7 +37,7 @@ type DB interface {
 	// Query runs a query; the caller closes its rows.
 	Query(ctx context.Context, query string, args ...any) (Rows, error)
 	// InTx runs fn in one write transaction, with tx the DB that writes
-	// in it.
+	// in it. Called on tx, it runs fn in tx.
 	InTx(ctx context.Context, fn func(tx DB) error) error
 	// UniqueViolation reports whether err broke a unique constraint.
 	UniqueViolation(err error) bool
@@ -60,14 +66,15 @@ type Dialect struct {
 	HistogramInto    func(durations *[]int64) []any
 	// LockRow, appended to a SELECT of one row, locks the row until the
 	// transaction ends (FOR NO KEY UPDATE), so that writers that read it
-	// first take turns. A database with one writer needs none.
+	// before they update or delete it take turns. A database with one
+	// writer needs none.
 	LockRow string
 }
 
-// Catalog implements, once for both stores, the store.Store methods
+// Shared implements, once for both stores, the store.Store methods
 // about apps, keys, event types, webhooks, sources, sessions and reads
 // of statistics. A store embeds it.
-type Catalog struct {
+type Shared struct {
 	db         DB
 	sealer     store.Sealer
 	dialect    Dialect
@@ -91,18 +98,18 @@ type Config struct {
 	Moving Moving
 }
 
-// New returns the catalog of the database cfg.DB.
-func New(cfg Config) *Catalog {
+// New returns the shared code of the database cfg.DB.
+func New(cfg Config) *Shared {
 	deleted := cfg.Deleted
 	if deleted == nil {
 		deleted = func() {}
 	}
-	return &Catalog{db: cfg.DB, sealer: cfg.Sealer, dialect: cfg.Dialect, deleted: deleted, recovering: cfg.Recovering, moving: cfg.Moving}
+	return &Shared{db: cfg.DB, sealer: cfg.Sealer, dialect: cfg.Dialect, deleted: deleted, recovering: cfg.Recovering, moving: cfg.Moving}
 }
 
 // equal is the condition col = v, as the dialect writes it for a list
 // that walks an index led by col, with its arguments.
-func (c *Catalog) equal(col string, v any) (string, []any) {
+func (c *Shared) equal(col string, v any) (string, []any) {
 	if c.dialect.Ranges {
 		return "(" + col + " >= ? AND " + col + " <= ?)", []any{v, v}
 	}
@@ -154,7 +161,7 @@ func collect[T any](rows Rows, err error, op string, scan func(sqlrow.Scanner) (
 }
 
 // Rebind numbers the ? that mark a query's arguments ($1, $2, ...), for
-// a driver that takes them so. The catalog's queries hold no ? but
+// a driver that takes them so. Its queries hold no ? but
 // those.
 func Rebind(query string) string {
 	var b strings.Builder

@@ -1,4 +1,4 @@
-package catalog
+package sqlshared
 
 import (
 	"context"
@@ -34,7 +34,7 @@ type Recovering struct {
 
 // RecoverWebhook implements store.Store: a recovery that holds more than
 // one chunk is recorded, then finished in the background.
-func (c *Catalog) RecoverWebhook(ctx context.Context, p *store.RecoverParams) (int, bool, error) {
+func (c *Shared) RecoverWebhook(ctx context.Context, p *store.RecoverParams) (int, bool, error) {
 	r := c.recovering
 	rc := Recovery{ID: r.NewID("rcv"), WebhookID: p.WebhookID, Since: ms(p.Since), Until: int64(1 << 62), Before: ms(p.Now)}
 	if !p.Until.IsZero() {
@@ -69,7 +69,7 @@ func (c *Catalog) RecoverWebhook(ctx context.Context, p *store.RecoverParams) (i
 // rc's row, so that processes finishing the same recovery take turns; a
 // failed chunk is tried again after a pause; if the store closes first,
 // FinishRecoveries resumes it at the next start.
-func (c *Catalog) recoverRest(ctx context.Context, rc Recovery) {
+func (c *Shared) recoverRest(ctx context.Context, rc Recovery) {
 	r := c.recovering
 	background.Retry(ctx, r.Log, "recover deliveries", func(ctx context.Context) (bool, error) {
 		more := false
@@ -98,7 +98,7 @@ func (c *Catalog) recoverRest(ctx context.Context, rc Recovery) {
 
 // FinishRecoveries resumes, in the background, the recoveries that a
 // process which stopped or died left unfinished.
-func (c *Catalog) FinishRecoveries(ctx context.Context) error {
+func (c *Shared) FinishRecoveries(ctx context.Context) error {
 	rows, err := c.db.Query(ctx, `SELECT id, webhook_id, since, until, before FROM recoveries ORDER BY id`)
 	rcs, err := collect(rows, err, "find unfinished recoveries", func(row sqlrow.Scanner) (rc Recovery, err error) {
 		return rc, row.Scan(&rc.ID, &rc.WebhookID, &rc.Since, &rc.Until, &rc.Before)

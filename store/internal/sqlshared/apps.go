@@ -1,4 +1,4 @@
-package catalog
+package sqlshared
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 )
 
 // CreateApp implements store.Store.
-func (c *Catalog) CreateApp(ctx context.Context, app *hookd.App) error {
+func (c *Shared) CreateApp(ctx context.Context, app *hookd.App) error {
 	values, err := sqlrow.AppValues(c.sealer, app)
 	if err != nil {
 		return err
@@ -20,20 +20,20 @@ func (c *Catalog) CreateApp(ctx context.Context, app *hookd.App) error {
 }
 
 // GetApp implements store.Store.
-func (c *Catalog) GetApp(ctx context.Context, ref string) (*hookd.App, error) {
+func (c *Shared) GetApp(ctx context.Context, ref string) (*hookd.App, error) {
 	app, err := sqlrow.ScanApp(c.sealer, c.db.QueryRow(ctx, `SELECT `+sqlrow.AppColumns+` FROM apps WHERE id = ? OR uid = ? ORDER BY id = ? DESC LIMIT 1`, ref, ref, ref))
 	return app, sqlrow.Found(err, "get app", "app", ref)
 }
 
 // ListApps implements store.Store.
-func (c *Catalog) ListApps(ctx context.Context, p store.Page) ([]*hookd.App, string, error) {
+func (c *Shared) ListApps(ctx context.Context, p store.Page) ([]*hookd.App, string, error) {
 	where, args := page("id", p)
 	return list(ctx, c.db, "list apps", p, `SELECT `+sqlrow.AppColumns+` FROM apps WHERE 1=1`+where+` ORDER BY id DESC`, args,
 		func(row sqlrow.Scanner) (*hookd.App, error) { return sqlrow.ScanApp(c.sealer, row) }, func(a *hookd.App) string { return a.ID })
 }
 
 // UpdateApp implements store.Store.
-func (c *Catalog) UpdateApp(ctx context.Context, app *hookd.App) error {
+func (c *Shared) UpdateApp(ctx context.Context, app *hookd.App) error {
 	profile, secret, err := sqlrow.EncodeApp(c.sealer, app)
 	if err != nil {
 		return err
@@ -47,7 +47,7 @@ func (c *Catalog) UpdateApp(ctx context.Context, app *hookd.App) error {
 }
 
 // DeleteApp implements store.Store.
-func (c *Catalog) DeleteApp(ctx context.Context, id string) error {
+func (c *Shared) DeleteApp(ctx context.Context, id string) error {
 	n, err := c.db.Exec(ctx, `DELETE FROM apps WHERE id = ?`, id)
 	if err := changed(n, err, "delete app", "app", id); err != nil {
 		return err
@@ -57,59 +57,59 @@ func (c *Catalog) DeleteApp(ctx context.Context, id string) error {
 }
 
 // CreateAppKey implements store.Store.
-func (c *Catalog) CreateAppKey(ctx context.Context, key *hookd.AppKey) error {
+func (c *Shared) CreateAppKey(ctx context.Context, key *hookd.AppKey) error {
 	_, err := c.db.Exec(ctx, `INSERT INTO app_keys (`+sqlrow.KeyColumns+`) VALUES (?,?,?,?,?)`,
 		key.ID, key.AppID, key.Name, key.Hash, ms(key.CreatedAt))
 	return sqlrow.Written(err, false, nil, "insert app key")
 }
 
 // ListAppKeys implements store.Store.
-func (c *Catalog) ListAppKeys(ctx context.Context, appID string, p store.Page) ([]*hookd.AppKey, string, error) {
+func (c *Shared) ListAppKeys(ctx context.Context, appID string, p store.Page) ([]*hookd.AppKey, string, error) {
 	where, args := page("id", p)
 	return list(ctx, c.db, "list app keys", p, `SELECT `+sqlrow.KeyColumns+` FROM app_keys WHERE app_id = ?`+where+` ORDER BY id DESC`,
 		append([]any{appID}, args...), sqlrow.ScanKey, func(k *hookd.AppKey) string { return k.ID })
 }
 
 // DeleteAppKey implements store.Store.
-func (c *Catalog) DeleteAppKey(ctx context.Context, appID, id string) error {
+func (c *Shared) DeleteAppKey(ctx context.Context, appID, id string) error {
 	n, err := c.db.Exec(ctx, `DELETE FROM app_keys WHERE app_id = ? AND id = ?`, appID, id)
 	return changed(n, err, "delete app key", "key", id)
 }
 
 // AppKeyByHash implements store.Store.
-func (c *Catalog) AppKeyByHash(ctx context.Context, hash string) (*hookd.AppKey, error) {
+func (c *Shared) AppKeyByHash(ctx context.Context, hash string) (*hookd.AppKey, error) {
 	k, err := sqlrow.ScanKey(c.db.QueryRow(ctx, `SELECT `+sqlrow.KeyColumns+` FROM app_keys WHERE hash = ?`, hash))
 	return k, sqlrow.Found(err, "find app key", "key", "")
 }
 
 // CreateEventType implements store.Store.
-func (c *Catalog) CreateEventType(ctx context.Context, et *hookd.EventType) error {
+func (c *Shared) CreateEventType(ctx context.Context, et *hookd.EventType) error {
 	_, err := c.db.Exec(ctx, `INSERT INTO event_types (`+sqlrow.EventTypeColumns+`) VALUES (?,?,?,?,?,?,?)`,
 		et.ID, et.Name, et.Description, et.Status, nullJSON(et.Schema), ms(et.CreatedAt), ms(et.UpdatedAt))
 	return sqlrow.Written(err, c.db.UniqueViolation(err), hookd.Errorf(hookd.ECONFLICT, "event type %q already exists", et.Name), "insert event type")
 }
 
 // GetEventType implements store.Store.
-func (c *Catalog) GetEventType(ctx context.Context, name string) (*hookd.EventType, error) {
+func (c *Shared) GetEventType(ctx context.Context, name string) (*hookd.EventType, error) {
 	et, err := sqlrow.ScanEventType(c.db.QueryRow(ctx, `SELECT `+sqlrow.EventTypeColumns+` FROM event_types WHERE name = ?`, name))
 	return et, sqlrow.Found(err, "get event type", "event type", name)
 }
 
 // ListEventTypes implements store.Store.
-func (c *Catalog) ListEventTypes(ctx context.Context, p store.Page) ([]*hookd.EventType, string, error) {
+func (c *Shared) ListEventTypes(ctx context.Context, p store.Page) ([]*hookd.EventType, string, error) {
 	where, args := page("id", p)
 	return list(ctx, c.db, "list event types", p, `SELECT `+sqlrow.EventTypeColumns+` FROM event_types WHERE 1=1`+where+` ORDER BY id DESC`, args,
 		sqlrow.ScanEventType, func(e *hookd.EventType) string { return e.ID })
 }
 
 // AllEventTypes implements store.Store.
-func (c *Catalog) AllEventTypes(ctx context.Context) ([]*hookd.EventType, error) {
+func (c *Shared) AllEventTypes(ctx context.Context) ([]*hookd.EventType, error) {
 	rows, err := c.db.Query(ctx, `SELECT `+sqlrow.EventTypeColumns+` FROM event_types ORDER BY id`)
 	return collect(rows, err, "list event types", sqlrow.ScanEventType)
 }
 
 // UpdateEventType implements store.Store.
-func (c *Catalog) UpdateEventType(ctx context.Context, et *hookd.EventType) error {
+func (c *Shared) UpdateEventType(ctx context.Context, et *hookd.EventType) error {
 	n, err := c.db.Exec(ctx, `UPDATE event_types SET description = ?, status = ?, schema = ?, updated_at = ? WHERE name = ?`,
 		et.Description, et.Status, nullJSON(et.Schema), ms(et.UpdatedAt), et.Name)
 	return changed(n, err, "update event type", "event type", et.Name)

@@ -1,4 +1,4 @@
-package catalog
+package sqlshared
 
 import (
 	"context"
@@ -9,7 +9,7 @@ import (
 )
 
 // CreateSource implements store.Store.
-func (c *Catalog) CreateSource(ctx context.Context, src *hookd.Source) error {
+func (c *Shared) CreateSource(ctx context.Context, src *hookd.Source) error {
 	values, err := sqlrow.SourceValues(c.sealer, src)
 	if err != nil {
 		return err
@@ -19,7 +19,7 @@ func (c *Catalog) CreateSource(ctx context.Context, src *hookd.Source) error {
 }
 
 // GetSource implements store.Store.
-func (c *Catalog) GetSource(ctx context.Context, appID, id string) (*hookd.Source, error) {
+func (c *Shared) GetSource(ctx context.Context, appID, id string) (*hookd.Source, error) {
 	q, args := `SELECT `+sqlrow.SourceColumns+`, version FROM sources WHERE id = ?`, []any{id}
 	if appID != "" {
 		q, args = q+` AND app_id = ?`, append(args, appID)
@@ -29,7 +29,7 @@ func (c *Catalog) GetSource(ctx context.Context, appID, id string) (*hookd.Sourc
 }
 
 // ListSources implements store.Store.
-func (c *Catalog) ListSources(ctx context.Context, appID string, p store.Page) ([]*hookd.Source, string, error) {
+func (c *Shared) ListSources(ctx context.Context, appID string, p store.Page) ([]*hookd.Source, string, error) {
 	app, args := c.equal("app_id", appID)
 	where, after := page("id", p)
 	return list(ctx, c.db, "list sources", p, `SELECT `+sqlrow.SourceColumns+`, version FROM sources WHERE `+app+where+` ORDER BY app_id DESC, id DESC`,
@@ -37,7 +37,7 @@ func (c *Catalog) ListSources(ctx context.Context, appID string, p store.Page) (
 }
 
 // DeleteSource implements store.Store.
-func (c *Catalog) DeleteSource(ctx context.Context, appID, id string) error {
+func (c *Shared) DeleteSource(ctx context.Context, appID, id string) error {
 	n, err := c.db.Exec(ctx, `DELETE FROM sources WHERE id = ? AND app_id = ?`, id, appID)
 	if err := changed(n, err, "delete source", "source", id); err != nil {
 		return err
