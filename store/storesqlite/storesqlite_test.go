@@ -2,8 +2,10 @@ package storesqlite_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"database/sql"
+	"errors"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -590,5 +592,30 @@ func TestRecoveryResumesAfterRestart(t *testing.T) {
 	}
 	if n, done, err := st.RecoverWebhook(ctx, &store.RecoverParams{AppID: app.ID, WebhookID: w.ID, Since: time.Time{}.Add(time.Millisecond), Now: time.Now()}); err != nil || n != 0 || !done {
 		t.Errorf("RecoverWebhook once all are re-queued = %d, %v, %v; want none, done", n, done, err)
+	}
+}
+
+// A record whose transaction cannot begin (the writer busy past the
+// record's deadline, the store closing) returns an error, so that the
+// recorder keeps its batch and tries again; the delivery stays leased to
+// its owner, untouched.
+func TestRecordThatCannotBeginReturnsItsError(t *testing.T) {
+	st := openStore(t, filepath.Join(t.TempDir(), "hookd.db"), newKey(t))
+	seed(t, st)
+	ctx := t.Context()
+	jobs, err := st.ClaimDue(ctx, &store.ClaimParams{Owner: "me", Now: t0.Add(time.Second), Limit: 10, LeaseFor: time.Minute})
+	if err != nil || len(jobs) != 1 {
+		t.Fatalf("claim: %d jobs, %v", len(jobs), err)
+	}
+	expired, cancel := context.WithCancel(ctx)
+	cancel()
+	a := &hookd.Attempt{DeliveryID: jobs[0].Delivery.ID, WebhookID: jobs[0].Webhook.ID, Attempt: 1, At: t0.Add(2 * time.Second), StatusCode: 500}
+	notices, err := st.RecordAttempts(expired, []*store.AttemptResult{{Owner: "me", AttemptReport: hookd.AttemptReport{Attempt: a}}})
+	if !errors.Is(err, context.Canceled) || notices != nil {
+		t.Fatalf("record under a cancelled context: %v, %v; want context.Canceled and no notices", notices, err)
+	}
+	d, err := st.GetDelivery(ctx, jobs[0].Delivery.AppID, jobs[0].Delivery.ID)
+	if err != nil || d.AttemptCount != 0 {
+		t.Fatalf("delivery after a record that did not begin: %+v, %v", d, err)
 	}
 }
