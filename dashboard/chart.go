@@ -37,6 +37,12 @@ func sparkline(pts []point) *chart {
 // It is SVG with presentation attributes only, so the page's CSP needs
 // no inline styles.
 func bars(pts []point, w, h float64, axis bool) *chart {
+	return barsOf(pts, w, h, axis, "succeeded", "failed")
+}
+
+// barsOf is bars with what the two stacked counts are called (ok, then
+// fail), as their titles and the chart's label say them.
+func barsOf(pts []point, w, h float64, axis bool, ok, fail string) *chart {
 	c := &chart{}
 	if len(pts) == 0 {
 		c.Empty = true
@@ -57,7 +63,7 @@ func bars(pts []point, w, h float64, axis bool) *chart {
 	if axis {
 		top = 4
 	}
-	fmt.Fprintf(&b, `<svg class="chart" viewBox="0 0 %g %g" preserveAspectRatio="none" role="img" aria-label="%d succeeded, %d failed">`, w, h+top, c.Succeeded, c.Failed)
+	fmt.Fprintf(&b, `<svg class="chart" viewBox="0 0 %g %g" preserveAspectRatio="none" role="img" aria-label="%d %s, %d %s">`, w, h+top, c.Succeeded, ok, c.Failed, fail)
 	fmt.Fprintf(&b, `<line x1="0" y1="%g" x2="%g" y2="%g" class="base"/>`, h+top-0.5, w, h+top-0.5)
 	bw := w / float64(len(pts))
 	gap := math.Min(1, bw/4)
@@ -71,13 +77,13 @@ func bars(pts []point, w, h float64, axis bool) *chart {
 		y := h + top
 		if failH > 0 {
 			y -= failH
-			fmt.Fprintf(&b, `<rect x="%.2f" y="%.2f" width="%.2f" height="%.2f" class="fail"><title>%s: %d failed</title></rect>`,
-				x, y, bw-gap, failH, p.Start.UTC().Format("Jan 2 15:04 UTC"), p.Failed)
+			fmt.Fprintf(&b, `<rect x="%.2f" y="%.2f" width="%.2f" height="%.2f" class="fail"><title>%s: %d %s</title></rect>`,
+				x, y, bw-gap, failH, p.Start.UTC().Format("Jan 2 15:04 UTC"), p.Failed, fail)
 		}
 		if okH > 0 {
 			y -= okH
-			fmt.Fprintf(&b, `<rect x="%.2f" y="%.2f" width="%.2f" height="%.2f" class="ok"><title>%s: %d succeeded</title></rect>`,
-				x, y, bw-gap, okH, p.Start.UTC().Format("Jan 2 15:04 UTC"), p.Succeeded)
+			fmt.Fprintf(&b, `<rect x="%.2f" y="%.2f" width="%.2f" height="%.2f" class="ok"><title>%s: %d %s</title></rect>`,
+				x, y, bw-gap, okH, p.Start.UTC().Format("Jan 2 15:04 UTC"), p.Succeeded, ok)
 		}
 	}
 	b.WriteString(`</svg>`)

@@ -679,6 +679,7 @@ func (d *Dashboard) retryDelivery(w http.ResponseWriter, r *http.Request, v *vie
 
 type sourceData struct {
 	ReceiveURL string
+	Chart      *chart
 	Source     *service.SourceView
 	Events     []*hookd.Event
 	EventsNext string
@@ -697,7 +698,7 @@ func (d *Dashboard) sourcePage(w http.ResponseWriter, r *http.Request, v *viewer
 		d.fail(w, r, v, err)
 		return
 	}
-	data := &sourceData{Source: src, ReceiveURL: d.baseURL(r) + "/v1/receive/" + src.ID}
+	data := &sourceData{Source: src, ReceiveURL: d.baseURL(r) + "/v1/receive/" + src.ID, Chart: d.sourceChart(r, v, app.ID, src.ID)}
 	if data.Events, data.EventsNext, err = d.svc.ListSourceEvents(ctx, v.p(), app.ID, src.ID, pageOf(r, "after")); err != nil {
 		d.fail(w, r, v, err)
 		return

@@ -15,6 +15,7 @@ type statsSource interface {
 	WebhookStats(ctx context.Context, p *service.Principal, app, webhookID string, q hookd.StatsQuery) (*hookd.DeliveryStats, error)
 	AppStats(ctx context.Context, p *service.Principal, app string, q hookd.StatsQuery) (*hookd.DeliveryStats, error)
 	ServerStats(ctx context.Context, p *service.Principal, q hookd.StatsQuery) (*hookd.ServerStats, error)
+	SourceStats(ctx context.Context, p *service.Principal, app, sourceID string, q hookd.StatsQuery) (*hookd.SourceStats, error)
 }
 
 // serverStats is the operator overview's figures.
@@ -83,4 +84,21 @@ func (d *Dashboard) webhookCharts(r *http.Request, v *viewer, app, id string) (*
 	}
 	pts := points(st)
 	return bars(pts, 600, 110, true), latency(pts, 600, 110)
+}
+
+// sourceChart draws what a source received over the last day: requests
+// taken (duplicates included) stacked on requests refused.
+func (d *Dashboard) sourceChart(r *http.Request, v *viewer, app, id string) *chart {
+	if d.cfg.Stats == nil {
+		return nil
+	}
+	st, err := d.cfg.Stats.SourceStats(r.Context(), v.p(), app, id, lastDay())
+	if err != nil {
+		return nil
+	}
+	pts := make([]point, len(st.Buckets))
+	for i, b := range st.Buckets {
+		pts[i] = point{Start: b.Start, Succeeded: b.Received, Failed: b.Rejected}
+	}
+	return barsOf(pts, 600, 110, true, "received", "rejected")
 }

@@ -67,7 +67,7 @@ type WebhookStore interface {
 	WebhookByURL(ctx context.Context, appID, url string) (*hookd.Webhook, error)
 	TouchWebhook(ctx context.Context, id string, now time.Time) error
 	DeleteIdleListenWebhooks(ctx context.Context, before time.Time) (int, error)
-	WebhookHealth(ctx context.Context, webhookID string, now time.Time) (*hookd.WebhookHealth, error)
+	WebhookHealth(ctx context.Context, webhookIDs []string, now time.Time) (map[string]*hookd.WebhookHealth, error)
 	RecoverWebhook(ctx context.Context, p *store.RecoverParams) (int, bool, error)
 }
 

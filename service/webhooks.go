@@ -300,11 +300,28 @@ func (s *Service) webhook(ctx context.Context, p *Principal, appRef, id string) 
 }
 
 func (s *Service) view(ctx context.Context, w *hookd.Webhook) (*WebhookView, error) {
-	h, err := s.store.WebhookHealth(ctx, w.ID, s.now())
+	views, err := s.views(ctx, []*hookd.Webhook{w})
 	if err != nil {
 		return nil, err
 	}
-	return &WebhookView{Webhook: w, Health: h}, nil
+	return views[0], nil
+}
+
+// views returns hooks with their health, read in one call.
+func (s *Service) views(ctx context.Context, hooks []*hookd.Webhook) ([]*WebhookView, error) {
+	ids := make([]string, len(hooks))
+	for i, w := range hooks {
+		ids[i] = w.ID
+	}
+	health, err := s.store.WebhookHealth(ctx, ids, s.now())
+	if err != nil {
+		return nil, err
+	}
+	views := make([]*WebhookView, len(hooks))
+	for i, w := range hooks {
+		views[i] = &WebhookView{Webhook: w, Health: health[w.ID]}
+	}
+	return views, nil
 }
 
 // GetWebhook returns one webhook with its health.
@@ -326,13 +343,9 @@ func (s *Service) ListWebhooks(ctx context.Context, p *Principal, appRef string,
 	if err != nil {
 		return nil, "", err
 	}
-	views := make([]*WebhookView, 0, len(hooks))
-	for _, w := range hooks {
-		v, err := s.view(ctx, w)
-		if err != nil {
-			return nil, "", err
-		}
-		views = append(views, v)
+	views, err := s.views(ctx, hooks)
+	if err != nil {
+		return nil, "", err
 	}
 	return views, next, nil
 }

@@ -98,11 +98,12 @@ type Store interface {
 	// with hookd.ListenURLPrefix) of every app last updated before before,
 	// with their deliveries, and returns how many.
 	DeleteIdleListenWebhooks(ctx context.Context, before time.Time) (int, error)
-	// WebhookHealth reads the webhook's kept values (see the Statistics
-	// section of docs/DESIGN.md): delivery count and last attempt from its
-	// all-time statistics, the success rate from the minute statistics of
-	// the 24 hours up to now; zero for a webhook that is gone.
-	WebhookHealth(ctx context.Context, webhookID string, now time.Time) (*hookd.WebhookHealth, error)
+	// WebhookHealth reads each webhook's kept values (see the Statistics
+	// section of docs/DESIGN.md), by id: delivery count and last attempt
+	// from its all-time statistics, the success rate from the minute
+	// statistics of the 24 hours up to now; zero for a webhook that is
+	// gone. One call reads a list's page at once.
+	WebhookHealth(ctx context.Context, webhookIDs []string, now time.Time) (map[string]*hookd.WebhookHealth, error)
 	// RecoverWebhook re-queues the webhook's failed deliveries created in
 	// [p.Since, p.Until) that failed at or before p.Now. It re-queues up
 	// to a chunk of them itself and returns how many, and whether that

@@ -329,6 +329,32 @@ func TestDashboardInBrowser(t *testing.T) {
 	}
 	shots.shoot(ctx, "app")
 
+	// A source that took two signed requests and refused a forged one:
+	// its page charts both.
+	srcEnv := &srcE2EEnv{tb: t, srv: srv, token: testAdminToken, appID: a}
+	src := srcEnv.create(map[string]any{"name": "Billing provider"})
+	for _, id := range []string{"msg_1", "msg_2"} {
+		srcE2EWantReceived(t, srcE2EPost(t, src, *src.Secret, id, []byte(`{"type":"invoice.paid"}`)))
+	}
+	srcE2EWantError(t, srcE2EPost(t, src, "whsec_"+"Zm9yZ2VkIHNlY3JldCBmb3JnZWQgc2VjcmV0", "msg_3", []byte(`{}`)), http.StatusUnauthorized, "UNAUTHORIZED")
+	// Refusals are counted in memory and flushed every second.
+	eventually(t, 10*time.Second, "the refusal counted", func() bool {
+		st, err := srv.Client.SourceStats(context.Background(), a, src.ID, hookd.StatsQuery{Interval: hookd.StatsHour})
+		return err == nil && st.Totals.Received == 2 && st.Totals.Rejected == 1
+	})
+	uiRun(t, ctx, "open the source", chromedp.Navigate(srv.URL+"/ui/apps/"+a+"/sources/"+src.ID), chromedp.WaitVisible(chromedp.CSS(`svg.chart`)))
+	label, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("svg.chart").getAttribute("aria-label")`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if label != "2 received, 1 rejected" {
+		t.Errorf("the source's chart says %q, want 2 received, 1 rejected", label)
+	}
+	if s := textOf(t, ctx, "main"); !strings.Contains(s, "/v1/receive/"+src.ID) || !strings.Contains(s, "invoice.paid") {
+		t.Errorf("the source's page lacks its receive URL or its events:\n%s", s)
+	}
+	shots.shoot(ctx, "source")
+
 	// Rotate the secret: a new one, shown once.
 	uiRun(t, ctx, "rotate the secret",
 		chromedp.Navigate(hookPage),

@@ -195,7 +195,7 @@ func testApps(t *testing.T, open opener) {
 		f.must(err, "list events")
 		equal(f, "events of deleted app", len(events), 0)
 		equal(f, "deliveries of deleted app", len(f.deliveries(store.DeliveryFilter{AppID: doomed.ID})), 0)
-		h, err := f.st.WebhookHealth(f.ctx, dHook.ID, at(2*time.Hour))
+		h, err := healthOf(f.ctx, f.st, dHook.ID, at(2*time.Hour))
 		f.must(err, "health of deleted webhook")
 		equal(f, "delivery count of deleted webhook", h.DeliveryCount, 0)
 		wantCode(f, f.st.DeleteApp(f.ctx, doomed.ID), hookd.ENOTFOUND, "delete app twice")

@@ -910,7 +910,7 @@ func testQueue(t *testing.T, open opener) {
 		bystander := f.newWebhook(app, func(w *hookd.Webhook) { w.Events = []string{"a"} })
 		now := at(48 * time.Hour)
 
-		h, err := f.st.WebhookHealth(f.ctx, w.ID, now)
+		h, err := healthOf(f.ctx, f.st, w.ID, now)
 		f.must(err, "health of a new webhook")
 		equal(f, "delivery count", h.DeliveryCount, 0)
 		if h.LastDeliveryAt != nil || h.SuccessRate24h != nil {
@@ -937,7 +937,7 @@ func testQueue(t *testing.T, open opener) {
 		}
 		f.publishType(app, "a", now) // not attempted yet: not counted (deliveries count at their first attempt)
 
-		h, err = f.st.WebhookHealth(f.ctx, w.ID, now)
+		h, err = healthOf(f.ctx, f.st, w.ID, now)
 		f.must(err, "health")
 		equal(f, "delivery count", h.DeliveryCount, 4)
 		sameTimePtr(f, "last delivery at", h.LastDeliveryAt, now.Add(-30*time.Minute))
@@ -948,13 +948,13 @@ func testQueue(t *testing.T, open opener) {
 			f.Errorf("success rate: got %v, want 2/3 (the attempt 25h ago is out of the window)", r)
 		}
 
-		h, err = f.st.WebhookHealth(f.ctx, bystander.ID, now)
+		h, err = healthOf(f.ctx, f.st, bystander.ID, now)
 		f.must(err, "bystander health")
 		if h.SuccessRate24h == nil || *h.SuccessRate24h != 0 {
 			f.Errorf("bystander success rate: got %v, want 0", h.SuccessRate24h)
 		}
 		// A day later nothing is in the window.
-		h, err = f.st.WebhookHealth(f.ctx, w.ID, now.Add(48*time.Hour))
+		h, err = healthOf(f.ctx, f.st, w.ID, now.Add(48*time.Hour))
 		f.must(err, "later health")
 		if h.SuccessRate24h != nil {
 			f.Errorf("success rate with no attempts in the window: got %v, want none", *h.SuccessRate24h)

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"fmt"
 	"testing"
 	"time"
@@ -138,12 +139,31 @@ func testStats(t *testing.T, open opener) {
 		// A window that starts inside the data leaves earlier buckets out.
 		model.check(f, "webhook from 06:00", w.ID, store.StatsMinute, start.Add(30*time.Second), until)
 
-		h, err := f.st.WebhookHealth(f.ctx, w.ID, start.Add(10*time.Minute))
+		h, err := healthOf(f.ctx, f.st, w.ID, start.Add(10*time.Minute))
 		f.must(err, "health")
 		equal(f, "delivery count", h.DeliveryCount, int64(deliveries))
 		sameTimePtr(f, "last delivery at", h.LastDeliveryAt, last)
 		if want := float64(ok) / float64(tried); h.SuccessRate24h == nil || *h.SuccessRate24h != want {
 			f.Errorf("success rate: got %v, want %d/%d", h.SuccessRate24h, ok, tried)
+		}
+		// A list's page reads its webhooks' health at once: each as read
+		// alone, and zero for one that is gone.
+		now := start.Add(10 * time.Minute)
+		all, err := f.st.WebhookHealth(f.ctx, []string{w.ID, w2.ID, w3.ID, "wh_gone"}, now)
+		f.must(err, "health of several")
+		if len(all) != 4 {
+			f.Fatalf("health of four webhooks: %d answers", len(all))
+		}
+		for _, id := range []string{w.ID, w2.ID, w3.ID} {
+			one, err := healthOf(f.ctx, f.st, id, now)
+			f.must(err, "health")
+			if got := all[id]; got == nil || got.DeliveryCount != one.DeliveryCount || !sameTimeOrNil(got.LastDeliveryAt, one.LastDeliveryAt) ||
+				!sameRate(got.SuccessRate24h, one.SuccessRate24h) {
+				f.Errorf("health of %s read with others %+v, alone %+v", id, all[id], one)
+			}
+		}
+		if gone := all["wh_gone"]; gone == nil || gone.DeliveryCount != 0 || gone.LastDeliveryAt != nil || gone.SuccessRate24h != nil {
+			f.Errorf("health of a webhook that is gone: %+v", gone)
 		}
 	})
 
@@ -239,11 +259,28 @@ func testStats(t *testing.T, open opener) {
 		got, err = f.st.ReadDeliveryStats(f.ctx, w.ID, store.StatsHour, old.Truncate(time.Hour), recent.Add(time.Hour))
 		f.must(err, "read statistics")
 		equal(f, "hour buckets are kept", len(got), 2)
-		h, err := f.st.WebhookHealth(f.ctx, w.ID, recent)
+		h, err := healthOf(f.ctx, f.st, w.ID, recent)
 		f.must(err, "health")
 		equal(f, "delivery count after the prune", h.DeliveryCount, 2)
 		n, err = f.st.PruneStats(f.ctx, store.StatsMinute, recent.Add(-24*time.Hour), 1000)
 		f.must(err, "prune statistics again")
 		equal(f, "pruned rows again", n, 0)
 	})
+}
+
+// healthOf reads one webhook's health.
+func healthOf(ctx context.Context, st store.Store, id string, now time.Time) (*hookd.WebhookHealth, error) {
+	h, err := st.WebhookHealth(ctx, []string{id}, now)
+	if err != nil {
+		return nil, err
+	}
+	return h[id], nil
+}
+
+func sameTimeOrNil(a, b *time.Time) bool {
+	return (a == nil) == (b == nil) && (a == nil || a.Equal(*b))
+}
+
+func sameRate(a, b *float64) bool {
+	return (a == nil) == (b == nil) && (a == nil || *a == *b)
 }

@@ -3,6 +3,7 @@ package sqlshared
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/hookd/hookd"
@@ -36,35 +37,47 @@ func (c *Shared) ReadSourceStats(ctx context.Context, sourceID string, res int, 
 	})
 }
 
-// WebhookHealth implements store.Store: reads of the primary key of
-// delivery_stats, whatever the webhook's history.
-func (c *Shared) WebhookHealth(ctx context.Context, webhookID string, now time.Time) (*hookd.WebhookHealth, error) {
-	var h hookd.WebhookHealth
-	var count, last, total, ok *int64
-	since := store.StatsBucket(now.Add(-24*time.Hour), store.StatsMinute)
-	err := c.db.QueryRow(ctx, `SELECT t.deliveries, t.last_at,
-			(SELECT sum(attempts) FROM delivery_stats WHERE scope = ? AND res = 60 AND bucket >= ? AND bucket <= ?),
-			(SELECT sum(succeeded) FROM delivery_stats WHERE scope = ? AND res = 60 AND bucket >= ? AND bucket <= ?)
+// WebhookHealth implements store.Store: for each webhook, reads of the
+// primary key of delivery_stats, whatever its history, all in one
+// statement (a list of webhooks asks for its page's at once).
+func (c *Shared) WebhookHealth(ctx context.Context, webhookIDs []string, now time.Time) (map[string]*hookd.WebhookHealth, error) {
+	out := make(map[string]*hookd.WebhookHealth, len(webhookIDs))
+	if len(webhookIDs) == 0 {
+		return out, nil
+	}
+	args := []any{store.StatsBucket(now.Add(-24*time.Hour), store.StatsMinute), ms(now), store.StatsBucket(now.Add(-24*time.Hour), store.StatsMinute), ms(now)}
+	for _, id := range webhookIDs {
+		out[id] = &hookd.WebhookHealth{} // zero for a webhook that is gone
+		args = append(args, id)
+	}
+	rows, err := c.db.Query(ctx, `SELECT w.id, t.deliveries, t.last_at,
+			(SELECT sum(attempts) FROM delivery_stats WHERE scope = w.id AND res = 60 AND bucket >= ? AND bucket <= ?),
+			(SELECT sum(succeeded) FROM delivery_stats WHERE scope = w.id AND res = 60 AND bucket >= ? AND bucket <= ?)
 		FROM webhooks w LEFT JOIN delivery_stats t ON t.scope = w.id AND t.res = 0 AND t.bucket = 0
-		WHERE w.id = ?`,
-		webhookID, since, ms(now), webhookID, since, ms(now), webhookID).Scan(&count, &last, &total, &ok)
-	if sqlrow.NoRows(err) {
-		return &h, nil // gone
-	}
+		WHERE w.id IN (?`+strings.Repeat(",?", len(webhookIDs)-1)+`)`, args...)
+	_, err = collect(rows, err, "webhook health", func(row sqlrow.Scanner) (struct{}, error) {
+		var id string
+		var count, last, total, ok *int64
+		if err := row.Scan(&id, &count, &last, &total, &ok); err != nil {
+			return struct{}{}, err
+		}
+		h := out[id]
+		if count != nil {
+			h.DeliveryCount = *count
+		}
+		if last != nil && *last > 0 {
+			h.LastDeliveryAt = sqlrow.FromNullMs(last)
+		}
+		if total != nil && *total > 0 {
+			rate := float64(*ok) / float64(*total)
+			h.SuccessRate24h = &rate
+		}
+		return struct{}{}, nil
+	})
 	if err != nil {
-		return nil, fmt.Errorf("webhook health: %w", err)
+		return nil, err
 	}
-	if count != nil {
-		h.DeliveryCount = *count
-	}
-	if last != nil && *last > 0 {
-		h.LastDeliveryAt = sqlrow.FromNullMs(last)
-	}
-	if total != nil && *total > 0 {
-		rate := float64(*ok) / float64(*total)
-		h.SuccessRate24h = &rate
-	}
-	return &h, nil
+	return out, nil
 }
 
 // SourceHealth implements store.Store: one read of the primary key of
