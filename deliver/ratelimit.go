@@ -147,7 +147,9 @@ func (e *Engine) takeTokens(ctx context.Context, jobs []*store.Job) {
 	}
 	got, err := e.cfg.Buckets.TakeTokens(ctx, wanted)
 	if err != nil {
-		e.log.Warn("take rate-limit tokens", "err", err, "webhooks", len(wanted))
+		if ctx.Err() == nil { // a publish whose client left is no news
+			e.log.Warn("take rate-limit tokens", "err", err, "webhooks", len(wanted))
+		}
 		return
 	}
 	e.stockUp(got, e.cfg.Now())
