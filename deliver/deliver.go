@@ -21,8 +21,6 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/time/rate"
-
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/store"
 	"go.opentelemetry.io/otel/trace"
@@ -91,6 +89,10 @@ type Config struct {
 	// Relay carries listen webhooks' attempts; nil hands them back
 	// unattempted (see relay.go).
 	Relay Relay
+	// Buckets hold webhooks' rate limits across every process sharing
+	// the store (see ratelimit.go); nil keeps each limit in this process
+	// alone, which is right where it is the only one delivering.
+	Buckets RateBuckets
 }
 
 // Engine delivers. Create it with New and run it with Run.
@@ -112,15 +114,11 @@ type Engine struct {
 	held     int                      // claimed or taken (see Offer), and not yet attempted
 	perHook  map[string]int           // attempts handed to workers, per webhook
 	waiting  map[string][]*store.Job  // claimed, over the webhook's cap
-	limiters map[string]*limiter      // per webhook rate limits
+	limiters map[string]*limiter      // per webhook rate limits, without Buckets
+	stock    map[string]*tokenStock   // per webhook, what was taken of Buckets
 	pace     map[string]time.Duration // per webhook, a moving average of attempt durations
 	pushed   map[string]time.Time     // per webhook, when a claim last pushed its deliveries back
 	full     map[string]bool          // webhooks that claims leave alone (see admission)
-}
-
-type limiter struct {
-	perSecond int
-	*rate.Limiter
 }
 
 // New returns an engine that delivers through client.
@@ -179,6 +177,7 @@ func New(st Store, client *http.Client, notifier Notifier, log *slog.Logger, cfg
 		perHook:  map[string]int{},
 		waiting:  map[string][]*store.Job{},
 		limiters: map[string]*limiter{},
+		stock:    map[string]*tokenStock{},
 		pace:     map[string]time.Duration{},
 		pushed:   map[string]time.Time{},
 		full:     map[string]bool{},
@@ -401,6 +400,9 @@ func (e *Engine) claim(ctx context.Context, limit int) (int, error) {
 	p := &store.ClaimParams{Owner: e.cfg.Owner, Now: now, Limit: limit, LeaseFor: e.leaseFor, Scan: 2 * limit}
 	p.Full, p.Admit = e.admission(now)
 	claimed, err := e.store.ClaimDue(ctx, p)
+	if err == nil {
+		e.takeTokens(ctx, claimed) // none for webhooks without a rate limit
+	}
 	e.mu.Lock()
 	e.held -= limit // admit counts what it holds
 	if err != nil {
@@ -519,25 +521,6 @@ func (e *Engine) markFull(id string) {
 	if e.perHook[id]+len(e.waiting[id]) >= e.hold() {
 		e.full[id] = true
 	}
-}
-
-// allow applies a webhook's rate limit. e.mu is held.
-func (e *Engine) allow(w *hookd.Webhook, now time.Time) (time.Time, bool) {
-	if w.RateLimit <= 0 {
-		delete(e.limiters, w.ID)
-		return time.Time{}, true
-	}
-	l := e.limiters[w.ID]
-	if l == nil || l.perSecond != w.RateLimit {
-		l = &limiter{perSecond: w.RateLimit, Limiter: rate.NewLimiter(rate.Limit(w.RateLimit), max(1, w.RateLimit/10))}
-		e.limiters[w.ID] = l
-	}
-	r := l.ReserveN(now, 1)
-	if d := r.DelayFrom(now); d > 0 {
-		r.CancelAt(now)
-		return now.Add(d), false
-	}
-	return time.Time{}, true
 }
 
 // handBack returns deliveries to the store, due again at the given times.

@@ -60,6 +60,7 @@ func (o *offer) Take(webhookID string) bool {
 // hands them back to the store.
 func (o *offer) Hand(ctx context.Context, jobs []*store.Job) {
 	e := o.e
+	e.takeTokens(ctx, jobs) // none for webhooks without a rate limit
 	now := e.cfg.Now()
 	var deferrals []store.Deferral
 	kept := 0

@@ -383,6 +383,16 @@ type AttemptResult struct {
 	Status string
 }
 
+// TokenRequest asks a rate limit shared by several processes (see
+// storepg.Store.TakeTokens) for up to Want deliveries' worth of a
+// webhook's budget, which refills at PerSecond up to Burst.
+type TokenRequest struct {
+	WebhookID string
+	PerSecond float64
+	Burst     float64
+	Want      int
+}
+
 // Deferral hands one claimed delivery back, due again at At.
 type Deferral struct {
 	DeliveryID string

@@ -587,6 +587,10 @@ func (m *Main) Run(ctx context.Context) error {
 	var hub *listen.Hub
 	if m.Config.Role != RoleAPI {
 		hub = &listen.Hub{}
+		// On PostgreSQL a webhook's rate limit holds across every process
+		// on the database: the engines take from buckets the store keeps.
+		// SQLite has none; its one process keeps the limits itself.
+		buckets, _ := st.(deliver.RateBuckets)
 		engine, err := deliver.New(st, client, notifier, log.With("component", "deliver"), deliver.Config{
 			Owner:     ids.New("worker"),
 			Workers:   m.Config.Workers,
@@ -596,6 +600,7 @@ func (m *Main) Run(ctx context.Context) error {
 			Observer:  counts,
 			Tracer:    tracer,
 			Relay:     hub,
+			Buckets:   buckets,
 		})
 		if err != nil {
 			return err
