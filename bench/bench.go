@@ -20,12 +20,14 @@ import (
 	"github.com/hookd/hookd/client"
 )
 
-// Scenarios are the scenario names, in the order Run runs them.
-var Scenarios = []string{"sustained", "latency", "fanout", "backlog", "slow", "reads"}
+// Scenarios are the scenario names, in the order Run runs them. noisy
+// comes last: the endpoints it leaves hanging would disturb any scenario
+// after it.
+var Scenarios = []string{"sustained", "latency", "fanout", "backlog", "slow", "reads", "noisy"}
 
 // DefaultScenarios are those Run runs when none are named: all but
 // reads, whose store of ten million deliveries takes a while to seed.
-var DefaultScenarios = Scenarios[:5]
+var DefaultScenarios = []string{"sustained", "latency", "fanout", "backlog", "slow", "noisy"}
 
 // eventType is the catalog type every benchmark event has.
 const eventType = "bench.event"
@@ -71,6 +73,15 @@ type Sizes struct {
 	// ReadsLoadRate events a second are published and delivered while
 	// reads times its second phase (2,000; quick 200).
 	ReadsLoadRate int `json:"reads_load_rate"`
+	// NoisyRate events a second go one per request to a healthy app's
+	// webhook for NoisyDuration alone, then as long again beside a noisy
+	// app whose NoisyWebhooks webhooks never answer and NoisyOneOffs
+	// one-off deliveries to a host that never answers (500/s for 10s,
+	// 10 webhooks, 1,000 one-offs; quick 200/s for 2s).
+	NoisyRate     int           `json:"noisy_rate"`
+	NoisyDuration time.Duration `json:"-"`
+	NoisyWebhooks int           `json:"noisy_webhooks"`
+	NoisyOneOffs  int           `json:"noisy_one_offs"`
 }
 
 // MarshalJSON writes durations as Go duration strings.
@@ -81,7 +92,8 @@ func (s Sizes) MarshalJSON() ([]byte, error) {
 		CeilingDuration string `json:"ceiling_duration"`
 		LatencyDuration string `json:"latency_duration"`
 		SlowDuration    string `json:"slow_duration"`
-	}{plain(s), s.CeilingDuration.String(), s.LatencyDuration.String(), s.SlowDuration.String()})
+		NoisyDuration   string `json:"noisy_duration"`
+	}{plain(s), s.CeilingDuration.String(), s.LatencyDuration.String(), s.SlowDuration.String(), s.NoisyDuration.String()})
 }
 
 // Defaults fills the zero fields.
@@ -122,6 +134,10 @@ func (s *Sizes) Defaults() {
 	setInt(&s.ReadsWebhooks, pickInt(1_000, 20))
 	setInt(&s.ReadsSamples, pickInt(200, 20))
 	setInt(&s.ReadsLoadRate, pickInt(2_000, 200))
+	setInt(&s.NoisyRate, pickInt(500, 200))
+	setDur(&s.NoisyDuration, pickDur(10*time.Second, 2*time.Second))
+	setInt(&s.NoisyWebhooks, 10)
+	setInt(&s.NoisyOneOffs, 1000)
 }
 
 // Config configures Run.
@@ -230,6 +246,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	steps := map[string]func(context.Context) error{
 		"sustained": r.sustained, "latency": r.latency, "fanout": r.fanout, "backlog": r.backlog, "slow": r.slow, "reads": r.reads,
+		"noisy": r.noisy,
 	}
 	for _, name := range Scenarios {
 		if !slices.Contains(cfg.Scenarios, name) {

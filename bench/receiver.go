@@ -22,10 +22,12 @@ const (
 	PathFast    = "/fast"
 	PathFan     = "/fan/"
 	PathSlow    = "/slow"
-	PathOther   = "/"
+	// PathHang never answers: a request waits until its sender gives up.
+	PathHang  = "/hang"
+	PathOther = "/"
 )
 
-var prefixes = [...]string{PathCeiling, PathFast, PathFan, PathSlow, PathOther}
+var prefixes = [...]string{PathCeiling, PathFast, PathFan, PathSlow, PathHang, PathOther}
 
 // Markers the receiver looks for in a body, with bytes.Index rather than a
 // JSON parse, which could not keep up on two cores. An event's data carries
@@ -51,7 +53,7 @@ type ReceiverConfig struct {
 }
 
 // Receiver is the endpoint every benchmark delivery goes to. It answers
-// 200 at once (after SlowDelay on /slow) and keeps, per path prefix, the
+// 200 at once (after SlowDelay on /slow; never on /hang) and keeps, per path prefix, the
 // receipt count, the count of distinct events, the first and last receipt
 // times and the publish→receipt latencies. GET /stats?path=<prefix>
 // returns them as [PathStats] (with latency=0, without the latency
@@ -72,6 +74,11 @@ type bucket struct {
 	first    atomic.Int64 // Unix ns
 	last     atomic.Int64 // Unix ns
 	seen     []atomic.Uint64
+	// inFlight and maxInFlight count the requests being answered, kept
+	// for PathHang only: what hookd sends to an endpoint that never
+	// answers shows its concurrency caps.
+	inFlight    atomic.Int64
+	maxInFlight atomic.Int64
 
 	mu      sync.Mutex
 	lat     []int64
@@ -134,6 +141,10 @@ func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	r.bufs.Put(bp)
 
 	b.record(now, key, sent)
+	if prefixes[i] == PathHang {
+		b.hang(req.Context())
+		return
+	}
 	if prefixes[i] == PathSlow {
 		t := time.NewTimer(r.cfg.SlowDelay)
 		select {
@@ -208,11 +219,25 @@ func (b *bucket) record(now, key, sent int64) {
 	}
 }
 
+// hang holds a request until its sender gives up, counting it in flight.
+func (b *bucket) hang(ctx context.Context) {
+	n := b.inFlight.Add(1)
+	for {
+		most := b.maxInFlight.Load()
+		if n <= most || b.maxInFlight.CompareAndSwap(most, n) {
+			break
+		}
+	}
+	<-ctx.Done()
+	b.inFlight.Add(-1)
+}
+
 func (b *bucket) reset() {
 	b.receipts.Store(0)
 	b.unique.Store(0)
 	b.first.Store(0)
 	b.last.Store(0)
+	b.maxInFlight.Store(b.inFlight.Load())
 	for i := range b.seen {
 		b.seen[i].Store(0)
 	}
@@ -239,6 +264,9 @@ type PathStats struct {
 	Latency Latency `json:"latency"`
 	// SamplesDropped counts latencies not kept for lack of room.
 	SamplesDropped int64 `json:"samples_dropped"`
+	// MaxInFlight is the most requests held at once under PathHang since
+	// the last reset (at least those held then); 0 elsewhere.
+	MaxInFlight int64 `json:"max_in_flight"`
 }
 
 // Span is the time from the first receipt to the last.
@@ -263,6 +291,8 @@ func (r *Receiver) stats(prefix string, latency bool) (PathStats, bool) {
 			Unique:   b.unique.Load(),
 			FirstNs:  b.first.Load(),
 			LastNs:   b.last.Load(),
+
+			MaxInFlight: b.maxInFlight.Load(),
 		}
 		b.mu.Lock()
 		var samples []int64

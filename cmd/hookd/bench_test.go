@@ -76,6 +76,7 @@ func TestBenchQuick(t *testing.T) {
 		{"fanout", "webhooks", "received"},
 		{"backlog", "published", "received"},
 		{"slow", "published", "fast_received"},
+		{"noisy", "published", "received"},
 	} {
 		f := figures[c.scenario]
 		if f[c.sent] <= 0 || f[c.received] != f[c.sent] {
