@@ -57,9 +57,20 @@ type Config struct {
 	Owner string
 	// Workers is how many attempts run at once; 0 means DefaultWorkers.
 	Workers int
-	// PerWebhook caps the attempts in flight to one webhook, so a slow
-	// endpoint cannot take every worker; 0 means half the workers.
+	// PerWebhook caps the attempts in flight to one webhook, so that a
+	// slow endpoint cannot take every worker; 0 means an eighth of the
+	// workers. (See share.go.)
 	PerWebhook int
+	// PerApp caps the attempts in flight of one app, whatever they go to,
+	// so that one app's many slow endpoints cannot take every worker; 0
+	// means a quarter of the workers, and never fewer than PerWebhook
+	// and PerHost.
+	PerApp int
+	// PerHost caps the attempts in flight to one host (its name,
+	// without the port) of deliveries without a webhook: one-off
+	// destinations and sources' forwards, whichever apps they are of;
+	// 0 means an eighth of the workers.
+	PerHost int
 	// Timeout is the client's request timeout, used to size leases;
 	// 0 means 15s.
 	Timeout time.Duration
@@ -110,15 +121,12 @@ type Engine struct {
 	opened chan struct{}   // signalled when a full webhook has room again
 
 	mu       sync.Mutex
-	running  bool                     // from Run's start until it stops dispatching
-	held     int                      // claimed or taken (see Offer), and not yet attempted
-	perHook  map[string]int           // attempts handed to workers, per webhook
-	waiting  map[string][]*store.Job  // claimed, over the webhook's cap
-	limiters map[string]*limiter      // per webhook rate limits, without Buckets
-	stock    map[string]*tokenStock   // per webhook, what was taken of Buckets
-	pace     map[string]time.Duration // per webhook, a moving average of attempt durations
-	pushed   map[string]time.Time     // per webhook, when a claim last pushed its deliveries back
-	full     map[string]bool          // webhooks that claims leave alone (see admission)
+	running  bool                   // from Run's start until it stops dispatching
+	held     int                    // claimed or taken (see Offer), and not yet attempted
+	lanes    map[string]*lane       // by webhook id or destination host (see share.go)
+	apps     map[string]*appShare   // by app id (see share.go)
+	limiters map[string]*limiter    // per webhook rate limits, without Buckets
+	stock    map[string]*tokenStock // per webhook, what was taken of Buckets
 }
 
 // New returns an engine that delivers through client.
@@ -133,7 +141,13 @@ func New(st Store, client *http.Client, notifier Notifier, log *slog.Logger, cfg
 		cfg.Workers = DefaultWorkers
 	}
 	if cfg.PerWebhook <= 0 {
-		cfg.PerWebhook = max(1, cfg.Workers/2)
+		cfg.PerWebhook = max(1, cfg.Workers/8)
+	}
+	if cfg.PerHost <= 0 {
+		cfg.PerHost = max(1, cfg.Workers/8)
+	}
+	if cfg.PerApp <= 0 {
+		cfg.PerApp = max(cfg.Workers/4, cfg.PerWebhook, cfg.PerHost)
 	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 15 * time.Second
@@ -174,13 +188,10 @@ func New(st Store, client *http.Client, notifier Notifier, log *slog.Logger, cfg
 		jobs:     make(chan *store.Job, capacity(cfg.Workers)),
 		freed:    make(chan struct{}, 1),
 		opened:   make(chan struct{}, 1),
-		perHook:  map[string]int{},
-		waiting:  map[string][]*store.Job{},
+		lanes:    map[string]*lane{},
+		apps:     map[string]*appShare{},
 		limiters: map[string]*limiter{},
 		stock:    map[string]*tokenStock{},
-		pace:     map[string]time.Duration{},
-		pushed:   map[string]time.Time{},
-		full:     map[string]bool{},
 	}, nil
 }
 
@@ -218,11 +229,12 @@ func (e *Engine) Run(ctx context.Context) error {
 	e.running = false // publishes hand nothing more (see Offer)
 	var unstarted []store.Deferral
 	now := e.cfg.Now()
-	for id, queue := range e.waiting {
-		for _, j := range queue {
+	for _, l := range e.lanes {
+		for _, j := range l.waiting {
 			unstarted = append(unstarted, store.Deferral{DeliveryID: j.Delivery.ID, At: now})
+			e.apps[j.Delivery.AppID].waiting--
 		}
-		delete(e.waiting, id)
+		l.waiting = nil
 	}
 	// Jobs no worker has taken yet are handed back too: shutdown finishes
 	// the attempts in flight and starts no new ones.
@@ -261,12 +273,12 @@ func (e *Engine) work(ctx context.Context, results chan<- *store.AttemptResult) 
 		// second holder attempting it at the same time.
 		if e.cfg.Now().Add(e.cfg.Timeout + leaseMargin).After(j.LeaseUntil) {
 			e.handBack(ctx, []store.Deferral{{DeliveryID: j.Delivery.ID, At: e.cfg.Now()}})
-			e.finish(ctx, webhookOf(j))
+			e.finish(ctx, j, 0)
 			e.forget(1)
 			continue
 		}
 		r := e.attemptSafely(j)
-		e.finish(ctx, webhookOf(j))
+		e.finish(ctx, j, max(r.Attempt.Duration, time.Nanosecond))
 		// What waits to be recorded no longer counts against
 		// claiming: the results channel holds it back when
 		// recording falls behind.
@@ -365,13 +377,6 @@ func (e *Engine) idle(ctx context.Context, full bool) {
 	}
 }
 
-// anyFull reports whether some webhook has no room (see admission).
-func (e *Engine) anyFull() bool {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return len(e.full) > 0
-}
-
 // reserve keeps up to limit of the room the engine has for a claim, so
 // that publishes handing deliveries over (see Offer) cannot fill it while
 // the claim is on its way, and returns how much it kept. claim gives it
@@ -420,109 +425,6 @@ func (e *Engine) claim(ctx context.Context, limit int) (int, error) {
 	return len(claimed), nil
 }
 
-// hold is how many of one webhook's deliveries the engine holds at most:
-// its cap in flight, and three times as many waiting for a slot as there
-// are workers, so that a busy webhook's workers find the next attempt
-// ready; what is left of capacity stays for other webhooks.
-func (e *Engine) hold() int {
-	return e.cfg.PerWebhook + 3*e.cfg.Workers
-}
-
-// admission returns what a claim must know of webhooks' room: the
-// webhooks that have none, and an Admit that takes a webhook's deliveries
-// while it has room for them. A full webhook's due deliveries are left in
-// place, but where they hide other webhooks' deliveries behind them a claim
-// that looks only so far would never reach those; so, once in a while, they
-// are pushed back for about as long as one of its attempts takes.
-func (e *Engine) admission(now time.Time) (map[string]time.Time, func(webhookID string) bool) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	full := map[string]time.Time{}
-	for id, n := range e.perHook {
-		// A webhook is full from when it holds all it may until it has
-		// shed half of that, so that claims come for many of its
-		// deliveries at a time, not for each one as a slot frees.
-		switch n += len(e.waiting[id]); {
-		case n >= e.hold():
-			e.full[id] = true
-		case n <= e.hold()/2:
-			delete(e.full, id)
-		}
-		if !e.full[id] {
-			continue
-		}
-		full[id] = time.Time{}
-		wait := min(max(e.pace[id], 100*time.Millisecond), 30*time.Second)
-		if now.Sub(e.pushed[id]) >= max(wait, time.Second) {
-			full[id], e.pushed[id] = now.Add(wait), now
-		}
-	}
-	taken := map[string]int{}
-	return full, func(id string) bool {
-		if id == "" {
-			return true
-		}
-		e.mu.Lock()
-		defer e.mu.Unlock()
-		if e.perHook[id]+len(e.waiting[id])+taken[id] >= e.hold() {
-			return false
-		}
-		taken[id]++
-		return true
-	}
-}
-
-// admit starts a claimed job, queues it behind its webhook's attempts in
-// flight, or, when its webhook's queue is full or its rate limit says
-// later, returns the deferral that hands it back. e.mu is held.
-func (e *Engine) admit(j *store.Job, now time.Time) (store.Deferral, bool) {
-	w := j.Webhook
-	if w == nil {
-		e.start(j)
-		return store.Deferral{}, true
-	}
-	if d, ok := e.elsewhere(j, now); ok {
-		return d, false // a listen webhook whose stream another process holds
-	}
-	if e.perHook[w.ID] >= e.cfg.PerWebhook {
-		if len(e.waiting[w.ID]) < e.hold()-e.cfg.PerWebhook {
-			e.waiting[w.ID] = append(e.waiting[w.ID], j)
-			e.held++
-			e.markFull(w.ID)
-			return store.Deferral{}, true
-		}
-		// Hand it back for about as long as one of the webhook's
-		// attempts takes: sooner, it would only be claimed and handed back
-		// again, crowding out other webhooks' claims.
-		wait := min(max(e.pace[w.ID], 100*time.Millisecond), 30*time.Second)
-		return store.Deferral{DeliveryID: j.Delivery.ID, At: now.Add(wait)}, false
-	}
-	if at, ok := e.allow(w, now); !ok {
-		return store.Deferral{DeliveryID: j.Delivery.ID, At: at}, false
-	}
-	e.start(j)
-	return store.Deferral{}, true
-}
-
-// start hands a job to the workers. e.mu is held; the channel has room
-// for every job the engine may hold, so the send never blocks.
-func (e *Engine) start(j *store.Job) {
-	e.held++
-	if j.Webhook != nil {
-		e.perHook[j.Webhook.ID]++
-		e.markFull(j.Webhook.ID)
-	}
-	e.jobs <- j
-}
-
-// markFull notes that a webhook holding all it may is full (see
-// admission). e.mu is held.
-func (e *Engine) markFull(id string) {
-	if e.perHook[id]+len(e.waiting[id]) >= e.hold() {
-		e.full[id] = true
-	}
-}
-
 // handBack returns deliveries to the store, due again at the given times.
 // Shutdown does not interrupt it; deferTimeout bounds it.
 func (e *Engine) handBack(parent context.Context, deferrals []store.Deferral) {
@@ -543,51 +445,6 @@ const deferTimeout = 30 * time.Second
 // leaseMargin is what an attempt must have left of its lease beyond the
 // request timeout, for recording it.
 const leaseMargin = 10 * time.Second
-
-func webhookOf(j *store.Job) string {
-	if j.Webhook == nil {
-		return ""
-	}
-	return j.Webhook.ID
-}
-
-// finish frees a webhook's slot ("" for none) when an attempt to it has
-// ended or was handed back, and starts the attempt that waited longest for
-// it. The webhook's cap thus counts requests in flight, not attempts
-// waiting to be recorded.
-func (e *Engine) finish(ctx context.Context, webhookID string) {
-	if webhookID == "" {
-		return
-	}
-	now := e.cfg.Now()
-	var deferrals []store.Deferral
-	e.mu.Lock()
-	if e.perHook[webhookID]--; e.perHook[webhookID] <= 0 {
-		delete(e.perHook, webhookID)
-	}
-	if e.full[webhookID] && e.perHook[webhookID]+len(e.waiting[webhookID]) <= e.hold()/2 {
-		// Half empty: claims may come for its deliveries again.
-		delete(e.full, webhookID)
-		select {
-		case e.opened <- struct{}{}:
-		default:
-		}
-	}
-	if queue := e.waiting[webhookID]; len(queue) > 0 {
-		next := queue[0]
-		if len(queue) == 1 {
-			delete(e.waiting, webhookID)
-		} else {
-			e.waiting[webhookID] = queue[1:]
-		}
-		e.held-- // admit counts it again
-		if d, ok := e.admit(next, now); !ok {
-			deferrals = append(deferrals, d)
-		}
-	}
-	e.mu.Unlock()
-	e.handBack(ctx, deferrals)
-}
 
 // forget drops n jobs that are over, recorded or handed back, from what
 // the engine holds, making room for claims.

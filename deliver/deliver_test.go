@@ -136,3 +136,26 @@ func TestOneWorkerStillDelivers(t *testing.T) {
 		t.Errorf("receiver got %d requests, want 1", hits.Load())
 	}
 }
+
+// admittingStore offers its due jobs to each claim's Admit, in order, as
+// the real stores do, and leases those it takes.
+type admittingStore struct {
+	fakeStore
+	due []*store.Job
+}
+
+func (a *admittingStore) ClaimDue(_ context.Context, p *store.ClaimParams) ([]*store.Job, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var taken, left []*store.Job
+	for _, j := range a.due {
+		c := store.Candidate{AppID: j.Delivery.AppID, WebhookID: j.Delivery.WebhookID, URL: j.Delivery.URL}
+		if _, full := p.Full[c.WebhookID]; !full && len(taken) < p.Limit && p.Admits(c) {
+			taken = append(taken, j)
+		} else {
+			left = append(left, j)
+		}
+	}
+	a.due = left
+	return taken, nil
+}

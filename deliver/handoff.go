@@ -21,39 +21,67 @@ func (e *Engine) Offer(now time.Time) store.Offer {
 	if !e.running || e.held >= capacity(e.cfg.Workers) {
 		return nil
 	}
-	return &offer{e: e, until: now.Add(e.leaseFor), taken: map[string]int{}}
+	return &offer{e: e, now: now, until: now.Add(e.leaseFor), lanes: map[string]int{}, apps: map[string]int{}}
 }
 
 // offer is the engine's room for one commit's deliveries.
 type offer struct {
-	e     *Engine
-	until time.Time
-	taken map[string]int // room kept, counted in e.held, by webhook
-	// declined are the webhooks ("" for one-off URLs) of the deliveries
-	// Take turned down, which Hand sees claimed; guarded by e.mu.
+	e          *Engine
+	now, until time.Time
+	// lanes and apps count the room kept, in e.held, by lane and by app.
+	lanes, apps map[string]int
+	// declined are the lanes of the deliveries Take turned down, which
+	// Hand sees claimed; guarded by e.mu.
 	declined map[string]bool
 }
 
 func (o *offer) Lease() (string, time.Time) { return o.e.cfg.Owner, o.until }
 
-// Take keeps room for a delivery to webhookID if the engine has room and
-// the webhook can start it at once: a webhook whose slots are all taken
-// gets its deliveries by claims, in due order.
-func (o *offer) Take(webhookID string) bool {
+// Take keeps room for the delivery c if the engine has room and c's lane
+// and app have room to hand (see handRoom).
+func (o *offer) Take(c store.Candidate) bool {
 	e := o.e
+	key := laneKey(c.WebhookID, c.URL)
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if !e.running || e.held >= capacity(e.cfg.Workers) ||
-		(webhookID != "" && e.perHook[webhookID]+len(e.waiting[webhookID])+o.taken[webhookID] >= e.cfg.PerWebhook) {
+	if !e.running || e.held >= capacity(e.cfg.Workers) || !e.handRoom(key, c, o.lanes[key], o.apps[c.AppID], o.now) {
 		if o.declined == nil {
 			o.declined = map[string]bool{}
 		}
-		o.declined[webhookID] = true
+		o.declined[key] = true
 		return false
 	}
-	o.taken[webhookID]++
+	o.lanes[key]++
+	o.apps[c.AppID]++
 	e.held++
 	return true
+}
+
+// handRoom reports whether a publish may hand the engine one more
+// delivery of c's lane (key) and app, beyond the lane's and app's taken
+// it already handed in this commit. A publish hands over what its lane
+// and app can start at once; to a fast lane also what fits in half of
+// what the lane and its app may hold, the other half staying for claims,
+// which come for older deliveries in due order. (A webhook with one busy
+// stream of events thus gets them without claims, as it did when a
+// webhook's cap was half the workers.) e.mu is held.
+func (e *Engine) handRoom(key string, c store.Candidate, taken, appTaken int, now time.Time) bool {
+	l, a := e.lanes[key], e.apps[c.AppID]
+	laneHeld, appHeld := taken, appTaken
+	if l != nil {
+		laneHeld += l.held()
+	}
+	if a != nil {
+		appHeld += a.held()
+	}
+	if l != nil && fast(l, now) {
+		return laneHeld < e.laneHold(l, now)/2 && appHeld < e.appHold()/2
+	}
+	slots := e.cfg.PerHost
+	if c.WebhookID != "" {
+		slots = e.cfg.PerWebhook
+	}
+	return laneHeld < slots && appHeld < e.cfg.PerApp
 }
 
 // Hand starts the jobs taken, as if claimed. An engine that is stopping
@@ -64,7 +92,7 @@ func (o *offer) Hand(ctx context.Context, jobs []*store.Job) {
 	now := e.cfg.Now()
 	var deferrals []store.Deferral
 	kept := 0
-	for _, n := range o.taken {
+	for _, n := range o.lanes {
 		kept += n
 	}
 	e.mu.Lock()
@@ -75,8 +103,9 @@ func (o *offer) Hand(ctx context.Context, jobs []*store.Job) {
 	// for any other, the engine is woken, since a claim that ran while the
 	// commit was on its way could not see its deliveries.
 	wake := false
-	for id := range o.declined {
-		wake = wake || !e.full[id]
+	for key := range o.declined {
+		l := e.lanes[key]
+		wake = wake || l == nil || !l.full
 	}
 	for _, j := range jobs {
 		if !e.running {

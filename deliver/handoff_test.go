@@ -53,7 +53,7 @@ func TestEngineTakesPublishedDeliveries(t *testing.T) {
 	rc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1) }))
 	defer rc.Close()
 	st := &fakeStore{}
-	e, err := New(st, rc.Client(), nil, nil, Config{Owner: "engine", Workers: 4, PerWebhook: 2, PollInterval: time.Hour})
+	e, err := New(st, rc.Client(), nil, nil, Config{Owner: "engine", Workers: 4, PerWebhook: 2, PerApp: 4, PollInterval: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,11 +73,11 @@ func TestEngineTakesPublishedDeliveries(t *testing.T) {
 	}
 	// Two slots per webhook: the third delivery to wh_a is left to claims.
 	for i, want := range []bool{true, true, false} {
-		if got := o.Take("wh_a"); got != want {
+		if got := o.Take(store.Candidate{AppID: "app_1", WebhookID: "wh_a"}); got != want {
 			t.Errorf("take %d of wh_a = %v, want %v", i+1, got, want)
 		}
 	}
-	if !o.Take("") {
+	if !o.Take(store.Candidate{AppID: "app_1", URL: rc.URL}) {
 		t.Error("a one-off delivery was not taken")
 	}
 	// The commit made only three of the four taken: the fourth slot is
@@ -124,7 +124,7 @@ func TestEngineFullOrStoppingTakesNothing(t *testing.T) {
 	rc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	defer rc.Close()
 	st := &fakeStore{}
-	e, err := New(st, rc.Client(), nil, nil, Config{Owner: "engine", Workers: 1, PollInterval: time.Hour})
+	e, err := New(st, rc.Client(), nil, nil, Config{Owner: "engine", Workers: 1, PerHost: 4, PollInterval: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +136,7 @@ func TestEngineFullOrStoppingTakesNothing(t *testing.T) {
 	}
 	taken := 0
 	for range capacity(1) + 5 {
-		if o.Take("") {
+		if o.Take(store.Candidate{AppID: "app_1", URL: "https://example.com/hook"}) {
 			taken++
 		}
 	}
@@ -192,7 +192,7 @@ func TestClaimOnItsWayKeepsItsRoom(t *testing.T) {
 	rc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	defer rc.Close()
 	st := &claimBlocker{entered: make(chan struct{}, 1), release: make(chan []*store.Job)}
-	e, err := New(st, rc.Client(), nil, nil, Config{Owner: "engine", Workers: 1, PollInterval: time.Hour})
+	e, err := New(st, rc.Client(), nil, nil, Config{Owner: "engine", Workers: 1, PerHost: 4, PollInterval: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,7 +209,7 @@ func TestClaimOnItsWayKeepsItsRoom(t *testing.T) {
 	}
 	taken := 0
 	for range capacity(1) {
-		if o.Take("") {
+		if o.Take(store.Candidate{AppID: "app_1", URL: "https://example.com/hook"}) {
 			taken++
 		}
 	}
@@ -264,13 +264,14 @@ func TestOfferWakesForWhatItTurnedDown(t *testing.T) {
 		if o == nil {
 			t.Fatal("no offer")
 		}
-		if o.Take("wh_a") {
+		if o.Take(store.Candidate{AppID: "app_1", WebhookID: "wh_a"}) {
 			t.Fatal("took a delivery to wh_a, whose one slot is taken")
 		}
 		o.Hand(context.Background(), nil)
 	}
 	e.mu.Lock()
-	e.perHook["wh_a"] = 1
+	e.lanes["wh_a"] = &lane{key: "wh_a", webhook: true, appID: "app_1", cap: 1, inFlight: 1}
+	e.apps["app_1"] = &appShare{inFlight: 1}
 	e.mu.Unlock()
 
 	commit()
@@ -279,7 +280,7 @@ func TestOfferWakesForWhatItTurnedDown(t *testing.T) {
 	}
 
 	e.mu.Lock()
-	e.full["wh_a"] = true
+	e.lanes["wh_a"].full = true
 	e.mu.Unlock()
 	commit()
 	if woken() {

@@ -75,7 +75,7 @@ func TestAttemptsAreClassifiedByOutcome(t *testing.T) {
 			st.jobs = append(st.jobs, j)
 		}
 		obs := &observed{results: map[string]*store.AttemptResult{}}
-		e, err := New(st, client, nil, nil, Config{Owner: "test", Workers: 8, Timeout: timeout, PollInterval: 10 * time.Millisecond, Observer: obs})
+		e, err := New(st, client, nil, nil, Config{Owner: "test", Workers: 8, PerHost: 8, Timeout: timeout, PollInterval: 10 * time.Millisecond, Observer: obs})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -56,7 +56,7 @@ func (c *testClock) advance(d time.Duration) {
 // buckets, on clock.
 func bucketEngine(t *testing.T, st Store, buckets RateBuckets, clock *testClock) *Engine {
 	t.Helper()
-	e, err := New(st, http.DefaultClient, nil, nil, Config{Owner: "engine", Workers: 8, PollInterval: time.Hour, Now: clock.Now, Buckets: buckets})
+	e, err := New(st, http.DefaultClient, nil, nil, Config{Owner: "engine", Workers: 8, PerWebhook: 8, PollInterval: time.Hour, Now: clock.Now, Buckets: buckets})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -70,7 +70,6 @@ func (e *Engine) flush(parent context.Context, batch []*store.AttemptResult) {
 		if ctx.Err() != nil {
 			e.log.Error("record attempts: given up; their deliveries are tried again when their leases run out",
 				"count", len(pending), "budget", e.cfg.RecordBudget, "deliveries", deliveryIDs(pending, 20))
-			e.releaseRecorded(pending)
 			return
 		}
 		sleep(ctx, backoff)
@@ -109,7 +108,6 @@ func (e *Engine) recordBatch(parent context.Context, batch []*store.AttemptResul
 	if err != nil {
 		return err
 	}
-	e.releaseRecorded(batch)
 	if e.cfg.Observer != nil {
 		e.cfg.Observer.Recorded(batch)
 	}
@@ -164,24 +162,6 @@ func deliveryIDs(results []*store.AttemptResult, n int) []string {
 		ids = append(ids, r.Attempt.DeliveryID)
 	}
 	return ids
-}
-
-// releaseRecorded notes how long each webhook's attempts take.
-func (e *Engine) releaseRecorded(batch []*store.AttemptResult) {
-	e.mu.Lock()
-	for _, r := range batch {
-		id := r.Attempt.WebhookID
-		if id == "" {
-			continue
-		}
-		if e.perHook[id] == 0 && len(e.waiting[id]) == 0 {
-			delete(e.pace, id) // idle: forget it, so the maps stay small
-			delete(e.pushed, id)
-			continue
-		}
-		e.pace[id] = (3*e.pace[id] + r.Attempt.Duration) / 4
-	}
-	e.mu.Unlock()
 }
 
 // notify hands notices to the notifier. Its panic is logged and goes no

@@ -34,11 +34,11 @@ type Taker interface {
 type Offer interface {
 	// Lease returns who the deliveries taken are leased to, and until when.
 	Lease() (owner string, until time.Time)
-	// Take reports whether the taker takes a delivery to webhookID ("" for
-	// a one-off URL), and keeps room for it if so. What it turns down is
+	// Take reports whether the taker takes the delivery c, and keeps
+	// room for it if so. What it turns down is
 	// its own to claim: Hand sees that a claim comes for it once the
 	// commit is known, so nothing else need wake the taker.
-	Take(webhookID string) bool
+	Take(c Candidate) bool
 	// Hand gives the taker the jobs of the deliveries it took whose
 	// commit succeeded; the room kept for the others is freed. It is
 	// called once, with none if the commit failed.
@@ -125,7 +125,7 @@ func (h *Handing) TakeRoute(id, appID string, ev *hookd.Event, r hookd.Route, no
 		return RouteHeld
 	case h == nil || (ordered[r.WebhookID] && !ev.Test):
 		return RouteClaim
-	case !h.offer.Take(r.WebhookID):
+	case !h.offer.Take(Candidate{AppID: appID, WebhookID: r.WebhookID, URL: r.URL}):
 		return RouteTurnedDown
 	}
 	if h.from != ev {

@@ -16,19 +16,19 @@ import (
 // what it was asked to take.
 type takerRecord struct {
 	full   map[string]bool
-	taken  []string   // webhook ids Take kept room for
-	handed [][]string // the delivery ids of each Hand
+	taken  []store.Candidate // what Take kept room for
+	handed [][]string        // the delivery ids of each Hand
 }
 
 func (t *takerRecord) Offer(time.Time) store.Offer { return t }
 func (t *takerRecord) Lease() (string, time.Time) {
 	return "engine", time.Unix(100, 0)
 }
-func (t *takerRecord) Take(webhookID string) bool {
-	if t.full[webhookID] {
+func (t *takerRecord) Take(c store.Candidate) bool {
+	if t.full[c.WebhookID] {
 		return false
 	}
-	t.taken = append(t.taken, webhookID)
+	t.taken = append(t.taken, c)
 	return true
 }
 func (t *takerRecord) Hand(_ context.Context, jobs []*store.Job) {
@@ -202,7 +202,10 @@ func TestHandingLeavesHeldAndOrderedToClaims(t *testing.T) {
 	if want := []string{"dlv_ordered_test", "dlv_one_off"}; len(taker.handed) != 1 || !slices.Equal(taker.handed[0], want) {
 		t.Errorf("handed %v, want %v", taker.handed, want)
 	}
-	if want := []string{"wh_ordered", ""}; !slices.Equal(taker.taken, want) {
-		t.Errorf("room kept for %q, want %q", taker.taken, want)
+	// The taker is told whose each delivery is and, for a one-off,
+	// where it goes: its room is shared by app and by host.
+	want := []store.Candidate{{AppID: "app_1", WebhookID: "wh_ordered"}, {AppID: "app_1", URL: "https://example.com/"}}
+	if !slices.Equal(taker.taken, want) {
+		t.Errorf("room kept for %+v, want %+v", taker.taken, want)
 	}
 }

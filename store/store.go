@@ -326,16 +326,27 @@ type ClaimParams struct {
 	// may be hiding others).
 	Full map[string]time.Time
 	// Admit, when set, is asked about each other due delivery looked at,
-	// given its webhook id ("" for none), and leases those it takes; it lets
-	// the caller take no more of a webhook's deliveries than it has room
-	// for. Nil takes all.
-	Admit func(webhookID string) bool
+	// and leases those it takes; it lets the caller take no more of a
+	// webhook's, an app's or a host's deliveries than it has room for.
+	// Nil takes all.
+	Admit func(Candidate) bool
 }
 
-// Admits reports whether p takes a delivery to webhookID of a webhook
-// that is not full.
-func (p *ClaimParams) Admits(webhookID string) bool {
-	return p.Admit == nil || p.Admit(webhookID)
+// Candidate is a delivery a claim looks at or a publish offers (see
+// Offer.Take): whose it is and where it goes, as much as a caller needs to
+// share its room fairly.
+type Candidate struct {
+	AppID     string
+	WebhookID string // "" for a one-off URL or a source's forward
+	// URL is where a delivery without a webhook goes; a store may leave
+	// it empty for a webhook's.
+	URL string
+}
+
+// Admits reports whether p takes c, a delivery of a webhook that is not
+// full.
+func (p *ClaimParams) Admits(c Candidate) bool {
+	return p.Admit == nil || p.Admit(c)
 }
 
 // ScanLimit is how many due deliveries a claim looks at.

@@ -59,6 +59,32 @@ func TestParseFlagsPrecedence(t *testing.T) {
 	}
 }
 
+// TestParseFlagsConcurrencyCaps checks that the fair-share caps come from
+// their flags or, without one, from the environment, and that a cap that
+// is not a positive number is refused.
+func TestParseFlagsConcurrencyCaps(t *testing.T) {
+	t.Setenv("HOOKD_CONFIG", "")
+	t.Setenv("HOOKD_PER_WEBHOOK_CONCURRENCY", "7")
+	t.Setenv("HOOKD_PER_APP_CONCURRENCY", "40")
+	t.Setenv("HOOKD_PER_HOST_CONCURRENCY", "9")
+	m := NewMain(io.Discard, io.Discard)
+	if err := m.ParseFlags([]string{"--per-app-concurrency", "50"}); err != nil {
+		t.Fatal(err)
+	}
+	c := m.Config
+	if c.PerWebhookConcurrency != 7 || c.PerAppConcurrency != 50 || c.PerHostConcurrency != 9 {
+		t.Errorf("caps = webhook %d, app %d, host %d; want 7 (env), 50 (flag), 9 (env)", c.PerWebhookConcurrency, c.PerAppConcurrency, c.PerHostConcurrency)
+	}
+	t.Setenv("HOOKD_PER_HOST_CONCURRENCY", "none")
+	if err := NewMain(io.Discard, io.Discard).ParseFlags(nil); err == nil || !strings.Contains(err.Error(), "HOOKD_PER_HOST_CONCURRENCY") {
+		t.Errorf("HOOKD_PER_HOST_CONCURRENCY=none: err = %v, want one naming it", err)
+	}
+	t.Setenv("HOOKD_PER_HOST_CONCURRENCY", "")
+	if err := NewMain(io.Discard, io.Discard).ParseFlags([]string{"--per-webhook-concurrency", "-1"}); err == nil {
+		t.Error("--per-webhook-concurrency -1 accepted")
+	}
+}
+
 func TestParseFlagsRejects(t *testing.T) {
 	t.Setenv("HOOKD_CONFIG", "")
 	for _, args := range [][]string{

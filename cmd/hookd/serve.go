@@ -53,8 +53,15 @@ type Config struct {
 	EgressProxy          string
 	Timeout              time.Duration
 	Workers              int
-	MaxEventBytes        int
-	Notify               notify.Config
+	// PerWebhookConcurrency, PerAppConcurrency and PerHostConcurrency cap
+	// the attempts in flight to one webhook, of one app, and to one host
+	// of deliveries without a webhook; 0 takes the engine's defaults (see
+	// deliver.Config).
+	PerWebhookConcurrency int
+	PerAppConcurrency     int
+	PerHostConcurrency    int
+	MaxEventBytes         int
+	Notify                notify.Config
 	// Role is what this process does: "api", "worker" or "all".
 	Role string
 	// Retention is how long finished events are kept; 0 means 30 days,
@@ -144,6 +151,9 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.StringVar(&c.PublicURL, "public-url", "", "base URL for links and receive URLs (env: HOOKD_PUBLIC_URL)")
 	fs.DurationVar(&c.Timeout, "timeout", 0, "delivery request timeout (env: HOOKD_TIMEOUT; default 15s)")
 	fs.IntVar(&c.Workers, "workers", 0, "concurrent delivery attempts (env: HOOKD_WORKERS; default 256)")
+	fs.IntVar(&c.PerWebhookConcurrency, "per-webhook-concurrency", 0, "attempts in flight to one webhook at most (env: HOOKD_PER_WEBHOOK_CONCURRENCY; default workers/8)")
+	fs.IntVar(&c.PerAppConcurrency, "per-app-concurrency", 0, "attempts in flight of one app at most (env: HOOKD_PER_APP_CONCURRENCY; default workers/4)")
+	fs.IntVar(&c.PerHostConcurrency, "per-host-concurrency", 0, "attempts in flight to one host of one-off and forwarded deliveries at most (env: HOOKD_PER_HOST_CONCURRENCY; default workers/8)")
 	fs.IntVar(&c.MaxEventBytes, "max-event-bytes", 0, "largest event data and received body in bytes (env: HOOKD_MAX_EVENT_BYTES; default 262144)")
 	fs.StringVar(&c.Role, "role", "", "what this process runs: api, worker or all (env: HOOKD_ROLE; default all)")
 	fs.DurationVar(&c.ListenTimeout, "listen-timeout", 0, "how long a hookd listen webhook outlives its connection (env: HOOKD_LISTEN_TIMEOUT; default 5m)")
@@ -280,9 +290,22 @@ func (m *Main) ParseFlags(args []string) error {
 			return fmt.Errorf("HOOKD_MAX_EVENT_BYTES: %q is not a positive number", env("HOOKD_MAX_EVENT_BYTES"))
 		}
 	}
-	if !set["workers"] && env("HOOKD_WORKERS") != "" {
-		if _, err := fmt.Sscan(env("HOOKD_WORKERS"), &c.Workers); err != nil || c.Workers <= 0 {
-			return fmt.Errorf("HOOKD_WORKERS: %q is not a positive number", env("HOOKD_WORKERS"))
+	for _, n := range []struct {
+		flag, env string
+		into      *int
+	}{
+		{"workers", "HOOKD_WORKERS", &c.Workers},
+		{"per-webhook-concurrency", "HOOKD_PER_WEBHOOK_CONCURRENCY", &c.PerWebhookConcurrency},
+		{"per-app-concurrency", "HOOKD_PER_APP_CONCURRENCY", &c.PerAppConcurrency},
+		{"per-host-concurrency", "HOOKD_PER_HOST_CONCURRENCY", &c.PerHostConcurrency},
+	} {
+		if !set[n.flag] && env(n.env) != "" {
+			if _, err := fmt.Sscan(env(n.env), n.into); err != nil || *n.into <= 0 {
+				return fmt.Errorf("%s: %q is not a positive number", n.env, env(n.env))
+			}
+		}
+		if *n.into < 0 {
+			return fmt.Errorf("--%s: %d is not a positive number", n.flag, *n.into)
 		}
 	}
 	if c.PublicURL != "" {
@@ -592,15 +615,18 @@ func (m *Main) Run(ctx context.Context) error {
 		// SQLite has none; its one process keeps the limits itself.
 		buckets, _ := st.(deliver.RateBuckets)
 		engine, err := deliver.New(st, client, notifier, log.With("component", "deliver"), deliver.Config{
-			Owner:     ids.New("worker"),
-			Workers:   m.Config.Workers,
-			Timeout:   m.Config.Timeout,
-			UserAgent: "hookd/" + hookd.Version,
-			Now:       m.Now,
-			Observer:  counts,
-			Tracer:    tracer,
-			Relay:     hub,
-			Buckets:   buckets,
+			Owner:      ids.New("worker"),
+			Workers:    m.Config.Workers,
+			PerWebhook: m.Config.PerWebhookConcurrency,
+			PerApp:     m.Config.PerAppConcurrency,
+			PerHost:    m.Config.PerHostConcurrency,
+			Timeout:    m.Config.Timeout,
+			UserAgent:  "hookd/" + hookd.Version,
+			Now:        m.Now,
+			Observer:   counts,
+			Tracer:     tracer,
+			Relay:      hub,
+			Buckets:    buckets,
 		})
 		if err != nil {
 			return err

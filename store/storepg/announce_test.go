@@ -75,7 +75,7 @@ type refuser struct{}
 
 func (refuser) Offer(time.Time) store.Offer        { return refuser{} }
 func (refuser) Lease() (string, time.Time)         { return "busy", time.Time{} }
-func (refuser) Take(string) bool                   { return false }
+func (refuser) Take(store.Candidate) bool          { return false }
 func (refuser) Hand(context.Context, []*store.Job) {}
 
 // TestTurnedDownDeliveriesWakeOtherProcesses checks that deliveries the

@@ -21,7 +21,7 @@ func (takeAll) Offer(now time.Time) store.Offer { return takeAllOffer{until: now
 type takeAllOffer struct{ until time.Time }
 
 func (o takeAllOffer) Lease() (string, time.Time)       { return "engine", o.until }
-func (takeAllOffer) Take(string) bool                   { return true }
+func (takeAllOffer) Take(store.Candidate) bool          { return true }
 func (takeAllOffer) Hand(context.Context, []*store.Job) {}
 
 // TestPublishLeasesTheRowsItWrote checks the rowids a publish gives its

@@ -171,7 +171,7 @@ func (s *Store) ClaimDue(ctx context.Context, p *store.ClaimParams) ([]*store.Jo
 			rows.Close()
 			return nil, fmt.Errorf("claim: %w", err)
 		}
-		if p.Admits(d.WebhookID) {
+		if p.Admits(store.Candidate{AppID: d.AppID, WebhookID: d.WebhookID, URL: d.URL}) {
 			jobs = append(jobs, &store.Job{Delivery: d, LeaseUntil: until})
 			rowids = append(rowids, rowid)
 			due = append(due, ms(*d.NextAttemptAt))

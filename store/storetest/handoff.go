@@ -50,13 +50,13 @@ type takerOffer struct {
 
 func (o *takerOffer) Lease() (string, time.Time) { return o.t.owner, o.until }
 
-func (o *takerOffer) Take(webhookID string) bool {
+func (o *takerOffer) Take(c store.Candidate) bool {
 	o.t.mu.Lock()
 	defer o.t.mu.Unlock()
 	if o.closed {
 		o.t.problems = append(o.t.problems, "Take after Hand")
 	}
-	if o.t.refuse[webhookID] || o.t.room == 0 {
+	if o.t.refuse[c.WebhookID] || o.t.room == 0 {
 		return false
 	}
 	o.t.room--

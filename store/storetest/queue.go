@@ -37,8 +37,8 @@ func testClaim(t *testing.T, open opener) {
 		var asked []string
 		jobs, err := f.st.ClaimDue(f.ctx, &store.ClaimParams{Owner: "worker", Now: at(time.Minute), Limit: 10, LeaseFor: 3 * time.Hour,
 			Full: map[string]time.Time{busy.ID: {}},
-			Admit: func(webhookID string) bool {
-				asked = append(asked, webhookID)
+			Admit: func(c store.Candidate) bool {
+				asked = append(asked, c.WebhookID)
 				return false
 			}})
 		f.must(err, "claim with admit")
@@ -68,13 +68,49 @@ func testClaim(t *testing.T, open opener) {
 		}
 		asked = nil
 		jobs, err = f.st.ClaimDue(f.ctx, &store.ClaimParams{Owner: "worker", Now: at(2 * time.Hour), Limit: 10, Scan: 1, LeaseFor: lease,
-			Admit: func(webhookID string) bool {
-				asked = append(asked, webhookID)
+			Admit: func(c store.Candidate) bool {
+				asked = append(asked, c.WebhookID)
 				return true
 			}})
 		f.must(err, "claim with a scan of 1")
 		equal(f, "leased with a scan of 1", len(jobs), 1)
 		equal(f, "asked with a scan of 1", len(asked), 1)
+	})
+
+	run(t, open, "AdmitSeesWhoseAndWhere", func(f *fixture) {
+		// Admit is told each candidate's app and webhook, and where a
+		// delivery without a webhook goes: the caller shares its room by
+		// app and by destination host.
+		app := f.newApp()
+		w := f.newWebhook(app)
+		f.publishType(app, "user.created", t0)
+		pe := f.newEvent(app, "user.created")
+		pe.OneOffURL = "https://elsewhere.example.com/hook"
+		f.publish(app, at(time.Millisecond), pe)
+		var asked []store.Candidate
+		_, err := f.st.ClaimDue(f.ctx, &store.ClaimParams{Owner: "worker", Now: at(time.Minute), Limit: 10, LeaseFor: lease,
+			Admit: func(c store.Candidate) bool {
+				asked = append(asked, c)
+				return false
+			}})
+		f.must(err, "claim with admit")
+		// The second event goes to the webhook and to the one-off URL.
+		webhook, oneOff := 0, 0
+		for _, c := range asked {
+			switch {
+			case c.AppID != app.ID:
+				f.Errorf("Admit asked about %+v, of app %q, want %q", c, c.AppID, app.ID)
+			case c.WebhookID == w.ID:
+				webhook++
+			case c.WebhookID == "" && c.URL == pe.OneOffURL:
+				oneOff++
+			default:
+				f.Errorf("Admit asked about %+v", c)
+			}
+		}
+		if webhook != 2 || oneOff != 1 {
+			f.Errorf("Admit asked about %d of the webhook's deliveries and %d to the one-off URL, want 2 and 1: %+v", webhook, oneOff, asked)
+		}
 	})
 
 	run(t, open, "Job", func(f *fixture) {
@@ -339,7 +375,7 @@ func testClaim(t *testing.T, open opener) {
 		held := f.deliveryTo(app.ID, f.publishType(app, "invoice.sent", at(time.Millisecond)).ID, paused.ID).ID
 
 		jobs, err := f.st.ClaimDue(f.ctx, &store.ClaimParams{Owner: "a", Now: at(time.Minute), Limit: 3, LeaseFor: lease,
-			Admit: func(webhookID string) bool { return webhookID == busy.ID }})
+			Admit: func(c store.Candidate) bool { return c.WebhookID == busy.ID }})
 		f.must(err, "claim passing over a webhook")
 		equal(f, "claimed of the busy webhook", len(jobs), 3)
 		for _, j := range jobs {

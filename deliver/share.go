@@ -1,0 +1,400 @@
+package deliver
+
+import (
+	"context"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/hookd/hookd/store"
+)
+
+// Fair shares. Every attempt counts against two caps: its lane's — its
+// webhook's (PerWebhook), or, for a delivery without a webhook, its
+// destination host's (PerHost) — and its app's (PerApp). A delivery whose
+// lane or app has no slot free waits in its lane, so that a slot freed
+// goes to what waited longest for it. How much may wait is bounded per
+// lane by the lane's speed (waitRoom) and per app (appHold), so that
+// neither a hanging endpoint nor an app with many of them can fill the
+// engine: another app's deliveries always find room.
+//
+// Claims and publishes ask before they take (admission, offer.Take), by
+// the same counts that admit applies, so that the engine never leases a
+// webhook's delivery only to hand it back. Deliveries without a webhook
+// are the exception: a claim cannot pass over a host's rows as it passes
+// over a full webhook's (see store.ClaimParams.Full), so they are taken,
+// and those their host has no room for are handed back for about as long
+// as the host's attempts take (backoff), which moves them out of the
+// claims' way.
+
+// lane is one destination's share of the engine.
+type lane struct {
+	key      string
+	webhook  bool   // a webhook's lane, which claims know by its id
+	appID    string // a webhook's app; "" for a host's, which apps share
+	cap      int    // attempts in flight at most
+	inFlight int    // attempts handed to workers and not yet ended
+	// waiting are claimed or handed over, in due order, waiting for a
+	// slot of the lane or of their app.
+	waiting []*store.Job
+	// pace is a moving average of the lane's attempt durations; 0 until
+	// one ends.
+	pace time.Duration
+	// lastEnd is when an attempt of the lane last ended or, before one
+	// has, when the engine began holding the lane's deliveries.
+	lastEnd time.Time
+	pushed  time.Time // when a claim last pushed its deliveries back
+	full    bool      // claims leave its deliveries alone (see admission)
+}
+
+func (l *lane) held() int { return l.inFlight + len(l.waiting) }
+
+// appShare is one app's share of the engine.
+type appShare struct {
+	inFlight int
+	waiting  int             // its deliveries waiting in lanes
+	blocked  map[string]bool // lanes whose first waiting delivery waits for a slot of this app
+}
+
+func (a *appShare) held() int { return a.inFlight + a.waiting }
+
+// block notes that lane key's first waiting delivery waits for a slot of
+// the app.
+func (a *appShare) block(key string) {
+	if a.blocked == nil {
+		a.blocked = map[string]bool{}
+	}
+	a.blocked[key] = true
+}
+
+// hostLanePrefix starts the key of a host's lane; webhook ids, the keys of
+// webhooks' lanes, never contain a space.
+const hostLanePrefix = "host "
+
+// laneKey returns the key of the lane of a delivery to webhookID, or, for
+// one without a webhook, to rawURL.
+func laneKey(webhookID, rawURL string) string {
+	if webhookID != "" {
+		return webhookID
+	}
+	return hostLanePrefix + hostOf(rawURL)
+}
+
+// laneOf returns the key of j's lane.
+func laneOf(j *store.Job) string {
+	if j.Webhook != nil {
+		return j.Webhook.ID
+	}
+	return laneKey("", j.Delivery.URL)
+}
+
+// hostOf returns the host name of a URL, lower-cased, without the port:
+// one server's ports share its capacity.
+func hostOf(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return raw
+	}
+	return strings.ToLower(u.Hostname())
+}
+
+// laneFor returns j's lane, made if the engine holds nothing of it. e.mu
+// is held.
+func (e *Engine) laneFor(key string, j *store.Job, now time.Time) *lane {
+	l := e.lanes[key]
+	if l == nil {
+		l = &lane{key: key, cap: e.cfg.PerHost, lastEnd: now}
+		if j.Webhook != nil {
+			l.webhook, l.appID, l.cap = true, j.Delivery.AppID, e.cfg.PerWebhook
+		}
+		e.lanes[key] = l
+	}
+	return l
+}
+
+// appFor returns an app's share, made if the engine holds nothing of it.
+// e.mu is held.
+func (e *Engine) appFor(id string) *appShare {
+	a := e.apps[id]
+	if a == nil {
+		a = &appShare{}
+		e.apps[id] = a
+	}
+	return a
+}
+
+// dropIdle forgets a lane and an app that hold nothing, so that the maps
+// stay small. e.mu is held.
+func (e *Engine) dropIdle(l *lane, appID string, a *appShare) {
+	if l.held() == 0 && e.lanes[l.key] == l {
+		delete(e.lanes, l.key)
+	}
+	if a.held() == 0 && e.apps[appID] == a {
+		delete(e.apps, appID)
+	}
+}
+
+// fast reports whether a lane's attempts end in under a second and one
+// ended in the last second.
+func fast(l *lane, now time.Time) bool {
+	return l.pace > 0 && l.pace < time.Second && now.Sub(l.lastEnd) < time.Second
+}
+
+// waitRoom is how many deliveries may wait in a lane. A fast one gets
+// three times as many as there are workers, so that its workers find the
+// next attempt ready while the next claim is on its way (a claim takes up
+// to 90 ms on PostgreSQL under load). Any other — slow, hanging, or new —
+// gets one round of its slots: more would only keep room from other lanes
+// for as long as its attempts hang.
+func (e *Engine) waitRoom(l *lane, now time.Time) int {
+	if fast(l, now) {
+		return 3 * e.cfg.Workers
+	}
+	return l.cap
+}
+
+// laneHold is how many deliveries a lane may hold, in flight and waiting.
+func (e *Engine) laneHold(l *lane, now time.Time) int {
+	return l.cap + e.waitRoom(l, now)
+}
+
+// appHold is how many deliveries one app may hold, in flight and waiting:
+// a worker's worth of the engine's room is always left to the other apps.
+func (e *Engine) appHold() int {
+	return capacity(e.cfg.Workers) - e.cfg.Workers
+}
+
+// backoff is how long a delivery that found no room in its lane is handed
+// back for: about as long as one of the lane's attempts takes, or has
+// been taking, so that it is not claimed and handed back again sooner,
+// crowding out other lanes' claims.
+func backoff(l *lane, now time.Time) time.Duration {
+	return min(max(l.pace, now.Sub(l.lastEnd), 100*time.Millisecond), 30*time.Second)
+}
+
+// admit starts a claimed or handed-over job, queues it in its lane until
+// the lane and its app have a slot, or, when there is no room to wait or
+// its rate limit says later, returns the deferral that hands it back.
+// e.mu is held.
+func (e *Engine) admit(j *store.Job, now time.Time) (store.Deferral, bool) {
+	if d, ok := e.elsewhere(j, now); ok {
+		return d, false // a listen webhook whose stream another process holds
+	}
+	appID := j.Delivery.AppID
+	l, a := e.laneFor(laneOf(j), j, now), e.appFor(appID)
+	if len(l.waiting) == 0 && l.inFlight < l.cap && a.inFlight < e.cfg.PerApp {
+		if j.Webhook != nil {
+			if at, ok := e.allow(j.Webhook, now); !ok {
+				e.dropIdle(l, appID, a)
+				return store.Deferral{DeliveryID: j.Delivery.ID, At: at}, false
+			}
+		}
+		e.start(j, l, a, now)
+		return store.Deferral{}, true
+	}
+	if l.held() < e.laneHold(l, now) && a.held() < e.appHold() {
+		l.waiting = append(l.waiting, j)
+		a.waiting++
+		e.held++
+		if l.inFlight < l.cap {
+			a.block(l.key)
+		}
+		e.markFull(l, a, now)
+		return store.Deferral{}, true
+	}
+	d := store.Deferral{DeliveryID: j.Delivery.ID, At: now.Add(backoff(l, now))}
+	e.dropIdle(l, appID, a)
+	return d, false
+}
+
+// start hands a job to the workers. e.mu is held; the channel has room
+// for every job the engine may hold, so the send never blocks.
+func (e *Engine) start(j *store.Job, l *lane, a *appShare, now time.Time) {
+	e.held++
+	l.inFlight++
+	a.inFlight++
+	e.markFull(l, a, now)
+	e.jobs <- j
+}
+
+// markFull notes that a webhook's lane that holds all it may, or whose
+// app does, is full (see admission). e.mu is held.
+func (e *Engine) markFull(l *lane, a *appShare, now time.Time) {
+	if l.webhook && (l.held() >= e.laneHold(l, now) || a.held() >= e.appHold()) {
+		l.full = true
+	}
+}
+
+// reopen ends a lane's fullness once it has shed half of what it may hold
+// and its app has room, so that claims come for many of its deliveries at
+// a time, not for each one as a slot frees; it reports whether it did.
+// e.mu is held.
+func (e *Engine) reopen(l *lane, now time.Time) bool {
+	if !l.full || l.held() > e.laneHold(l, now)/2 {
+		return false
+	}
+	if a := e.apps[l.appID]; a != nil && a.held() >= e.appHold() {
+		return false
+	}
+	l.full = false
+	return true
+}
+
+// anyFull reports whether some webhook has no room (see admission).
+func (e *Engine) anyFull() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, l := range e.lanes {
+		if l.full {
+			return true
+		}
+	}
+	return false
+}
+
+// finish frees the slots of a job's lane and app when its attempt has
+// ended after took, or it was handed back (took 0), and starts what
+// waited longest for them: first in its lane, then in the app's lanes
+// that wait for a slot of the app. The caps thus count requests in
+// flight, not attempts waiting to be recorded.
+func (e *Engine) finish(ctx context.Context, j *store.Job, took time.Duration) {
+	now := e.cfg.Now()
+	appID := j.Delivery.AppID
+	var deferrals []store.Deferral
+	e.mu.Lock()
+	l, a := e.lanes[laneOf(j)], e.apps[appID]
+	l.inFlight--
+	a.inFlight--
+	l.lastEnd = now
+	if took > 0 {
+		l.pace = (3*l.pace + took) / 4
+	}
+	deferrals = e.startWaiting(l, now, deferrals)
+	for key := range a.blocked {
+		if a.inFlight >= e.cfg.PerApp {
+			break
+		}
+		delete(a.blocked, key) // startWaiting blocks it again if need be
+		if bl := e.lanes[key]; bl != nil {
+			deferrals = e.startWaiting(bl, now, deferrals)
+			if e.reopen(bl, now) {
+				e.signalOpened()
+			}
+		}
+	}
+	if e.reopen(l, now) {
+		e.signalOpened()
+	}
+	e.dropIdle(l, appID, a)
+	e.mu.Unlock()
+	e.handBack(ctx, deferrals)
+}
+
+// startWaiting starts the deliveries that waited longest in a lane while
+// the lane and their apps have slots for them. e.mu is held.
+func (e *Engine) startWaiting(l *lane, now time.Time, deferrals []store.Deferral) []store.Deferral {
+	for len(l.waiting) > 0 && l.inFlight < l.cap {
+		j := l.waiting[0]
+		a := e.apps[j.Delivery.AppID]
+		if a.inFlight >= e.cfg.PerApp {
+			a.block(l.key)
+			break
+		}
+		l.waiting[0] = nil
+		l.waiting = l.waiting[1:]
+		a.waiting--
+		e.held-- // start counts it again
+		if j.Webhook != nil {
+			if at, ok := e.allow(j.Webhook, now); !ok {
+				deferrals = append(deferrals, store.Deferral{DeliveryID: j.Delivery.ID, At: at})
+				continue
+			}
+		}
+		e.start(j, l, a, now)
+	}
+	return deferrals
+}
+
+// signalOpened tells a waiting dispatcher that a full webhook has room
+// again.
+func (e *Engine) signalOpened() {
+	select {
+	case e.opened <- struct{}{}:
+	default:
+	}
+}
+
+// admission returns what a claim must know of the engine's room: the
+// webhooks that have none, and an Admit that takes a delivery while its
+// lane and its app have room for it. A full webhook's due deliveries are
+// left in place, but where they hide other webhooks' deliveries behind
+// them a claim that looks only so far would never reach those; so, once
+// in a while, they are pushed back for about as long as one of its
+// attempts takes. Deliveries without a webhook are all taken (see the
+// top of this file).
+func (e *Engine) admission(now time.Time) (map[string]time.Time, func(store.Candidate) bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	full := map[string]time.Time{}
+	for id, l := range e.lanes {
+		if !l.webhook {
+			continue
+		}
+		e.markFull(l, e.apps[l.appID], now)
+		e.reopen(l, now)
+		if !l.full {
+			continue
+		}
+		full[id] = time.Time{}
+		wait := backoff(l, now)
+		if now.Sub(l.pushed) >= max(wait, time.Second) {
+			full[id], l.pushed = now.Add(wait), now
+		}
+	}
+	c := &claimCount{e: e, now: now, lanes: map[string]int{}, apps: map[string]int{}}
+	return full, c.admit
+}
+
+// claimCount counts what one claim takes, per lane and per app, against
+// the room the engine has for them.
+type claimCount struct {
+	e     *Engine
+	now   time.Time
+	lanes map[string]int
+	apps  map[string]int
+}
+
+func (c *claimCount) admit(d store.Candidate) bool {
+	if d.WebhookID == "" {
+		return true
+	}
+	e := c.e
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if c.lanes[d.WebhookID] >= e.laneRoom(d.WebhookID, c.now) || c.apps[d.AppID] >= e.appRoom(d.AppID) {
+		return false
+	}
+	c.lanes[d.WebhookID]++
+	c.apps[d.AppID]++
+	return true
+}
+
+// laneRoom is how many more deliveries a webhook's lane may hold: a lane
+// the engine holds nothing of gets one round of slots and as many
+// waiting, as a new lane does in admit. e.mu is held.
+func (e *Engine) laneRoom(webhookID string, now time.Time) int {
+	l := e.lanes[webhookID]
+	if l == nil {
+		return 2 * e.cfg.PerWebhook
+	}
+	return max(0, e.laneHold(l, now)-l.held())
+}
+
+// appRoom is how many more deliveries an app may hold. e.mu is held.
+func (e *Engine) appRoom(appID string) int {
+	held := 0
+	if a := e.apps[appID]; a != nil {
+		held = a.held()
+	}
+	return max(0, e.appHold()-held)
+}

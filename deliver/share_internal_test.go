@@ -1,0 +1,216 @@
+package deliver
+
+import (
+	"fmt"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/hookd/hookd/store"
+)
+
+// appJob returns a job of app's webhook.
+func appJob(id, appID, webhookID string, leaseUntil time.Time) *store.Job {
+	j := webhookJob(id, webhookID, "https://example.com/"+webhookID, leaseUntil)
+	j.Delivery.AppID = appID
+	j.Webhook.AppID = appID
+	return j
+}
+
+// shareEngine returns an engine of 8 workers (room for 32 deliveries, 24
+// of them for one app) that does not run: its claims are made by the
+// test, and the jobs it starts stay in e.jobs.
+func shareEngine(t *testing.T, st Store, cfg Config) *Engine {
+	t.Helper()
+	cfg.Owner, cfg.Workers, cfg.PollInterval = "engine", 8, time.Hour
+	e, err := New(st, http.DefaultClient, nil, nil, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// heldBy returns what the engine holds of a lane and of an app.
+func heldBy(e *Engine, key, appID string) (lane, app int) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if l := e.lanes[key]; l != nil {
+		lane = l.held()
+	}
+	if a := e.apps[appID]; a != nil {
+		app = a.held()
+	}
+	return lane, app
+}
+
+// TestClaimsTakeOnlyWhatTheCapsAdmit checks that a claim leases no more
+// of a webhook's or an app's deliveries than the engine can start or keep
+// waiting, so that it hands none back: a new webhook gets a round of its
+// slots and as many waiting, an app no more than its hold, and what the
+// claim leaves stays due in the store.
+func TestClaimsTakeOnlyWhatTheCapsAdmit(t *testing.T) {
+	t.Parallel()
+	until := time.Now().Add(time.Hour)
+	st := &admittingStore{}
+	for i := range 20 {
+		st.due = append(st.due, appJob(fmt.Sprintf("dlv_a%d", i), "app_busy", "wh_a", until))
+	}
+	for w := range 6 {
+		for i := range 5 {
+			st.due = append(st.due, appJob(fmt.Sprintf("dlv_w%d_%d", w, i), "app_many", fmt.Sprintf("wh_m%d", w), until))
+		}
+	}
+	e := shareEngine(t, st, Config{PerWebhook: 2, PerApp: 3})
+	n, err := e.claim(t.Context(), e.reserve(32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// wh_a: 2 slots and 2 waiting. app_many: six webhooks of 4 each would
+	// be 24, and its hold is 24; but the engine's room is 32, of which
+	// wh_a took 4.
+	if lane, app := heldBy(e, "wh_a", "app_busy"); lane != 4 || app != 4 {
+		t.Errorf("wh_a holds %d (its app %d), want 2 in flight and 2 waiting", lane, app)
+	}
+	_, many := heldBy(e, "wh_m0", "app_many")
+	if many != 24 || n != 28 {
+		t.Errorf("claimed %d, app_many holds %d; want 28 claimed, 24 of them app_many's", n, many)
+	}
+	if started := len(e.jobs); started != 2+3 {
+		t.Errorf("%d started, want 5: wh_a's 2 slots and app_many's 3", started)
+	}
+	st.mu.Lock()
+	deferred, left := len(st.deferred), len(st.due)
+	st.mu.Unlock()
+	if deferred != 0 {
+		t.Errorf("the claim handed %d back, want none: it takes only what the caps admit", deferred)
+	}
+	if left != 50-28 {
+		t.Errorf("%d left due in the store, want %d", left, 50-28)
+	}
+}
+
+// TestAppHoldLeavesRoomForOthers checks that one app, however many
+// webhooks it has, holds at most its hold (the engine's room less a
+// worker's worth), so that another app's deliveries still find room.
+func TestAppHoldLeavesRoomForOthers(t *testing.T) {
+	t.Parallel()
+	until := time.Now().Add(time.Hour)
+	st := &admittingStore{}
+	for w := range 20 {
+		for i := range 4 {
+			st.due = append(st.due, appJob(fmt.Sprintf("dlv_%d_%d", w, i), "app_noisy", fmt.Sprintf("wh_%d", w), until))
+		}
+	}
+	e := shareEngine(t, st, Config{PerWebhook: 2})
+	if _, err := e.claim(t.Context(), e.reserve(32)); err != nil {
+		t.Fatal(err)
+	}
+	if _, app := heldBy(e, "wh_0", "app_noisy"); app != e.appHold() || app != 24 {
+		t.Errorf("the noisy app holds %d, want its hold %d of the engine's room of 32", app, e.appHold())
+	}
+	st.mu.Lock()
+	st.due = append(st.due, appJob("dlv_quiet", "app_quiet", "wh_quiet", until))
+	st.mu.Unlock()
+	if n, err := e.claim(t.Context(), e.reserve(32)); err != nil || n != 1 {
+		t.Fatalf("claim = %d, %v; want the quiet app's one delivery beside the noisy app", n, err)
+	}
+	if lane, _ := heldBy(e, "wh_quiet", "app_quiet"); lane != 1 {
+		t.Errorf("the quiet app's webhook holds %d, want its delivery", lane)
+	}
+}
+
+// TestHangingLaneWaitsOneRound checks that a lane none of whose attempts
+// has ended holds one round of its slots waiting, not the three times the
+// workers a fast lane may: the deliveries beyond go back to the store,
+// and claims pass its webhook over while it is full.
+func TestHangingLaneWaitsOneRound(t *testing.T) {
+	t.Parallel()
+	until := time.Now().Add(time.Hour)
+	st := &admittingStore{}
+	for i := range 10 {
+		st.due = append(st.due, appJob(fmt.Sprintf("dlv_%d", i), "app_1", "wh_hang", until))
+	}
+	e := shareEngine(t, st, Config{PerWebhook: 2})
+	if _, err := e.claim(t.Context(), e.reserve(32)); err != nil {
+		t.Fatal(err)
+	}
+	if lane, _ := heldBy(e, "wh_hang", "app_1"); lane != 4 {
+		t.Errorf("the hanging webhook holds %d, want 2 in flight and 2 waiting", lane)
+	}
+	full, _ := e.admission(time.Now())
+	if _, ok := full["wh_hang"]; !ok {
+		t.Errorf("claims are not told that the hanging webhook is full: %v", full)
+	}
+	// A fast lane may hold far more: its attempts end within a second.
+	e.mu.Lock()
+	l := e.lanes["wh_hang"]
+	l.pace, l.lastEnd = 5*time.Millisecond, time.Now()
+	e.mu.Unlock()
+	full, _ = e.admission(time.Now())
+	if _, ok := full["wh_hang"]; ok {
+		t.Error("a fast webhook holding 4 is still full")
+	}
+	if n, err := e.claim(t.Context(), e.reserve(32)); err != nil || n != 6 {
+		t.Errorf("claim = %d, %v; want the fast webhook's other 6", n, err)
+	}
+}
+
+// TestOneOffsBeyondTheirHostsRoomGoBack checks that deliveries without a
+// webhook are taken by claims and, beyond what their host's lane may hold,
+// handed back for at least 100 ms, so that claims do not take them again
+// at once.
+func TestOneOffsBeyondTheirHostsRoomGoBack(t *testing.T) {
+	t.Parallel()
+	now := time.Now()
+	st := &admittingStore{}
+	for i := range 6 {
+		st.due = append(st.due, job(fmt.Sprintf("dlv_%d", i), "https://Slow.example.com:8443/hook", now.Add(time.Hour)))
+	}
+	e := shareEngine(t, st, Config{PerHost: 2, Now: func() time.Time { return now }})
+	if n, err := e.claim(t.Context(), e.reserve(32)); err != nil || n != 6 {
+		t.Fatalf("claim = %d, %v; want all 6 one-offs", n, err)
+	}
+	if lane, _ := heldBy(e, "host slow.example.com", "app_1"); lane != 4 {
+		t.Errorf("the host's lane holds %d, want 2 in flight and 2 waiting", lane)
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if len(st.deferred) != 2 {
+		t.Fatalf("handed back %d, want 2", len(st.deferred))
+	}
+	for _, d := range st.deferred {
+		if wait := d.At.Sub(now); wait < 100*time.Millisecond {
+			t.Errorf("%s handed back for %v, want at least 100ms", d.DeliveryID, wait)
+		}
+	}
+}
+
+// TestPublishesHandAFastLaneHalfItsHold checks what a publish hands the
+// engine: what a lane and its app can start at once, and, for a fast
+// lane, up to half of what the lane and its app may hold.
+func TestPublishesHandAFastLaneHalfItsHold(t *testing.T) {
+	t.Parallel()
+	e := shareEngine(t, &fakeStore{}, Config{PerWebhook: 2})
+	e.mu.Lock()
+	e.running = true
+	e.mu.Unlock()
+	takes := func() int {
+		o := e.Offer(time.Now())
+		n := 0
+		for o.Take(store.Candidate{AppID: "app_1", WebhookID: "wh_a"}) {
+			n++
+		}
+		o.Hand(t.Context(), nil)
+		return n
+	}
+	if n := takes(); n != 2 {
+		t.Errorf("a publish handed %d to a new webhook, want its 2 slots", n)
+	}
+	e.mu.Lock()
+	e.lanes["wh_a"] = &lane{key: "wh_a", webhook: true, appID: "app_1", cap: 2, pace: 5 * time.Millisecond, lastEnd: time.Now()}
+	e.mu.Unlock()
+	// The lane may hold 2 + 24 = 26; the app 24: a publish hands it 12.
+	if n := takes(); n != 12 {
+		t.Errorf("a publish handed %d to a fast webhook, want 12, half its app's hold", n)
+	}
+}
