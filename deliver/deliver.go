@@ -403,13 +403,16 @@ func capacity(workers int) int { return 4 * workers }
 func (e *Engine) claim(ctx context.Context, limit int) (int, error) {
 	now := e.cfg.Now()
 	p := &store.ClaimParams{Owner: e.cfg.Owner, Now: now, Limit: limit, LeaseFor: e.leaseFor, Scan: 2 * limit}
-	p.Full, p.Admit = e.admission(now)
+	var kept *promises
+	p.Full, kept = e.admission(now)
+	p.Admit = kept.admit
 	claimed, err := e.store.ClaimDue(ctx, p)
 	if err == nil {
 		e.takeTokens(ctx, claimed) // none for webhooks without a rate limit
 	}
 	e.mu.Lock()
 	e.held -= limit // admit counts what it holds
+	kept.release()
 	if err != nil {
 		e.mu.Unlock()
 		return 0, fmt.Errorf("claim: %w", err)

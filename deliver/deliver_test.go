@@ -142,6 +142,9 @@ func TestOneWorkerStillDelivers(t *testing.T) {
 type admittingStore struct {
 	fakeStore
 	due []*store.Job
+	// during, when set, runs in each claim after Admit has chosen, as
+	// attempts ending while a claim is on its way do.
+	during func()
 }
 
 func (a *admittingStore) ClaimDue(_ context.Context, p *store.ClaimParams) ([]*store.Job, error) {
@@ -157,5 +160,8 @@ func (a *admittingStore) ClaimDue(_ context.Context, p *store.ClaimParams) ([]*s
 		}
 	}
 	a.due = left
+	if a.during != nil {
+		a.during()
+	}
 	return taken, nil
 }

@@ -21,15 +21,16 @@ func (e *Engine) Offer(now time.Time) store.Offer {
 	if !e.running || e.held >= capacity(e.cfg.Workers) {
 		return nil
 	}
-	return &offer{e: e, now: now, until: now.Add(e.leaseFor), lanes: map[string]int{}, apps: map[string]int{}}
+	return &offer{e: e, until: now.Add(e.leaseFor), kept: &promises{e: e, now: now, lanes: map[string]int{}, apps: map[string]int{}}}
 }
 
 // offer is the engine's room for one commit's deliveries.
 type offer struct {
-	e          *Engine
-	now, until time.Time
-	// lanes and apps count the room kept, in e.held, by lane and by app.
-	lanes, apps map[string]int
+	e     *Engine
+	until time.Time
+	// kept is the room kept, by lane and by app; the engine's total is
+	// counted in e.held.
+	kept *promises
 	// declined are the lanes of the deliveries Take turned down, which
 	// Hand sees claimed; guarded by e.mu.
 	declined map[string]bool
@@ -44,35 +45,31 @@ func (o *offer) Take(c store.Candidate) bool {
 	key := laneKey(c.WebhookID, c.URL)
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if !e.running || e.held >= capacity(e.cfg.Workers) || !e.handRoom(key, c, o.lanes[key], o.apps[c.AppID], o.now) {
+	if !e.running || e.held >= capacity(e.cfg.Workers) || !e.handRoom(key, c, o.kept.now) {
 		if o.declined == nil {
 			o.declined = map[string]bool{}
 		}
 		o.declined[key] = true
 		return false
 	}
-	o.lanes[key]++
-	o.apps[c.AppID]++
+	o.kept.keep(key, c.WebhookID != "", c.AppID)
 	e.held++
 	return true
 }
 
 // handRoom reports whether a publish may hand the engine one more
-// delivery of c's lane (key) and app, beyond the lane's and app's taken
-// it already handed in this commit. A publish hands over what its lane
+// delivery of c's lane (key) and app, counting what publishes and claims
+// on their way have kept (see promises). A publish hands over what its lane
 // and app can start at once; to a fast lane also what fits in half of
 // what the lane and its app may hold, the other half staying for claims,
 // which come for older deliveries in due order. (A webhook with one busy
 // stream of events thus gets them without claims, as it did when a
 // webhook's cap was half the workers.) e.mu is held.
-func (e *Engine) handRoom(key string, c store.Candidate, taken, appTaken int, now time.Time) bool {
-	l, a := e.lanes[key], e.apps[c.AppID]
-	laneHeld, appHeld := taken, appTaken
+func (e *Engine) handRoom(key string, c store.Candidate, now time.Time) bool {
+	l, appHeld := e.lanes[key], e.apps[c.AppID].held()
+	laneHeld := 0
 	if l != nil {
-		laneHeld += l.held()
-	}
-	if a != nil {
-		appHeld += a.held()
+		laneHeld = l.held()
 	}
 	if l != nil && fast(l, now) {
 		return laneHeld < e.laneHold(l, now)/2 && appHeld < e.appHold()/2
@@ -91,12 +88,13 @@ func (o *offer) Hand(ctx context.Context, jobs []*store.Job) {
 	e.takeTokens(ctx, jobs) // none for webhooks without a rate limit
 	now := e.cfg.Now()
 	var deferrals []store.Deferral
+	e.mu.Lock()
 	kept := 0
-	for _, n := range o.lanes {
+	for _, n := range o.kept.lanes {
 		kept += n
 	}
-	e.mu.Lock()
 	e.held -= kept // start and admit count what they hold
+	o.kept.release()
 	// What Take turned down is the engine's to claim (see store.Offer). A
 	// webhook that holds all it may is claimed for once it has shed half
 	// of that (see admission), and that claim comes after this commit;

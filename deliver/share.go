@@ -40,23 +40,35 @@ type lane struct {
 	// pace is a moving average of the lane's attempt durations; 0 until
 	// one ends.
 	pace time.Duration
-	// lastEnd is when an attempt of the lane last ended or, before one
-	// has, when the engine began holding the lane's deliveries.
+	// lastEnd is when an attempt of the lane last ended or, if the lane
+	// has held nothing since, when it began holding deliveries again: an
+	// idle lane is not a hanging one.
 	lastEnd time.Time
 	pushed  time.Time // when a claim last pushed its deliveries back
 	full    bool      // claims leave its deliveries alone (see admission)
+	// promised is the room kept for deliveries a claim or a publish is
+	// taking and has not yet handed over (see promises).
+	promised int
 }
 
-func (l *lane) held() int { return l.inFlight + len(l.waiting) }
+func (l *lane) held() int { return l.inFlight + len(l.waiting) + l.promised }
 
 // appShare is one app's share of the engine.
 type appShare struct {
 	inFlight int
 	waiting  int             // its deliveries waiting in lanes
+	promised int             // room kept for deliveries on their way (see promises)
 	blocked  map[string]bool // lanes whose first waiting delivery waits for a slot of this app
 }
 
-func (a *appShare) held() int { return a.inFlight + a.waiting }
+// held is what the app holds; an app the engine holds nothing of, nil,
+// holds 0.
+func (a *appShare) held() int {
+	if a == nil {
+		return 0
+	}
+	return a.inFlight + a.waiting + a.promised
+}
 
 // block notes that lane key's first waiting delivery waits for a slot of
 // the app.
@@ -98,16 +110,19 @@ func hostOf(raw string) string {
 	return strings.ToLower(u.Hostname())
 }
 
-// laneFor returns j's lane, made if the engine holds nothing of it. e.mu
-// is held.
-func (e *Engine) laneFor(key string, j *store.Job, now time.Time) *lane {
+// laneFor returns the lane of key, made if the engine holds nothing of
+// it: a webhook's lane, of appID, or a host's. e.mu is held.
+func (e *Engine) laneFor(key string, webhook bool, appID string, now time.Time) *lane {
 	l := e.lanes[key]
 	if l == nil {
-		l = &lane{key: key, cap: e.cfg.PerHost, lastEnd: now}
-		if j.Webhook != nil {
-			l.webhook, l.appID, l.cap = true, j.Delivery.AppID, e.cfg.PerWebhook
+		l = &lane{key: key, cap: e.cfg.PerHost}
+		if webhook {
+			l.webhook, l.appID, l.cap = true, appID, e.cfg.PerWebhook
 		}
 		e.lanes[key] = l
+	}
+	if l.held() == 0 {
+		l.lastEnd = now
 	}
 	return l
 }
@@ -123,14 +138,29 @@ func (e *Engine) appFor(id string) *appShare {
 	return a
 }
 
-// dropIdle forgets a lane and an app that hold nothing, so that the maps
-// stay small. e.mu is held.
-func (e *Engine) dropIdle(l *lane, appID string, a *appShare) {
-	if l.held() == 0 && e.lanes[l.key] == l {
-		delete(e.lanes, l.key)
-	}
+// dropIdle forgets an app that holds nothing, so that the map stays
+// small; an idle lane is kept for a while, for its pace (see
+// forgetIdleLanes). e.mu is held.
+func (e *Engine) dropIdle(appID string, a *appShare) {
 	if a.held() == 0 && e.apps[appID] == a {
 		delete(e.apps, appID)
+	}
+}
+
+// laneMemory is how long a lane that holds nothing is remembered. Its
+// pace tells a webhook that was fast a moment ago from a new one: a lane
+// forgotten as soon as it was idle came back as new, with one round of
+// slots waiting, and a busy webhook whose claims emptied it for an
+// instant was held to that.
+const laneMemory = time.Minute
+
+// forgetIdleLanes drops the lanes that have held nothing for laneMemory.
+// e.mu is held.
+func (e *Engine) forgetIdleLanes(now time.Time) {
+	for key, l := range e.lanes {
+		if l.held() == 0 && now.Sub(l.lastEnd) > laneMemory {
+			delete(e.lanes, key)
+		}
 	}
 }
 
@@ -181,11 +211,11 @@ func (e *Engine) admit(j *store.Job, now time.Time) (store.Deferral, bool) {
 		return d, false // a listen webhook whose stream another process holds
 	}
 	appID := j.Delivery.AppID
-	l, a := e.laneFor(laneOf(j), j, now), e.appFor(appID)
+	l, a := e.laneFor(laneOf(j), j.Webhook != nil, appID, now), e.appFor(appID)
 	if len(l.waiting) == 0 && l.inFlight < l.cap && a.inFlight < e.cfg.PerApp {
 		if j.Webhook != nil {
 			if at, ok := e.allow(j.Webhook, now); !ok {
-				e.dropIdle(l, appID, a)
+				e.dropIdle(appID, a)
 				return store.Deferral{DeliveryID: j.Delivery.ID, At: at}, false
 			}
 		}
@@ -203,7 +233,7 @@ func (e *Engine) admit(j *store.Job, now time.Time) (store.Deferral, bool) {
 		return store.Deferral{}, true
 	}
 	d := store.Deferral{DeliveryID: j.Delivery.ID, At: now.Add(backoff(l, now))}
-	e.dropIdle(l, appID, a)
+	e.dropIdle(appID, a)
 	return d, false
 }
 
@@ -233,7 +263,7 @@ func (e *Engine) reopen(l *lane, now time.Time) bool {
 	if !l.full || l.held() > e.laneHold(l, now)/2 {
 		return false
 	}
-	if a := e.apps[l.appID]; a != nil && a.held() >= e.appHold() {
+	if e.apps[l.appID].held() >= e.appHold() {
 		return false
 	}
 	l.full = false
@@ -285,7 +315,7 @@ func (e *Engine) finish(ctx context.Context, j *store.Job, took time.Duration) {
 	if e.reopen(l, now) {
 		e.signalOpened()
 	}
-	e.dropIdle(l, appID, a)
+	e.dropIdle(appID, a)
 	e.mu.Unlock()
 	e.handBack(ctx, deferrals)
 }
@@ -325,16 +355,17 @@ func (e *Engine) signalOpened() {
 }
 
 // admission returns what a claim must know of the engine's room: the
-// webhooks that have none, and an Admit that takes a delivery while its
-// lane and its app have room for it. A full webhook's due deliveries are
+// webhooks that have none, and the promises whose admit takes a delivery
+// while its lane and its app have room for it. A full webhook's due deliveries are
 // left in place, but where they hide other webhooks' deliveries behind
 // them a claim that looks only so far would never reach those; so, once
 // in a while, they are pushed back for about as long as one of its
 // attempts takes. Deliveries without a webhook are all taken (see the
 // top of this file).
-func (e *Engine) admission(now time.Time) (map[string]time.Time, func(store.Candidate) bool) {
+func (e *Engine) admission(now time.Time) (map[string]time.Time, *promises) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	e.forgetIdleLanes(now)
 	full := map[string]time.Time{}
 	for id, l := range e.lanes {
 		if !l.webhook {
@@ -351,32 +382,64 @@ func (e *Engine) admission(now time.Time) (map[string]time.Time, func(store.Cand
 			full[id], l.pushed = now.Add(wait), now
 		}
 	}
-	c := &claimCount{e: e, now: now, lanes: map[string]int{}, apps: map[string]int{}}
-	return full, c.admit
+	return full, &promises{e: e, now: now, lanes: map[string]int{}, apps: map[string]int{}}
 }
 
-// claimCount counts what one claim takes, per lane and per app, against
-// the room the engine has for them.
-type claimCount struct {
+// promises is the room one claim or one publish keeps for what it takes,
+// counted in its lanes' and apps' holdings until release, so that a
+// claim and a publish taking at the same time cannot both take the last
+// of a lane's or an app's room: what one took, the other sees held.
+// Without it each saw only its own takings, and the later of the two to
+// be admitted found no room and handed its deliveries back — twice per
+// delivery under load.
+type promises struct {
 	e     *Engine
 	now   time.Time
-	lanes map[string]int
-	apps  map[string]int
+	lanes map[string]int // by lane key
+	apps  map[string]int // by app id
 }
 
-func (c *claimCount) admit(d store.Candidate) bool {
-	if d.WebhookID == "" {
+// admit is a claim's Admit: it takes a webhook's delivery while its lane
+// and app have room for it, and every delivery without a webhook (see the
+// top of this file).
+func (p *promises) admit(c store.Candidate) bool {
+	if c.WebhookID == "" {
 		return true
 	}
-	e := c.e
+	e := p.e
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if c.lanes[d.WebhookID] >= e.laneRoom(d.WebhookID, c.now) || c.apps[d.AppID] >= e.appRoom(d.AppID) {
+	if e.laneRoom(c.WebhookID, p.now) <= 0 || e.appRoom(c.AppID) <= 0 {
 		return false
 	}
-	c.lanes[d.WebhookID]++
-	c.apps[d.AppID]++
+	p.keep(c.WebhookID, true, c.AppID)
 	return true
+}
+
+// keep keeps room for one delivery of lane key and app. e.mu is held.
+func (p *promises) keep(key string, webhook bool, appID string) {
+	p.e.laneFor(key, webhook, appID, p.now).promised++
+	p.e.appFor(appID).promised++
+	p.lanes[key]++
+	p.apps[appID]++
+}
+
+// release gives back the room kept, before what was taken is admitted.
+// e.mu is held.
+func (p *promises) release() {
+	for key, n := range p.lanes {
+		p.e.lanes[key].promised -= n
+	}
+	for id, n := range p.apps {
+		if a := p.e.apps[id]; a != nil {
+			a.promised -= n
+			if a.held() == 0 {
+				delete(p.e.apps, id)
+			}
+		}
+	}
+	clear(p.lanes)
+	clear(p.apps)
 }
 
 // laneRoom is how many more deliveries a webhook's lane may hold: a lane
@@ -392,9 +455,5 @@ func (e *Engine) laneRoom(webhookID string, now time.Time) int {
 
 // appRoom is how many more deliveries an app may hold. e.mu is held.
 func (e *Engine) appRoom(appID string) int {
-	held := 0
-	if a := e.apps[appID]; a != nil {
-		held = a.held()
-	}
-	return max(0, e.appHold()-held)
+	return max(0, e.appHold()-e.apps[appID].held())
 }

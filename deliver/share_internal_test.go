@@ -214,3 +214,122 @@ func TestPublishesHandAFastLaneHalfItsHold(t *testing.T) {
 		t.Errorf("a publish handed %d to a fast webhook, want 12, half its app's hold", n)
 	}
 }
+
+// TestClaimAndPublishSeeEachOthersRoom checks that the room a claim on its
+// way keeps for what it takes counts against a publish's, and the other
+// way round: each taking the last of a lane's room without seeing the
+// other's made the later of the two hand its deliveries back.
+func TestClaimAndPublishSeeEachOthersRoom(t *testing.T) {
+	t.Parallel()
+	e := shareEngine(t, &fakeStore{}, Config{PerWebhook: 2})
+	e.mu.Lock()
+	e.running = true
+	e.mu.Unlock()
+	now := time.Now()
+	c := store.Candidate{AppID: "app_1", WebhookID: "wh_a"}
+
+	_, claim := e.admission(now)
+	for i, want := range []bool{true, true, true, true, false} {
+		if got := claim.admit(c); got != want {
+			t.Fatalf("claim admit %d = %v, want %v (a new webhook: 2 slots and 2 waiting)", i+1, got, want)
+		}
+	}
+	o := e.Offer(now)
+	if o.Take(c) {
+		t.Error("a publish took a delivery to a webhook whose room a claim on its way keeps")
+	}
+	e.mu.Lock()
+	claim.release()
+	e.mu.Unlock()
+	if !o.Take(c) || !o.Take(c) || o.Take(c) {
+		t.Error("after the claim's room was released, a publish did not take the webhook's 2 slots, or took more")
+	}
+	_, claim = e.admission(now)
+	if n := admitted(claim, c, 10); n != 2 {
+		t.Errorf("a claim beside a publish that keeps 2 of the webhook's room of 4 admitted %d, want 2", n)
+	}
+}
+
+// admitted returns how many of n deliveries like c a claim admits.
+func admitted(p *promises, c store.Candidate, n int) int {
+	taken := 0
+	for range n {
+		if p.admit(c) {
+			taken++
+		}
+	}
+	return taken
+}
+
+// TestLaneEmptiedDuringAClaimKeepsItsPace checks that a fast webhook whose
+// attempts all end while a claim is on its way is still known as fast when
+// the claim's deliveries are admitted: forgotten as soon as it held
+// nothing, it came back as a new webhook, with room for a round of slots,
+// and the claim handed the rest back — three in four deliveries of one
+// busy webhook on PostgreSQL.
+func TestLaneEmptiedDuringAClaimKeepsItsPace(t *testing.T) {
+	t.Parallel()
+	now := time.Now()
+	until := now.Add(time.Hour)
+	st := &admittingStore{}
+	for i := range 50 {
+		st.due = append(st.due, appJob(fmt.Sprintf("dlv_%d", i), "app_1", "wh_a", until))
+	}
+	e := shareEngine(t, st, Config{PerWebhook: 2, Now: func() time.Time { return now }})
+	inFlight := appJob("dlv_in_flight", "app_1", "wh_a", until)
+	e.mu.Lock()
+	e.lanes["wh_a"] = &lane{key: "wh_a", webhook: true, appID: "app_1", cap: 2, inFlight: 1, pace: 5 * time.Millisecond, lastEnd: now}
+	e.apps["app_1"] = &appShare{inFlight: 1}
+	e.held = 1
+	e.mu.Unlock()
+	st.during = func() {
+		e.finish(t.Context(), inFlight, 5*time.Millisecond)
+		e.forget(1)
+	}
+	n, err := e.claim(t.Context(), e.reserve(31))
+	// The app may hold 24, and held the one in flight when the claim
+	// began.
+	if err != nil || n != 23 {
+		t.Fatalf("claim = %d, %v; want 23, the rest of the app's hold", n, err)
+	}
+	st.mu.Lock()
+	deferred := len(st.deferred)
+	st.mu.Unlock()
+	if deferred != 0 {
+		t.Errorf("the claim handed %d back, want none", deferred)
+	}
+	if lane, _ := heldBy(e, "wh_a", "app_1"); lane != 23 {
+		t.Errorf("the webhook holds %d, want the 23 claimed", lane)
+	}
+}
+
+// TestIdleLanesAreForgottenAfterAWhile checks that a lane that holds
+// nothing is kept for its pace, and dropped once it has been idle for
+// laneMemory, so that the engine's map of lanes stays small.
+func TestIdleLanesAreForgottenAfterAWhile(t *testing.T) {
+	t.Parallel()
+	now := time.Now()
+	e := shareEngine(t, &fakeStore{}, Config{})
+	e.mu.Lock()
+	e.lanes["wh_a"] = &lane{key: "wh_a", webhook: true, appID: "app_1", cap: 2, pace: 5 * time.Millisecond, lastEnd: now}
+	e.lanes["wh_busy"] = &lane{key: "wh_busy", webhook: true, appID: "app_1", cap: 2, inFlight: 1, lastEnd: now}
+	e.apps["app_1"] = &appShare{inFlight: 1}
+	e.mu.Unlock()
+	lanes := func() int {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		return len(e.lanes)
+	}
+	e.admission(now.Add(laneMemory / 2))
+	if n := lanes(); n != 2 {
+		t.Errorf("%d lanes after half of laneMemory idle, want both kept", n)
+	}
+	e.admission(now.Add(laneMemory + time.Second))
+	e.mu.Lock()
+	_, idle := e.lanes["wh_a"]
+	_, busy := e.lanes["wh_busy"]
+	e.mu.Unlock()
+	if idle || !busy {
+		t.Errorf("after laneMemory: idle lane kept %v, busy lane kept %v; want the idle one forgotten, the busy one kept", idle, busy)
+	}
+}
