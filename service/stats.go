@@ -82,14 +82,7 @@ func (s *Service) deliveryStats(ctx context.Context, scope string, w *statsWindo
 	if err != nil {
 		return nil, err
 	}
-	sums := make([]store.DeliveryCounts, w.buckets)
-	var total store.DeliveryCounts
-	for i := range rows {
-		if k := w.index(rows[i].Start); k >= 0 && k < len(sums) {
-			sums[k].Add(&rows[i])
-			total.Add(&rows[i])
-		}
-	}
+	sums, total := sumBuckets(w, rows, func(c *store.DeliveryCounts) time.Time { return c.Start })
 	st := &hookd.DeliveryStats{Interval: w.interval, Since: w.since, Until: w.until, Buckets: make([]hookd.DeliveryBucket, w.buckets)}
 	for i := range sums {
 		st.Buckets[i] = deliveryBucket(&sums[i])
@@ -97,6 +90,22 @@ func (s *Service) deliveryStats(ctx context.Context, scope string, w *statsWindo
 	}
 	st.Totals = deliveryBucket(&total)
 	return st, nil
+}
+
+// sumBuckets adds the kept rows up into w's buckets, by their start
+// (which start returns), and into a total.
+func sumBuckets[C any, P interface {
+	*C
+	Add(*C)
+}](w *statsWindow, rows []C, start func(*C) time.Time) (sums []C, total C) {
+	sums = make([]C, w.buckets)
+	for i := range rows {
+		if k := w.index(start(&rows[i])); k >= 0 && k < len(sums) {
+			P(&sums[k]).Add(&rows[i])
+			P(&total).Add(&rows[i])
+		}
+	}
+	return sums, total
 }
 
 func deliveryBucket(c *store.DeliveryCounts) hookd.DeliveryBucket {
@@ -148,22 +157,19 @@ func (s *Service) SourceStats(ctx context.Context, p *Principal, app, sourceID s
 	if err != nil {
 		return nil, err
 	}
-	sums := make([]store.SourceCounts, w.buckets)
-	var total store.SourceCounts
-	for i := range rows {
-		if k := w.index(rows[i].Start); k >= 0 && k < len(sums) {
-			sums[k].Add(&rows[i])
-			total.Add(&rows[i])
-		}
-	}
+	sums, total := sumBuckets(w, rows, func(c *store.SourceCounts) time.Time { return c.Start })
 	st := &hookd.SourceStats{Interval: w.interval, Since: w.since, Until: w.until, Buckets: make([]hookd.SourceBucket, w.buckets)}
-	for i, c := range sums {
-		st.Buckets[i] = hookd.SourceBucket{Start: w.since.Add(time.Duration(i) * w.width),
-			Received: c.Received, Rejected: c.Rejected, Duplicates: c.Duplicates, Forwarded: c.Forwarded, ForwardFailed: c.ForwardFailed}
+	for i := range sums {
+		st.Buckets[i] = sourceBucket(&sums[i])
+		st.Buckets[i].Start = w.since.Add(time.Duration(i) * w.width)
 	}
-	st.Totals = hookd.SourceBucket{Received: total.Received, Rejected: total.Rejected, Duplicates: total.Duplicates,
-		Forwarded: total.Forwarded, ForwardFailed: total.ForwardFailed}
+	st.Totals = sourceBucket(&total)
 	return st, nil
+}
+
+func sourceBucket(c *store.SourceCounts) hookd.SourceBucket {
+	return hookd.SourceBucket{Received: c.Received, Rejected: c.Rejected, Duplicates: c.Duplicates,
+		Forwarded: c.Forwarded, ForwardFailed: c.ForwardFailed}
 }
 
 // ServerStats returns the delivery statistics of every app, with the

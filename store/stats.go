@@ -226,6 +226,19 @@ func (b *StatsBatch) Rejected(sourceID string, t time.Time, n int64) {
 	}
 }
 
+// RejectionStats returns the statistics of rejected requests rs, or nil
+// when there are none.
+func RejectionStats(rs []Rejections) *StatsBatch {
+	var b StatsBatch
+	for _, r := range rs {
+		b.Rejected(r.SourceID, r.At, r.Count)
+	}
+	if len(b.Sources) == 0 {
+		return nil
+	}
+	return &b
+}
+
 // DeliveryKeys returns the keys of the delivery rows, in lock order.
 func (b *StatsBatch) DeliveryKeys() []StatsKey {
 	return sortedKeys(b.Deliveries)

@@ -111,15 +111,12 @@ func histogramText(buf *strings.Builder, h []int64) string {
 
 // AddRejections implements store.Store.
 func (s *Store) AddRejections(ctx context.Context, rs []store.Rejections) error {
-	var b store.StatsBatch
-	for _, r := range rs {
-		b.Rejected(r.SourceID, r.At, r.Count)
-	}
-	if len(b.Sources) == 0 {
+	b := store.RejectionStats(rs)
+	if b == nil {
 		return nil
 	}
 	var q pgx.Batch
-	queueStats(&q, &b)
+	queueStats(&q, b)
 	if err := s.pool.SendBatch(ctx, &q).Close(); err != nil {
 		return unavailable(fmt.Errorf("count rejections: %w", err))
 	}

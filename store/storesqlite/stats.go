@@ -85,12 +85,9 @@ func (s *Store) writeStats(ctx context.Context, tx *sql.Tx, b *store.StatsBatch)
 
 // AddRejections implements store.Store.
 func (s *Store) AddRejections(ctx context.Context, rs []store.Rejections) error {
-	var b store.StatsBatch
-	for _, r := range rs {
-		b.Rejected(r.SourceID, r.At, r.Count)
-	}
-	if len(b.Sources) == 0 {
+	b := store.RejectionStats(rs)
+	if b == nil {
 		return nil
 	}
-	return s.write(ctx, func(tx *sql.Tx) error { return s.writeStats(ctx, tx, &b) })
+	return s.write(ctx, func(tx *sql.Tx) error { return s.writeStats(ctx, tx, b) })
 }
