@@ -406,10 +406,20 @@ func (e *Engine) claim(ctx context.Context, limit int) (int, error) {
 	var kept *promises
 	p.Full, kept = e.admission(now)
 	p.Admit = kept.admit
+	returned := false
+	defer func() {
+		if !returned { // the store panicked: give back the room kept
+			e.mu.Lock()
+			e.held -= limit
+			kept.release()
+			e.mu.Unlock()
+		}
+	}()
 	claimed, err := e.store.ClaimDue(ctx, p)
 	if err == nil {
 		e.takeTokens(ctx, claimed) // none for webhooks without a rate limit
 	}
+	returned = true
 	e.mu.Lock()
 	e.held -= limit // admit counts what it holds
 	kept.release()

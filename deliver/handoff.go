@@ -86,7 +86,7 @@ func (e *Engine) handRoom(key string, c store.Candidate, now time.Time) bool {
 func (o *offer) Hand(ctx context.Context, jobs []*store.Job) {
 	e := o.e
 	e.takeTokens(ctx, jobs) // none for webhooks without a rate limit
-	now := e.cfg.Now()
+	now := o.kept.now       // as Take judged the lanes' room
 	var deferrals []store.Deferral
 	e.mu.Lock()
 	kept := 0

@@ -2,7 +2,9 @@ package deliver
 
 import (
 	"context"
+	"maps"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -212,7 +214,9 @@ func (e *Engine) admit(j *store.Job, now time.Time) (store.Deferral, bool) {
 	}
 	appID := j.Delivery.AppID
 	l, a := e.laneFor(laneOf(j), j.Webhook != nil, appID, now), e.appFor(appID)
-	if len(l.waiting) == 0 && l.inFlight < l.cap && a.inFlight < e.cfg.PerApp {
+	// What waits in a lane with a free slot waits for its app (see
+	// startWaiting): this delivery passes it only if of another app.
+	if l.inFlight < l.cap && a.inFlight < e.cfg.PerApp {
 		if j.Webhook != nil {
 			if at, ok := e.allow(j.Webhook, now); !ok {
 				e.dropIdle(appID, a)
@@ -284,13 +288,11 @@ func (e *Engine) anyFull() bool {
 
 // finish frees the slots of a job's lane and app when its attempt has
 // ended after took, or it was handed back (took 0), and starts what
-// waited longest for them: first in its lane, then in the app's lanes
-// that wait for a slot of the app. The caps thus count requests in
-// flight, not attempts waiting to be recorded.
+// waited longest for them (see startWaiting). The caps thus count
+// requests in flight, not attempts waiting to be recorded.
 func (e *Engine) finish(ctx context.Context, j *store.Job, took time.Duration) {
 	now := e.cfg.Now()
 	appID := j.Delivery.AppID
-	var deferrals []store.Deferral
 	e.mu.Lock()
 	l, a := e.lanes[laneOf(j)], e.apps[appID]
 	l.inFlight--
@@ -299,19 +301,7 @@ func (e *Engine) finish(ctx context.Context, j *store.Job, took time.Duration) {
 	if took > 0 {
 		l.pace = (3*l.pace + took) / 4
 	}
-	deferrals = e.startWaiting(l, now, deferrals)
-	for key := range a.blocked {
-		if a.inFlight >= e.cfg.PerApp {
-			break
-		}
-		delete(a.blocked, key) // startWaiting blocks it again if need be
-		if bl := e.lanes[key]; bl != nil {
-			deferrals = e.startWaiting(bl, now, deferrals)
-			if e.reopen(bl, now) {
-				e.signalOpened()
-			}
-		}
-	}
+	deferrals := e.startWaiting(l, a, now)
 	if e.reopen(l, now) {
 		e.signalOpened()
 	}
@@ -320,29 +310,110 @@ func (e *Engine) finish(ctx context.Context, j *store.Job, took time.Duration) {
 	e.handBack(ctx, deferrals)
 }
 
-// startWaiting starts the deliveries that waited longest in a lane while
-// the lane and their apps have slots for them. e.mu is held.
-func (e *Engine) startWaiting(l *lane, now time.Time, deferrals []store.Deferral) []store.Deferral {
-	for len(l.waiting) > 0 && l.inFlight < l.cap {
-		j := l.waiting[0]
-		a := e.apps[j.Delivery.AppID]
-		if a.inFlight >= e.cfg.PerApp {
-			a.block(l.key)
-			break
-		}
-		l.waiting[0] = nil
-		l.waiting = l.waiting[1:]
-		a.waiting--
-		e.held-- // start counts it again
-		if j.Webhook != nil {
-			if at, ok := e.allow(j.Webhook, now); !ok {
-				deferrals = append(deferrals, store.Deferral{DeliveryID: j.Delivery.ID, At: at})
-				continue
+// startWaiting starts waiting deliveries while slots are free, after an
+// attempt of lane l and app a ended: l's own, and those of a's lanes that
+// wait for a slot of a (a.blocked), the one that came due first each
+// time, so that a lane blocked on its app does not wait behind a busy
+// sibling whose slot keeps freeing. What it hands back (a listen
+// webhook's stream gone elsewhere, a rate limit) it returns. e.mu is held.
+func (e *Engine) startWaiting(l *lane, a *appShare, now time.Time) []store.Deferral {
+	var deferrals []store.Deferral
+	for {
+		var best *lane
+		bestAt := -1
+		consider := func(c *lane) {
+			if i := e.startable(c); i >= 0 && (best == nil || dueOf(c.waiting[i]).Before(dueOf(best.waiting[bestAt]))) {
+				best, bestAt = c, i
 			}
 		}
-		e.start(j, l, a, now)
+		consider(l)
+		for key := range a.blocked {
+			if bl := e.lanes[key]; bl != nil && bl != l {
+				consider(bl)
+			}
+		}
+		if best == nil {
+			break
+		}
+		if d, ok := e.startAt(best, bestAt, now); !ok {
+			deferrals = append(deferrals, d)
+		}
 	}
+	// Whatever still waits with its lane's slot free waits for its app.
+	blocked := slices.Collect(maps.Keys(a.blocked))
+	clear(a.blocked)
+	for _, key := range blocked {
+		if bl := e.lanes[key]; bl != nil {
+			e.blockOnApps(bl)
+			if bl != l && e.reopen(bl, now) {
+				e.signalOpened()
+			}
+		}
+	}
+	e.blockOnApps(l)
 	return deferrals
+}
+
+// startable returns the index of the first delivery waiting in l that l
+// and its app have slots for, or -1. In a webhook's lane every delivery
+// is of one app, so that is the first or none; a host's lane is shared by
+// apps, and one app at its cap does not hold the others up. e.mu is held.
+func (e *Engine) startable(l *lane) int {
+	if l.inFlight >= l.cap {
+		return -1
+	}
+	for i, j := range l.waiting {
+		if e.apps[j.Delivery.AppID].inFlight < e.cfg.PerApp {
+			return i
+		}
+		if l.webhook {
+			break
+		}
+	}
+	return -1
+}
+
+// blockOnApps notes, for each app whose deliveries wait in l while l has a
+// free slot, that l waits for that app. e.mu is held.
+func (e *Engine) blockOnApps(l *lane) {
+	if l.inFlight >= l.cap {
+		return
+	}
+	for _, j := range l.waiting {
+		e.apps[j.Delivery.AppID].block(l.key)
+		if l.webhook {
+			break
+		}
+	}
+}
+
+// startAt takes the delivery at index i out of l's waiting queue and
+// starts it, or returns the deferral that hands it back when its listen
+// stream is elsewhere or its rate limit says later. e.mu is held.
+func (e *Engine) startAt(l *lane, i int, now time.Time) (store.Deferral, bool) {
+	j := l.waiting[i]
+	a := e.apps[j.Delivery.AppID]
+	l.waiting = slices.Delete(l.waiting, i, i+1)
+	a.waiting--
+	e.held-- // start counts it again
+	if d, ok := e.elsewhere(j, now); ok {
+		return d, false
+	}
+	if j.Webhook != nil {
+		if at, ok := e.allow(j.Webhook, now); !ok {
+			return store.Deferral{DeliveryID: j.Delivery.ID, At: at}, false
+		}
+	}
+	e.start(j, l, a, now)
+	return store.Deferral{}, true
+}
+
+// dueOf is when a job's delivery came due.
+func dueOf(j *store.Job) time.Time {
+	if j.Delivery.NextAttemptAt == nil {
+		return time.Time{}
+	}
+	return *j.Delivery.NextAttemptAt
 }
 
 // signalOpened tells a waiting dispatcher that a full webhook has room
@@ -401,14 +472,20 @@ type promises struct {
 
 // admit is a claim's Admit: it takes a webhook's delivery while its lane
 // and app have room for it, and every delivery without a webhook (see the
-// top of this file).
+// top of this file). A claim's deliveries are admitted in due order, so a
+// webhook's delivery it took after one without a webhook of the same app
+// must find the room that one used: all are counted.
 func (p *promises) admit(c store.Candidate) bool {
-	if c.WebhookID == "" {
-		return true
-	}
 	e := p.e
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if c.WebhookID == "" {
+		// Taken whatever the room, but counted, so that the webhook
+		// deliveries of its app that the claim takes after it find the
+		// room they were promised.
+		p.keep(laneKey("", c.URL), false, c.AppID)
+		return true
+	}
 	if e.laneRoom(c.WebhookID, p.now) <= 0 || e.appRoom(c.AppID) <= 0 {
 		return false
 	}

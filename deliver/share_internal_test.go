@@ -1,10 +1,15 @@
 package deliver
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"net/http"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/hookd/hookd"
 
 	"github.com/hookd/hookd/store"
 )
@@ -263,10 +268,10 @@ func admitted(p *promises, c store.Candidate, n int) int {
 
 // TestLaneEmptiedDuringAClaimKeepsItsPace checks that a fast webhook whose
 // attempts all end while a claim is on its way is still known as fast when
-// the claim's deliveries are admitted: forgotten as soon as it held
-// nothing, it came back as a new webhook, with room for a round of slots,
-// and the claim handed the rest back — three in four deliveries of one
-// busy webhook on PostgreSQL.
+// the claim's deliveries are admitted: the room the claim keeps holds the
+// lane. Forgotten as soon as it held nothing, it came back as a new
+// webhook, with room for a round of slots, and the claim handed the rest
+// back — three in four deliveries of one busy webhook on PostgreSQL.
 func TestLaneEmptiedDuringAClaimKeepsItsPace(t *testing.T) {
 	t.Parallel()
 	now := time.Now()
@@ -331,5 +336,194 @@ func TestIdleLanesAreForgottenAfterAWhile(t *testing.T) {
 	e.mu.Unlock()
 	if idle || !busy {
 		t.Errorf("after laneMemory: idle lane kept %v, busy lane kept %v; want the idle one forgotten, the busy one kept", idle, busy)
+	}
+}
+
+// TestClaimMixingOneOffsAndWebhooksHandsNoWebhookBack checks that a
+// claim's deliveries without a webhook count against their app's room as
+// the claim takes them, so that the app's webhook deliveries taken after
+// them find the room they were promised and are not handed back.
+func TestClaimMixingOneOffsAndWebhooksHandsNoWebhookBack(t *testing.T) {
+	t.Parallel()
+	now := time.Now()
+	until := now.Add(time.Hour)
+	st := &admittingStore{}
+	st.due = append(st.due, job("dlv_h1", "https://one.example.com/", until), job("dlv_h2", "https://two.example.com/", until))
+	for i := range 4 {
+		st.due = append(st.due, appJob(fmt.Sprintf("dlv_w%d", i), "app_1", "wh_a", until))
+	}
+	e := shareEngine(t, st, Config{PerWebhook: 2, PerHost: 2, Now: func() time.Time { return now }})
+	// The app holds 21 of its 24 elsewhere: room for three more.
+	e.mu.Lock()
+	e.apps["app_1"] = &appShare{inFlight: 21}
+	e.held = 21
+	e.mu.Unlock()
+	n, err := e.claim(t.Context(), e.reserve(11))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	for _, d := range st.deferred {
+		if d.DeliveryID != "dlv_h1" && d.DeliveryID != "dlv_h2" {
+			t.Errorf("the claim handed back %s, a webhook's delivery it took", d.DeliveryID)
+		}
+	}
+	if n != 3 {
+		t.Errorf("claimed %d, want the two one-offs and the one webhook delivery the app had room for", n)
+	}
+}
+
+// TestAppSlotGoesToWhatWaitedLongest checks that a slot of an app freed by
+// one of its webhooks' attempts goes to the delivery of its app that came
+// due first, not back to that webhook's own queue: a webhook waiting for
+// its app's slot does not wait behind a busy sibling.
+func TestAppSlotGoesToWhatWaitedLongest(t *testing.T) {
+	t.Parallel()
+	now := time.Now()
+	until := now.Add(time.Hour)
+	e := shareEngine(t, &fakeStore{}, Config{PerWebhook: 1, PerApp: 2, Now: func() time.Time { return now }})
+	due := func(j *store.Job, ago time.Duration) *store.Job {
+		at := now.Add(-ago)
+		j.Delivery.NextAttemptAt = &at
+		return j
+	}
+	e.mu.Lock()
+	for _, j := range []*store.Job{
+		due(appJob("dlv_busy_1", "app_1", "wh_busy", until), 5*time.Second),
+		due(appJob("dlv_other", "app_1", "wh_other", until), 4*time.Second),
+		due(appJob("dlv_blocked", "app_1", "wh_blocked", until), 3*time.Second), // waits for the app
+		due(appJob("dlv_busy_2", "app_1", "wh_busy", until), 2*time.Second),     // waits for wh_busy
+	} {
+		if _, ok := e.admit(j, now); !ok {
+			t.Fatalf("%s handed back", j.Delivery.ID)
+		}
+	}
+	e.mu.Unlock()
+	first := <-e.jobs
+	<-e.jobs
+	e.finish(t.Context(), first, 5*time.Millisecond) // dlv_busy_1 ends
+	select {
+	case j := <-e.jobs:
+		if j.Delivery.ID != "dlv_blocked" {
+			t.Errorf("the app's freed slot went to %s, want dlv_blocked, due first of those waiting", j.Delivery.ID)
+		}
+	default:
+		t.Fatal("nothing started when an attempt ended")
+	}
+}
+
+// TestHostLaneServesAppsWithRoom checks that in the lane of a host that
+// several apps' one-off deliveries go to, one app at its cap does not hold
+// up the others: another app's delivery starts while the capped app's
+// waits.
+func TestHostLaneServesAppsWithRoom(t *testing.T) {
+	t.Parallel()
+	now := time.Now()
+	until := now.Add(time.Hour)
+	e := shareEngine(t, &fakeStore{}, Config{PerHost: 4, PerWebhook: 1, PerApp: 1, Now: func() time.Time { return now }})
+	oneOff := func(id, appID string) *store.Job {
+		j := job(id, "https://shared.example.com/hook", until)
+		j.Delivery.AppID = appID
+		return j
+	}
+	e.mu.Lock()
+	for _, j := range []*store.Job{oneOff("dlv_b1", "app_b"), oneOff("dlv_b2", "app_b"), oneOff("dlv_c1", "app_c")} {
+		if _, ok := e.admit(j, now); !ok {
+			t.Fatalf("%s handed back", j.Delivery.ID)
+		}
+	}
+	e.mu.Unlock()
+	started := map[string]bool{}
+	for range 2 {
+		select {
+		case j := <-e.jobs:
+			started[j.Delivery.ID] = true
+		default:
+		}
+	}
+	if !started["dlv_b1"] || !started["dlv_c1"] || started["dlv_b2"] {
+		t.Errorf("started %v; want app_b's first and app_c's, app_b's second waiting for its app", started)
+	}
+}
+
+// TestQueuedListenDeliveryChecksItsStream checks that a listen webhook's
+// delivery that waited in its lane is handed back when it would start but
+// this process no longer holds the webhook's stream, as one admitted then
+// would be, rather than attempted and failed.
+func TestQueuedListenDeliveryChecksItsStream(t *testing.T) {
+	t.Parallel()
+	now := time.Now()
+	until := now.Add(time.Hour)
+	st := &fakeStore{}
+	relay := &switchRelay{holds: true}
+	e := shareEngine(t, st, Config{PerWebhook: 1, Relay: relay, Now: func() time.Time { return now }})
+	listen := func(id string) *store.Job {
+		j := appJob(id, "app_1", "wh_listen", until)
+		j.Webhook.URL = hookd.ListenURLPrefix + "wh_listen"
+		return j
+	}
+	e.mu.Lock()
+	for _, id := range []string{"dlv_1", "dlv_2"} {
+		if _, ok := e.admit(listen(id), now); !ok {
+			t.Fatalf("%s handed back while the stream is here", id)
+		}
+	}
+	e.mu.Unlock()
+	first := <-e.jobs
+	relay.set(false) // the CLI reconnected to another process
+	e.finish(t.Context(), first, 5*time.Millisecond)
+	select {
+	case j := <-e.jobs:
+		t.Errorf("%s started though its stream is elsewhere", j.Delivery.ID)
+	default:
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if len(st.deferred) != 1 || st.deferred[0].DeliveryID != "dlv_2" || !st.deferred[0].At.Equal(now.Add(relayRetry)) {
+		t.Errorf("deferred %+v, want dlv_2 for %v", st.deferred, relayRetry)
+	}
+}
+
+// switchRelay holds every listen stream or none.
+type switchRelay struct {
+	mu    sync.Mutex
+	holds bool
+}
+
+func (r *switchRelay) set(holds bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.holds = holds
+}
+
+func (r *switchRelay) Holds(string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.holds
+}
+
+func (r *switchRelay) Exchange(context.Context, *Relayed) (*http.Response, error) {
+	return nil, errors.New("not used")
+}
+
+// TestIdleFastLaneIsRememberedAsFast checks that a webhook whose attempts
+// were fast, idle for a few seconds, is claimed for as a fast one when its
+// deliveries come again, not as a new one with a round of slots: without
+// the lane's memory the claim took 4 of 30 here.
+func TestIdleFastLaneIsRememberedAsFast(t *testing.T) {
+	t.Parallel()
+	now := time.Now()
+	until := now.Add(time.Hour)
+	st := &admittingStore{}
+	for i := range 30 {
+		st.due = append(st.due, appJob(fmt.Sprintf("dlv_%d", i), "app_1", "wh_a", until))
+	}
+	e := shareEngine(t, st, Config{PerWebhook: 2, Now: func() time.Time { return now }})
+	e.mu.Lock()
+	e.lanes["wh_a"] = &lane{key: "wh_a", webhook: true, appID: "app_1", cap: 2, pace: 5 * time.Millisecond, lastEnd: now.Add(-5 * time.Second)}
+	e.mu.Unlock()
+	if n, err := e.claim(t.Context(), e.reserve(32)); err != nil || n != 24 {
+		t.Errorf("claim = %d, %v; want 24, the app's hold", n, err)
 	}
 }
