@@ -393,7 +393,12 @@ func (e *Engine) blockOnApps(l *lane) {
 func (e *Engine) startAt(l *lane, i int, now time.Time) (store.Deferral, bool) {
 	j := l.waiting[i]
 	a := e.apps[j.Delivery.AppID]
-	l.waiting = slices.Delete(l.waiting, i, i+1)
+	if i == 0 {
+		l.waiting[0] = nil
+		l.waiting = l.waiting[1:]
+	} else {
+		l.waiting = slices.Delete(l.waiting, i, i+1)
+	}
 	a.waiting--
 	e.held-- // start counts it again
 	if d, ok := e.elsewhere(j, now); ok {
