@@ -76,7 +76,7 @@ type Sizes struct {
 	// NoisyRate events a second go one per request to a healthy app's
 	// webhook for NoisyDuration alone, then as long again beside a noisy
 	// app whose NoisyWebhooks webhooks never answer and NoisyOneOffs
-	// one-off deliveries to a host that never answers (500/s for 10s,
+	// one-off deliveries to a host that never answers (500/s for 20s,
 	// 10 webhooks, 1,000 one-offs; quick 200/s for 2s).
 	NoisyRate     int           `json:"noisy_rate"`
 	NoisyDuration time.Duration `json:"-"`
@@ -135,7 +135,7 @@ func (s *Sizes) Defaults() {
 	setInt(&s.ReadsSamples, pickInt(200, 20))
 	setInt(&s.ReadsLoadRate, pickInt(2_000, 200))
 	setInt(&s.NoisyRate, pickInt(500, 200))
-	setDur(&s.NoisyDuration, pickDur(10*time.Second, 2*time.Second))
+	setDur(&s.NoisyDuration, pickDur(20*time.Second, 2*time.Second))
 	setInt(&s.NoisyWebhooks, 10)
 	setInt(&s.NoisyOneOffs, 1000)
 }

@@ -51,7 +51,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&cfg.ReadsSamples, "reads-samples", 0, "reads: requests timed per route, idle and under load (default 200; quick 20)")
 	fs.IntVar(&cfg.ReadsLoadRate, "reads-load-rate", 0, "reads: events per second delivered while reads are timed under load (default 2000; quick 200)")
 	fs.IntVar(&cfg.NoisyRate, "noisy-rate", 0, "noisy: the healthy app's events per second (default 500; quick 200)")
-	fs.DurationVar(&cfg.NoisyDuration, "noisy-duration", 0, "noisy: how long the healthy app publishes, alone and again beside the noise (default 10s; quick 2s)")
+	fs.DurationVar(&cfg.NoisyDuration, "noisy-duration", 0, "noisy: how long the healthy app publishes, alone and again beside the noise (default 20s; quick 2s)")
 	fs.DurationVar(&cfg.Stall, "stall", 0, "give a scenario up when no delivery arrives for this long (default 2m)")
 	if err := fs.Parse(args); err != nil {
 		return errUsage

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/hookd/hookd"
@@ -297,17 +298,29 @@ func (s *Store) reschedule(ctx context.Context, deferrals []store.Deferral) erro
 	if len(deferrals) == 0 {
 		return nil
 	}
-	// They move to later than now, past where claims start.
-	return s.write(ctx, func(tx *sql.Tx) error {
-		stmt := tx.StmtContext(ctx, s.stmt.reschedule)
-		for _, d := range deferrals {
-			if _, err := stmt.ExecContext(ctx, ms(d.At), d.DeliveryID); err != nil {
-				return fmt.Errorf("reschedule delivery: %w", err)
+	// They move to later than now, past where claims start. A few dozen
+	// at a time: the one-off deliveries of a hanging host come back by
+	// the thousand, and one transaction of them all held the writer, and
+	// every publish behind it, for tens of milliseconds.
+	for chunk := range slices.Chunk(deferrals, rescheduleChunk) {
+		err := s.write(ctx, func(tx *sql.Tx) error {
+			stmt := tx.StmtContext(ctx, s.stmt.reschedule)
+			for _, d := range chunk {
+				if _, err := stmt.ExecContext(ctx, ms(d.At), d.DeliveryID); err != nil {
+					return fmt.Errorf("reschedule delivery: %w", err)
+				}
 			}
+			return nil
+		})
+		if err != nil {
+			return err
 		}
-		return nil
-	})
+	}
+	return nil
 }
+
+// rescheduleChunk is how many deliveries one write of reschedule moves.
+const rescheduleChunk = 64
 
 // loadJobs reads what claimed deliveries need: each event's payload, and
 // the apps and webhooks, decoded once and cached while their version stays
